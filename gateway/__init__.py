@@ -1,0 +1,1 @@
+"""HTTP gateway: authentication, authorisation, marshmallow schemas, the error contract, OpenAPI."""

@@ -1,0 +1,29 @@
+"""Bearer-token authentication as a nameko dependency."""
+from nameko.extensions import DependencyProvider
+
+from kernel import config
+from kernel.auth import verify
+from kernel.errors import Forbidden, Unauthorized
+
+
+class Authenticator:
+    def __init__(self, secret):
+        self.secret = secret
+
+    def actor(self, request, roles=None):
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("missing bearer token", {"Authorization": ["Bearer <token> required"]})
+        actor = verify(self.secret, token.strip())
+        if roles is not None and actor.role not in roles:
+            raise Forbidden(f"role {actor.role} may not do this")
+        return actor
+
+
+class Auth(DependencyProvider):
+    def setup(self):
+        self.authenticator = Authenticator(config.load().token_secret)
+
+    def get_dependency(self, worker_ctx):
+        return self.authenticator

@@ -1,0 +1,91 @@
+"""The gateway service: HTTP in, RPC to the services out. Validation and auth live here."""
+import json
+
+from nameko.rpc import RpcProxy
+
+from gateway import schemas
+from gateway.auth import Auth
+from gateway.entrypoints import http
+from gateway.openapi import openapi_document
+from kernel.auth import WRITERS
+from kernel.errors import ValidationFailed
+
+API = "/api/v1"
+
+
+def load_body(request, schema):
+    try:
+        body = json.loads(request.get_data(as_text=True) or "null")
+    except ValueError as bad:
+        raise ValidationFailed("the body is not valid JSON", {"_body": [f"invalid JSON: {bad}"]})
+    if not isinstance(body, dict):
+        raise ValidationFailed("the body must be a JSON object", {"_body": ["expected a JSON object"]})
+    return schema.load(body)
+
+
+def load_query(request, schema):
+    return schema.load(request.args.to_dict())
+
+
+class GatewayService:
+    name = "gateway"
+
+    auth = Auth()
+    registry = RpcProxy("registry")
+
+    # -- registry -------------------------------------------------------------------------
+    @http("POST", API + "/experts")
+    def register_expert(self, request):
+        actor = self.auth.actor(request, WRITERS)
+        form = load_body(request, schemas.ExpertSchema())
+        return 201, self.registry.register_expert(form, actor.to_dict())
+
+    @http("GET", API + "/experts/<string:expert_id>")
+    def get_expert(self, request, expert_id):
+        self.auth.actor(request)
+        return self.registry.get_expert(expert_id)
+
+    @http("GET", API + "/experts")
+    def list_experts(self, request):
+        self.auth.actor(request)
+        query = load_query(request, schemas.ExpertListQuery())
+        return self.registry.list_experts(query.get("unit"), query.get("specialty"),
+                                          query["cursor"], query["limit"])
+
+    @http("POST", API + "/households")
+    def register_household(self, request):
+        actor = self.auth.actor(request, WRITERS)
+        form = load_body(request, schemas.HouseholdSchema())
+        return 201, self.registry.register_household(form, actor.to_dict())
+
+    @http("POST", API + "/pairings")
+    def file_pairing(self, request):
+        actor = self.auth.actor(request, WRITERS)
+        form = load_body(request, schemas.PairingSchema())
+        return 201, self.registry.file_pairing(form, actor.to_dict())
+
+    @http("GET", API + "/two-counts")
+    def two_counts(self, request):
+        self.auth.actor(request)
+        query = load_query(request, schemas.TwoCountsQuery())
+        return self.registry.two_counts(query["unit"], query["as_of"])
+
+    # -- operations -----------------------------------------------------------------------
+    @http("GET", API + "/openapi.json")
+    def openapi(self, request):
+        return openapi_document()
+
+    @http("GET", "/health")
+    def health(self, request):
+        return {"status": "ok"}
+
+    @http("GET", "/ready")
+    def ready(self, request):
+        checks = {}
+        for name, proxy in (("registry", self.registry),):
+            try:
+                checks[name] = "ok" if proxy.ready() else "not ready"
+            except Exception as down:  # noqa: BLE001 - readiness reports, it does not raise
+                checks[name] = f"unavailable: {type(down).__name__}"
+        ready = all(v == "ok" for v in checks.values())
+        return (200 if ready else 503), {"ready": ready, "checks": checks}

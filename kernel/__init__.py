@@ -1,0 +1,1 @@
+"""Shared kernel: cross-cutting infrastructure only (no domain rule lives here)."""

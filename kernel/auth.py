@@ -1,0 +1,120 @@
+"""Bearer tokens (signed JWT with expiry) carrying one role and its scope, and scope checks.
+
+A scope is a unit: ``national``, ``province:山东``, ``city:山东/临沂``, ``county:山东/临沂/沂南``,
+``society:中国农学会``. PyJWT does the signing and expiry so that we do not hand-roll crypto.
+"""
+import time
+import uuid
+from dataclasses import dataclass
+
+import jwt
+
+from kernel.errors import Forbidden, Unauthorized
+
+ROLES = (
+    "national_office", "provincial_office", "society", "county_association",
+    "inspector", "expert", "auditor",
+)
+ALGORITHM = "HS256"
+
+
+@dataclass(frozen=True)
+class Actor:
+    subject: str
+    role: str
+    scope: str
+
+    def to_dict(self):
+        return {"subject": self.subject, "role": self.role, "scope": self.scope}
+
+    @classmethod
+    def from_dict(cls, data):
+        return cls(data["subject"], data["role"], data["scope"])
+
+
+def mint(secret, role, scope, subject=None, ttl_seconds=8 * 3600, now=None):
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+    parse_unit(scope)
+    now = int(now if now is not None else time.time())
+    claims = {"sub": subject or f"{role}:{uuid.uuid4().hex[:8]}", "role": role, "scope": scope,
+              "iat": now, "exp": now + ttl_seconds}
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def verify(secret, token):
+    try:
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]})
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("token expired")
+    except jwt.PyJWTError:
+        raise Unauthorized("invalid token")
+    if claims.get("role") not in ROLES or not claims.get("scope"):
+        raise Unauthorized("token lacks role or scope")
+    return Actor(claims["sub"], claims["role"], claims["scope"])
+
+
+def parse_unit(unit):
+    """``city:山东/临沂`` → ``("city", ["山东", "临沂"])``; raises ValueError when malformed."""
+    if unit == "national":
+        return "national", []
+    kind, sep, path = (unit or "").partition(":")
+    parts = path.split("/") if path else []
+    depth = {"province": 1, "city": 2, "county": 3, "society": 1}.get(kind)
+    if not sep or depth is None or len(parts) != depth or not all(p.strip() for p in parts):
+        raise ValueError(
+            f"unit {unit!r} is not one of national, province:P, city:P/C, county:P/C/X, society:S")
+    return kind, parts
+
+
+def location_path(location):
+    return [location.get(k) for k in ("province", "city", "county")]
+
+
+def scope_covers_location(scope, location):
+    kind, parts = parse_unit(scope)
+    if kind == "national":
+        return True
+    if kind == "society":
+        return False
+    return location_path(location)[: len(parts)] == parts
+
+
+def scope_covers_unit(scope, unit):
+    """Does a token scoped to ``scope`` reach data credited to ``unit``?"""
+    if scope == "national":
+        return True
+    s_kind, s_parts = parse_unit(scope)
+    u_kind, u_parts = parse_unit(unit)
+    if "society" in (s_kind, u_kind):
+        return scope == unit
+    if u_kind == "national":
+        return False
+    return u_parts[: len(s_parts)] == s_parts and len(u_parts) >= len(s_parts)
+
+
+WRITERS = ("national_office", "provincial_office", "society", "county_association")
+
+
+def require_writer(actor):
+    if actor.role not in WRITERS:
+        raise Forbidden(f"role {actor.role} may not write registers")
+
+
+def authorize_write(actor, unit=None, location=None):
+    """Refuse a write outside the actor's jurisdiction.
+
+    ``unit`` is the affiliation the record is credited to; ``location`` where it is. A county or
+    city body may write records of its province's unit that are located inside its area."""
+    require_writer(actor)
+    kind, parts = parse_unit(actor.scope)
+    if kind == "national":
+        return
+    if unit is not None and not scope_covers_unit(actor.scope, unit):
+        inside_area = (kind in ("city", "county") and unit == f"province:{parts[0]}"
+                       and location is not None and scope_covers_location(actor.scope, location))
+        if not inside_area:
+            raise Forbidden(f"{actor.scope} may not write records of {unit}", {"unit": ["outside your jurisdiction"]})
+    if unit is None and location is not None and not scope_covers_location(actor.scope, location):
+        raise Forbidden(f"{actor.scope} may not write records located in {location.get('province')}",
+                        {"location": ["outside your jurisdiction"]})

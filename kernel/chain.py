@@ -1,0 +1,87 @@
+"""Tamper evidence: a hash chain over a service's event log in notification order.
+
+    h(n) = SHA-256(h(n-1) ‖ canonical(position, originator id, version, topic, stored state))
+
+The stored state is hashed as stored (encrypted), so an auditor verifies without the key.
+The ledger keeps the chain's head (the last position hashed and published) and checkpoints
+(position, hash, time) in the service's own event-store database, beside the log it covers.
+"""
+import hashlib
+import json
+from datetime import datetime, timezone
+
+GENESIS = "0" * 64
+
+
+def link(previous_hash, notification):
+    canonical = json.dumps(
+        [notification.id, str(notification.originator_id), notification.originator_version,
+         notification.topic],
+        separators=(",", ":"),
+    ).encode()
+    digest = hashlib.sha256()
+    digest.update(bytes.fromhex(previous_hash))
+    digest.update(len(canonical).to_bytes(4, "big"))
+    digest.update(canonical)
+    digest.update(bytes(notification.state))
+    return digest.hexdigest()
+
+
+class ChainLedger:
+    """Head and checkpoints of one service's chain, in that service's event-store database."""
+
+    def __init__(self, recorder, name):
+        self.datastore = recorder.datastore
+        self.name = name
+        self.postgres = type(recorder).__module__.startswith("eventsourcing.postgres")
+        self.schema = (getattr(self.datastore, "schema", "") or "") if self.postgres else ""
+        prefix = f'"{self.schema}".' if self.schema else ""
+        self.head_table = f"{prefix}chain_head"
+        self.checkpoint_table = f"{prefix}chain_checkpoints"
+        self._create_tables()
+
+    def _sql(self, statement):
+        return statement.replace("?", "%s") if self.postgres else statement
+
+    def _create_tables(self):
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.head_table} "
+                "(name TEXT PRIMARY KEY, position BIGINT NOT NULL, hash TEXT NOT NULL)")
+            curs.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.checkpoint_table} "
+                "(name TEXT NOT NULL, position BIGINT NOT NULL, hash TEXT NOT NULL, "
+                "recorded_at TEXT NOT NULL, PRIMARY KEY (name, position))")
+
+    def head(self):
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._sql(f"SELECT position, hash FROM {self.head_table} WHERE name = ?"),
+                         (self.name,))
+            row = curs.fetchone()
+        if row is None:
+            return 0, GENESIS
+        return (row["position"], row["hash"]) if isinstance(row, dict) else (row[0], row[1])
+
+    def advance(self, position, chain_hash, checkpoint=True):
+        """Move the head forward (never back: a slower replica cannot rewind it)."""
+        now = datetime.now(timezone.utc).isoformat()
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(self._sql(
+                f"INSERT INTO {self.head_table} (name, position, hash) VALUES (?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET position = excluded.position, hash = excluded.hash "
+                f"WHERE {self.head_table}.position < excluded.position"),
+                (self.name, position, chain_hash))
+            if checkpoint:
+                curs.execute(self._sql(
+                    f"INSERT INTO {self.checkpoint_table} (name, position, hash, recorded_at) "
+                    "VALUES (?, ?, ?, ?) ON CONFLICT (name, position) DO NOTHING"),
+                    (self.name, position, chain_hash, now))
+
+    def checkpoints(self):
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._sql(
+                f"SELECT position, hash, recorded_at FROM {self.checkpoint_table} "
+                "WHERE name = ? ORDER BY position"), (self.name,))
+            rows = curs.fetchall()
+        return [dict(row) if isinstance(row, dict) else
+                {"position": row[0], "hash": row[1], "recorded_at": row[2]} for row in rows]

@@ -1,0 +1,73 @@
+"""Configuration from environment variables (12-factor); the same names in both run modes.
+
+Embedded mode is the default: nothing set means one process, ``memory://``, SQLite files under
+``KJFP_DATA_DIR`` and views in mongomock. Setting ``AMQP_URI``, ``EVENT_STORE=postgres`` and
+``MONGO_URI`` gives the distributed mode.
+"""
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Development defaults: fine for a first run on a laptop, refused in distributed mode.
+DEV_SECRET = "dev-only-secret-change-me-before-production"
+DEV_CIPHER_KEY = "ZGV2LW9ubHktY2lwaGVyLWtleS0zMmJ5dGVzLi4uLi4="  # base64 of 32 bytes
+
+
+def _env(name, default=None):
+    value = os.environ.get(name)
+    return default if value in (None, "") else value
+
+
+@dataclass(frozen=True)
+class Settings:
+    amqp_uri: str = "memory://localhost/"
+    event_store: str = "sqlite"  # sqlite | postgres
+    data_dir: Path = Path("data")
+    postgres_host: str = "127.0.0.1"
+    postgres_port: str = "5432"
+    postgres_db: str = "kjfp"
+    postgres_user: str = "postgres"
+    postgres_password: str = ""
+    mongo_uri: str = ""  # empty: in-process mongomock
+    views_db: str = "kjfp_views"
+    token_secret: str = DEV_SECRET
+    token_ttl_seconds: int = 8 * 3600
+    cipher_key: str = DEV_CIPHER_KEY
+    pii_hash_key: str = DEV_SECRET
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    poll_interval: float = 0.2
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def embedded(self):
+        return self.amqp_uri.startswith("memory://")
+
+    def nameko_config(self):
+        return {
+            "AMQP_URI": self.amqp_uri,
+            "WEB_SERVER_ADDRESS": f"{self.http_host}:{self.http_port}",
+            "serializer": "json",
+        }
+
+
+def load():
+    return Settings(
+        amqp_uri=_env("AMQP_URI", "memory://localhost/"),
+        event_store=_env("EVENT_STORE", "sqlite"),
+        data_dir=Path(_env("KJFP_DATA_DIR", "data")),
+        postgres_host=_env("POSTGRES_HOST", "127.0.0.1"),
+        postgres_port=_env("POSTGRES_PORT", "5432"),
+        postgres_db=_env("POSTGRES_DB", "kjfp"),
+        postgres_user=_env("POSTGRES_USER", "postgres"),
+        postgres_password=_env("POSTGRES_PASSWORD", ""),
+        mongo_uri=_env("MONGO_URI", ""),
+        views_db=_env("VIEWS_DB", "kjfp_views"),
+        token_secret=_env("TOKEN_SECRET", DEV_SECRET),
+        token_ttl_seconds=int(_env("TOKEN_TTL_SECONDS", 8 * 3600)),
+        cipher_key=_env("CIPHER_KEY", DEV_CIPHER_KEY),
+        pii_hash_key=_env("PII_HASH_KEY", DEV_SECRET),
+        http_host=_env("HTTP_HOST", "127.0.0.1"),
+        http_port=int(_env("HTTP_PORT", 8000)),
+        poll_interval=float(_env("POLL_INTERVAL", 0.2)),
+    )

@@ -1,0 +1,64 @@
+"""The one error contract, shared by services and gateway.
+
+Domain code raises these; nameko carries them across RPC (``deserialize_to_instance`` rebuilds
+the same class on the caller's side), and the gateway maps each ``code`` to an HTTP status.
+Nameko serialises an exception as ``str(exc)``, so the message and details travel as JSON there.
+"""
+import json
+
+from nameko.exceptions import deserialize_to_instance
+
+
+class DomainError(Exception):
+    code = "ERROR"
+    status = 500
+
+    def __init__(self, message="", details=None):
+        if details is None and isinstance(message, str) and message.startswith("{"):
+            try:
+                carried = json.loads(message)
+                message, details = carried["message"], carried.get("details")
+            except (ValueError, KeyError, TypeError):
+                pass
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+    def __str__(self):
+        return json.dumps({"message": self.message, "details": self.details}, ensure_ascii=False)
+
+    def to_dict(self):
+        return {"error": self.code, "message": self.message, "details": self.details}
+
+
+@deserialize_to_instance
+class ValidationFailed(DomainError):
+    code, status = "VALIDATION_ERROR", 400
+
+
+@deserialize_to_instance
+class Unauthorized(DomainError):
+    code, status = "UNAUTHORIZED", 401
+
+
+@deserialize_to_instance
+class Forbidden(DomainError):
+    code, status = "FORBIDDEN", 403
+
+
+@deserialize_to_instance
+class NotFound(DomainError):
+    code, status = "NOT_FOUND", 404
+
+
+@deserialize_to_instance
+class Conflict(DomainError):
+    code, status = "CONFLICT", 409
+
+
+@deserialize_to_instance
+class RuleViolation(DomainError):
+    code, status = "RULE_VIOLATION", 422
+
+
+EXPECTED = (ValidationFailed, Unauthorized, Forbidden, NotFound, Conflict, RuleViolation)

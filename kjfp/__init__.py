@@ -1,0 +1,1 @@
+"""Composition root: run the services (embedded or one per process), mint tokens, load samples."""

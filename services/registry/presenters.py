@@ -1,0 +1,42 @@
+"""What the registry returns to callers: aggregates as plain dicts, personal numbers masked."""
+from kernel.pii import mask
+
+
+def expert_view(expert):
+    return {
+        "id": str(expert.id), "name": expert.name, "gender": expert.gender,
+        "id_number": mask(expert.id_number), "employer": expert.employer, "title": expert.title,
+        "specialty": expert.specialty, "phone": expert.phone, "email": expert.email,
+        "address": expert.address, "unit": expert.unit, "location": expert.location,
+        "bank_account": mask(expert.bank_account), "political_status": expert.political_status,
+        "registered_on": expert.registered_on, "revoked_on": expert.revoked_on,
+        "version": expert.version,
+    }
+
+
+def household_view(household):
+    return {
+        "id": household.code, "code": household.code, "head_name": household.head_name,
+        "head_id_number": mask(household.head_id_number), "people": household.people,
+        "location": household.location, "registered_on": household.registered_on,
+        "revoked_on": household.revoked_on,
+    }
+
+
+def pairing_view(agreement):
+    return {
+        "id": str(agreement.id), "expert_id": agreement.expert_id, "unit": agreement.unit,
+        "household_codes": agreement.household_codes, "village": agreement.village,
+        "start": agreement.start, "end": agreement.end, "goals": agreement.goals,
+        "tasks": agreement.tasks, "mechanism": agreement.mechanism, "filed_on": agreement.filed_on,
+    }
+
+
+def expert_listing(doc):
+    """An expert as the views hold it (never the keyed hash)."""
+    return {
+        "id": doc["_id"], "name": doc["name"], "gender": doc["gender"],
+        "id_number": doc["id_number_masked"], "employer": doc["employer"], "title": doc["title"],
+        "specialty": doc["specialty"], "unit": doc["unit"], "location": doc["location"],
+        "registered_on": doc["registered_on"], "revoked_on": doc["revoked_on"],
+    }

@@ -1,0 +1,103 @@
+"""Nameko adapter for the registry: RPC methods call the Application; no rules live here."""
+import os
+
+from nameko.events import EventDispatcher
+from nameko.extensions import DependencyProvider
+from nameko.rpc import rpc
+from nameko.timer import timer
+
+from kernel import config, eventstore, views
+from kernel.auth import Actor, authorize_write
+from kernel.errors import EXPECTED
+from kernel.outbox import Outbox
+from kernel.projection import ProjectionRunner
+from services.registry import queries
+from services.registry.application import RegistryApplication
+from services.registry.domain import PERSONAL_FIELDS
+from services.registry.projection import TwoCountsProjection
+from services.registry.presenters import expert_listing, expert_view, household_view, pairing_view
+
+POLL_SECONDS = float(os.environ.get("POLL_INTERVAL", "0.2"))
+
+
+class Registry:
+    """What one registry process holds: the write side, its outbox and its projection."""
+
+    def __init__(self, settings):
+        self.settings = settings
+        self.app = RegistryApplication(
+            env=eventstore.application_env(settings, "registry"), pii_hash_key=settings.pii_hash_key)
+        self.views = views.connect(settings)
+        self.outbox = Outbox("registry", self.app, PERSONAL_FIELDS)
+        self.two_counts = ProjectionRunner(self.app, self.views, TwoCountsProjection())
+
+    def close(self):
+        self.app.close()
+
+
+class RegistryProvider(DependencyProvider):
+    def setup(self):
+        self.registry = Registry(config.load())
+
+    def stop(self):
+        self.registry.close()
+
+    def get_dependency(self, worker_ctx):
+        return self.registry
+
+
+class RegistryService:
+    name = "registry"
+
+    registry = RegistryProvider()
+    dispatch = EventDispatcher()
+
+    @rpc(expected_exceptions=EXPECTED)
+    def register_expert(self, form, actor):
+        authorize_write(Actor.from_dict(actor), unit=form["unit"], location=form["location"])
+        return expert_view(self.registry.app.register_expert(**form))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_expert(self, expert_id):
+        return expert_view(self.registry.app.get_expert(expert_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_experts(self, unit=None, specialty=None, after=0, limit=50):
+        self.registry.two_counts.run()
+        docs, next_cursor = queries.list_experts(self.registry.views, unit, specialty, after, limit)
+        return {"items": [expert_listing(d) for d in docs], "next_cursor": next_cursor}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def register_household(self, form, actor):
+        authorize_write(Actor.from_dict(actor), location=form["location"])
+        return household_view(self.registry.app.register_household(**form))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def file_pairing(self, form, actor):
+        app = self.registry.app
+        expert = app.get_expert(form["expert_id"])
+        authorize_write(Actor.from_dict(actor), unit=expert.unit, location=expert.location)
+        return pairing_view(app.file_pairing(**form))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def two_counts(self, unit, as_of):
+        position = self.registry.two_counts.run()  # catch up first: read-your-writes
+        figures = queries.two_counts(self.registry.views, unit, as_of)
+        return {"unit": unit, "as_of": as_of, **figures, "positions": {"registry": position}}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def notifications(self, after=0, limit=100):
+        """The published form of the log (masked), for consumers catching up."""
+        return self.registry.outbox.read(after, min(limit, 1000))
+
+    @rpc
+    def ready(self):
+        self.registry.app.recorder.max_notification_id()
+        self.registry.views.command("ping")
+        return True
+
+    @timer(interval=POLL_SECONDS)
+    def pump(self):
+        """Publish newly recorded events, then bring the views up to date."""
+        self.registry.outbox.publish_pending(self.dispatch)
+        self.registry.two_counts.run()
