@@ -1,5 +1,9 @@
 """kjfp command line: run the system, run one service, mint a token, load sample data."""
-import eventlet
+import warnings
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # eventlet announces its own deprecation on import
+    import eventlet
 
 eventlet.monkey_patch()  # first, before anything imports socket or threading
 

@@ -1,0 +1,182 @@
+"""The registry's write side as a story: experts and households are registered once, pairings
+are filed all-or-nothing. Runs on the embedded SQLite event store; the race test uses the real
+PostgreSQL event store with two application instances standing in for two replicas."""
+import eventlet
+import pytest
+
+from kernel import eventstore
+from kernel.errors import Conflict, NotFound, RuleViolation, ValidationFailed
+from kjfp.sample_data import id_number
+from services.registry.application import RegistryApplication
+from services.registry.domain import IdNumberClaim
+from tests.infrastructure import settings_for
+
+YINAN = {"province": "山东", "city": "临沂", "county": "沂南"}
+
+
+def expert_form(**overrides):
+    form = dict(name="王建国", gender="male", id_number=id_number("371321", "19960312", "011"),
+                employer="山东农业大学", title="研究员", specialty="果树栽培", phone="13800000001",
+                email=None, address=None, unit="province:山东", location=YINAN, bank_account=None,
+                political_status=None, effective_date="2020-01-06")
+    form.update(overrides)
+    return form
+
+
+def household_form(code, people=4, **overrides):
+    form = dict(code=code, head_name="张三", head_id_number=id_number("371321", "19980101", code[-3:]),
+                people=people, location=YINAN, effective_date="2020-01-06")
+    form.update(overrides)
+    return form
+
+
+def pairing_form(expert_id, codes, **overrides):
+    form = dict(expert_id=expert_id, household_codes=codes, village="西岭村", start="2020-02-01",
+                end="2020-12-31", goals="掌握苹果矮化密植技术", tasks="每月入村指导两次",
+                mechanism="专家+合作社+农户", effective_date="2020-02-01")
+    form.update(overrides)
+    return form
+
+
+@pytest.fixture
+def app(tmp_path):
+    application = RegistryApplication(
+        env=eventstore.application_env(settings_for(tmp_path), "registry"), pii_hash_key="test-key")
+    yield application
+    application.close()
+
+
+def test_an_expert_is_registered_once_per_id_number(app):
+    expert = app.register_expert(**expert_form())
+    assert app.get_expert(expert.id).name == "王建国"
+
+    with pytest.raises(Conflict) as refused:
+        app.register_expert(**expert_form(name="王建國", phone="13900000000"))
+    assert "id_number" in refused.value.details
+    # Spacing and a lower-case check letter are the same person.
+    with pytest.raises(Conflict):
+        app.register_expert(**expert_form(id_number=" ".join(expert_form()["id_number"])))
+
+
+def test_an_id_number_with_a_wrong_check_digit_is_refused_and_nothing_recorded(app):
+    good = expert_form()["id_number"]
+    wrong = good[:-1] + ("0" if good[-1] != "0" else "1")
+    with pytest.raises(ValidationFailed) as refused:
+        app.register_expert(**expert_form(id_number=wrong))
+    assert list(refused.value.details) == ["id_number"]
+    assert app.recorder.max_notification_id() in (None, 0)
+
+
+def test_pairing_records_one_household_paired_per_household(app):
+    expert = app.register_expert(**expert_form())
+    for code in ("371321000001", "371321000002"):
+        app.register_household(**household_form(code))
+    before = app.recorder.max_notification_id()
+
+    agreement = app.file_pairing(**pairing_form(str(expert.id), ["371321000001", "371321000002"]))
+
+    new = app.recorder.select_notifications(start=before + 1, limit=10)
+    names = [app.mapper.to_domain_event(n).__class__.__name__ for n in new]
+    assert names == ["PairingAgreementFiled", "HouseholdPaired", "HouseholdPaired"]
+    assert app.get_household("371321000001").pairings == {str(agreement.id): str(expert.id)}
+
+
+def test_a_pairing_naming_an_unregistered_household_records_nothing(app):
+    expert = app.register_expert(**expert_form())
+    app.register_household(**household_form("371321000001"))
+    before = app.recorder.max_notification_id()
+
+    with pytest.raises(RuleViolation) as refused:
+        app.file_pairing(**pairing_form(str(expert.id), ["371321000001", "371321999999"]))
+
+    assert refused.value.details == {"household_codes": ["371321999999: not registered"]}
+    assert app.recorder.max_notification_id() == before
+    assert app.get_household("371321000001").pairings == {}
+
+
+def test_a_household_is_paired_with_the_same_expert_only_once(app):
+    expert = app.register_expert(**expert_form())
+    app.register_household(**household_form("371321000001"))
+    app.file_pairing(**pairing_form(str(expert.id), ["371321000001"]))
+    with pytest.raises(Conflict):
+        app.file_pairing(**pairing_form(str(expert.id), ["371321000001"]))
+
+
+def test_pairing_needs_a_registered_expert_and_dates_inside_the_registrations(app):
+    app.register_household(**household_form("371321000001"))
+    with pytest.raises(NotFound):
+        app.file_pairing(**pairing_form("00000000-0000-0000-0000-000000000000", ["371321000001"]))
+    expert = app.register_expert(**expert_form(effective_date="2020-03-01"))
+    with pytest.raises(RuleViolation):
+        app.file_pairing(**pairing_form(str(expert.id), ["371321000001"], effective_date="2020-02-01"))
+
+
+def test_a_household_code_is_registered_once(app):
+    app.register_household(**household_form("371321000001"))
+    with pytest.raises(Conflict):
+        app.register_household(**household_form("371321000001", people=2))
+
+
+def test_personal_numbers_are_encrypted_at_rest(app, tmp_path):
+    form = expert_form(bank_account="6222020200112233445")
+    app.register_expert(**form)
+    stored = b"".join(p.read_bytes() for p in (tmp_path / "data").glob("registry.sqlite*"))
+    assert form["id_number"].encode() not in stored
+    assert b"6222020200112233445" not in stored
+    assert "王建国".encode() not in stored  # the whole event state is encrypted, not just the numbers
+
+
+# -- on the real PostgreSQL event store -------------------------------------------------------
+
+@pytest.fixture
+def two_replicas(tmp_path, postgres_db):
+    import psycopg
+
+    with psycopg.connect(f"host=127.0.0.1 user=postgres dbname={postgres_db}", autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS registry CASCADE")
+    settings = settings_for(tmp_path, event_store="postgres", postgres_db=postgres_db)
+    apps = [RegistryApplication(env=eventstore.application_env(settings, "registry"),
+                                pii_hash_key="test-key") for _ in range(2)]
+    yield apps
+    for application in apps:
+        application.close()
+
+
+def test_the_event_store_refuses_a_second_registration_that_raced_past_the_check(two_replicas):
+    first, second = two_replicas
+    # The second replica read "not registered" before the first one saved: simulate exactly that.
+    checks = []
+
+    def stale_then_real(aggregate_id):
+        checks.append(aggregate_id)
+        return False if len(checks) == 1 else RegistryApplication._exists(second, aggregate_id)
+
+    second._exists = stale_then_real
+
+    winner = first.register_expert(**expert_form())
+    with pytest.raises(Conflict) as refused:
+        second.register_expert(**expert_form(name="冒名"))
+
+    assert refused.value.details == {"id_number": ["already registered"]}
+    assert len(checks) == 2  # the save was refused by the store, and the retry saw the winner
+    claim = second.repository.get(IdNumberClaim.create_id(winner.id_hash))
+    assert claim.expert_id == str(winner.id)
+    assert second.recorder.max_notification_id() == 2  # one ExpertRegistered, one IdNumberClaimed
+
+
+def test_parallel_registrations_of_one_id_number_on_two_replicas_register_exactly_one(two_replicas):
+    results = []
+
+    def register(application, n):
+        try:
+            results.append(application.register_expert(**expert_form(phone=f"1380000{n:04d}")))
+        except Conflict as refused:
+            results.append(refused)
+
+    pool = eventlet.GreenPool()
+    for n in range(8):
+        pool.spawn(register, two_replicas[n % 2], n)
+    pool.waitall()
+
+    assert sum(not isinstance(r, Conflict) for r in results) == 1
+    assert len(results) == 8

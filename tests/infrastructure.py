@@ -1,0 +1,128 @@
+"""Fixtures for the real parts: RabbitMQ, PostgreSQL and MongoDB (via its wire-protocol stand-in).
+
+Each run gets its own RabbitMQ vhost and its own PostgreSQL database, so runs never see each
+other's queues or events. ``MONGO_URI`` names a MongoDB to use (a real one works too); without
+it the stand-in ``nx-27017`` is started on a free loopback port from ``NX_27017`` or
+``.venv-mongo/bin/nx-27017`` (scripts/test.sh installs it there).
+"""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+import pymongo
+import pytest
+
+from kernel import config
+
+ROOT = Path(__file__).resolve().parent.parent
+RABBIT_HOST = os.environ.get("TEST_RABBIT_HOST", "127.0.0.1")
+POSTGRES_HOST = os.environ.get("TEST_POSTGRES_HOST", "127.0.0.1")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, host="127.0.0.1", timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((host, port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"nothing listening on {host}:{port} after {timeout}s")
+
+
+@pytest.fixture(scope="session")
+def amqp_uri():
+    """A fresh vhost on the real RabbitMQ for this test run."""
+    vhost = f"kjfp-test-{uuid.uuid4().hex[:8]}"
+    ctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
+    subprocess.run([ctl, "add_vhost", vhost], check=True, capture_output=True)
+    subprocess.run([ctl, "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], check=True,
+                   capture_output=True)
+    yield f"amqp://guest:guest@{RABBIT_HOST}:5672/{vhost}"
+    subprocess.run([ctl, "delete_vhost", vhost], capture_output=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_db():
+    """A fresh database on the real PostgreSQL for this test run (dropped afterwards)."""
+    name = f"kjfp_test_{uuid.uuid4().hex[:8]}"
+    admin = f"host={POSTGRES_HOST} port=5432 user=postgres dbname=postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield name
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def _nx_binary():
+    candidates = [os.environ.get("NX_27017"), ROOT / ".venv-mongo/bin/nx-27017", shutil.which("nx-27017")]
+    for candidate in candidates:
+        if candidate and Path(candidate).exists():
+            return str(candidate)
+    raise RuntimeError("no MongoDB to test against: set MONGO_URI, or install the stand-in with "
+                       "scripts/test.sh (it creates .venv-mongo with nx-27017)")
+
+
+@pytest.fixture(scope="session")
+def mongo_uri(tmp_path_factory):
+    """A MongoDB reached through real pymongo over the wire."""
+    if os.environ.get("MONGO_URI"):
+        yield os.environ["MONGO_URI"]
+        return
+    port = free_port()
+    data = tmp_path_factory.mktemp("nx-27017")
+    process = subprocess.Popen(
+        [_nx_binary(), "--data-dir", str(data), "--port", str(port),
+         "--log-file", str(data / "nx.log"), "--pid-file", str(data / "nx.pid")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port)
+        yield f"mongodb://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.fixture
+def mongo_db(mongo_uri):
+    """A fresh database on the MongoDB for one test."""
+    client = pymongo.MongoClient(mongo_uri, serverSelectionTimeoutMS=5000)
+    name = f"views_{uuid.uuid4().hex[:8]}"
+    yield client[name]
+    client.drop_database(name)
+    client.close()
+
+
+def settings_for(tmp_path, **overrides):
+    """Embedded settings rooted in a test's own directory, with overrides."""
+    base = config.Settings(data_dir=tmp_path / "data", views_db=f"views_{uuid.uuid4().hex[:8]}")
+    return config.Settings(**{**base.__dict__, **overrides})
+
+
+def distributed_env(amqp_uri, postgres_db, mongo_uri, **extra):
+    """The environment a service process gets in the distributed mode (as in deploy/)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KJFP_", "EVENT_STORE"))}
+    env.update({
+        "AMQP_URI": amqp_uri, "EVENT_STORE": "postgres", "POSTGRES_HOST": POSTGRES_HOST,
+        "POSTGRES_DB": postgres_db, "POSTGRES_USER": "postgres", "MONGO_URI": mongo_uri,
+        "VIEWS_DB": f"views_{uuid.uuid4().hex[:8]}", "PYTHONUNBUFFERED": "1",
+    })
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+PYTHON = sys.executable
