@@ -23,7 +23,7 @@ class Authenticator:
 
 class Auth(DependencyProvider):
     def setup(self):
-        self.authenticator = Authenticator(config.load().token_secret)
+        self.authenticator = Authenticator(config.from_container(self.container).token_secret)
 
     def get_dependency(self, worker_ctx):
         return self.authenticator

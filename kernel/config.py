@@ -48,7 +48,16 @@ class Settings:
             "AMQP_URI": self.amqp_uri,
             "WEB_SERVER_ADDRESS": f"{self.http_host}:{self.http_port}",
             "serializer": "json",
+            SETTINGS_KEY: self,
         }
+
+
+SETTINGS_KEY = "KJFP_SETTINGS"
+
+
+def from_container(container):
+    """The settings a service was started with (the environment's, if started by nameko itself)."""
+    return container.config.get(SETTINGS_KEY) or load()
 
 
 def load():

@@ -1,11 +1,9 @@
 """The one error contract, shared by services and gateway.
 
-Domain code raises these; nameko carries them across RPC (``deserialize_to_instance`` rebuilds
-the same class on the caller's side), and the gateway maps each ``code`` to an HTTP status.
-Nameko serialises an exception as ``str(exc)``, so the message and details travel as JSON there.
+Domain code raises these; nameko carries them across RPC (it rebuilds a class registered with
+``deserialize_to_instance`` from ``exc.args``, so message and details are both args), and the
+gateway maps each ``code`` to an HTTP status.
 """
-import json
-
 from nameko.exceptions import deserialize_to_instance
 
 
@@ -14,18 +12,12 @@ class DomainError(Exception):
     status = 500
 
     def __init__(self, message="", details=None):
-        if details is None and isinstance(message, str) and message.startswith("{"):
-            try:
-                carried = json.loads(message)
-                message, details = carried["message"], carried.get("details")
-            except (ValueError, KeyError, TypeError):
-                pass
-        super().__init__(message)
+        super().__init__(message, details or {})
         self.message = message
         self.details = details or {}
 
     def __str__(self):
-        return json.dumps({"message": self.message, "details": self.details}, ensure_ascii=False)
+        return self.message
 
     def to_dict(self):
         return {"error": self.code, "message": self.message, "details": self.details}

@@ -37,7 +37,7 @@ class Registry:
 
 class RegistryProvider(DependencyProvider):
     def setup(self):
-        self.registry = Registry(config.load())
+        self.registry = Registry(config.from_container(self.container))
 
     def stop(self):
         self.registry.close()

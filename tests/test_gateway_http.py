@@ -1,0 +1,78 @@
+"""The public HTTP API (API.md) end to end on the embedded system: the gateway and the registry in
+this process on kombu's in-process memory:// transport, SQLite event store, mongomock views.
+Each test gets a fresh system. (The same paths over RabbitMQ, PostgreSQL and MongoDB:
+test_distributed_smoke.py.)"""
+import pytest
+
+from services.registry.tests.test_registry_application import expert_form, household_form
+from tests.http_client import pairing_body, start_system
+
+
+@pytest.fixture
+def api(tmp_path):
+    service_runner, client = start_system(tmp_path)
+    yield client
+    service_runner.stop()
+
+
+def test_acceptance_register_pair_and_read_the_two_counts(api):
+    # 3 experts, one a duplicate ID → 409
+    first = api.post("/experts", expert_form())
+    assert first.status_code == 201, first.text
+    second = api.post("/experts", expert_form(name="李秀英", gender="female",
+                                               id_number="370102199002140086", phone="13800000002"))
+    assert second.status_code == 201
+    duplicate = api.post("/experts", expert_form(name="王建國"))
+    assert duplicate.status_code == 409
+    assert duplicate.json()["error"] == "CONFLICT" and "id_number" in duplicate.json()["details"]
+    # 5 households
+    people = {f"37132100000{n}": n + 1 for n in range(1, 6)}
+    for code, n in people.items():
+        assert api.post("/households", household_form(code, people=n)).status_code == 201
+    # pairing with one unregistered code: clear 4xx, nothing recorded
+    codes = list(people)[:4]
+    refused = api.post("/pairings", pairing_body(first.json()["id"], codes[:3] + ["371321999999"]))
+    assert refused.status_code == 422
+    assert refused.json()["details"] == {"household_codes": ["371321999999: not registered"]}
+    before = api.get("/two-counts", params={"unit": "province:山东"}).json()
+    assert before["households_paired"] == 0
+    # pairing 4 of them
+    filed = api.post("/pairings", pairing_body(first.json()["id"], codes))
+    assert filed.status_code == 201, filed.text
+
+    counts = api.get("/two-counts", params={"unit": "province:山东"})
+
+    assert counts.status_code == 200
+    body = counts.json()
+    assert (body["experts"], body["households_paired"]) == (2, 4)
+    assert body["people_in_paired_households"] == sum(people[c] for c in codes)
+    assert body["positions"]["registry"] > before["positions"]["registry"]
+
+
+def test_responses_never_show_personal_numbers(api):
+    form = expert_form(bank_account="6222020200112233445")
+    created = api.post("/experts", form).json()
+    read = api.get(f"/experts/{created['id']}").json()
+    listed = api.get("/experts", params={"unit": "province:山东"}).json()
+    for body in (created, read, listed):
+        assert form["id_number"] not in str(body) and "6222020200112233445" not in str(body)
+    assert read["bank_account"] == "6222***********3445"
+    assert [e["id"] for e in listed["items"]] == [created["id"]]
+
+
+def test_writes_outside_ones_jurisdiction_or_role_are_403(api):
+    hebei = api.token("provincial_office", "province:河北")
+    shandong = api.token("provincial_office", "province:山东")
+    auditor = api.token("auditor", "national")
+    yinan = api.token("county_association", "county:山东/临沂/沂南")
+    lanshan = api.token("county_association", "county:山东/临沂/兰山")
+
+    refused = api.post("/experts", expert_form(), token=hebei)
+    assert refused.status_code == 403 and refused.json()["error"] == "FORBIDDEN"
+    assert api.post("/experts", expert_form(), token=auditor).status_code == 403
+    assert api.post("/households", household_form("371321000001"), token=lanshan).status_code == 403
+    assert api.post("/households", household_form("371321000001"), token=yinan).status_code == 201
+    expert = api.post("/experts", expert_form(), token=shandong)
+    assert expert.status_code == 201
+    assert api.post("/pairings", pairing_body(expert.json()["id"], ["371321000001"]), token=hebei).status_code == 403
+    assert api.get("/two-counts", params={"unit": "province:山东"}, token=auditor).json()["households_paired"] == 0
