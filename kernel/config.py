@@ -43,6 +43,17 @@ class Settings:
     def embedded(self):
         return self.amqp_uri.startswith("memory://")
 
+    def check(self):
+        """Refuse to run distributed on the development secrets shipped in this file."""
+        if self.embedded:
+            return
+        weak = [name for name, value in (("TOKEN_SECRET", self.token_secret),
+                                         ("CIPHER_KEY", self.cipher_key),
+                                         ("PII_HASH_KEY", self.pii_hash_key))
+                if value in (DEV_SECRET, DEV_CIPHER_KEY)]
+        if weak:
+            raise ValueError("distributed mode needs its own secrets; set " + ", ".join(weak))
+
     def nameko_config(self):
         return {
             "AMQP_URI": self.amqp_uri,

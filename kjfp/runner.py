@@ -13,6 +13,7 @@ def service_classes():
 
 def start(settings, names=None):
     """Start the named services (default: all) and return the running ``ServiceRunner``."""
+    settings.check()
     if settings.embedded:
         memory_transport.apply()
     classes = service_classes()

@@ -120,6 +120,9 @@ def distributed_env(amqp_uri, postgres_db, mongo_uri, **extra):
         "AMQP_URI": amqp_uri, "EVENT_STORE": "postgres", "POSTGRES_HOST": POSTGRES_HOST,
         "POSTGRES_DB": postgres_db, "POSTGRES_USER": "postgres", "MONGO_URI": mongo_uri,
         "VIEWS_DB": f"views_{uuid.uuid4().hex[:8]}", "PYTHONUNBUFFERED": "1",
+        "TOKEN_SECRET": "distributed-test-token-secret-32-bytes",
+        "CIPHER_KEY": "dGVzdC1vbmx5LWNpcGhlci1rZXktMzItYnl0ZXMuLi4=",
+        "PII_HASH_KEY": "distributed-test-pii-hash-key-32-bytes",
     })
     env.update({k: str(v) for k, v in extra.items()})
     return env

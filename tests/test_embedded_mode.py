@@ -1,0 +1,48 @@
+"""The README's first command's system: ``kjfp run`` as one OS process on the embedded default
+(memory:// transport, SQLite files in the data directory, mongomock views rebuilt at start).
+It answers over HTTP, prints an admin token, and a restart keeps the data."""
+import os
+import time
+
+import requests
+
+from tests import processes
+from tests.infrastructure import free_port
+
+
+def test_the_one_process_system_answers_and_keeps_its_data_across_a_restart(tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("AMQP_URI", "EVENT_STORE", "MONGO_URI", "POSTGRES_DB")}
+    env.update(KJFP_DATA_DIR=str(tmp_path / "data"), HTTP_PORT=str(port), PYTHONUNBUFFERED="1")
+    log = tmp_path / "run.log"
+    base = f"http://127.0.0.1:{port}"
+
+    first = processes.start(["run", "--sample-data"], env, log)
+    processes.wait_ready(base, first, log)
+    token = _printed_token(log, first)
+    auth = {"Authorization": f"Bearer {token}"}
+    before = requests.get(base + "/api/v1/two-counts", params={"unit": "province:山东"}, headers=auth).json()
+    assert (before["experts"], before["households_paired"], before["people_in_paired_households"]) == (2, 3, 12)
+    assert processes.stop(first) == 0
+
+    second = processes.start(["run"], env, log)  # no sample data this time
+    processes.wait_ready(base, second, log)
+    after = requests.get(base + "/api/v1/two-counts", params={"unit": "province:山东"}, headers=auth).json()
+    processes.stop(second)
+
+    assert after == before
+    assert list((tmp_path / "data").glob("registry.sqlite*"))
+
+
+def _printed_token(log, process):
+    """The CLI prints the admin token as the line after its label."""
+    for _ in range(100):
+        lines = log.read_text().splitlines()
+        labels = [n for n, line in enumerate(lines) if line.startswith("admin token")]
+        if labels and len(lines) > labels[-1] + 1:
+            return lines[labels[-1] + 1].strip()
+        if process.poll() is not None:
+            break
+        time.sleep(0.1)
+    raise AssertionError(log.read_text()[-2000:])

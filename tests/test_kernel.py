@@ -1,0 +1,143 @@
+"""Unit tests of the shared kernel (no servers): tokens and jurisdiction, masking and keyed
+hashes, the error contract across nameko's serialisation, and the memory:// patches (which run
+a real nameko RPC and event round trip on kombu's in-process transport)."""
+import eventlet
+import pytest
+from nameko.events import EventDispatcher, event_handler
+from nameko.exceptions import deserialize, serialize
+from nameko.rpc import rpc
+from nameko.runners import ServiceRunner
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from kernel import auth, memory_transport, pii
+from kernel.errors import Conflict, Forbidden, Unauthorized, ValidationFailed
+
+SECRET = "unit-test-secret-of-at-least-32-bytes"
+
+
+def test_a_token_carries_role_and_scope_and_expires():
+    token = auth.mint(SECRET, "provincial_office", "province:山东", "zhang")
+    assert auth.verify(SECRET, token) == auth.Actor("zhang", "provincial_office", "province:山东")
+    with pytest.raises(Unauthorized, match="expired"):
+        auth.verify(SECRET, auth.mint(SECRET, "auditor", "national", ttl_seconds=-1))
+    with pytest.raises(Unauthorized):
+        auth.verify("another-secret-of-at-least-32-bytes!!", token)
+    with pytest.raises(ValueError):
+        auth.mint(SECRET, "mayor", "national")
+    with pytest.raises(ValueError):
+        auth.mint(SECRET, "auditor", "province:")
+
+
+@pytest.mark.parametrize("scope, unit, covered", [
+    ("national", "society:中国农学会", True),
+    ("province:山东", "province:山东", True),
+    ("province:山东", "county:山东/临沂/沂南", True),
+    ("province:山东", "province:河北", False),
+    ("province:山东", "national", False),
+    ("city:山东/临沂", "province:山东", False),
+    ("society:中国农学会", "society:中国农学会", True),
+    ("society:中国农学会", "province:山东", False),
+    ("province:山东", "society:中国农学会", False),
+])
+def test_scopes_cover_units(scope, unit, covered):
+    assert auth.scope_covers_unit(scope, unit) is covered
+
+
+def test_writes_are_held_to_the_writers_jurisdiction():
+    yinan = auth.Actor("x", "county_association", "county:山东/临沂/沂南")
+    here = {"province": "山东", "city": "临沂", "county": "沂南"}
+    there = {"province": "山东", "city": "临沂", "county": "兰山"}
+    auth.authorize_write(yinan, unit="province:山东", location=here)
+    with pytest.raises(Forbidden):
+        auth.authorize_write(yinan, unit="province:山东", location=there)
+    with pytest.raises(Forbidden):
+        auth.authorize_write(yinan, location=there)
+    with pytest.raises(Forbidden):
+        auth.authorize_write(auth.Actor("x", "auditor", "national"), location=here)
+    with pytest.raises(Forbidden):
+        auth.authorize_write(auth.Actor("x", "society", "society:中国农学会"), unit="province:山东")
+
+
+def test_personal_numbers_are_masked_and_hashed_with_a_key():
+    assert pii.mask("371321199603120113") == "3713**********0113"
+    assert pii.mask(None) is None
+    assert pii.keyed_hash("k", "11010519491231002x") == pii.keyed_hash("k", " 11010519491231002X ")
+    assert pii.keyed_hash("k", "11010519491231002X") != pii.keyed_hash("other", "11010519491231002X")
+    masked = pii.mask_fields({"a": {"id_number": "371321199603120113"}, "b": [{"bank_account": "6222020200112233445"}]},
+                             {"id_number", "bank_account"})
+    assert masked == {"a": {"id_number": "3713**********0113"}, "b": [{"bank_account": "6222***********3445"}]}
+
+
+@pytest.mark.parametrize("error", [
+    Conflict("already registered", {"id_number": ["already registered"]}),
+    ValidationFailed("bad", {"location.province": ["required"]}),
+    Forbidden("no"),
+])
+def test_domain_errors_survive_nameko_serialisation_with_their_details(error):
+    back = deserialize(serialize(error))
+    assert type(back) is type(error)
+    assert back.to_dict() == error.to_dict()
+
+
+class Echo:
+    name = "echo"
+    dispatch = EventDispatcher()
+
+    @rpc
+    def echo(self, value):
+        self.dispatch("Echoed", {"value": value})
+        return value
+
+
+heard = []
+
+
+class Listener:
+    name = "listener"
+
+    @event_handler("echo", "Echoed")
+    def on_echoed(self, payload):
+        heard.append(payload["value"])
+
+
+def test_nameko_rpc_and_events_work_on_the_memory_transport_once_patched():
+    """In-process memory:// transport (the embedded mode's bus)."""
+    memory_transport.apply()
+    config = {"AMQP_URI": "memory://localhost/"}
+    runner = ServiceRunner(config)
+    runner.add_service(Echo)
+    runner.add_service(Listener)
+    runner.start()
+    try:
+        with ClusterRpcProxy(config, timeout=5) as cluster:
+            assert [cluster.echo.echo(n) for n in range(20)] == list(range(20))
+        with eventlet.Timeout(5):
+            while len(heard) < 20:
+                eventlet.sleep(0.01)
+        assert sorted(heard) == list(range(20))
+    finally:
+        runner.stop()
+
+
+def test_the_reply_patch_supplies_the_missing_content_type():
+    memory_transport.apply()
+    from nameko import rpc as nameko_rpc
+
+    class Message:
+        content_type = "application/json"
+        properties = {"reply_to": "nowhere"}
+
+    sent = []
+    responder = nameko_rpc.Responder("memory://localhost/", None, "json", Message())
+    responder.publisher_cls = lambda *a, **k: type("P", (), {"publish": lambda self, *a, **k: sent.append(k)})()
+    responder.send_response({"ok": True}, None)
+    assert Message.properties["content_type"] == "application/json" and sent
+
+
+def test_distributed_mode_refuses_the_development_secrets():
+    from kernel.config import Settings
+
+    Settings().check()  # embedded: the development defaults are fine
+    with pytest.raises(ValueError, match="TOKEN_SECRET, CIPHER_KEY, PII_HASH_KEY"):
+        Settings(amqp_uri="amqp://rabbit/").check()
+    Settings(amqp_uri="amqp://rabbit/", token_secret="a" * 32, cipher_key="b" * 44, pii_hash_key="c" * 32).check()
