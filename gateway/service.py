@@ -9,6 +9,7 @@ from gateway.entrypoints import http
 from gateway.openapi import openapi_document
 from kernel.auth import WRITERS
 from kernel.errors import ValidationFailed
+from kernel.idempotency import fingerprint
 
 API = "/api/v1"
 
@@ -21,6 +22,16 @@ def load_body(request, schema):
     if not isinstance(body, dict):
         raise ValidationFailed("the body must be a JSON object", {"_body": ["expected a JSON object"]})
     return schema.load(body)
+
+
+def write_request(request, form):
+    """What the services need to honour an ``Idempotency-Key`` header (None without one)."""
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key:
+        return None
+    if len(key) > 200:
+        raise ValidationFailed("Idempotency-Key is too long", {"Idempotency-Key": ["at most 200 characters"]})
+    return {"key": key, "fingerprint": fingerprint(form)}
 
 
 def load_query(request, schema):
@@ -38,7 +49,7 @@ class GatewayService:
     def register_expert(self, request):
         actor = self.auth.actor(request, WRITERS)
         form = load_body(request, schemas.ExpertSchema())
-        return 201, self.registry.register_expert(form, actor.to_dict())
+        return 201, self.registry.register_expert(form, actor.to_dict(), write_request(request, form))
 
     @http("GET", API + "/experts/<string:expert_id>")
     def get_expert(self, request, expert_id):
@@ -56,13 +67,13 @@ class GatewayService:
     def register_household(self, request):
         actor = self.auth.actor(request, WRITERS)
         form = load_body(request, schemas.HouseholdSchema())
-        return 201, self.registry.register_household(form, actor.to_dict())
+        return 201, self.registry.register_household(form, actor.to_dict(), write_request(request, form))
 
     @http("POST", API + "/pairings")
     def file_pairing(self, request):
         actor = self.auth.actor(request, WRITERS)
         form = load_body(request, schemas.PairingSchema())
-        return 201, self.registry.file_pairing(form, actor.to_dict())
+        return 201, self.registry.file_pairing(form, actor.to_dict(), write_request(request, form))
 
     @http("GET", API + "/two-counts")
     def two_counts(self, request):

@@ -76,3 +76,21 @@ def test_writes_outside_ones_jurisdiction_or_role_are_403(api):
     assert expert.status_code == 201
     assert api.post("/pairings", pairing_body(expert.json()["id"], ["371321000001"]), token=hebei).status_code == 403
     assert api.get("/two-counts", params={"unit": "province:山东"}, token=auditor).json()["households_paired"] == 0
+
+
+def test_a_write_retried_with_its_idempotency_key_returns_the_first_result(api):
+    expert = api.post("/experts", expert_form(), headers={"Idempotency-Key": "exp-1"})
+    retried = api.post("/experts", expert_form(), headers={"Idempotency-Key": "exp-1"})
+    assert retried.status_code == 201 and retried.json()["id"] == expert.json()["id"]
+    api.post("/households", household_form("371321000001"))
+    body = pairing_body(expert.json()["id"], ["371321000001"])
+    first = api.post("/pairings", body, headers={"Idempotency-Key": "pair-1"})
+    position = api.get("/two-counts", params={"unit": "national"}).json()["positions"]["registry"]
+
+    again = api.post("/pairings", body, headers={"Idempotency-Key": "pair-1"})
+
+    assert again.status_code == 201 and again.json()["id"] == first.json()["id"]
+    counts = api.get("/two-counts", params={"unit": "national"}).json()
+    assert counts["positions"]["registry"] == position and counts["households_paired"] == 1
+    reused = api.post("/pairings", {**body, "goals": "别的"}, headers={"Idempotency-Key": "pair-1"})
+    assert reused.status_code == 409 and "Idempotency-Key" in reused.json()["details"]

@@ -29,6 +29,11 @@ def retry_on_conflict(command):
     return wrapper
 
 
+def _keyed(idempotency, result_id):
+    """The idempotency record to save with a command's aggregates (none without a key)."""
+    return [idempotency.record(result_id)] if idempotency else []
+
+
 def validate_id_number(number, field="id_number"):
     """GB 11643: 18 characters, check digit, birth date and birthplace code (python-stdnum)."""
     try:
@@ -47,7 +52,10 @@ class RegistryApplication(Application):
 
     # -- experts --------------------------------------------------------------------------
     @retry_on_conflict
-    def register_expert(self, *, id_number, effective_date, **form) -> Expert:
+    def register_expert(self, *, id_number, effective_date, idempotency=None, **form) -> Expert:
+        earlier = idempotency and idempotency.earlier_result(self)
+        if earlier:
+            return self.get_expert(earlier)
         id_number = validate_id_number(id_number)
         id_hash = pii.keyed_hash(self.pii_hash_key, id_number)
         claim_id = IdNumberClaim.create_id(id_hash)
@@ -56,7 +64,7 @@ class RegistryApplication(Application):
                            {"id_number": ["already registered"]})
         expert = Expert(id_number=id_number, id_hash=id_hash, effective_date=effective_date, **form)
         claim = IdNumberClaim(id_hash=id_hash, expert_id=str(expert.id))
-        self.save(expert, claim)
+        self.save(expert, claim, *_keyed(idempotency, expert.id))
         return expert
 
     def get_expert(self, expert_id) -> Expert:
@@ -64,7 +72,11 @@ class RegistryApplication(Application):
 
     # -- households -----------------------------------------------------------------------
     @retry_on_conflict
-    def register_household(self, *, code, head_id_number, effective_date, **form) -> Household:
+    def register_household(self, *, code, head_id_number, effective_date, idempotency=None,
+                           **form) -> Household:
+        earlier = idempotency and idempotency.earlier_result(self)
+        if earlier:
+            return self.get_household(earlier)
         head_id_number = validate_id_number(head_id_number, "head_id_number")
         if self._exists(Household.create_id(code)):
             raise Conflict(f"household {code} is already registered", {"code": ["already registered"]})
@@ -72,7 +84,7 @@ class RegistryApplication(Application):
             code=code, head_id_number=head_id_number,
             head_id_hash=pii.keyed_hash(self.pii_hash_key, head_id_number),
             effective_date=effective_date, **form)
-        self.save(household)
+        self.save(household, *_keyed(idempotency, code))
         return household
 
     def get_household(self, code) -> Household:
@@ -84,8 +96,11 @@ class RegistryApplication(Application):
     # -- pairings -------------------------------------------------------------------------
     @retry_on_conflict
     def file_pairing(self, *, expert_id, household_codes, village, start, end, goals, tasks,
-                     mechanism, effective_date):
+                     mechanism, effective_date, idempotency=None):
         """File an agreement and pair each household with the expert, all or nothing."""
+        earlier = idempotency and idempotency.earlier_result(self)
+        if earlier:
+            return self._get(earlier, PairingAgreement, "agreement")
         expert = self.get_expert(expert_id)
         if not expert.active:
             raise RuleViolation("the expert's registration is revoked", {"expert_id": ["revoked"]})
@@ -105,7 +120,7 @@ class RegistryApplication(Application):
         for household in households:
             household.pair(agreement_id=str(agreement.id), expert_id=str(expert.id), unit=expert.unit,
                            start=start, end=end, effective_date=effective_date)
-        self.save(agreement, *households)
+        self.save(agreement, *households, *_keyed(idempotency, agreement.id))
         return agreement
 
     # -- helpers --------------------------------------------------------------------------

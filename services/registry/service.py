@@ -9,6 +9,7 @@ from nameko.timer import timer
 from kernel import config, eventstore, views
 from kernel.auth import Actor, authorize_write
 from kernel.errors import EXPECTED
+from kernel.idempotency import from_request
 from kernel.outbox import Outbox
 from kernel.projection import ProjectionRunner
 from services.registry import queries
@@ -53,9 +54,11 @@ class RegistryService:
     dispatch = EventDispatcher()
 
     @rpc(expected_exceptions=EXPECTED)
-    def register_expert(self, form, actor):
-        authorize_write(Actor.from_dict(actor), unit=form["unit"], location=form["location"])
-        return expert_view(self.registry.app.register_expert(**form))
+    def register_expert(self, form, actor, request=None):
+        actor = Actor.from_dict(actor)
+        authorize_write(actor, unit=form["unit"], location=form["location"])
+        expert = self.registry.app.register_expert(**form, idempotency=from_request(self.name, actor, request))
+        return expert_view(expert)
 
     @rpc(expected_exceptions=EXPECTED)
     def get_expert(self, expert_id):
@@ -68,16 +71,20 @@ class RegistryService:
         return {"items": [expert_listing(d) for d in docs], "next_cursor": next_cursor}
 
     @rpc(expected_exceptions=EXPECTED)
-    def register_household(self, form, actor):
-        authorize_write(Actor.from_dict(actor), location=form["location"])
-        return household_view(self.registry.app.register_household(**form))
+    def register_household(self, form, actor, request=None):
+        actor = Actor.from_dict(actor)
+        authorize_write(actor, location=form["location"])
+        household = self.registry.app.register_household(
+            **form, idempotency=from_request(self.name, actor, request))
+        return household_view(household)
 
     @rpc(expected_exceptions=EXPECTED)
-    def file_pairing(self, form, actor):
-        app = self.registry.app
+    def file_pairing(self, form, actor, request=None):
+        app, actor = self.registry.app, Actor.from_dict(actor)
         expert = app.get_expert(form["expert_id"])
-        authorize_write(Actor.from_dict(actor), unit=expert.unit, location=expert.location)
-        return pairing_view(app.file_pairing(**form))
+        authorize_write(actor, unit=expert.unit, location=expert.location)
+        agreement = app.file_pairing(**form, idempotency=from_request(self.name, actor, request))
+        return pairing_view(agreement)
 
     @rpc(expected_exceptions=EXPECTED)
     def two_counts(self, unit, as_of):

@@ -180,3 +180,51 @@ def test_parallel_registrations_of_one_id_number_on_two_replicas_register_exactl
 
     assert sum(not isinstance(r, Conflict) for r in results) == 1
     assert len(results) == 8
+
+
+# -- Idempotency-Key --------------------------------------------------------------------------
+
+def keyed(key, form, requester="clerk-1"):
+    from kernel.idempotency import Idempotency, fingerprint
+
+    return Idempotency("registry", requester, key, fingerprint(form))
+
+
+def test_a_retried_request_with_the_same_key_returns_the_first_result_and_records_nothing(app):
+    form = expert_form()
+    first = app.register_expert(**form, idempotency=keyed("k-1", form))
+    after_first = app.recorder.max_notification_id()
+
+    again = app.register_expert(**form, idempotency=keyed("k-1", form))
+
+    assert again.id == first.id
+    assert app.recorder.max_notification_id() == after_first
+    with pytest.raises(Conflict) as reused:
+        other = expert_form(name="另一个人", id_number=id_number("371321", "19990101", "055"))
+        app.register_expert(**other, idempotency=keyed("k-1", other))
+    assert "Idempotency-Key" in reused.value.details
+    # Another requester's key of the same name is theirs alone.
+    with pytest.raises(Conflict) as duplicate:
+        app.register_expert(**form, idempotency=keyed("k-1", form, requester="clerk-2"))
+    assert "id_number" in duplicate.value.details
+
+
+def test_a_keyed_pairing_retried_records_its_households_once(app):
+    expert = app.register_expert(**expert_form())
+    app.register_household(**household_form("371321000001"))
+    form = pairing_form(str(expert.id), ["371321000001"])
+    first = app.file_pairing(**form, idempotency=keyed("pair-1", form))
+    assert app.file_pairing(**form, idempotency=keyed("pair-1", form)).id == first.id
+    assert len(app.get_household("371321000001").pairings) == 1
+
+
+def test_two_replicas_racing_with_one_key_record_once(two_replicas):
+    form = expert_form()
+    results = []
+    pool = eventlet.GreenPool()
+    for n in range(6):
+        pool.spawn(lambda a: results.append(a.register_expert(**form, idempotency=keyed("race", form)).id),
+                   two_replicas[n % 2])
+    pool.waitall()
+    assert len(results) == 6 and len(set(results)) == 1
+    assert two_replicas[0].recorder.max_notification_id() == 3  # expert, claim, key

@@ -1,0 +1,65 @@
+"""Idempotency-Key: a retried write returns the first result and records nothing new.
+
+The key is recorded as an aggregate whose id derives from (service, requester, key), saved in
+the same atomic ``save()`` as the command's own aggregates. A retry that races the original
+therefore conflicts in the event store rather than recording twice; once the original is
+stored, the retry finds the record and answers with the resource it names.
+"""
+import hashlib
+import json
+from uuid import NAMESPACE_URL, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from kernel.errors import Conflict
+
+
+def fingerprint(body):
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+class IdempotencyRecord(Aggregate):
+    @staticmethod
+    def create_id(service, requester, key):
+        return uuid5(NAMESPACE_URL, f"kjfp:idempotency:{service}:{requester}:{key}")
+
+    @event("IdempotencyKeyUsed")
+    def __init__(self, service, requester, key, fingerprint, result_id):
+        self.service = service
+        self.requester = requester
+        self.key = key
+        self.fingerprint = fingerprint
+        self.result_id = result_id
+
+
+class Idempotency:
+    """One write request's key, as the application sees it (None when the client sent none)."""
+
+    def __init__(self, service, requester, key, request_fingerprint):
+        self.service, self.requester, self.key = service, requester, key
+        self.fingerprint = request_fingerprint
+
+    @property
+    def record_id(self):
+        return IdempotencyRecord.create_id(self.service, self.requester, self.key)
+
+    def earlier_result(self, application):
+        """The id of the resource the first request with this key created, if any."""
+        if not application.recorder.select_events(self.record_id, limit=1):
+            return None
+        record = application.repository.get(self.record_id)
+        if record.fingerprint != self.fingerprint:
+            raise Conflict("this Idempotency-Key was already used for a different request",
+                           {"Idempotency-Key": ["already used for a different request"]})
+        return record.result_id
+
+    def record(self, result_id):
+        return IdempotencyRecord(service=self.service, requester=self.requester, key=self.key,
+                                 fingerprint=self.fingerprint, result_id=str(result_id))
+
+
+def from_request(service, actor, request):
+    """Build from what the gateway passes: ``{"key": ..., "fingerprint": ...}`` or None."""
+    if not request or not request.get("key"):
+        return None
+    return Idempotency(service, actor.subject, request["key"], request["fingerprint"])
