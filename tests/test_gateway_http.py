@@ -4,8 +4,8 @@ Each test gets a fresh system. (The same paths over RabbitMQ, PostgreSQL and Mon
 test_distributed_smoke.py.)"""
 import pytest
 
-from services.registry.tests.test_registry_application import expert_form, household_form
-from tests.http_client import pairing_body, start_system
+from services.registry.tests.forms import expert_form, household_form
+from tests.http_client import acceptance_scenario, pairing_body, start_system
 
 
 @pytest.fixture
@@ -16,37 +16,7 @@ def api(tmp_path):
 
 
 def test_acceptance_register_pair_and_read_the_two_counts(api):
-    # 3 experts, one a duplicate ID → 409
-    first = api.post("/experts", expert_form())
-    assert first.status_code == 201, first.text
-    second = api.post("/experts", expert_form(name="李秀英", gender="female",
-                                               id_number="370102199002140086", phone="13800000002"))
-    assert second.status_code == 201
-    duplicate = api.post("/experts", expert_form(name="王建國"))
-    assert duplicate.status_code == 409
-    assert duplicate.json()["error"] == "CONFLICT" and "id_number" in duplicate.json()["details"]
-    # 5 households
-    people = {f"37132100000{n}": n + 1 for n in range(1, 6)}
-    for code, n in people.items():
-        assert api.post("/households", household_form(code, people=n)).status_code == 201
-    # pairing with one unregistered code: clear 4xx, nothing recorded
-    codes = list(people)[:4]
-    refused = api.post("/pairings", pairing_body(first.json()["id"], codes[:3] + ["371321999999"]))
-    assert refused.status_code == 422
-    assert refused.json()["details"] == {"household_codes": ["371321999999: not registered"]}
-    before = api.get("/two-counts", params={"unit": "province:山东"}).json()
-    assert before["households_paired"] == 0
-    # pairing 4 of them
-    filed = api.post("/pairings", pairing_body(first.json()["id"], codes))
-    assert filed.status_code == 201, filed.text
-
-    counts = api.get("/two-counts", params={"unit": "province:山东"})
-
-    assert counts.status_code == 200
-    body = counts.json()
-    assert (body["experts"], body["households_paired"]) == (2, 4)
-    assert body["people_in_paired_households"] == sum(people[c] for c in codes)
-    assert body["positions"]["registry"] > before["positions"]["registry"]
+    acceptance_scenario(api)
 
 
 def test_responses_never_show_personal_numbers(api):

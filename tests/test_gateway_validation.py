@@ -5,7 +5,7 @@ import pytest
 import requests
 
 from kernel import auth
-from services.registry.tests.test_registry_application import expert_form, household_form
+from services.registry.tests.forms import expert_form, household_form
 from tests.http_client import log_position, pairing_body, start_system
 
 
@@ -68,7 +68,7 @@ def test_missing_or_invalid_tokens_are_401(shared_api):
     api = shared_api
     assert api.get("/two-counts", token=False, params={"unit": "national"}).status_code == 401
     assert api.post("/experts", expert_form(), token="not.a.token").status_code == 401
-    expired = auth.mint(api.settings.token_secret, "national_office", "national", ttl_seconds=-10)
+    expired = auth.mint(api.token_secret, "national_office", "national", ttl_seconds=-10)
     response = api.post("/experts", expert_form(), token=expired)
     assert response.status_code == 401 and response.json()["error"] == "UNAUTHORIZED"
     forged = auth.mint("another-secret-that-is-32-bytes-long!", "national_office", "national")

@@ -10,7 +10,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from kernel.errors import Conflict, Forbidden, RuleViolation
 from services.registry.service import RegistryService
-from services.registry.tests.test_registry_application import expert_form, household_form, pairing_form
+from services.registry.tests.forms import expert_form, household_form, pairing_form
 
 ADMIN = {"subject": "test", "role": "national_office", "scope": "national"}
 HEBEI = {"subject": "hebei", "role": "provincial_office", "scope": "province:河北"}

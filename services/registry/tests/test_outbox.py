@@ -2,21 +2,12 @@
 dispatcher standing in for the bus (the real bus: tests/test_registry_service.py)."""
 import pytest
 
-from kernel import eventstore
 from kernel.chain import GENESIS, link
 from kernel.outbox import Outbox
-from services.registry.application import RegistryApplication
 from services.registry.domain import PERSONAL_FIELDS
-from services.registry.tests.test_registry_application import expert_form, household_form
-from tests.infrastructure import settings_for
+from services.registry.tests.forms import expert_form, household_form
 
 
-@pytest.fixture
-def app(tmp_path):
-    application = RegistryApplication(
-        env=eventstore.application_env(settings_for(tmp_path), "registry"), pii_hash_key="test-key")
-    yield application
-    application.close()
 
 
 def test_every_event_is_published_once_in_log_order_with_its_chain_hash(app):

@@ -9,42 +9,8 @@ from kernel.errors import Conflict, NotFound, RuleViolation, ValidationFailed
 from kjfp.sample_data import id_number
 from services.registry.application import RegistryApplication
 from services.registry.domain import IdNumberClaim
+from services.registry.tests.forms import expert_form, household_form, pairing_form
 from tests.infrastructure import settings_for
-
-YINAN = {"province": "山东", "city": "临沂", "county": "沂南"}
-
-
-def expert_form(**overrides):
-    form = dict(name="王建国", gender="male", id_number=id_number("371321", "19960312", "011"),
-                employer="山东农业大学", title="研究员", specialty="果树栽培", phone="13800000001",
-                email=None, address=None, unit="province:山东", location=YINAN, bank_account=None,
-                political_status=None, effective_date="2020-01-06")
-    form.update(overrides)
-    return form
-
-
-def household_form(code, people=4, **overrides):
-    form = dict(code=code, head_name="张三", head_id_number=id_number("371321", "19980101", code[-3:]),
-                people=people, location=YINAN, effective_date="2020-01-06")
-    form.update(overrides)
-    return form
-
-
-def pairing_form(expert_id, codes, **overrides):
-    form = dict(expert_id=expert_id, household_codes=codes, village="西岭村", start="2020-02-01",
-                end="2020-12-31", goals="掌握苹果矮化密植技术", tasks="每月入村指导两次",
-                mechanism="专家+合作社+农户", effective_date="2020-02-01")
-    form.update(overrides)
-    return form
-
-
-@pytest.fixture
-def app(tmp_path):
-    application = RegistryApplication(
-        env=eventstore.application_env(settings_for(tmp_path), "registry"), pii_hash_key="test-key")
-    yield application
-    application.close()
-
 
 def test_an_expert_is_registered_once_per_id_number(app):
     expert = app.register_expert(**expert_form())

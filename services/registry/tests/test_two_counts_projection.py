@@ -3,24 +3,15 @@ re-processing changes nothing, a rebuild is identical, and a crash between the v
 the tracking write does not double count. Events come from the embedded SQLite event store."""
 import pytest
 
-from kernel import eventstore
 from kernel.projection import TRACKING, ProjectionRunner
 from services.registry import queries
-from services.registry.application import RegistryApplication
 from services.registry.projection import TwoCountsProjection
-from services.registry.tests.test_registry_application import expert_form, household_form, pairing_form
+from services.registry.tests.forms import expert_form, household_form, pairing_form
 from kjfp.sample_data import id_number
-from tests.infrastructure import settings_for
 
 LANSHAN = {"province": "山东", "city": "临沂", "county": "兰山"}
 
 
-@pytest.fixture
-def app(tmp_path):
-    application = RegistryApplication(
-        env=eventstore.application_env(settings_for(tmp_path), "registry"), pii_hash_key="test-key")
-    yield application
-    application.close()
 
 
 @pytest.fixture
