@@ -68,7 +68,7 @@ def test_register_pair_and_count_over_rpc(distributed):
     counts = registry.two_counts("province:山东", "2020-12-31")
 
     assert (counts["experts"], counts["households_paired"], counts["people_in_paired_households"]) == (1, 2, 5)
-    assert counts["positions"]["registry"] == 2 + 3 + 3  # expert+claim, 3 households, filed+2 paired
+    assert counts["positions"]["registry"] == 2 + 3 + 4  # expert+claim, 3 households, filed+taken+2 paired
 
 
 def test_recorded_events_are_published_on_the_bus_masked_and_chained(distributed):

@@ -4,11 +4,12 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
-from stdnum.cn import ric
+from stdnum.cn import ric, uscc
 
 from kernel import pii
 from kernel.errors import Conflict, NotFound, RuleViolation, ValidationFailed
-from services.registry.domain import Expert, Household, IdNumberClaim, PairingAgreement
+from services.registry.domain import (
+    Association, Expert, Household, IdNumberClaim, PairingAgreement, ServiceLog, Targets)
 
 MAX_ATTEMPTS = 3
 
@@ -32,6 +33,15 @@ def retry_on_conflict(command):
 def _keyed(idempotency, result_id):
     """The idempotency record to save with a command's aggregates (none without a key)."""
     return [idempotency.record(result_id)] if idempotency else []
+
+
+def validate_credit_code(code, field="credit_code"):
+    """GB 32100 unified social credit code: 18 characters and its check character (python-stdnum)."""
+    try:
+        return uscc.validate(str(code).strip().upper())
+    except Exception as invalid:
+        raise ValidationFailed(f"{field} is not a valid unified social credit code",
+                               {field: [f"not a valid unified social credit code: {invalid}"]})
 
 
 def validate_id_number(number, field="id_number"):
@@ -59,13 +69,65 @@ class RegistryApplication(Application):
         id_number = validate_id_number(id_number)
         id_hash = pii.keyed_hash(self.pii_hash_key, id_number)
         claim_id = IdNumberClaim.create_id(id_hash)
-        if self._exists(claim_id):
-            raise Conflict("an expert with this ID number is already registered",
-                           {"id_number": ["already registered"]})
         expert = Expert(id_number=id_number, id_hash=id_hash, effective_date=effective_date, **form)
-        claim = IdNumberClaim(id_hash=id_hash, expert_id=str(expert.id))
+        if self._exists(claim_id):
+            claim = self.repository.get(claim_id)
+            if self.get_expert(claim.expert_id).active:
+                raise Conflict("an expert with this ID number is already registered",
+                               {"id_number": ["already registered"]})
+            claim.reassign(str(expert.id))  # registered anew after a revocation
+        else:
+            claim = IdNumberClaim(id_hash=id_hash, expert_id=str(expert.id))
         self.save(expert, claim, *_keyed(idempotency, expert.id))
         return expert
+
+    @retry_on_conflict
+    def revoke_expert(self, expert_id, reason, effective_date):
+        expert = self.get_expert(expert_id)
+        expert.revoke(reason, effective_date)
+        self.save(expert)
+        return expert
+
+    @retry_on_conflict
+    def correct_expert(self, expert_id, changes, reason, effective_date):
+        expert = self.get_expert(expert_id)
+        expert.correct(changes, reason, effective_date)
+        self.save(expert)
+        return expert
+
+    # -- associations and federations -----------------------------------------------------
+    @retry_on_conflict
+    def register_association(self, *, credit_code, effective_date, idempotency=None, **form):
+        earlier = idempotency and idempotency.earlier_result(self)
+        if earlier:
+            return self.get_association(earlier)
+        credit_code = validate_credit_code(credit_code)
+        if self._exists(Association.create_id(credit_code)):
+            raise Conflict(f"an organisation with credit code {credit_code} is already registered",
+                           {"credit_code": ["already registered"]})
+        association = Association(credit_code=credit_code, effective_date=effective_date, **form)
+        self.save(association, *_keyed(idempotency, credit_code))
+        return association
+
+    def get_association(self, credit_code):
+        try:
+            return self.repository.get(Association.create_id(str(credit_code).upper()))
+        except AggregateNotFoundError:
+            raise NotFound(f"no association with credit code {credit_code}", {"credit_code": ["not registered"]})
+
+    @retry_on_conflict
+    def revoke_association(self, credit_code, reason, effective_date):
+        association = self.get_association(credit_code)
+        association.revoke(reason, effective_date)
+        self.save(association)
+        return association
+
+    @retry_on_conflict
+    def correct_association(self, credit_code, changes, reason, effective_date):
+        association = self.get_association(credit_code)
+        association.correct(changes, reason, effective_date)
+        self.save(association)
+        return association
 
     def get_expert(self, expert_id) -> Expert:
         return self._get(expert_id, Expert, "expert")
@@ -84,6 +146,33 @@ class RegistryApplication(Application):
             code=code, head_id_number=head_id_number,
             head_id_hash=pii.keyed_hash(self.pii_hash_key, head_id_number),
             effective_date=effective_date, **form)
+        self.save(household, *_keyed(idempotency, code))
+        return household
+
+    @retry_on_conflict
+    def revoke_household(self, code, reason, effective_date):
+        household = self.get_household(code)
+        household.revoke(reason, effective_date)
+        self.save(household)
+        return household
+
+    @retry_on_conflict
+    def correct_household(self, code, changes, reason, effective_date):
+        household = self.get_household(code)
+        household.correct(changes, reason, effective_date)
+        self.save(household)
+        return household
+
+    @retry_on_conflict
+    def lift_out(self, code, date, people, effective_date, idempotency=None):
+        """Record that a paired household was lifted out of poverty (脱贫) on ``date``."""
+        earlier = idempotency and idempotency.earlier_result(self)
+        if earlier:
+            return self.get_household(earlier)
+        if date > effective_date:
+            raise RuleViolation("the date is after the effective date", {"date": ["in the future"]})
+        household = self.get_household(code)
+        household.lift_out(date, people, effective_date)
         self.save(household, *_keyed(idempotency, code))
         return household
 
@@ -120,8 +209,41 @@ class RegistryApplication(Application):
         for household in households:
             household.pair(agreement_id=str(agreement.id), expert_id=str(expert.id), unit=expert.unit,
                            start=start, end=end, effective_date=effective_date)
-        self.save(agreement, *households, *_keyed(idempotency, agreement.id))
+        expert.take_agreement(str(agreement.id), start, end)
+        self.save(agreement, expert, *households, *_keyed(idempotency, agreement.id))
         return agreement
+
+    # -- service logs ---------------------------------------------------------------------
+    @retry_on_conflict
+    def log_service(self, *, expert_id, date, effective_date, idempotency=None, **entry):
+        """Record one help activity (工作台账) inside one of the expert's agreements."""
+        earlier = idempotency and idempotency.earlier_result(self)
+        if earlier:
+            return self._get(earlier, ServiceLog, "service log")
+        expert = self.get_expert(expert_id)
+        if expert.revoked_on is not None and expert.revoked_on <= date:
+            raise RuleViolation("the expert's registration was revoked by then", {"expert_id": ["revoked"]})
+        if date > effective_date:
+            raise RuleViolation("the activity's date is after the effective date", {"date": ["in the future"]})
+        if not expert.covers(date):
+            raise RuleViolation(f"{date} is outside every pairing agreement of this expert",
+                                {"date": ["outside the expert's pairing agreements"]})
+        log = ServiceLog(expert_id=str(expert.id), unit=expert.unit, date=date,
+                         effective_date=effective_date, **entry)
+        self.save(log, *_keyed(idempotency, log.id))
+        return log
+
+    # -- targets --------------------------------------------------------------------------
+    @retry_on_conflict
+    def set_targets(self, unit, year, targets, effective_date):
+        targets_id = Targets.create_id(unit, year)
+        if self._exists(targets_id):
+            record = self.repository.get(targets_id)
+            record.revise(targets, effective_date)
+        else:
+            record = Targets(unit=unit, year=year, targets=targets, effective_date=effective_date)
+        self.save(record)
+        return record
 
     # -- helpers --------------------------------------------------------------------------
     def _get(self, aggregate_id, cls, what):

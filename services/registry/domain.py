@@ -40,10 +40,64 @@ class Expert(Aggregate):
         self.political_status = political_status
         self.registered_on = effective_date
         self.revoked_on = None
+        self.agreements = {}  # agreement id → [start, end]
+
+    CORRECTABLE = ("name", "gender", "employer", "title", "specialty", "phone", "email", "address",
+                   "location", "bank_account", "political_status")
 
     @property
     def active(self):
         return self.revoked_on is None
+
+    def revoke(self, reason, effective_date):
+        _guard_revocation(self, "expert", effective_date)
+        self._revoked(reason=reason, effective_date=effective_date)
+
+    @event("ExpertRevoked")
+    def _revoked(self, reason, effective_date):
+        self.revoked_on = effective_date
+
+    def correct(self, changes, reason, effective_date):
+        _guard_correction(self, "expert", changes, effective_date)
+        self._corrected(changes=changes, reason=reason, effective_date=effective_date)
+
+    @event("ExpertCorrected")
+    def _corrected(self, changes, reason, effective_date):
+        for name, value in changes.items():
+            setattr(self, name, value)
+
+    def take_agreement(self, agreement_id, start, end):
+        self._agreement_taken(agreement_id=agreement_id, start=start, end=end)
+
+    @event("ExpertAgreementTaken")
+    def _agreement_taken(self, agreement_id, start, end):
+        self.agreements[agreement_id] = [start, end]
+
+    def covers(self, day):
+        """Is ``day`` inside the span of one of this expert's pairing agreements?"""
+        return any(start <= day <= end for start, end in self.agreements.values())
+
+
+def _guard_revocation(record, what, effective_date):
+    if record.revoked_on is not None:
+        raise Conflict(f"the {what} is already revoked", {"effective_date": ["already revoked"]})
+    if effective_date < record.registered_on:
+        raise RuleViolation(f"a revocation cannot take effect before the {what} was registered",
+                            {"effective_date": [f"before the registration ({record.registered_on})"]})
+
+
+def _guard_correction(record, what, changes, effective_date):
+    if record.revoked_on is not None:
+        raise RuleViolation(f"a revoked {what} cannot be corrected", {"effective_date": ["revoked"]})
+    unknown = sorted(set(changes) - set(record.CORRECTABLE))
+    if unknown:
+        raise RuleViolation(f"these fields of a {what} cannot be corrected (revoke and register anew)",
+                            {name: ["not correctable"] for name in unknown})
+    if not changes:
+        raise RuleViolation("a correction must change something", {"changes": ["empty"]})
+    if effective_date < record.registered_on:
+        raise RuleViolation(f"a correction cannot take effect before the {what} was registered",
+                            {"effective_date": [f"before the registration ({record.registered_on})"]})
 
 
 class IdNumberClaim(Aggregate):
@@ -58,6 +112,11 @@ class IdNumberClaim(Aggregate):
     @event("IdNumberClaimed")
     def __init__(self, id_hash, expert_id):
         self.id_hash = id_hash
+        self.expert_id = expert_id
+
+    @event("IdNumberReclaimed")
+    def reassign(self, expert_id):
+        """A person whose registration was revoked registers anew (e.g. under the right unit)."""
         self.expert_id = expert_id
 
 
@@ -79,6 +138,50 @@ class Household(Aggregate):
         self.registered_on = effective_date
         self.revoked_on = None
         self.pairings = {}  # agreement id → expert id
+        self.paired_since = None
+        self.lifted_on = None
+        self.lifted_people = None
+
+    CORRECTABLE = ("head_name", "people", "location")
+
+    def revoke(self, reason, effective_date):
+        _guard_revocation(self, "household", effective_date)
+        self._revoked(code=self.code, reason=reason, effective_date=effective_date)
+
+    @event("HouseholdRevoked")
+    def _revoked(self, code, reason, effective_date):
+        self.revoked_on = effective_date
+
+    def correct(self, changes, reason, effective_date):
+        _guard_correction(self, "household", changes, effective_date)
+        if self.lifted_on and changes.get("people", self.people) < self.lifted_people:
+            raise RuleViolation("fewer people than were lifted out of poverty",
+                                {"people": [f"less than the {self.lifted_people} lifted out"]})
+        self._corrected(code=self.code, changes=changes, reason=reason, effective_date=effective_date)
+
+    @event("HouseholdCorrected")
+    def _corrected(self, code, changes, reason, effective_date):
+        for name, value in changes.items():
+            setattr(self, name, value)
+
+    def lift_out(self, date, people, effective_date):
+        if self.revoked_on is not None:
+            raise RuleViolation(f"household {self.code} is revoked", {"code": ["revoked"]})
+        if self.lifted_on is not None:
+            raise Conflict(f"household {self.code} was already lifted out on {self.lifted_on}",
+                           {"code": ["already lifted out"]})
+        if self.paired_since is None or date < self.paired_since:
+            raise RuleViolation(f"household {self.code} was not paired on {date}",
+                                {"date": ["the household was not paired then"]})
+        if people > self.people:
+            raise RuleViolation(f"household {self.code} has {self.people} people",
+                                {"people": [f"more than the household's {self.people}"]})
+        self._lifted_out(code=self.code, date=date, people=people, effective_date=effective_date)
+
+    @event("HouseholdLiftedOut")
+    def _lifted_out(self, code, date, people, effective_date):
+        self.lifted_on = date
+        self.lifted_people = people
 
     def pair(self, agreement_id, expert_id, unit, start, end, effective_date):
         if self.revoked_on is not None:
@@ -96,6 +199,7 @@ class Household(Aggregate):
     @event("HouseholdPaired")
     def _paired(self, code, agreement_id, expert_id, unit, start, end, effective_date):
         self.pairings[agreement_id] = expert_id
+        self.paired_since = min(self.paired_since or effective_date, effective_date)
 
 
 class PairingAgreement(Aggregate):
@@ -116,3 +220,84 @@ class PairingAgreement(Aggregate):
         self.tasks = tasks
         self.mechanism = mechanism
         self.filed_on = effective_date
+
+
+class Association(Aggregate):
+    """A rural professional technical association (农技协) or a federation of them (联合会),
+    one per unified social credit code."""
+
+    @staticmethod
+    def create_id(credit_code):
+        return _natural_id("association", credit_code)
+
+    @event("AssociationRegistered")
+    def __init__(self, name, credit_code, kind, level, unit, location, supported_by, effective_date):
+        self.name = name
+        self.credit_code = credit_code
+        self.kind = kind
+        self.level = level
+        self.unit = unit
+        self.location = location
+        self.supported_by = supported_by
+        self.registered_on = effective_date
+        self.revoked_on = None
+
+    CORRECTABLE = ("name", "level", "location", "supported_by")
+
+    def revoke(self, reason, effective_date):
+        _guard_revocation(self, self.kind, effective_date)
+        self._revoked(credit_code=self.credit_code, reason=reason, effective_date=effective_date)
+
+    @event("AssociationRevoked")
+    def _revoked(self, credit_code, reason, effective_date):
+        self.revoked_on = effective_date
+
+    def correct(self, changes, reason, effective_date):
+        _guard_correction(self, self.kind, changes, effective_date)
+        self._corrected(credit_code=self.credit_code, changes=changes, reason=reason,
+                        effective_date=effective_date)
+
+    @event("AssociationCorrected")
+    def _corrected(self, credit_code, changes, reason, effective_date):
+        for name, value in changes.items():
+            setattr(self, name, value)
+
+
+class ServiceLog(Aggregate):
+    """One dated help activity (工作台账 entry) of an expert."""
+
+    @event("ServiceLogged")
+    def __init__(self, expert_id, unit, date, place, form, content, participants, hours, effective_date):
+        self.expert_id = expert_id
+        self.unit = unit
+        self.date = date
+        self.place = place
+        self.form = form
+        self.content = content
+        self.participants = participants
+        self.hours = hours
+
+
+METRICS = ("federations", "associations", "experts", "households_paired",
+           "people_in_paired_households", "households_lifted", "people_lifted")
+
+
+class Targets(Aggregate):
+    """A unit's 两数 targets for a year (目标任务); set again to revise them."""
+
+    @staticmethod
+    def create_id(unit, year):
+        return _natural_id("targets", f"{unit}:{year}")
+
+    @event("TargetsSet")
+    def __init__(self, unit, year, targets, effective_date):
+        self.unit = unit
+        self.year = year
+        self.targets = targets
+
+    def revise(self, targets, effective_date):
+        self._revised(unit=self.unit, year=self.year, targets=targets, effective_date=effective_date)
+
+    @event("TargetsRevised")
+    def _revised(self, unit, year, targets, effective_date):
+        self.targets = targets

@@ -43,7 +43,7 @@ def test_pairing_records_one_household_paired_per_household(app):
 
     new = app.recorder.select_notifications(start=before + 1, limit=10)
     names = [app.mapper.to_domain_event(n).__class__.__name__ for n in new]
-    assert names == ["PairingAgreementFiled", "HouseholdPaired", "HouseholdPaired"]
+    assert names == ["PairingAgreementFiled", "ExpertAgreementTaken", "HouseholdPaired", "HouseholdPaired"]
     assert app.get_household("371321000001").pairings == {str(agreement.id): str(expert.id)}
 
 

@@ -37,7 +37,8 @@ def province(app):
 
 
 def figures(views, unit, as_of="2020-12-31"):
-    return queries.two_counts(views, unit, as_of)
+    counts = queries.two_counts(views, unit, as_of)
+    return {k: counts[k] for k in ("experts", "households_paired", "people_in_paired_households")}
 
 
 def test_figures_per_unit_and_date(province, mongo_db):
