@@ -75,6 +75,75 @@ class GatewayService:
         form = load_body(request, schemas.PairingSchema())
         return 201, self.registry.file_pairing(form, actor.to_dict(), write_request(request, form))
 
+    @http("POST", API + "/experts/<string:expert_id>/revoke")
+    def revoke_expert(self, request, expert_id):
+        actor = self.auth.actor(request, WRITERS)
+        change = load_body(request, schemas.RevocationSchema())
+        return self.registry.revoke_expert(expert_id, change, actor.to_dict())
+
+    @http("POST", API + "/experts/<string:expert_id>/corrections")
+    def correct_expert(self, request, expert_id):
+        actor = self.auth.actor(request, WRITERS)
+        change = load_body(request, schemas.ExpertCorrectionSchema())
+        return self.registry.correct_expert(expert_id, change, actor.to_dict())
+
+    @http("POST", API + "/associations")
+    def register_association(self, request):
+        actor = self.auth.actor(request, WRITERS)
+        form = load_body(request, schemas.AssociationSchema())
+        return 201, self.registry.register_association(form, actor.to_dict(), write_request(request, form))
+
+    @http("POST", API + "/associations/<string:credit_code>/revoke")
+    def revoke_association(self, request, credit_code):
+        actor = self.auth.actor(request, WRITERS)
+        change = load_body(request, schemas.RevocationSchema())
+        return self.registry.revoke_association(credit_code, change, actor.to_dict())
+
+    @http("POST", API + "/associations/<string:credit_code>/corrections")
+    def correct_association(self, request, credit_code):
+        actor = self.auth.actor(request, WRITERS)
+        change = load_body(request, schemas.AssociationCorrectionSchema())
+        return self.registry.correct_association(credit_code, change, actor.to_dict())
+
+    @http("POST", API + "/households/<string:code>/revoke")
+    def revoke_household(self, request, code):
+        actor = self.auth.actor(request, WRITERS)
+        change = load_body(request, schemas.RevocationSchema())
+        return self.registry.revoke_household(code, change, actor.to_dict())
+
+    @http("POST", API + "/households/<string:code>/corrections")
+    def correct_household(self, request, code):
+        actor = self.auth.actor(request, WRITERS)
+        change = load_body(request, schemas.HouseholdCorrectionSchema())
+        return self.registry.correct_household(code, change, actor.to_dict())
+
+    @http("POST", API + "/households/<string:code>/lifted-out")
+    def lift_out(self, request, code):
+        actor = self.auth.actor(request, WRITERS)
+        form = load_body(request, schemas.LiftedOutSchema())
+        return 201, self.registry.lift_out(code, form, actor.to_dict(), write_request(request, form))
+
+    @http("POST", API + "/service-logs")
+    def log_service(self, request):
+        actor = self.auth.actor(request, WRITERS)
+        form = load_body(request, schemas.ServiceLogSchema())
+        return 201, self.registry.log_service(form, actor.to_dict(), write_request(request, form))
+
+    @http("PUT", API + "/targets/<path:unit>")
+    def set_targets(self, request, unit):
+        actor = self.auth.actor(request, WRITERS)
+        schemas.TwoCountsQuery().load({"unit": unit})
+        form = load_body(request, schemas.TargetsSchema())
+        year, effective_date = form.pop("year"), form.pop("effective_date")
+        return self.registry.set_targets(unit, {"year": year, "targets": form, "effective_date": effective_date},
+                                         actor.to_dict())
+
+    @http("GET", API + "/two-counts/explain")
+    def explain(self, request):
+        self.auth.actor(request)
+        query = load_query(request, schemas.ExplainQuery())
+        return self.registry.explain(query["unit"], query["metric"], query["as_of"])
+
     @http("GET", API + "/two-counts")
     def two_counts(self, request):
         self.auth.actor(request)

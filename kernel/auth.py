@@ -118,3 +118,14 @@ def authorize_write(actor, unit=None, location=None):
     if unit is None and location is not None and not scope_covers_location(actor.scope, location):
         raise Forbidden(f"{actor.scope} may not write records located in {location.get('province')}",
                         {"location": ["outside your jurisdiction"]})
+
+
+def authorize_targets(actor, unit):
+    """Targets are allocated downwards: the national office sets provinces' and societies';
+    a provincial office may set those of the cities and counties inside its province."""
+    if actor.role == "national_office":
+        return
+    kind, _ = parse_unit(unit)
+    if actor.role == "provincial_office" and kind in ("city", "county") and scope_covers_unit(actor.scope, unit):
+        return
+    raise Forbidden(f"{actor.role} {actor.scope} may not set the targets of {unit}", {"unit": ["not yours to set"]})

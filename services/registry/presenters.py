@@ -19,7 +19,8 @@ def household_view(household):
         "id": household.code, "code": household.code, "head_name": household.head_name,
         "head_id_number": mask(household.head_id_number), "people": household.people,
         "location": household.location, "registered_on": household.registered_on,
-        "revoked_on": household.revoked_on,
+        "revoked_on": household.revoked_on, "lifted_on": household.lifted_on,
+        "lifted_people": household.lifted_people,
     }
 
 
@@ -40,3 +41,24 @@ def expert_listing(doc):
         "specialty": doc["specialty"], "unit": doc["unit"], "location": doc["location"],
         "registered_on": doc["registered_on"], "revoked_on": doc["revoked_on"],
     }
+
+
+def association_view(association):
+    return {
+        "id": association.credit_code, "name": association.name, "credit_code": association.credit_code,
+        "kind": association.kind, "level": association.level, "unit": association.unit,
+        "location": association.location, "supported_by": association.supported_by,
+        "registered_on": association.registered_on, "revoked_on": association.revoked_on,
+    }
+
+
+def service_log_view(log):
+    return {
+        "id": str(log.id), "expert_id": log.expert_id, "unit": log.unit, "date": log.date,
+        "place": log.place, "form": log.form, "content": log.content,
+        "participants": log.participants, "hours": log.hours,
+    }
+
+
+def targets_view(record):
+    return {"unit": record.unit, "year": record.year, **record.targets}

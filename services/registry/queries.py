@@ -30,14 +30,20 @@ def _credit_and_place(unit):
 
 
 def _in_force(as_of):
-    return {"registered_on": {"$lte": as_of},
-            "$or": [{"revoked_on": None}, {"revoked_on": {"$gt": as_of}}]}
+    return {"$and": [{"registered_on": {"$lte": as_of}},
+                     {"$or": [{"revoked_on": None}, {"revoked_on": {"$gt": as_of}}]}]}
+
+
+def _all(*clauses):
+    """Clauses joined by an explicit ``$and``: the MongoDB stand-in ignores a dotted-path
+    condition that sits beside a top-level ``$or`` (real MongoDB reads both forms alike)."""
+    return {"$and": [clause for clause in clauses if clause]}
 
 
 def _people_as_of(views, codes, as_of):
     """Each household's people as of the date (its latest correction effective by then)."""
     latest = {}
-    for doc in views[PEOPLE].find({"code": {"$in": codes}, "since": {"$lte": as_of}}):
+    for doc in views[PEOPLE].find(_all({"code": {"$in": codes}}, {"since": {"$lte": as_of}})):
         key = (doc["since"], doc["position"])
         if doc["code"] not in latest or key > latest[doc["code"]][0]:
             latest[doc["code"]] = (key, doc["people"], doc["position"])
@@ -49,7 +55,7 @@ def members(views, unit, as_of):
     credit, place = _credit_and_place(unit)
     result = {}
 
-    organisations = views[ASSOCIATIONS].find({**credit, **place, **_in_force(as_of)})
+    organisations = views[ASSOCIATIONS].find(_all(credit, place, _in_force(as_of)))
     result["federations"], result["associations"] = [], []
     for doc in sorted(organisations, key=lambda d: d["_id"]):
         result["federations" if doc["kind"] == "federation" else "associations"].append({
@@ -57,7 +63,7 @@ def members(views, unit, as_of):
             "unit": doc["unit"], "positions": sorted(doc["positions"])})
 
     persons = {}
-    for doc in views[EXPERTS].find({**credit, **place, **_in_force(as_of)}):
+    for doc in views[EXPERTS].find(_all(credit, place, _in_force(as_of))):
         person = persons.setdefault(doc["id_hash"], {
             "id_number": doc["id_number_masked"], "name": doc["name"], "expert_ids": [], "positions": []})
         person["expert_ids"].append(doc["_id"])
@@ -68,13 +74,13 @@ def members(views, unit, as_of):
 
     # Pairings count while their expert's registration is in force (any place: the household's
     # place narrows the drill-down, not the expert's).
-    experts_in_force = {doc["_id"] for doc in views[EXPERTS].find({**credit, **_in_force(as_of)}, {"_id": 1})}
+    experts_in_force = {doc["_id"] for doc in views[EXPERTS].find(_all(credit, _in_force(as_of)), {"_id": 1})}
     pairing_positions = {}
-    for doc in views[PAIRINGS].find({**credit, "since": {"$lte": as_of}}):
+    for doc in views[PAIRINGS].find(_all(credit, {"since": {"$lte": as_of}})):
         if doc["expert_id"] in experts_in_force:
             pairing_positions.setdefault(doc["code"], []).append(doc["position"])
     codes = sorted(pairing_positions)
-    households = list(views[HOUSEHOLDS].find({"_id": {"$in": codes}, **place, **_in_force(as_of)}))
+    households = list(views[HOUSEHOLDS].find(_all({"_id": {"$in": codes}}, place, _in_force(as_of))))
     people = _people_as_of(views, [doc["_id"] for doc in households], as_of)
     result["households_paired"], result["households_lifted"] = [], []
     for doc in sorted(households, key=lambda d: d["_id"]):

@@ -7,7 +7,7 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 
 from kernel import config, eventstore, views
-from kernel.auth import Actor, authorize_write
+from kernel.auth import Actor, authorize_targets, authorize_write
 from kernel.errors import EXPECTED
 from kernel.idempotency import from_request
 from kernel.outbox import Outbox
@@ -16,7 +16,9 @@ from services.registry import queries
 from services.registry.application import RegistryApplication
 from services.registry.domain import PERSONAL_FIELDS
 from services.registry.projection import TwoCountsProjection
-from services.registry.presenters import expert_listing, expert_view, household_view, pairing_view
+from services.registry.presenters import (
+    association_view, expert_listing, expert_view, household_view, pairing_view, service_log_view,
+    targets_view)
 
 POLL_SECONDS = float(os.environ.get("POLL_INTERVAL", "0.2"))
 
@@ -85,6 +87,80 @@ class RegistryService:
         authorize_write(actor, unit=expert.unit, location=expert.location)
         agreement = app.file_pairing(**form, idempotency=from_request(self.name, actor, request))
         return pairing_view(agreement)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def revoke_expert(self, expert_id, change, actor):
+        expert = self.registry.app.get_expert(expert_id)
+        authorize_write(Actor.from_dict(actor), unit=expert.unit, location=expert.location)
+        return expert_view(self.registry.app.revoke_expert(expert_id, **change))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def correct_expert(self, expert_id, change, actor):
+        expert = self.registry.app.get_expert(expert_id)
+        authorize_write(Actor.from_dict(actor), unit=expert.unit, location=expert.location)
+        return expert_view(self.registry.app.correct_expert(expert_id, **change))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def register_association(self, form, actor, request=None):
+        actor = Actor.from_dict(actor)
+        authorize_write(actor, unit=form["unit"], location=form["location"])
+        association = self.registry.app.register_association(
+            **form, idempotency=from_request(self.name, actor, request))
+        return association_view(association)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def revoke_association(self, credit_code, change, actor):
+        association = self.registry.app.get_association(credit_code)
+        authorize_write(Actor.from_dict(actor), unit=association.unit, location=association.location)
+        return association_view(self.registry.app.revoke_association(credit_code, **change))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def correct_association(self, credit_code, change, actor):
+        association = self.registry.app.get_association(credit_code)
+        authorize_write(Actor.from_dict(actor), unit=association.unit, location=association.location)
+        return association_view(self.registry.app.correct_association(credit_code, **change))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def revoke_household(self, code, change, actor):
+        household = self.registry.app.get_household(code)
+        authorize_write(Actor.from_dict(actor), location=household.location)
+        return household_view(self.registry.app.revoke_household(code, **change))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def correct_household(self, code, change, actor):
+        household = self.registry.app.get_household(code)
+        authorize_write(Actor.from_dict(actor), location=household.location)
+        return household_view(self.registry.app.correct_household(code, **change))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def lift_out(self, code, form, actor, request=None):
+        actor = Actor.from_dict(actor)
+        authorize_write(actor, location=self.registry.app.get_household(code).location)
+        household = self.registry.app.lift_out(code, **form, idempotency=from_request(self.name, actor, request))
+        return household_view(household)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def log_service(self, form, actor, request=None):
+        actor = Actor.from_dict(actor)
+        expert = self.registry.app.get_expert(form["expert_id"])
+        authorize_write(actor, unit=expert.unit, location=expert.location)
+        log = self.registry.app.log_service(**form, idempotency=from_request(self.name, actor, request))
+        return service_log_view(log)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def set_targets(self, unit, form, actor):
+        authorize_targets(Actor.from_dict(actor), unit)
+        return targets_view(self.registry.app.set_targets(unit, **form))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def explain(self, unit, metric, as_of):
+        position = self.registry.two_counts.run()
+        return {**queries.explain(self.registry.views, unit, metric, as_of), "positions": {"registry": position}}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def service_hours(self, expert_id, year):
+        self.registry.two_counts.run()
+        return queries.service_hours(self.registry.views, expert_id, year)
 
     @rpc(expected_exceptions=EXPECTED)
     def two_counts(self, unit, as_of):
