@@ -132,6 +132,13 @@ class RegistryApplication(Application):
     def get_expert(self, expert_id) -> Expert:
         return self._get(expert_id, Expert, "expert")
 
+    def referenced_expert(self, expert_id) -> Expert:
+        """An expert named in a request body: unknown is a refusal of the request (422)."""
+        try:
+            return self.get_expert(expert_id)
+        except NotFound:
+            raise RuleViolation(f"no registered expert with id {expert_id}", {"expert_id": ["not registered"]})
+
     # -- households -----------------------------------------------------------------------
     @retry_on_conflict
     def register_household(self, *, code, head_id_number, effective_date, idempotency=None,
@@ -190,7 +197,7 @@ class RegistryApplication(Application):
         earlier = idempotency and idempotency.earlier_result(self)
         if earlier:
             return self._get(earlier, PairingAgreement, "agreement")
-        expert = self.get_expert(expert_id)
+        expert = self.referenced_expert(expert_id)
         if not expert.active:
             raise RuleViolation("the expert's registration is revoked", {"expert_id": ["revoked"]})
         if effective_date < expert.registered_on:
@@ -220,7 +227,7 @@ class RegistryApplication(Application):
         earlier = idempotency and idempotency.earlier_result(self)
         if earlier:
             return self._get(earlier, ServiceLog, "service log")
-        expert = self.get_expert(expert_id)
+        expert = self.referenced_expert(expert_id)
         if expert.revoked_on is not None and expert.revoked_on <= date:
             raise RuleViolation("the expert's registration was revoked by then", {"expert_id": ["revoked"]})
         if date > effective_date:

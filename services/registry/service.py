@@ -83,7 +83,7 @@ class RegistryService:
     @rpc(expected_exceptions=EXPECTED)
     def file_pairing(self, form, actor, request=None):
         app, actor = self.registry.app, Actor.from_dict(actor)
-        expert = app.get_expert(form["expert_id"])
+        expert = app.referenced_expert(form["expert_id"])
         authorize_write(actor, unit=expert.unit, location=expert.location)
         agreement = app.file_pairing(**form, idempotency=from_request(self.name, actor, request))
         return pairing_view(agreement)
@@ -142,7 +142,7 @@ class RegistryService:
     @rpc(expected_exceptions=EXPECTED)
     def log_service(self, form, actor, request=None):
         actor = Actor.from_dict(actor)
-        expert = self.registry.app.get_expert(form["expert_id"])
+        expert = self.registry.app.referenced_expert(form["expert_id"])
         authorize_write(actor, unit=expert.unit, location=expert.location)
         log = self.registry.app.log_service(**form, idempotency=from_request(self.name, actor, request))
         return service_log_view(log)

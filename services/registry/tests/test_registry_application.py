@@ -5,7 +5,7 @@ import eventlet
 import pytest
 
 from kernel import eventstore
-from kernel.errors import Conflict, NotFound, RuleViolation, ValidationFailed
+from kernel.errors import Conflict, RuleViolation, ValidationFailed
 from kjfp.sample_data import id_number
 from services.registry.application import RegistryApplication
 from services.registry.domain import IdNumberClaim
@@ -70,7 +70,7 @@ def test_a_household_is_paired_with_the_same_expert_only_once(app):
 
 def test_pairing_needs_a_registered_expert_and_dates_inside_the_registrations(app):
     app.register_household(**household_form("371321000001"))
-    with pytest.raises(NotFound):
+    with pytest.raises(RuleViolation):
         app.file_pairing(**pairing_form("00000000-0000-0000-0000-000000000000", ["371321000001"]))
     expert = app.register_expert(**expert_form(effective_date="2020-03-01"))
     with pytest.raises(RuleViolation):
