@@ -3,7 +3,7 @@ import json
 
 from nameko.rpc import RpcProxy
 
-from gateway import schemas
+from gateway import imports, schemas
 from gateway.auth import Auth
 from gateway.entrypoints import http
 from gateway.openapi import openapi_document
@@ -68,6 +68,13 @@ class GatewayService:
         actor = self.auth.actor(request, WRITERS)
         form = load_body(request, schemas.HouseholdSchema())
         return 201, self.registry.register_household(form, actor.to_dict(), write_request(request, form))
+
+    @http("POST", API + "/households/import")
+    def import_households(self, request):
+        actor = self.auth.actor(request, WRITERS)
+        rows, rejected = imports.validate(imports.parse(request))
+        results = [self.registry.import_households(batch, actor.to_dict()) for batch in imports.batches(rows)]
+        return imports.summary(results, rejected)
 
     @http("POST", API + "/pairings")
     def file_pairing(self, request):

@@ -183,6 +183,46 @@ class RegistryApplication(Application):
         self.save(household, *_keyed(idempotency, code))
         return household
 
+    def import_households(self, rows):
+        """Register a batch of households from the poverty office's base data (扶贫办).
+
+        Returns what became of each row: created, duplicate (already registered, or earlier in
+        the batch) or rejected with reasons. The new households are saved in one atomic write;
+        if any was registered already (a re-run, or another writer meanwhile), the batch is
+        decided row by row instead."""
+        duplicates, rejected, fresh = [], [], {}
+        for row in rows:
+            code = row["code"]
+            try:
+                head_id_number = validate_id_number(row["head_id_number"], "head_id_number")
+            except ValidationFailed as invalid:
+                rejected.append({"row": row.get("row"), "code": code, "reasons": invalid.details})
+                continue
+            if code in fresh:
+                duplicates.append({"row": row.get("row"), "code": code, "reason": "repeated in the file"})
+                continue
+            fresh[code] = {**row, "head_id_number": head_id_number}
+        try:
+            self.save(*(self._household_from(row) for row in fresh.values()))
+            created = list(fresh.values())
+        except IntegrityError:
+            # A failed save has taken the aggregates' pending events: build each one again.
+            created = []
+            for row in fresh.values():
+                try:
+                    self.save(self._household_from(row))
+                    created.append(row)
+                except IntegrityError:
+                    duplicates.append({"row": row.get("row"), "code": row["code"], "reason": "already registered"})
+        return {"created": [{"row": r.get("row"), "code": r["code"]} for r in created],
+                "duplicates": duplicates, "rejected": rejected}
+
+    def _household_from(self, row):
+        return Household(
+            code=row["code"], head_name=row["head_name"], head_id_number=row["head_id_number"],
+            head_id_hash=pii.keyed_hash(self.pii_hash_key, row["head_id_number"]), people=row["people"],
+            location=row["location"], effective_date=row["effective_date"])
+
     def get_household(self, code) -> Household:
         try:
             return self.repository.get(Household.create_id(code))

@@ -7,7 +7,7 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 
 from kernel import config, eventstore, views
-from kernel.auth import Actor, authorize_targets, authorize_write
+from kernel.auth import Actor, authorize_targets, authorize_write, require_writer, scope_covers_location
 from kernel.errors import EXPECTED
 from kernel.idempotency import from_request
 from kernel.outbox import Outbox
@@ -79,6 +79,19 @@ class RegistryService:
         household = self.registry.app.register_household(
             **form, idempotency=from_request(self.name, actor, request))
         return household_view(household)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def import_households(self, rows, actor):
+        """One batch of an import; rows outside the actor's jurisdiction are rejected."""
+        actor = Actor.from_dict(actor)
+        require_writer(actor)
+        inside, outside = [], []
+        for row in rows:
+            (inside if scope_covers_location(actor.scope, row["location"]) else outside).append(row)
+        result = self.registry.app.import_households(inside)
+        result["rejected"] += [{"row": r.get("row"), "code": r["code"],
+                                "reasons": {"location": ["outside your jurisdiction"]}} for r in outside]
+        return result
 
     @rpc(expected_exceptions=EXPECTED)
     def file_pairing(self, form, actor, request=None):

@@ -194,3 +194,16 @@ def test_two_replicas_racing_with_one_key_record_once(two_replicas):
     pool.waitall()
     assert len(results) == 6 and len(set(results)) == 1
     assert two_replicas[0].recorder.max_notification_id() == 3  # expert, claim, key
+
+
+def test_an_import_batch_with_an_already_registered_household_records_exactly_the_new_ones(app):
+    app.register_household(**household_form("371321000002"))
+    before = app.recorder.max_notification_id()
+    rows = [{**household_form(f"37132100000{n}"), "row": n} for n in (1, 2, 3)]
+
+    result = app.import_households(rows)
+
+    assert [c["code"] for c in result["created"]] == ["371321000001", "371321000003"]
+    assert result["duplicates"] == [{"row": 2, "code": "371321000002", "reason": "already registered"}]
+    assert app.recorder.max_notification_id() == before + 2  # reported created == really recorded
+    assert app.import_households(rows)["created"] == []
