@@ -9,7 +9,6 @@ from gateway.entrypoints import http
 from gateway.openapi import openapi_document
 from kernel.auth import WRITERS
 from kernel.errors import ValidationFailed
-from kernel.idempotency import fingerprint
 
 API = "/api/v1"
 
@@ -17,21 +16,19 @@ API = "/api/v1"
 def load_body(request, schema):
     try:
         body = json.loads(request.get_data(as_text=True) or "null")
-    except ValueError as bad:
-        raise ValidationFailed("the body is not valid JSON", {"_body": [f"invalid JSON: {bad}"]})
+    except (ValueError, RecursionError) as bad:
+        raise ValidationFailed("the body is not valid JSON", {"_body": [f"invalid JSON: {type(bad).__name__}"]})
     if not isinstance(body, dict):
         raise ValidationFailed("the body must be a JSON object", {"_body": ["expected a JSON object"]})
     return schema.load(body)
 
 
-def write_request(request, form):
-    """What the services need to honour an ``Idempotency-Key`` header (None without one)."""
+def idempotency_key(request):
+    """The ``Idempotency-Key`` header, if any (the service binds it to the requester and body)."""
     key = request.headers.get("Idempotency-Key", "").strip()
-    if not key:
-        return None
     if len(key) > 200:
         raise ValidationFailed("Idempotency-Key is too long", {"Idempotency-Key": ["at most 200 characters"]})
-    return {"key": key, "fingerprint": fingerprint(form)}
+    return key or None
 
 
 def load_query(request, schema):
@@ -49,7 +46,7 @@ class GatewayService:
     def register_expert(self, request):
         actor = self.auth.actor(request, WRITERS)
         form = load_body(request, schemas.ExpertSchema())
-        return 201, self.registry.register_expert(form, actor.to_dict(), write_request(request, form))
+        return 201, self.registry.register_expert(form, actor.to_dict(), idempotency_key(request))
 
     @http("GET", API + "/experts/<string:expert_id>")
     def get_expert(self, request, expert_id):
@@ -67,7 +64,7 @@ class GatewayService:
     def register_household(self, request):
         actor = self.auth.actor(request, WRITERS)
         form = load_body(request, schemas.HouseholdSchema())
-        return 201, self.registry.register_household(form, actor.to_dict(), write_request(request, form))
+        return 201, self.registry.register_household(form, actor.to_dict(), idempotency_key(request))
 
     @http("POST", API + "/households/import")
     def import_households(self, request):
@@ -80,7 +77,7 @@ class GatewayService:
     def file_pairing(self, request):
         actor = self.auth.actor(request, WRITERS)
         form = load_body(request, schemas.PairingSchema())
-        return 201, self.registry.file_pairing(form, actor.to_dict(), write_request(request, form))
+        return 201, self.registry.file_pairing(form, actor.to_dict(), idempotency_key(request))
 
     @http("POST", API + "/experts/<string:expert_id>/revoke")
     def revoke_expert(self, request, expert_id):
@@ -98,7 +95,7 @@ class GatewayService:
     def register_association(self, request):
         actor = self.auth.actor(request, WRITERS)
         form = load_body(request, schemas.AssociationSchema())
-        return 201, self.registry.register_association(form, actor.to_dict(), write_request(request, form))
+        return 201, self.registry.register_association(form, actor.to_dict(), idempotency_key(request))
 
     @http("POST", API + "/associations/<string:credit_code>/revoke")
     def revoke_association(self, request, credit_code):
@@ -128,13 +125,13 @@ class GatewayService:
     def lift_out(self, request, code):
         actor = self.auth.actor(request, WRITERS)
         form = load_body(request, schemas.LiftedOutSchema())
-        return 201, self.registry.lift_out(code, form, actor.to_dict(), write_request(request, form))
+        return 201, self.registry.lift_out(code, form, actor.to_dict(), idempotency_key(request))
 
     @http("POST", API + "/service-logs")
     def log_service(self, request):
         actor = self.auth.actor(request, WRITERS)
         form = load_body(request, schemas.ServiceLogSchema())
-        return 201, self.registry.log_service(form, actor.to_dict(), write_request(request, form))
+        return 201, self.registry.log_service(form, actor.to_dict(), idempotency_key(request))
 
     @http("PUT", API + "/targets/<path:unit>")
     def set_targets(self, request, unit):

@@ -56,10 +56,10 @@ class RegistryService:
     dispatch = EventDispatcher()
 
     @rpc(expected_exceptions=EXPECTED)
-    def register_expert(self, form, actor, request=None):
+    def register_expert(self, form, actor, idempotency_key=None):
         actor = Actor.from_dict(actor)
         authorize_write(actor, unit=form["unit"], location=form["location"])
-        expert = self.registry.app.register_expert(**form, idempotency=from_request(self.name, actor, request))
+        expert = self.registry.app.register_expert(**form, idempotency=self._keyed(actor, idempotency_key, form))
         return expert_view(expert)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -73,11 +73,11 @@ class RegistryService:
         return {"items": [expert_listing(d) for d in docs], "next_cursor": next_cursor}
 
     @rpc(expected_exceptions=EXPECTED)
-    def register_household(self, form, actor, request=None):
+    def register_household(self, form, actor, idempotency_key=None):
         actor = Actor.from_dict(actor)
         authorize_write(actor, location=form["location"])
         household = self.registry.app.register_household(
-            **form, idempotency=from_request(self.name, actor, request))
+            **form, idempotency=self._keyed(actor, idempotency_key, form))
         return household_view(household)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -94,11 +94,11 @@ class RegistryService:
         return result
 
     @rpc(expected_exceptions=EXPECTED)
-    def file_pairing(self, form, actor, request=None):
+    def file_pairing(self, form, actor, idempotency_key=None):
         app, actor = self.registry.app, Actor.from_dict(actor)
         expert = app.referenced_expert(form["expert_id"])
         authorize_write(actor, unit=expert.unit, location=expert.location)
-        agreement = app.file_pairing(**form, idempotency=from_request(self.name, actor, request))
+        agreement = app.file_pairing(**form, idempotency=self._keyed(actor, idempotency_key, form))
         return pairing_view(agreement)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -114,11 +114,11 @@ class RegistryService:
         return expert_view(self.registry.app.correct_expert(expert_id, **change))
 
     @rpc(expected_exceptions=EXPECTED)
-    def register_association(self, form, actor, request=None):
+    def register_association(self, form, actor, idempotency_key=None):
         actor = Actor.from_dict(actor)
         authorize_write(actor, unit=form["unit"], location=form["location"])
         association = self.registry.app.register_association(
-            **form, idempotency=from_request(self.name, actor, request))
+            **form, idempotency=self._keyed(actor, idempotency_key, form))
         return association_view(association)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -146,18 +146,18 @@ class RegistryService:
         return household_view(self.registry.app.correct_household(code, **change))
 
     @rpc(expected_exceptions=EXPECTED)
-    def lift_out(self, code, form, actor, request=None):
+    def lift_out(self, code, form, actor, idempotency_key=None):
         actor = Actor.from_dict(actor)
         authorize_write(actor, location=self.registry.app.get_household(code).location)
-        household = self.registry.app.lift_out(code, **form, idempotency=from_request(self.name, actor, request))
+        household = self.registry.app.lift_out(code, **form, idempotency=self._keyed(actor, idempotency_key, form))
         return household_view(household)
 
     @rpc(expected_exceptions=EXPECTED)
-    def log_service(self, form, actor, request=None):
+    def log_service(self, form, actor, idempotency_key=None):
         actor = Actor.from_dict(actor)
         expert = self.registry.app.referenced_expert(form["expert_id"])
         authorize_write(actor, unit=expert.unit, location=expert.location)
-        log = self.registry.app.log_service(**form, idempotency=from_request(self.name, actor, request))
+        log = self.registry.app.log_service(**form, idempotency=self._keyed(actor, idempotency_key, form))
         return service_log_view(log)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -191,6 +191,9 @@ class RegistryService:
         self.registry.app.recorder.max_notification_id()
         self.registry.views.command("ping")
         return True
+
+    def _keyed(self, actor, request_key, form):
+        return from_request(self.name, actor, request_key, form, self.registry.settings.pii_hash_key)
 
     @timer(interval=POLL_SECONDS)
     def pump(self):

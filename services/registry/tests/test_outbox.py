@@ -55,3 +55,21 @@ def test_a_consumer_catching_up_from_any_position_gets_the_same_hashes(app):
     outbox = Outbox("registry", app, PERSONAL_FIELDS)
     everything = outbox.read(0, 100)
     assert outbox.read(2, 100) == everything[2:]
+
+
+def test_an_idempotency_record_on_the_bus_cannot_be_reversed_to_the_id_number(app):
+    """Its fingerprint is keyed: hashing candidate forms without the key never matches it."""
+    import hashlib
+    import json
+
+    from kernel.idempotency import Idempotency, fingerprint
+
+    form = expert_form()
+    app.register_expert(**form, idempotency=Idempotency("registry", "clerk", "k-1", fingerprint("secret-key", form)))
+    sent = []
+    Outbox("registry", app, PERSONAL_FIELDS).publish_pending(lambda name, envelope: sent.append(envelope))
+
+    record = next(e for e in sent if e["type"] == "IdempotencyKeyUsed")
+    unkeyed = hashlib.sha256(json.dumps(form, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    assert record["payload"]["fingerprint"] not in (unkeyed, fingerprint("", form))
+    assert form["id_number"] not in json.dumps(sent, ensure_ascii=False)

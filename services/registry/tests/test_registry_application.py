@@ -153,7 +153,7 @@ def test_parallel_registrations_of_one_id_number_on_two_replicas_register_exactl
 def keyed(key, form, requester="clerk-1"):
     from kernel.idempotency import Idempotency, fingerprint
 
-    return Idempotency("registry", requester, key, fingerprint(form))
+    return Idempotency("registry", requester, key, fingerprint("test-key", form))
 
 
 def test_a_retried_request_with_the_same_key_returns_the_first_result_and_records_nothing(app):
