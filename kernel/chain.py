@@ -77,6 +77,17 @@ class ChainLedger:
                     "VALUES (?, ?, ?, ?) ON CONFLICT (name, position) DO NOTHING"),
                     (self.name, position, chain_hash, now))
 
+    def checkpoint_at_or_before(self, position):
+        """(position, hash) of the last checkpoint at or before ``position``; genesis if none."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._sql(
+                f"SELECT position, hash FROM {self.checkpoint_table} WHERE name = ? AND position <= ? "
+                "ORDER BY position DESC LIMIT 1"), (self.name, position))
+            row = curs.fetchone()
+        if row is None:
+            return 0, GENESIS
+        return (row["position"], row["hash"]) if isinstance(row, dict) else (row[0], row[1])
+
     def checkpoints(self):
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(self._sql(

@@ -7,6 +7,7 @@ no double count. Driven by explicit pulls (a timer, or a read that wants fresh f
 because eventsourcing's subscribe() runners break under eventlet.
 """
 import eventlet.semaphore
+from pymongo.errors import DuplicateKeyError
 
 TRACKING = "tracking"
 
@@ -30,26 +31,36 @@ class ProjectionRunner:
     def run(self, stop=None):
         """Process everything up to ``stop`` (default: the log's end); return the position."""
         with self._lock:
-            position = self.position()
-            recorder = self.application.recorder
-            while stop is None or position < stop:
-                limit = self.batch_size if stop is None else min(self.batch_size, stop - position)
-                notifications = recorder.select_notifications(start=position + 1, limit=limit)
-                if not notifications:
-                    break
-                events = [(n.id, self.application.mapper.to_domain_event(n)) for n in notifications]
-                self.projection.apply(self.views, events)
-                position = notifications[-1].id
-                self._track(position)
-            return position
+            return self._catch_up(stop)
+
+    def _catch_up(self, stop):
+        position = self.position()
+        recorder = self.application.recorder
+        while stop is None or position < stop:
+            notifications = recorder.select_notifications(start=position + 1, limit=self.batch_size, stop=stop)
+            if not notifications:
+                break
+            events = [(n.id, self.application.mapper.to_domain_event(n)) for n in notifications]
+            self.projection.apply(self.views, events)
+            position = notifications[-1].id
+            self._track(position)
+        return position
 
     def _track(self, position):
-        # Conditional, so that a slower replica never moves the tracking position back.
-        tracking = self.views[TRACKING]
-        updated = tracking.update_one({"_id": self.name, "position": {"$lt": position}},
-                                      {"$set": {"position": position}})
-        if not updated.matched_count and tracking.find_one({"_id": self.name}) is None:
-            tracking.update_one({"_id": self.name}, {"$set": {"position": position}}, upsert=True)
+        # Conditional, so that a slower replica never moves the tracking position back: when the
+        # stored position is already further, the upsert collides with the existing document.
+        try:
+            self.views[TRACKING].update_one({"_id": self.name, "position": {"$lt": position}},
+                                            {"$set": {"position": position}}, upsert=True)
+        except DuplicateKeyError:
+            pass
+
+    def read(self, query):
+        """Catch up, then run ``query(views)`` before anything else in this process moves the
+        views on, so that the position reported is the one the answer was computed at."""
+        with self._lock:
+            position = self._catch_up(None)
+            return position, query(self.views)
 
     def rebuild(self):
         """Drop the views and replay the whole log into them."""

@@ -31,11 +31,14 @@ class Registry:
         self.app = RegistryApplication(
             env=eventstore.application_env(settings, "registry"), pii_hash_key=settings.pii_hash_key)
         self.views = views.connect(settings)
+        self.views_client = self.views.client
         self.outbox = Outbox("registry", self.app, PERSONAL_FIELDS)
         self.two_counts = ProjectionRunner(self.app, self.views, TwoCountsProjection())
 
     def close(self):
         self.app.close()
+        if self.settings.mongo_uri:  # the embedded in-process store lives as long as the process
+            self.views_client.close()
 
 
 class RegistryProvider(DependencyProvider):
@@ -68,8 +71,8 @@ class RegistryService:
 
     @rpc(expected_exceptions=EXPECTED)
     def list_experts(self, unit=None, specialty=None, after=0, limit=50):
-        self.registry.two_counts.run()
-        docs, next_cursor = queries.list_experts(self.registry.views, unit, specialty, after, limit)
+        _, (docs, next_cursor) = self.registry.two_counts.read(
+            lambda views: queries.list_experts(views, unit, specialty, after, limit))
         return {"items": [expert_listing(d) for d in docs], "next_cursor": next_cursor}
 
     @rpc(expected_exceptions=EXPECTED)
@@ -167,18 +170,16 @@ class RegistryService:
 
     @rpc(expected_exceptions=EXPECTED)
     def explain(self, unit, metric, as_of):
-        position = self.registry.two_counts.run()
-        return {**queries.explain(self.registry.views, unit, metric, as_of), "positions": {"registry": position}}
+        position, explained = self.registry.two_counts.read(lambda views: queries.explain(views, unit, metric, as_of))
+        return {**explained, "positions": {"registry": position}}
 
     @rpc(expected_exceptions=EXPECTED)
     def service_hours(self, expert_id, year):
-        self.registry.two_counts.run()
-        return queries.service_hours(self.registry.views, expert_id, year)
+        return self.registry.two_counts.read(lambda views: queries.service_hours(views, expert_id, year))[1]
 
     @rpc(expected_exceptions=EXPECTED)
     def two_counts(self, unit, as_of):
-        position = self.registry.two_counts.run()  # catch up first: read-your-writes
-        figures = queries.two_counts(self.registry.views, unit, as_of)
+        position, figures = self.registry.two_counts.read(lambda views: queries.two_counts(views, unit, as_of))
         return {"unit": unit, "as_of": as_of, **figures, "positions": {"registry": position}}
 
     @rpc(expected_exceptions=EXPECTED)

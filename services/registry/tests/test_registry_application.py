@@ -4,13 +4,11 @@ PostgreSQL event store with two application instances standing in for two replic
 import eventlet
 import pytest
 
-from kernel import eventstore
 from kernel.errors import Conflict, RuleViolation, ValidationFailed
 from kjfp.sample_data import id_number
 from services.registry.application import RegistryApplication
 from services.registry.domain import IdNumberClaim
 from services.registry.tests.forms import expert_form, household_form, pairing_form
-from tests.infrastructure import settings_for
 
 def test_an_expert_is_registered_once_per_id_number(app):
     expert = app.register_expert(**expert_form())
@@ -93,20 +91,6 @@ def test_personal_numbers_are_encrypted_at_rest(app, tmp_path):
 
 
 # -- on the real PostgreSQL event store -------------------------------------------------------
-
-@pytest.fixture
-def two_replicas(tmp_path, postgres_db):
-    import psycopg
-
-    with psycopg.connect(f"host=127.0.0.1 user=postgres dbname={postgres_db}", autocommit=True) as conn:
-        conn.execute("DROP SCHEMA IF EXISTS registry CASCADE")
-    settings = settings_for(tmp_path, event_store="postgres", postgres_db=postgres_db)
-    apps = [RegistryApplication(env=eventstore.application_env(settings, "registry"),
-                                pii_hash_key="test-key") for _ in range(2)]
-    yield apps
-    for application in apps:
-        application.close()
-
 
 def test_the_event_store_refuses_a_second_registration_that_raced_past_the_check(two_replicas):
     first, second = two_replicas
