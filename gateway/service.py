@@ -8,7 +8,7 @@ from gateway.auth import Auth
 from gateway.entrypoints import http
 from gateway.openapi import openapi_document
 from kernel.auth import WRITERS
-from kernel.errors import ValidationFailed
+from kernel.errors import NotFound, ValidationFailed
 
 API = "/api/v1"
 
@@ -50,14 +50,14 @@ class GatewayService:
 
     @http("GET", API + "/experts/<string:expert_id>")
     def get_expert(self, request, expert_id):
-        self.auth.actor(request)
-        return self.registry.get_expert(expert_id)
+        actor = self.auth.actor(request)
+        return self.registry.get_expert(expert_id, actor.to_dict())
 
     @http("GET", API + "/experts")
     def list_experts(self, request):
-        self.auth.actor(request)
+        actor = self.auth.actor(request)
         query = load_query(request, schemas.ExpertListQuery())
-        return self.registry.list_experts(query.get("unit"), query.get("specialty"),
+        return self.registry.list_experts(actor.to_dict(), query.get("unit"), query.get("specialty"),
                                           query["cursor"], query["limit"])
 
     @http("POST", API + "/households")
@@ -144,9 +144,9 @@ class GatewayService:
 
     @http("GET", API + "/two-counts/explain")
     def explain(self, request):
-        self.auth.actor(request)
+        actor = self.auth.actor(request)
         query = load_query(request, schemas.ExplainQuery())
-        return self.registry.explain(query["unit"], query["metric"], query["as_of"])
+        return self.registry.explain(query["unit"], query["metric"], query["as_of"], actor.to_dict())
 
     @http("GET", API + "/two-counts")
     def two_counts(self, request):
@@ -158,6 +158,10 @@ class GatewayService:
     @http("GET", API + "/openapi.json")
     def openapi(self, request):
         return openapi_document()
+
+    @http("GET,POST,PUT,PATCH,DELETE", "/<path:anything>")
+    def unknown(self, request, anything):
+        raise NotFound(f"no such path: /{anything}", {"path": ["unknown"]})
 
     @http("GET", "/health")
     def health(self, request):

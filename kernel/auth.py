@@ -51,6 +51,10 @@ def verify(secret, token):
         raise Unauthorized("invalid token")
     if claims.get("role") not in ROLES or not claims.get("scope"):
         raise Unauthorized("token lacks role or scope")
+    try:
+        parse_unit(claims["scope"])
+    except ValueError:
+        raise Unauthorized("token scope is not a unit")
     return Actor(claims["sub"], claims["role"], claims["scope"])
 
 
@@ -129,3 +133,29 @@ def authorize_targets(actor, unit):
     if actor.role == "provincial_office" and kind in ("city", "county") and scope_covers_unit(actor.scope, unit):
         return
     raise Forbidden(f"{actor.role} {actor.scope} may not set the targets of {unit}", {"unit": ["not yours to set"]})
+
+
+def authorize_household_in_pairing(actor, location):
+    """Provinces, cities and counties pair households inside their area; national societies
+    (and the national office) pair households wherever their experts serve."""
+    kind, _ = parse_unit(actor.scope)
+    if kind in ("province", "city", "county") and not scope_covers_location(actor.scope, location):
+        raise Forbidden(f"{actor.scope} may not pair households located in {location.get('province')}",
+                        {"household_codes": ["outside your jurisdiction"]})
+
+
+NATIONWIDE_READERS = ("national_office", "auditor", "inspector")
+
+
+def authorize_read(actor, unit, location=None):
+    """Personal records (names, contacts) are read inside one's jurisdiction; national bodies,
+    auditors and inspectors read everything."""
+    if actor.role in NATIONWIDE_READERS or actor.scope == "national":
+        return
+    if scope_covers_unit(actor.scope, unit):
+        return
+    kind, parts = parse_unit(actor.scope)
+    if (kind in ("city", "county") and unit == f"province:{parts[0]}" and location is not None
+            and scope_covers_location(actor.scope, location)):
+        return
+    raise Forbidden(f"{actor.scope} may not read records of {unit}", {"unit": ["outside your jurisdiction"]})

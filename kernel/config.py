@@ -4,6 +4,7 @@ Embedded mode is the default: nothing set means one process, ``memory://``, SQLi
 ``KJFP_DATA_DIR`` and views in mongomock. Setting ``AMQP_URI``, ``EVENT_STORE=postgres`` and
 ``MONGO_URI`` gives the distributed mode.
 """
+import base64
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,15 +45,23 @@ class Settings:
         return self.amqp_uri.startswith("memory://")
 
     def check(self):
-        """Refuse to run distributed on the development secrets shipped in this file."""
+        """Refuse to run distributed on the development secrets shipped here, on placeholders,
+        on short secrets, or on a cipher key that is not base64 of 16, 24 or 32 bytes."""
         if self.embedded:
             return
         weak = [name for name, value in (("TOKEN_SECRET", self.token_secret),
                                          ("CIPHER_KEY", self.cipher_key),
                                          ("PII_HASH_KEY", self.pii_hash_key))
-                if value in (DEV_SECRET, DEV_CIPHER_KEY)]
+                if value in (DEV_SECRET, DEV_CIPHER_KEY) or value.startswith("change-me") or len(value) < 32]
+        if "CIPHER_KEY" not in weak:
+            try:
+                if len(base64.b64decode(self.cipher_key, validate=True)) not in (16, 24, 32):
+                    weak.append("CIPHER_KEY")
+            except ValueError:
+                weak.append("CIPHER_KEY")
         if weak:
-            raise ValueError("distributed mode needs its own secrets; set " + ", ".join(weak))
+            raise ValueError("distributed mode needs its own secrets (at least 32 characters; "
+                             "CIPHER_KEY base64 of 16, 24 or 32 random bytes); set " + ", ".join(weak))
 
     def nameko_config(self):
         return {
@@ -67,8 +76,11 @@ SETTINGS_KEY = "KJFP_SETTINGS"
 
 
 def from_container(container):
-    """The settings a service was started with (the environment's, if started by nameko itself)."""
-    return container.config.get(SETTINGS_KEY) or load()
+    """The settings a service was started with (the environment's, if started by nameko itself),
+    checked here too so that no way of starting a service skips the check."""
+    settings = container.config.get(SETTINGS_KEY) or load()
+    settings.check()
+    return settings
 
 
 def load():

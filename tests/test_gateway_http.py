@@ -64,3 +64,22 @@ def test_a_write_retried_with_its_idempotency_key_returns_the_first_result(api):
     assert counts["positions"]["registry"] == position and counts["households_paired"] == 1
     reused = api.post("/pairings", {**body, "goals": "别的"}, headers={"Idempotency-Key": "pair-1"})
     assert reused.status_code == 409 and "Idempotency-Key" in reused.json()["details"]
+
+
+def test_a_province_pairs_only_its_own_households_and_reads_only_its_own_experts(api):
+    shandong = api.token("provincial_office", "province:山东")
+    hebei_reader = api.token("expert", "province:河北")
+    society = api.token("society", "society:中国农学会")
+    hebei_home = {"province": "河北", "city": "保定", "county": "阜平"}
+    assert api.post("/households", household_form("130624000001", location=hebei_home,
+                                                  head_id_number="11010519491231002X")).status_code == 201
+    expert = api.post("/experts", expert_form(), token=shandong).json()
+
+    refused = api.post("/pairings", pairing_body(expert["id"], ["130624000001"]), token=shandong)
+    assert refused.status_code == 403 and "household_codes" in refused.json()["details"]
+    assert api.get(f"/experts/{expert['id']}", token=hebei_reader).status_code == 403
+    assert api.get(f"/experts/{expert['id']}", token=api.token("auditor", "national")).status_code == 200
+    assert api.get("/experts", params={"unit": "province:山东"}, token=hebei_reader).status_code == 403
+    assert api.get("/experts", token=society).json()["items"] == []  # defaults to its own unit
+    assert api.get("/two-counts/explain", params={"unit": "province:山东", "metric": "experts"},
+                   token=hebei_reader).status_code == 403

@@ -86,3 +86,15 @@ def test_openapi_describes_the_paths_and_health_answers(shared_api):
     assert "id_number" in spec["components"]["schemas"]["Expert"]["required"]
     assert requests.get(api.base + "/health", timeout=5).json() == {"status": "ok"}
     assert requests.get(api.base + "/ready", timeout=5).json()["ready"] is True
+
+
+def test_unknown_paths_and_malformed_token_scopes_answer_in_the_error_contract(shared_api):
+    missing = shared_api.get("/no-such-thing")
+    assert missing.status_code == 404 and missing.json()["error"] == "NOT_FOUND"
+    import jwt
+    import time
+
+    odd = jwt.encode({"sub": "x", "role": "national_office", "scope": "galaxy", "exp": int(time.time()) + 60},
+                     shared_api.token_secret, algorithm="HS256")
+    response = shared_api.get("/two-counts", params={"unit": "national"}, token=odd)
+    assert response.status_code == 401 and response.json()["error"] == "UNAUTHORIZED"

@@ -134,10 +134,23 @@ def test_the_reply_patch_supplies_the_missing_content_type():
     assert Message.properties["content_type"] == "application/json" and sent
 
 
+def test_the_polling_patch_makes_the_memory_transport_poll_in_milliseconds():
+    import kombu.transport.memory
+
+    memory_transport.apply()
+    assert kombu.transport.memory.Transport.polling_interval == memory_transport.POLLING_INTERVAL <= 0.01
+
+
 def test_distributed_mode_refuses_the_development_secrets():
     from kernel.config import Settings
 
     Settings().check()  # embedded: the development defaults are fine
     with pytest.raises(ValueError, match="TOKEN_SECRET, CIPHER_KEY, PII_HASH_KEY"):
         Settings(amqp_uri="amqp://rabbit/").check()
-    Settings(amqp_uri="amqp://rabbit/", token_secret="a" * 32, cipher_key="b" * 44, pii_hash_key="c" * 32).check()
+    good = dict(amqp_uri="amqp://rabbit/", token_secret="a" * 32, pii_hash_key="c" * 32,
+                cipher_key="dGVzdC1vbmx5LWNpcGhlci1rZXktMzItYnl0ZXMuLi4=")
+    Settings(**good).check()
+    for name, bad in (("token_secret", "change-me-to-at-least-32-random-bytes"), ("pii_hash_key", "short"),
+                      ("cipher_key", "not base64!" * 4), ("cipher_key", "c2hvcnQ=" * 6)):
+        with pytest.raises(ValueError, match=name.upper()):
+            Settings(**{**good, name: bad}).check()

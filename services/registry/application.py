@@ -223,6 +223,16 @@ class RegistryApplication(Application):
             head_id_hash=pii.keyed_hash(self.pii_hash_key, row["head_id_number"]), people=row["people"],
             location=row["location"], effective_date=row["effective_date"])
 
+    def registered_households(self, codes):
+        """The households among ``codes`` that are on the register (unknown ones are skipped)."""
+        found = []
+        for code in codes:
+            try:
+                found.append(self.repository.get(Household.create_id(code)))
+            except AggregateNotFoundError:
+                pass
+        return found
+
     def get_household(self, code) -> Household:
         try:
             return self.repository.get(Household.create_id(code))

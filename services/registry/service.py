@@ -7,7 +7,9 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 
 from kernel import config, eventstore, views
-from kernel.auth import Actor, authorize_targets, authorize_write, require_writer, scope_covers_location
+from kernel.auth import (
+    NATIONWIDE_READERS, Actor, authorize_household_in_pairing, authorize_read, authorize_targets,
+    authorize_write, parse_unit, require_writer, scope_covers_location)
 from kernel.errors import EXPECTED
 from kernel.idempotency import from_request
 from kernel.outbox import Outbox
@@ -66,11 +68,18 @@ class RegistryService:
         return expert_view(expert)
 
     @rpc(expected_exceptions=EXPECTED)
-    def get_expert(self, expert_id):
-        return expert_view(self.registry.app.get_expert(expert_id))
+    def get_expert(self, expert_id, actor):
+        expert = self.registry.app.get_expert(expert_id)
+        authorize_read(Actor.from_dict(actor), expert.unit, expert.location)
+        return expert_view(expert)
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_experts(self, unit=None, specialty=None, after=0, limit=50):
+    def list_experts(self, actor, unit=None, specialty=None, after=0, limit=50):
+        actor = Actor.from_dict(actor)
+        if unit is None and actor.role not in NATIONWIDE_READERS and actor.scope != "national":
+            unit = actor.scope if actor.scope.startswith("society:") else f"province:{parse_unit(actor.scope)[1][0]}"
+        if unit is not None:
+            authorize_read(actor, unit)
         _, (docs, next_cursor) = self.registry.two_counts.read(
             lambda views: queries.list_experts(views, unit, specialty, after, limit))
         return {"items": [expert_listing(d) for d in docs], "next_cursor": next_cursor}
@@ -101,6 +110,8 @@ class RegistryService:
         app, actor = self.registry.app, Actor.from_dict(actor)
         expert = app.referenced_expert(form["expert_id"])
         authorize_write(actor, unit=expert.unit, location=expert.location)
+        for household in app.registered_households(form["household_codes"]):
+            authorize_household_in_pairing(actor, household.location)
         agreement = app.file_pairing(**form, idempotency=self._keyed(actor, idempotency_key, form))
         return pairing_view(agreement)
 
@@ -169,7 +180,8 @@ class RegistryService:
         return targets_view(self.registry.app.set_targets(unit, **form))
 
     @rpc(expected_exceptions=EXPECTED)
-    def explain(self, unit, metric, as_of):
+    def explain(self, unit, metric, as_of, actor):
+        authorize_read(Actor.from_dict(actor), unit)
         position, explained = self.registry.two_counts.read(lambda views: queries.explain(views, unit, metric, as_of))
         return {**explained, "positions": {"registry": position}}
 
