@@ -14,7 +14,7 @@ os.environ.setdefault("PSYCOPG_IMPL", "python")
 
 def application_env(settings: Settings, service: str) -> dict:
     env = {
-        "CIPHER_TOPIC": "eventsourcing.cipher:AESCipher",
+        "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
         "CIPHER_KEY": settings.cipher_key,
         "CREATE_TABLE": "y",
     }

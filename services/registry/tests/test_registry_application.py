@@ -7,7 +7,7 @@ import pytest
 from kernel.errors import Conflict, RuleViolation, ValidationFailed
 from kjfp.sample_data import id_number
 from services.registry.application import RegistryApplication
-from services.registry.domain import IdNumberClaim
+from services.registry.domain import Household, IdNumberClaim
 from services.registry.tests.forms import expert_form, household_form, pairing_form
 
 def test_an_expert_is_registered_once_per_id_number(app):
@@ -191,3 +191,15 @@ def test_an_import_batch_with_an_already_registered_household_records_exactly_th
     assert result["duplicates"] == [{"row": 2, "code": "371321000002", "reason": "already registered"}]
     assert app.recorder.max_notification_id() == before + 2  # reported created == really recorded
     assert app.import_households(rows)["created"] == []
+
+
+def test_an_imported_household_is_the_same_aggregate_as_one_registered_by_the_command(app):
+    form = household_form("371321000001")
+    app.import_households([{**form, "row": 1}])
+    imported = app.get_household("371321000001")
+    app.register_household(**household_form("371321000002"))
+    registered = app.get_household("371321000002")
+
+    differs = {k for k in vars(imported) if vars(imported)[k] != vars(registered)[k]}
+    assert differs == {"_id", "_created_on", "_modified_on", "code", "head_id_number", "head_id_hash"}
+    assert type(imported) is Household and imported.version == registered.version == 1
