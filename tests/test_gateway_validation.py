@@ -79,7 +79,8 @@ def test_openapi_describes_the_paths_and_health_answers(shared_api):
     api = shared_api
     spec = api.get("/openapi.json", token=False).json()
     assert spec["openapi"].startswith("3.")
-    assert {"/experts", "/households", "/pairings", "/two-counts"} <= set(spec["paths"])
+    assert {"/experts", "/households", "/households/import", "/pairings", "/associations", "/service-logs",
+            "/households/{code}/lifted-out", "/targets/{unit}", "/two-counts", "/two-counts/explain"} <= set(spec["paths"])
     assert set(spec["paths"]["/experts"]) == {"post", "get"}
     body = spec["paths"]["/experts"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert body == {"$ref": "#/components/schemas/Expert"}

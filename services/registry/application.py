@@ -98,17 +98,11 @@ class RegistryApplication(Application):
 
     @retry_on_conflict
     def revoke_expert(self, expert_id, reason, effective_date):
-        expert = self.get_expert(expert_id)
-        expert.revoke(reason, effective_date)
-        self.save(expert)
-        return expert
+        return self._amend(self.get_expert(expert_id), "revoke", reason, effective_date)
 
     @retry_on_conflict
     def correct_expert(self, expert_id, changes, reason, effective_date):
-        expert = self.get_expert(expert_id)
-        expert.correct(changes, reason, effective_date)
-        self.save(expert)
-        return expert
+        return self._amend(self.get_expert(expert_id), "correct", changes, reason, effective_date)
 
     # -- associations and federations -----------------------------------------------------
     @retry_on_conflict
@@ -132,17 +126,11 @@ class RegistryApplication(Application):
 
     @retry_on_conflict
     def revoke_association(self, credit_code, reason, effective_date):
-        association = self.get_association(credit_code)
-        association.revoke(reason, effective_date)
-        self.save(association)
-        return association
+        return self._amend(self.get_association(credit_code), "revoke", reason, effective_date)
 
     @retry_on_conflict
     def correct_association(self, credit_code, changes, reason, effective_date):
-        association = self.get_association(credit_code)
-        association.correct(changes, reason, effective_date)
-        self.save(association)
-        return association
+        return self._amend(self.get_association(credit_code), "correct", changes, reason, effective_date)
 
     def get_expert(self, expert_id) -> Expert:
         return self._get(expert_id, Expert, "expert")
@@ -173,17 +161,11 @@ class RegistryApplication(Application):
 
     @retry_on_conflict
     def revoke_household(self, code, reason, effective_date):
-        household = self.get_household(code)
-        household.revoke(reason, effective_date)
-        self.save(household)
-        return household
+        return self._amend(self.get_household(code), "revoke", reason, effective_date)
 
     @retry_on_conflict
     def correct_household(self, code, changes, reason, effective_date):
-        household = self.get_household(code)
-        household.correct(changes, reason, effective_date)
-        self.save(household)
-        return household
+        return self._amend(self.get_household(code), "correct", changes, reason, effective_date)
 
     @retry_on_conflict
     def lift_out(self, code, date, people, effective_date, idempotency=None):
@@ -321,6 +303,12 @@ class RegistryApplication(Application):
         return record
 
     # -- helpers --------------------------------------------------------------------------
+    def _amend(self, record, action, *args):
+        """Revoke or correct a record (its own method guards the rule) and save it."""
+        getattr(record, action)(*args)
+        self.save(record)
+        return record
+
     def _get(self, aggregate_id, cls, what):
         try:
             aggregate = self.repository.get(UUID(str(aggregate_id)))
