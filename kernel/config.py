@@ -6,7 +6,7 @@ Embedded mode is the default: nothing set means one process, ``memory://``, SQLi
 """
 import base64
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 # Development defaults: fine for a first run on a laptop, refused in distributed mode.
@@ -37,8 +37,6 @@ class Settings:
     pii_hash_key: str = DEV_SECRET
     http_host: str = "127.0.0.1"
     http_port: int = 8000
-    poll_interval: float = 0.2
-    extra: dict = field(default_factory=dict)
 
     @property
     def embedded(self):
@@ -101,5 +99,4 @@ def load():
         pii_hash_key=_env("PII_HASH_KEY", DEV_SECRET),
         http_host=_env("HTTP_HOST", "127.0.0.1"),
         http_port=int(_env("HTTP_PORT", 8000)),
-        poll_interval=float(_env("POLL_INTERVAL", 0.2)),
     )

@@ -10,10 +10,6 @@ import eventlet.semaphore
 from kernel.chain import ChainLedger, link
 from kernel.pii import mask_fields
 
-ENVELOPE_FIELDS = ("service", "position", "originator_id", "version", "type", "occurred_at",
-                   "payload", "chain_hash")
-
-
 def public_name(domain_event):
     return type(domain_event).__name__
 

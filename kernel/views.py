@@ -48,10 +48,3 @@ def connect(settings):
         if _embedded_client is None:
             _embedded_client = mongomock.MongoClient()
     return _embedded_client[settings.views_db]
-
-
-def reset_embedded():
-    """Forget the in-process store (used by tests that simulate a process restart)."""
-    global _embedded_client
-    with _lock:
-        _embedded_client = None

@@ -22,6 +22,7 @@ from services.registry.presenters import (
     association_view, expert_listing, expert_view, household_view, pairing_view, service_log_view,
     targets_view)
 
+# nameko fixes a timer's interval when the class is defined, so this one setting is read here.
 POLL_SECONDS = float(os.environ.get("POLL_INTERVAL", "0.2"))
 
 

@@ -148,3 +148,19 @@ def test_replaying_the_log_into_empty_views_reproduces_every_figure(views, story
     before = {(u, d): queries.two_counts(views, u, d) for u, d in CASES}
     ProjectionRunner(story, views, TwoCountsProjection()).rebuild()
     assert {(u, d): queries.two_counts(views, u, d) for u, d in CASES} == before
+
+
+def test_service_hours_sum_an_experts_logged_hours_and_days_per_year(app, mongo_db):
+    from services.registry.tests.forms import expert_form as form
+
+    expert = app.register_expert(**form(effective_date="2020-01-06"))
+    app.register_household(**household_form(code("H1")))
+    app.file_pairing(**pairing_form(str(expert.id), [code("H1")], start="2020-02-01", end="2021-06-30"))
+    for day, hours in (("2020-03-01", 4), ("2020-03-01", 2.5), ("2020-04-02", 8), ("2021-01-05", 3)):
+        app.log_service(expert_id=str(expert.id), date=day, place="西岭村", form="田间指导", content="修剪",
+                        participants=10, hours=hours, effective_date="2021-02-01")
+    ProjectionRunner(app, mongo_db, TwoCountsProjection()).run()
+
+    assert queries.service_hours(mongo_db, str(expert.id), 2020) == {
+        "expert_id": str(expert.id), "year": 2020, "hours": 14.5, "days": 2, "entries": 3}
+    assert queries.service_hours(mongo_db, str(expert.id), 2021)["hours"] == 3
