@@ -1,0 +1,147 @@
+"""HTTP paths of the registry (API.md "Registry"), relayed to the registry service over RPC."""
+from nameko.rpc import RpcProxy
+
+from gateway import imports, schemas
+from gateway.entrypoints import http
+from gateway.requests import API, idempotency_key, load_body, load_query
+from kernel.auth import WRITERS
+
+
+class RegistryRoutes:
+    SERVICE = "registry"
+    PATHS = [
+        ("/experts", "post", "登记科技专家 Register an expert", schemas.ExpertSchema, None),
+        ("/experts", "get", "List experts", None, schemas.ExpertListQuery),
+        ("/experts/{expert_id}", "get", "Read an expert", None, None),
+        ("/experts/{expert_id}/revoke", "post", "Revoke an expert's registration", schemas.RevocationSchema, None),
+        ("/experts/{expert_id}/corrections", "post", "Correct an expert's record", schemas.ExpertCorrectionSchema, None),
+        ("/associations", "post", "登记农技协/联合会 Register an association or federation", schemas.AssociationSchema, None),
+        ("/associations/{credit_code}/revoke", "post", "Revoke an association", schemas.RevocationSchema, None),
+        ("/associations/{credit_code}/corrections", "post", "Correct an association",
+         schemas.AssociationCorrectionSchema, None),
+        ("/households", "post", "登记建档立卡贫困户 Register a household", schemas.HouseholdSchema, None),
+        ("/households/import", "post", "批量导入 Import households (JSON array or CSV)", None, None),
+        ("/households/{code}/revoke", "post", "Revoke a household", schemas.RevocationSchema, None),
+        ("/households/{code}/corrections", "post", "Correct a household", schemas.HouseholdCorrectionSchema, None),
+        ("/households/{code}/lifted-out", "post", "脱贫 Record a household lifted out of poverty",
+         schemas.LiftedOutSchema, None),
+        ("/pairings", "post", "结对帮扶备案 File a pairing agreement", schemas.PairingSchema, None),
+        ("/service-logs", "post", "工作台账 Record a help activity", schemas.ServiceLogSchema, None),
+        ("/targets/{unit}", "put", "目标任务 Set a unit's targets for a year", schemas.TargetsSchema, None),
+        ("/two-counts", "get", "两数 for a unit as of a date", None, schemas.TwoCountsQuery),
+        ("/two-counts/explain", "get", "The records and events behind one figure", None, schemas.ExplainQuery),
+    ]
+
+    registry = RpcProxy("registry")
+
+    @http("POST", API + "/experts")
+    def register_expert(self, request):
+        actor = self.auth.actor(request, WRITERS)
+        form = load_body(request, schemas.ExpertSchema())
+        return 201, self.registry.register_expert(form, actor.to_dict(), idempotency_key(request))
+
+    @http("GET", API + "/experts/<string:expert_id>")
+    def get_expert(self, request, expert_id):
+        actor = self.auth.actor(request)
+        return self.registry.get_expert(expert_id, actor.to_dict())
+
+    @http("GET", API + "/experts")
+    def list_experts(self, request):
+        actor = self.auth.actor(request)
+        query = load_query(request, schemas.ExpertListQuery())
+        return self.registry.list_experts(actor.to_dict(), query.get("unit"), query.get("specialty"),
+                                          query["cursor"], query["limit"])
+
+    @http("POST", API + "/households")
+    def register_household(self, request):
+        actor = self.auth.actor(request, WRITERS)
+        form = load_body(request, schemas.HouseholdSchema())
+        return 201, self.registry.register_household(form, actor.to_dict(), idempotency_key(request))
+
+    @http("POST", API + "/households/import")
+    def import_households(self, request):
+        actor = self.auth.actor(request, WRITERS)
+        rows, rejected = imports.validate(imports.parse(request))
+        results = [self.registry.import_households(batch, actor.to_dict()) for batch in imports.batches(rows)]
+        return imports.summary(results, rejected)
+
+    @http("POST", API + "/pairings")
+    def file_pairing(self, request):
+        actor = self.auth.actor(request, WRITERS)
+        form = load_body(request, schemas.PairingSchema())
+        return 201, self.registry.file_pairing(form, actor.to_dict(), idempotency_key(request))
+
+    @http("POST", API + "/experts/<string:expert_id>/revoke")
+    def revoke_expert(self, request, expert_id):
+        actor = self.auth.actor(request, WRITERS)
+        change = load_body(request, schemas.RevocationSchema())
+        return self.registry.revoke_expert(expert_id, change, actor.to_dict())
+
+    @http("POST", API + "/experts/<string:expert_id>/corrections")
+    def correct_expert(self, request, expert_id):
+        actor = self.auth.actor(request, WRITERS)
+        change = load_body(request, schemas.ExpertCorrectionSchema())
+        return self.registry.correct_expert(expert_id, change, actor.to_dict())
+
+    @http("POST", API + "/associations")
+    def register_association(self, request):
+        actor = self.auth.actor(request, WRITERS)
+        form = load_body(request, schemas.AssociationSchema())
+        return 201, self.registry.register_association(form, actor.to_dict(), idempotency_key(request))
+
+    @http("POST", API + "/associations/<string:credit_code>/revoke")
+    def revoke_association(self, request, credit_code):
+        actor = self.auth.actor(request, WRITERS)
+        change = load_body(request, schemas.RevocationSchema())
+        return self.registry.revoke_association(credit_code, change, actor.to_dict())
+
+    @http("POST", API + "/associations/<string:credit_code>/corrections")
+    def correct_association(self, request, credit_code):
+        actor = self.auth.actor(request, WRITERS)
+        change = load_body(request, schemas.AssociationCorrectionSchema())
+        return self.registry.correct_association(credit_code, change, actor.to_dict())
+
+    @http("POST", API + "/households/<string:code>/revoke")
+    def revoke_household(self, request, code):
+        actor = self.auth.actor(request, WRITERS)
+        change = load_body(request, schemas.RevocationSchema())
+        return self.registry.revoke_household(code, change, actor.to_dict())
+
+    @http("POST", API + "/households/<string:code>/corrections")
+    def correct_household(self, request, code):
+        actor = self.auth.actor(request, WRITERS)
+        change = load_body(request, schemas.HouseholdCorrectionSchema())
+        return self.registry.correct_household(code, change, actor.to_dict())
+
+    @http("POST", API + "/households/<string:code>/lifted-out")
+    def lift_out(self, request, code):
+        actor = self.auth.actor(request, WRITERS)
+        form = load_body(request, schemas.LiftedOutSchema())
+        return 201, self.registry.lift_out(code, form, actor.to_dict(), idempotency_key(request))
+
+    @http("POST", API + "/service-logs")
+    def log_service(self, request):
+        actor = self.auth.actor(request, WRITERS)
+        form = load_body(request, schemas.ServiceLogSchema())
+        return 201, self.registry.log_service(form, actor.to_dict(), idempotency_key(request))
+
+    @http("PUT", API + "/targets/<path:unit>")
+    def set_targets(self, request, unit):
+        actor = self.auth.actor(request, WRITERS)
+        schemas.TwoCountsQuery().load({"unit": unit})
+        form = load_body(request, schemas.TargetsSchema())
+        year, effective_date = form.pop("year"), form.pop("effective_date")
+        return self.registry.set_targets(unit, {"year": year, "targets": form, "effective_date": effective_date},
+                                         actor.to_dict())
+
+    @http("GET", API + "/two-counts/explain")
+    def explain(self, request):
+        actor = self.auth.actor(request)
+        query = load_query(request, schemas.ExplainQuery())
+        return self.registry.explain(query["unit"], query["metric"], query["as_of"], actor.to_dict())
+
+    @http("GET", API + "/two-counts")
+    def two_counts(self, request):
+        self.auth.actor(request)
+        query = load_query(request, schemas.TwoCountsQuery())
+        return self.registry.two_counts(query["unit"], query["as_of"])
