@@ -1,6 +1,8 @@
 """The registry service as deployed: a nameko container on the real RabbitMQ, its event store
 in the real PostgreSQL, its views in MongoDB over real pymongo. Calls go over AMQP RPC and the
 published events are caught by a second service listening on the bus."""
+import os
+
 import psycopg
 import pymongo
 import pytest
@@ -11,6 +13,7 @@ from nameko.testing.services import entrypoint_hook, entrypoint_waiter
 from nameko.testing.utils import get_container
 
 from kernel.errors import Conflict, Forbidden, RuleViolation
+from kernel.pii import keyed_hash
 from services.registry.service import RegistryService
 from services.registry.tests.forms import expert_form, household_form, pairing_form
 from tests.infrastructure import distributed_env
@@ -63,6 +66,9 @@ def test_register_pair_and_count_over_rpc(distributed):
     assert expert["id_number"].startswith("3713") and "*" in expert["id_number"]
     with pytest.raises(Conflict):
         registry.register_expert(expert_form(name="重复"), ADMIN)
+    payee = registry.payee(expert["id"])  # what funding checks an account against
+    assert payee["bank_account_hash"] == keyed_hash(os.environ["PII_HASH_KEY"], "6222 0202 0011 2233 445")
+    assert "6222020200112233445" not in str(payee)
     for n, code in enumerate(["371321000001", "371321000002", "371321000003"], start=1):
         registry.register_household(household_form(code, people=n + 1), ADMIN)
     with pytest.raises(RuleViolation):

@@ -1,5 +1,5 @@
 """What the registry returns to callers: aggregates as plain dicts, personal numbers masked."""
-from kernel.pii import mask
+from kernel.pii import keyed_hash, mask
 
 
 def expert_view(expert):
@@ -11,6 +11,16 @@ def expert_view(expert):
         "bank_account": mask(expert.bank_account), "political_status": expert.political_status,
         "registered_on": expert.registered_on, "revoked_on": expert.revoked_on,
         "version": expert.version,
+    }
+
+
+def payee_view(expert, hash_key):
+    """An expert as a paying service sees it: the account only as a keyed hash (and masked)."""
+    return {
+        "expert_id": str(expert.id), "name": expert.name, "unit": expert.unit, "location": expert.location,
+        "registered_on": expert.registered_on, "revoked_on": expert.revoked_on,
+        "bank_account": mask(expert.bank_account),
+        "bank_account_hash": keyed_hash(hash_key, expert.bank_account) if expert.bank_account else None,
     }
 
 

@@ -19,8 +19,8 @@ from services.registry.application import RegistryApplication
 from services.registry.domain import PERSONAL_FIELDS
 from services.registry.projection import TwoCountsProjection
 from services.registry.presenters import (
-    association_view, expert_listing, expert_view, household_view, pairing_view, service_log_view,
-    targets_view)
+    association_view, expert_listing, expert_view, household_view, pairing_view, payee_view,
+    service_log_view, targets_view)
 
 # nameko fixes a timer's interval when the class is defined, so this one setting is read here.
 POLL_SECONDS = float(os.environ.get("POLL_INTERVAL", "0.2"))
@@ -189,6 +189,12 @@ class RegistryService:
     @rpc(expected_exceptions=EXPECTED)
     def service_hours(self, expert_id, year):
         return self.registry.two_counts.read(lambda views: queries.service_hours(views, expert_id, year))[1]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def payee(self, expert_id):
+        """What a paying service needs to know of an expert: whether the registration is in force,
+        the unit credited, and a keyed hash of the registered bank account (never the number)."""
+        return payee_view(self.registry.app.referenced_expert(expert_id), self.registry.settings.pii_hash_key)
 
     @rpc(expected_exceptions=EXPECTED)
     def two_counts(self, unit, as_of):
