@@ -61,6 +61,11 @@ class Idempotency:
                                  fingerprint=self.fingerprint, result_id=str(result_id))
 
 
+def keyed(idempotency, result_id):
+    """The idempotency record to save with a command's aggregates (none without a key)."""
+    return [idempotency.record(result_id)] if idempotency else []
+
+
 def from_request(service, actor, request_key, form, hash_key):
     """The ``Idempotency-Key`` the gateway passed on (None without one), bound to the requester."""
     if not request_key:

@@ -7,32 +7,11 @@ from eventsourcing.persistence import IntegrityError
 from stdnum.cn import ric, uscc
 
 from kernel import pii
+from kernel.concurrency import MAX_ATTEMPTS, retry_on_conflict
 from kernel.errors import Conflict, NotFound, RuleViolation, ValidationFailed
+from kernel.idempotency import keyed
 from services.registry.domain import (
     Association, Expert, Household, IdNumberClaim, PairingAgreement, ServiceLog, Targets)
-
-MAX_ATTEMPTS = 3
-
-
-def retry_on_conflict(command):
-    """Re-run a command whose save lost an optimistic-concurrency race: the re-run sees the
-    winner's events and either succeeds or refuses with a clear reason; it is never lost."""
-
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        for attempt in range(MAX_ATTEMPTS):
-            try:
-                return command(*args, **kwargs)
-            except IntegrityError:
-                if attempt == MAX_ATTEMPTS - 1:
-                    raise Conflict("the record was changed concurrently; please retry")
-
-    return wrapper
-
-
-def _keyed(idempotency, result_id):
-    """The idempotency record to save with a command's aggregates (none without a key)."""
-    return [idempotency.record(result_id)] if idempotency else []
 
 
 def validate_credit_code(code, field="credit_code"):
@@ -93,7 +72,7 @@ class RegistryApplication(Application):
             claim.reassign(str(expert.id))  # registered anew after a revocation
         else:
             claim = IdNumberClaim(id_hash=id_hash, expert_id=str(expert.id))
-        self.save(expert, claim, *_keyed(idempotency, expert.id))
+        self.save(expert, claim, *keyed(idempotency, expert.id))
         return expert
 
     @retry_on_conflict
@@ -115,7 +94,7 @@ class RegistryApplication(Application):
             raise Conflict(f"an organisation with credit code {credit_code} is already registered",
                            {"credit_code": ["already registered"]})
         association = Association(credit_code=credit_code, effective_date=effective_date, **form)
-        self.save(association, *_keyed(idempotency, credit_code))
+        self.save(association, *keyed(idempotency, credit_code))
         return association
 
     def get_association(self, credit_code):
@@ -156,7 +135,7 @@ class RegistryApplication(Application):
             code=code, head_id_number=head_id_number,
             head_id_hash=pii.keyed_hash(self.pii_hash_key, head_id_number),
             effective_date=effective_date, **form)
-        self.save(household, *_keyed(idempotency, code))
+        self.save(household, *keyed(idempotency, code))
         return household
 
     @retry_on_conflict
@@ -177,7 +156,7 @@ class RegistryApplication(Application):
             raise RuleViolation("the date is after the effective date", {"date": ["in the future"]})
         household = self.get_household(code)
         household.lift_out(date, people, effective_date)
-        self.save(household, *_keyed(idempotency, code))
+        self.save(household, *keyed(idempotency, code))
         return household
 
     def import_households(self, rows):
@@ -267,7 +246,7 @@ class RegistryApplication(Application):
             household.pair(agreement_id=str(agreement.id), expert_id=str(expert.id), unit=expert.unit,
                            start=start, end=end, effective_date=effective_date)
         expert.take_agreement(str(agreement.id), start, end)
-        self.save(agreement, expert, *households, *_keyed(idempotency, agreement.id))
+        self.save(agreement, expert, *households, *keyed(idempotency, agreement.id))
         return agreement
 
     # -- service logs ---------------------------------------------------------------------
@@ -287,7 +266,7 @@ class RegistryApplication(Application):
                                 {"date": ["outside the expert's pairing agreements"]})
         log = ServiceLog(expert_id=str(expert.id), unit=expert.unit, date=date,
                          effective_date=effective_date, **entry)
-        self.save(log, *_keyed(idempotency, log.id))
+        self.save(log, *keyed(idempotency, log.id))
         return log
 
     # -- targets --------------------------------------------------------------------------
