@@ -6,9 +6,10 @@ from gateway.entrypoints import http
 from gateway.openapi import openapi_document
 from gateway.registry_routes import RegistryRoutes
 from gateway.requests import API
+from gateway.supervision_routes import SupervisionRoutes
 from kernel.errors import NotFound
 
-ROUTES = (RegistryRoutes,)
+ROUTES = (RegistryRoutes, SupervisionRoutes)
 
 
 class GatewayService(*ROUTES):

@@ -7,8 +7,9 @@ from kernel import memory_transport
 def service_classes():
     from gateway.service import GatewayService
     from services.registry.service import RegistryService
+    from services.supervision.service import SupervisionService
 
-    return {"registry": RegistryService, "gateway": GatewayService}
+    return {"registry": RegistryService, "supervision": SupervisionService, "gateway": GatewayService}
 
 
 def start(settings, names=None):

@@ -62,11 +62,12 @@ class TwoCountsProjection:
             "id_number_masked": pii.mask(e.id_number), "employer": e.employer, "title": e.title,
             "specialty": e.specialty, "unit": e.unit, "location": _place(e.location),
             "bank_account_masked": pii.mask(e.bank_account), "registered_on": e.effective_date,
-            "revoked_on": None, "position": position,
+            "revoked_on": None, "revoked_position": None, "position": position,
         }, position)
 
     def on_ExpertRevoked(self, position, e):
-        yield EXPERTS, _upsert(str(e.originator_id), {"revoked_on": e.effective_date}, position)
+        yield EXPERTS, _upsert(str(e.originator_id), {"revoked_on": e.effective_date, "revoked_position": position},
+                               position)
 
     def on_ExpertCorrected(self, position, e):
         yield EXPERTS, _upsert(str(e.originator_id), _changes(e.changes, masked=("bank_account",)), position)
@@ -76,11 +77,12 @@ class TwoCountsProjection:
         yield ASSOCIATIONS, _upsert(e.credit_code, {
             "name": e.name, "kind": e.kind, "level": e.level, "unit": e.unit,
             "location": _place(e.location), "supported_by": e.supported_by,
-            "registered_on": e.effective_date, "revoked_on": None,
+            "registered_on": e.effective_date, "revoked_on": None, "registered_position": position, "revoked_position": None,
         }, position)
 
     def on_AssociationRevoked(self, position, e):
-        yield ASSOCIATIONS, _upsert(e.credit_code, {"revoked_on": e.effective_date}, position)
+        yield ASSOCIATIONS, _upsert(e.credit_code, {"revoked_on": e.effective_date, "revoked_position": position},
+                                    position)
 
     def on_AssociationCorrected(self, position, e):
         yield ASSOCIATIONS, _upsert(e.credit_code, _changes(e.changes), position)
@@ -90,7 +92,8 @@ class TwoCountsProjection:
         yield HOUSEHOLDS, _upsert(e.code, {
             "head_name": e.head_name, "head_id_number_masked": pii.mask(e.head_id_number),
             "people": e.people, "location": _place(e.location), "registered_on": e.effective_date,
-            "revoked_on": None, "lifted_on": None, "lifted_people": None,
+            "revoked_on": None, "lifted_on": None, "lifted_people": None, "registered_position": position,
+            "revoked_position": None,
         }, position)
         yield PEOPLE, UpdateOne({"_id": f"{e.code}:{position}"}, {"$set": {
             "code": e.code, "since": e.effective_date, "people": e.people, "position": position}},
@@ -104,7 +107,7 @@ class TwoCountsProjection:
                 "position": position}}, upsert=True)
 
     def on_HouseholdRevoked(self, position, e):
-        yield HOUSEHOLDS, _upsert(e.code, {"revoked_on": e.effective_date}, position)
+        yield HOUSEHOLDS, _upsert(e.code, {"revoked_on": e.effective_date, "revoked_position": position}, position)
 
     def on_HouseholdLiftedOut(self, position, e):
         yield HOUSEHOLDS, _upsert(e.code, {"lifted_on": e.date, "lifted_people": e.people,

@@ -145,3 +145,19 @@ def service_hours(views, expert_id, year):
     logs = list(views[SERVICE_LOGS].find({"expert_id": expert_id, "year": year}, {"hours": 1, "date": 1}))
     return {"expert_id": expert_id, "year": year, "hours": sum(d["hours"] for d in logs),
             "days": len({d["date"] for d in logs}), "entries": len(logs)}
+
+
+def register_frame(views, province, at_position):
+    """The keys of a province's records in force at a log position (registered by then and not
+    revoked by then), sorted: the population a spot check (抽查) draws its sample from."""
+    def in_force(registered_field):
+        return _all({registered_field: {"$lte": at_position}},
+                    {"$or": [{"revoked_position": None}, {"revoked_position": {"$gt": at_position}}]})
+
+    unit = f"province:{province}"
+    keys = [f"expert:{d['_id']}" for d in views[EXPERTS].find(_all({"unit": unit}, in_force("position")), {"_id": 1})]
+    keys += [f"association:{d['_id']}" for d in views[ASSOCIATIONS].find(
+        _all({"unit": unit}, in_force("registered_position")), {"_id": 1})]
+    keys += [f"household:{d['_id']}" for d in views[HOUSEHOLDS].find(
+        _all({"location.province": province}, in_force("registered_position")), {"_id": 1})]
+    return sorted(keys)

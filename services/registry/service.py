@@ -10,7 +10,7 @@ from kernel import config, eventstore, views
 from kernel.auth import (
     NATIONWIDE_READERS, Actor, authorize_household_in_pairing, authorize_read, authorize_targets,
     authorize_write, parse_unit, require_writer, scope_covers_location)
-from kernel.errors import EXPECTED
+from kernel.errors import EXPECTED, RuleViolation
 from kernel.idempotency import from_request
 from kernel.outbox import Outbox
 from kernel.projection import ProjectionRunner
@@ -189,6 +189,17 @@ class RegistryService:
     @rpc(expected_exceptions=EXPECTED)
     def service_hours(self, expert_id, year):
         return self.registry.two_counts.read(lambda views: queries.service_hours(views, expert_id, year))[1]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def register_frame(self, province, at_position=None):
+        """A province's records in force at a log position (default: now), for spot checks."""
+        position, _ = self.registry.two_counts.read(lambda views: None)
+        at_position = position if at_position is None else at_position
+        if at_position > position:
+            raise RuleViolation(f"the registry's log ends at position {position}",
+                                {"at_position": [f"beyond the end of the log ({position})"]})
+        _, records = self.registry.two_counts.read(lambda views: queries.register_frame(views, province, at_position))
+        return {"province": province, "position": at_position, "records": records}
 
     @rpc(expected_exceptions=EXPECTED)
     def payee(self, expert_id):

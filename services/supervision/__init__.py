@@ -1,0 +1,1 @@
+"""Supervision service: campaigns, self-inspections and the statistics table, field inspection, rectification."""

@@ -1,0 +1,163 @@
+"""SupervisionApplication: the write side of supervision campaigns (专项督查)."""
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+
+from kernel.concurrency import retry_on_conflict
+from kernel.errors import Forbidden, NotFound, RuleViolation
+from kernel.idempotency import keyed
+from services.supervision.domain import (
+    Campaign, Finding, Rectification, SelfInspection, SpotCheck, draw, province_of)
+
+
+class SupervisionApplication(Application):
+    name = "supervision"
+
+    # -- campaigns ------------------------------------------------------------------------
+    @retry_on_conflict
+    def launch_campaign(self, *, effective_date, idempotency=None, **form) -> Campaign:
+        earlier = idempotency and idempotency.earlier_result(self)
+        if earlier:
+            return self.get_campaign(earlier)
+        campaign = Campaign(effective_date=effective_date, **form)
+        self.save(campaign, *keyed(idempotency, campaign.id))
+        return campaign
+
+    @retry_on_conflict
+    def schedule_field_inspection(self, campaign_id, groups, effective_date) -> Campaign:
+        campaign = self.get_campaign(campaign_id)
+        campaign.schedule_field_inspection(groups, effective_date)
+        self.save(campaign)
+        return campaign
+
+    @retry_on_conflict
+    def close_campaign(self, campaign_id, effective_date) -> Campaign:
+        campaign = self.get_campaign(campaign_id)
+        campaign.close(effective_date)
+        self.save(campaign)
+        return campaign
+
+    def get_campaign(self, campaign_id) -> Campaign:
+        return self._get(campaign_id, Campaign, "campaign")
+
+    # -- self-inspection ------------------------------------------------------------------
+    @retry_on_conflict
+    def submit_self_inspection(self, campaign_id, *, unit, declared, figures, text, effective_date,
+                               idempotency=None) -> SelfInspection:
+        """File (or revise) a unit's report; after the due date it is accepted and marked late."""
+        earlier = idempotency and idempotency.earlier_result(self)
+        if earlier:
+            return self.repository.get(UUID(earlier))
+        campaign = self.get_campaign(campaign_id)
+        campaign.guard_open("self-inspection", effective_date)
+        if unit not in campaign.units:
+            raise RuleViolation(f"the campaign does not cover {unit}", {"unit": ["not covered by the campaign"]})
+        late = effective_date > campaign.self_inspection_due
+        report_id = SelfInspection.create_id(str(campaign.id), unit)
+        if self._exists(report_id):
+            report = self.repository.get(report_id)
+            report.revise(declared, figures, text, late, effective_date)
+        else:
+            report = SelfInspection(campaign_id=str(campaign.id), unit=unit, declared=declared,
+                                    figures=figures, text=text, late=late, effective_date=effective_date)
+        self.save(report, *keyed(idempotency, report.id))
+        return report
+
+    def self_inspection(self, campaign_id, unit):
+        """The unit's latest report in the campaign, or None if it has filed none."""
+        report_id = SelfInspection.create_id(str(self.get_campaign(campaign_id).id), unit)
+        return self.repository.get(report_id) if self._exists(report_id) else None
+
+    # -- field inspection -----------------------------------------------------------------
+    @retry_on_conflict
+    def record_finding(self, campaign_id, *, inspector, unit, description, severity,
+                       requires_rectification, due, effective_date, idempotency=None) -> Finding:
+        """An assigned inspector records a finding; one that needs action opens a rectification
+        item due by ``due`` (default: the campaign's rectification deadline)."""
+        earlier = idempotency and idempotency.earlier_result(self)
+        if earlier:
+            return self._get(earlier, Finding, "finding")
+        campaign = self.get_campaign(campaign_id)
+        campaign.guard_open("findings", effective_date)
+        if not campaign.covers(unit):
+            raise RuleViolation(f"the campaign does not cover {unit}", {"unit": ["not covered by the campaign"]})
+        if not campaign.assigned(inspector, unit):
+            raise Forbidden(f"this inspector is not assigned to inspect {province_of(unit) or unit}",
+                            {"unit": ["not in your inspection group's provinces"]})
+        if not campaign.field_inspection_start <= effective_date <= campaign.feedback_due:
+            raise RuleViolation(
+                f"findings are recorded from {campaign.field_inspection_start} to {campaign.feedback_due}",
+                {"effective_date": ["outside the field inspection and feedback phases"]})
+        finding = Finding(campaign_id=str(campaign.id), unit=unit, inspector=inspector,
+                          description=description, severity=severity,
+                          requires_rectification=requires_rectification,
+                          due=(due or campaign.rectification_due) if requires_rectification else None,
+                          effective_date=effective_date)
+        aggregates = [finding]
+        if requires_rectification:
+            aggregates.append(Rectification(
+                finding_id=str(finding.id), campaign_id=str(campaign.id), unit=unit,
+                description=description, due=finding.due, effective_date=effective_date))
+        self.save(*aggregates, *keyed(idempotency, finding.id))
+        return finding
+
+    # -- rectification --------------------------------------------------------------------
+    @retry_on_conflict
+    def work_on_rectification(self, item_id, move, actor_unit, effective_date, **details) -> Rectification:
+        """The responsible unit reports progress or submits its evidence."""
+        item = self.get_rectification(item_id)
+        getattr(item, move)(actor_unit, effective_date=effective_date, **details)
+        self.save(item)
+        return item
+
+    @retry_on_conflict
+    def check_rectification(self, item_id, move, verifier, national_office, effective_date,
+                            **details) -> Rectification:
+        """The national office, or an inspector assigned to the unit's province in the item's
+        campaign, verifies the submitted evidence or reopens the item."""
+        item = self.get_rectification(item_id)
+        if not national_office and not self.get_campaign(item.campaign_id).assigned(verifier, item.unit):
+            raise Forbidden(f"only the national office or the inspectors of {province_of(item.unit) or item.unit} "
+                            "in this campaign check its rectification", {"unit": ["not assigned to you"]})
+        getattr(item, move)(verifier, effective_date=effective_date, **details)
+        self.save(item)
+        return item
+
+    def get_rectification(self, item_id) -> Rectification:
+        return self._get(item_id, Rectification, "rectification")
+
+    # -- spot checks ----------------------------------------------------------------------
+    def draw_provinces(self, campaign_id, seed, provinces):
+        """The provinces of a spot check: drawn from those the campaign covers."""
+        campaign = self.get_campaign(campaign_id)
+        covered = {province_of(unit) for unit in campaign.units} - {None}
+        return draw(seed, "provinces", covered, provinces)
+
+    @retry_on_conflict
+    def record_spot_check(self, campaign_id, *, seed, provinces, records_per_province, registry_position,
+                          frames, effective_date) -> SpotCheck:
+        """Draw ``records_per_province`` records from each province's register ``frames`` (the
+        keys of its records in force at ``registry_position``) and record the whole draw."""
+        campaign = self.get_campaign(campaign_id)
+        campaign.guard_open("spot checks", effective_date)
+        sample = {province: draw(seed, f"records:{province}", frames[province],
+                                 min(records_per_province, len(frames[province])))
+                  for province in provinces}
+        spot_check = SpotCheck(campaign_id=str(campaign.id), seed=seed, provinces=provinces,
+                               records_per_province=records_per_province,
+                               registry_position=registry_position, sample=sample, effective_date=effective_date)
+        self.save(spot_check)
+        return spot_check
+
+    # -- helpers --------------------------------------------------------------------------
+    def _get(self, aggregate_id, cls, what):
+        try:
+            aggregate = self.repository.get(UUID(str(aggregate_id)))
+        except (ValueError, AggregateNotFoundError):
+            aggregate = None
+        if not isinstance(aggregate, cls):
+            raise NotFound(f"no {what} with id {aggregate_id}", {f"{what}_id": ["not found"]})
+        return aggregate
+
+    def _exists(self, aggregate_id):
+        return bool(self.recorder.select_events(aggregate_id, limit=1))

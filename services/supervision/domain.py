@@ -1,0 +1,264 @@
+"""Supervision aggregates (专项督查): campaigns with their phases, self-inspections, findings of
+field inspection, and rectification items. Each command method guards its rule, then records
+one public event. Dates are ``YYYY-MM-DD`` strings and every time rule compares effective dates,
+so a past campaign (2017) can be recorded as it happened.
+"""
+import random
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from kernel.auth import parse_unit
+from kernel.errors import Conflict, Forbidden, RuleViolation
+
+# Supervision events hold no personal numbers; the outbox masks nothing.
+PERSONAL_FIELDS = ()
+
+PHASES = ("cutoff", "self_inspection_due", "field_inspection_start", "field_inspection_end",
+          "feedback_due", "rectification_due")
+
+
+def _natural_id(kind, key) -> UUID:
+    return uuid5(NAMESPACE_URL, f"kjfp:supervision:{kind}:{key}")
+
+
+def province_of(unit):
+    """The province a unit lies in (``city:山西/吕梁`` → ``山西``); None for societies and national."""
+    kind, parts = parse_unit(unit)
+    return parts[0] if kind in ("province", "city", "county") else None
+
+
+class Campaign(Aggregate):
+    """A supervision campaign: phase dates, the units it covers, and its inspection groups."""
+
+    @event("CampaignLaunched")
+    def __init__(self, name, year, cutoff, self_inspection_due, field_inspection_start,
+                 field_inspection_end, feedback_due, rectification_due, units, effective_date):
+        dates = dict(zip(PHASES, [cutoff, self_inspection_due, field_inspection_start,
+                                  field_inspection_end, feedback_due, rectification_due]))
+        for earlier, later in zip(PHASES, PHASES[1:]):  # the phases follow one another
+            if dates[later] < dates[earlier]:
+                raise RuleViolation(f"{later} is before {earlier}", {later: [f"before {earlier} ({dates[earlier]})"]})
+        if len(set(units)) != len(units):
+            raise RuleViolation("a unit is listed twice", {"units": ["listed twice"]})
+        self.name = name
+        self.year = year
+        self.cutoff = cutoff
+        self.self_inspection_due = self_inspection_due
+        self.field_inspection_start = field_inspection_start
+        self.field_inspection_end = field_inspection_end
+        self.feedback_due = feedback_due
+        self.rectification_due = rectification_due
+        self.units = units
+        self.launched_on = effective_date
+        self.closed_on = None
+        self.groups = []
+
+    def covers(self, unit):
+        """Is ``unit`` one the campaign covers (itself, or inside a covered province)?"""
+        return unit in self.units or f"province:{province_of(unit)}" in self.units
+
+    def guard_open(self, what, effective_date):
+        if self.closed_on is not None:
+            raise RuleViolation(f"the campaign was closed on {self.closed_on}; no more {what}",
+                                {"campaign_id": ["closed"]})
+        if effective_date < self.launched_on:
+            raise RuleViolation(f"the campaign was launched on {self.launched_on}",
+                                {"effective_date": ["before the campaign was launched"]})
+
+    def schedule_field_inspection(self, groups, effective_date):
+        self.guard_open("field inspection", effective_date)
+        if effective_date > self.field_inspection_end:
+            raise RuleViolation("the field inspection window is over", {"effective_date": ["after the window"]})
+        seen = {}
+        for group in groups:
+            for province in group["provinces"]:
+                if province in seen:
+                    raise RuleViolation(f"{province} is assigned to both {seen[province]} and {group['name']}",
+                                        {"groups": [f"{province}: assigned twice"]})
+                if not any(province_of(unit) == province for unit in self.units):
+                    raise RuleViolation(f"the campaign does not cover {province}",
+                                        {"groups": [f"{province}: not covered by the campaign"]})
+                seen[province] = group["name"]
+        self._scheduled(groups=groups, effective_date=effective_date)
+
+    @event("FieldInspectionScheduled")
+    def _scheduled(self, groups, effective_date):
+        self.groups = groups
+
+    def assigned(self, inspector, unit):
+        """Is this inspector (token subject) in a group assigned the unit's province?"""
+        province = province_of(unit)
+        return any(inspector in g["inspectors"] and province in g["provinces"] for g in self.groups)
+
+    def close(self, effective_date):
+        self.guard_open("closing", effective_date)
+        self._closed(effective_date=effective_date)
+
+    @event("CampaignClosed")
+    def _closed(self, effective_date):
+        self.closed_on = effective_date
+
+
+DECLARATIONS = ("leading_group", "plan_issued", "regular_meetings", "tasks_and_targets_precise",
+                "pairing_assessment_publicity", "fund_measures")
+FIGURES = ("federations", "associations", "experts", "households", "people", "project_funds_wan")
+
+
+class SelfInspection(Aggregate):
+    """A unit's self-inspection report (自查报告) in a campaign; filed again to revise it."""
+
+    @staticmethod
+    def create_id(campaign_id, unit):
+        return _natural_id("self-inspection", f"{campaign_id}:{unit}")
+
+    @event("SelfInspectionSubmitted")
+    def __init__(self, campaign_id, unit, declared, figures, text, late, effective_date):
+        self.campaign_id = campaign_id
+        self.unit = unit
+        self.declared = declared
+        self.figures = figures
+        self.text = text
+        self.late = late
+        self.submitted_on = effective_date
+
+    def revise(self, declared, figures, text, late, effective_date):
+        if effective_date < self.submitted_on:
+            raise RuleViolation("a revision cannot precede the report it revises",
+                                {"effective_date": [f"before {self.submitted_on}"]})
+        self._revised(campaign_id=self.campaign_id, unit=self.unit, declared=declared, figures=figures,
+                      text=text, late=self.late or late, effective_date=effective_date)  # once late, stays late
+
+    @event("SelfInspectionRevised")
+    def _revised(self, campaign_id, unit, declared, figures, text, late, effective_date):
+        self.declared, self.figures, self.text = declared, figures, text
+        self.late = late
+        self.submitted_on = effective_date
+
+
+class Finding(Aggregate):
+    """What an inspector found at a unit during field inspection."""
+
+    @event("FindingRecorded")
+    def __init__(self, campaign_id, unit, inspector, description, severity, requires_rectification,
+                 due, effective_date):
+        self.campaign_id = campaign_id
+        self.unit = unit
+        self.inspector = inspector
+        self.description = description
+        self.severity = severity
+        self.requires_rectification = requires_rectification
+        self.due = due
+        self.found_on = effective_date
+
+    @property
+    def rectification_id(self):
+        return Rectification.create_id(str(self.id))
+
+
+# Which moves each state allows: verified is final; a reopened item is worked on again.
+MOVES = {
+    "progress": ("open", "in_progress", "reopened"),
+    "submit": ("open", "in_progress", "reopened"),
+    "verify": ("submitted",),
+    "reopen": ("submitted",),
+}
+RESULT = {"progress": "in_progress", "submit": "submitted", "verify": "verified", "reopen": "reopened"}
+
+
+class Rectification(Aggregate):
+    """A rectification item (整改) opened by a finding: one per finding, due by a deadline."""
+
+    @staticmethod
+    def create_id(finding_id):
+        return _natural_id("rectification", finding_id)
+
+    @event("RectificationRequired")
+    def __init__(self, finding_id, campaign_id, unit, description, due, effective_date):
+        if due < effective_date:
+            raise RuleViolation("the deadline is before the finding", {"due": [f"before {effective_date}"]})
+        self.finding_id = finding_id
+        self.campaign_id = campaign_id
+        self.unit = unit
+        self.description = description
+        self.due = due
+        self.status = "open"
+        self.last_moved_on = effective_date
+
+    def overdue(self, as_of):
+        return self.status != "verified" and as_of > self.due
+
+    def _guard_move(self, move, effective_date):
+        if self.status not in MOVES[move]:
+            raise Conflict(f"an item that is {self.status} cannot be moved by {move}",
+                           {"status": [f"{self.status}: {move} not allowed"]})
+        if effective_date < self.last_moved_on:
+            raise RuleViolation(f"the item last moved on {self.last_moved_on}; moves are dated in order",
+                                {"effective_date": [f"before {self.last_moved_on}"]})
+
+    def progress(self, actor_unit, note, effective_date):
+        self._guard_responsible(actor_unit)
+        self._guard_move("progress", effective_date)
+        self._progressed(unit=self.unit, note=note, effective_date=effective_date)
+
+    @event("RectificationProgressed")
+    def _progressed(self, unit, note, effective_date):
+        self._moved("progress", effective_date)
+
+    def submit(self, actor_unit, evidence, evidence_hashes, effective_date):
+        self._guard_responsible(actor_unit)
+        self._guard_move("submit", effective_date)
+        self._submitted(unit=self.unit, evidence=evidence, evidence_hashes=evidence_hashes,
+                        effective_date=effective_date)
+
+    @event("RectificationSubmitted")
+    def _submitted(self, unit, evidence, evidence_hashes, effective_date):
+        self._moved("submit", effective_date)
+
+    def verify(self, verifier, comment, effective_date):
+        self._guard_move("verify", effective_date)
+        self._verified(unit=self.unit, verifier=verifier, comment=comment, effective_date=effective_date)
+
+    @event("RectificationVerified")
+    def _verified(self, unit, verifier, comment, effective_date):
+        self._moved("verify", effective_date)
+
+    def reopen(self, verifier, reason, effective_date):
+        self._guard_move("reopen", effective_date)
+        self._reopened(unit=self.unit, verifier=verifier, reason=reason, effective_date=effective_date)
+
+    @event("RectificationReopened")
+    def _reopened(self, unit, verifier, reason, effective_date):
+        self._moved("reopen", effective_date)
+
+    def _moved(self, move, effective_date):
+        self.status = RESULT[move]
+        self.last_moved_on = effective_date
+
+    def _guard_responsible(self, actor_unit):
+        if actor_unit != self.unit:
+            raise Forbidden(f"only {self.unit} works on this rectification item", {"unit": ["not the responsible unit"]})
+
+
+class SpotCheck(Aggregate):
+    """A reproducible draw (抽查) of provinces and of their registered records."""
+
+    @event("SpotCheckDrawn")
+    def __init__(self, campaign_id, seed, provinces, records_per_province, registry_position, sample,
+                 effective_date):
+        self.campaign_id = campaign_id
+        self.seed = seed
+        self.provinces = provinces
+        self.records_per_province = records_per_province
+        self.registry_position = registry_position
+        self.sample = sample  # province → record keys, in draw order
+        self.drawn_on = effective_date
+
+
+def draw(seed, purpose, population, k):
+    """``k`` of ``population`` drawn reproducibly: the same seed, purpose and population (sorted,
+    so the order it arrived in does not matter) give the same draw on any machine."""
+    population = sorted(population)
+    if k > len(population):
+        raise RuleViolation(f"cannot draw {k} from {len(population)}", {purpose: [f"only {len(population)} to draw from"]})
+    return random.Random(f"{seed}|{purpose}").sample(population, k)

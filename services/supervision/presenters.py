@@ -1,0 +1,59 @@
+"""What the supervision service returns: aggregates and view documents as plain dicts."""
+
+
+def campaign_view(campaign):
+    return {
+        "id": str(campaign.id), "name": campaign.name, "year": campaign.year, "cutoff": campaign.cutoff,
+        "self_inspection_due": campaign.self_inspection_due,
+        "field_inspection_start": campaign.field_inspection_start,
+        "field_inspection_end": campaign.field_inspection_end, "feedback_due": campaign.feedback_due,
+        "rectification_due": campaign.rectification_due, "units": campaign.units,
+        "groups": campaign.groups, "launched_on": campaign.launched_on, "closed_on": campaign.closed_on,
+    }
+
+
+def self_inspection_view(report):
+    return {
+        "id": str(report.id), "campaign_id": report.campaign_id, "unit": report.unit,
+        "declared": report.declared, "figures": report.figures, "text": report.text,
+        "late": report.late, "submitted_on": report.submitted_on, "version": report.version,
+    }
+
+
+def finding_view(finding):
+    return {
+        "id": str(finding.id), "campaign_id": finding.campaign_id, "unit": finding.unit,
+        "inspector": finding.inspector, "description": finding.description, "severity": finding.severity,
+        "requires_rectification": finding.requires_rectification, "due": finding.due,
+        "found_on": finding.found_on,
+        "rectification_id": str(finding.rectification_id) if finding.requires_rectification else None,
+    }
+
+
+def rectification_view(item, as_of):
+    return {
+        "id": str(item.id), "finding_id": item.finding_id, "campaign_id": item.campaign_id,
+        "unit": item.unit, "description": item.description, "due": item.due, "status": item.status,
+        "status_since": item.last_moved_on, "overdue": item.overdue(as_of), "as_of": as_of,
+    }
+
+
+def tracked_item(doc, as_of):
+    """A rectification item as the tracking view has it as of a date."""
+    return {
+        "id": doc["_id"], "finding_id": doc["finding_id"], "campaign_id": doc["campaign_id"],
+        "unit": doc["unit"], "description": doc["description"], "due": doc["due"],
+        "status": doc["status"], "status_since": doc["status_since"], "overdue": bool(doc["overdue"]),
+        "as_of": as_of, "position": doc["position"],
+    }
+
+
+def spot_check_view(spot_check):
+    return {
+        "id": str(spot_check.id), "campaign_id": spot_check.campaign_id, "seed": spot_check.seed,
+        "provinces": spot_check.provinces, "records_per_province": spot_check.records_per_province,
+        "at_position": spot_check.registry_position,
+        "records": [{"province": province, "kind": key.split(":", 1)[0], "id": key.split(":", 1)[1]}
+                    for province in spot_check.provinces for key in spot_check.sample[province]],
+        "drawn_on": spot_check.drawn_on,
+    }

@@ -1,0 +1,116 @@
+"""The supervision projection: campaigns, self-inspections, findings and rectification tracking.
+
+Rectification state is kept as of any date: one document per item and one per move (status,
+effective date, log position), so the tracking view can say what an item's status was on a
+given day. Every write is an upsert keyed by a natural key, so replaying an event changes
+nothing. Units are stored with their province/city/county ancestors as plain fields, so a
+province's query reaches its cities' items without arrays (see kernel/views.py on the stand-in).
+"""
+from pymongo import UpdateOne
+
+from kernel.auth import parse_unit
+
+CAMPAIGNS, SELF_INSPECTIONS, FINDINGS = "supervision_campaigns", "supervision_self_inspections", "supervision_findings"
+RECTIFICATIONS, MOVES = "supervision_rectifications", "supervision_rectification_moves"
+
+
+def unit_levels(unit):
+    """``county:山西/吕梁/岚县`` → the province, city and county units it lies in."""
+    kind, parts = parse_unit(unit)
+    if kind not in ("province", "city", "county"):
+        return {"province_unit": None, "city_unit": None, "county_unit": None}
+    return {
+        "province_unit": f"province:{parts[0]}",
+        "city_unit": f"city:{'/'.join(parts[:2])}" if len(parts) >= 2 else None,
+        "county_unit": unit if kind == "county" else None,
+    }
+
+
+def _set(key, fields):
+    return UpdateOne({"_id": key}, {"$set": fields}, upsert=True)
+
+
+class SupervisionProjection:
+    name = "supervision.tracking"
+    collections = (CAMPAIGNS, SELF_INSPECTIONS, FINDINGS, RECTIFICATIONS, MOVES)
+
+    def apply(self, views, events):
+        writes = {name: [] for name in self.collections}
+        for position, e in events:
+            handler = getattr(self, "on_" + type(e).__name__, None)
+            if handler:
+                for collection, op in handler(position, e):
+                    writes[collection].append(op)
+        for collection, ops in writes.items():
+            if ops:
+                views[collection].bulk_write(ops, ordered=True)
+
+    def drop(self, views):
+        for name in self.collections:
+            views[name].drop()
+
+    # -- campaigns ------------------------------------------------------------------------
+    def on_CampaignLaunched(self, position, e):
+        yield CAMPAIGNS, _set(str(e.originator_id), {
+            "name": e.name, "year": e.year, "cutoff": e.cutoff,
+            "self_inspection_due": e.self_inspection_due,
+            "field_inspection_start": e.field_inspection_start,
+            "field_inspection_end": e.field_inspection_end, "feedback_due": e.feedback_due,
+            "rectification_due": e.rectification_due, "units": e.units,
+            "launched_on": e.effective_date, "closed_on": None, "position": position,
+        })
+
+    def on_CampaignClosed(self, position, e):
+        yield CAMPAIGNS, _set(str(e.originator_id), {"closed_on": e.effective_date})
+
+    # -- self-inspections -----------------------------------------------------------------
+    def on_SelfInspectionSubmitted(self, position, e):
+        yield SELF_INSPECTIONS, _set(f"{e.campaign_id}:{e.unit}", {
+            "campaign_id": e.campaign_id, "unit": e.unit, "declared": e.declared, "figures": e.figures,
+            "late": e.late, "submitted_on": e.effective_date, "position": position,
+        })
+
+    def on_SelfInspectionRevised(self, position, e):
+        yield from self.on_SelfInspectionSubmitted(position, e)
+
+    # -- findings and rectification -------------------------------------------------------
+    def on_FindingRecorded(self, position, e):
+        yield FINDINGS, _set(str(e.originator_id), {
+            "campaign_id": e.campaign_id, "unit": e.unit, **unit_levels(e.unit),
+            "inspector": e.inspector, "description": e.description, "severity": e.severity,
+            "requires_rectification": e.requires_rectification, "due": e.due,
+            "found_on": e.effective_date, "position": position,
+        })
+
+    def on_RectificationRequired(self, position, e):
+        item_id = str(e.originator_id)
+        yield RECTIFICATIONS, _set(item_id, {
+            "finding_id": e.finding_id, "campaign_id": e.campaign_id, "unit": e.unit,
+            **unit_levels(e.unit), "description": e.description, "due": e.due,
+            "required_on": e.effective_date, "status": "open", "last_moved_on": e.effective_date,
+            "position": position,
+        })
+        yield from self._move(item_id, position, "open", e.effective_date, {})
+
+    def on_RectificationProgressed(self, position, e):
+        yield from self._moved(position, e, "in_progress", {"note": e.note})
+
+    def on_RectificationSubmitted(self, position, e):
+        yield from self._moved(position, e, "submitted",
+                               {"evidence": e.evidence, "evidence_hashes": e.evidence_hashes})
+
+    def on_RectificationVerified(self, position, e):
+        yield from self._moved(position, e, "verified", {"by": e.verifier, "comment": e.comment})
+
+    def on_RectificationReopened(self, position, e):
+        yield from self._moved(position, e, "reopened", {"by": e.verifier, "reason": e.reason})
+
+    def _moved(self, position, e, status, details):
+        item_id = str(e.originator_id)
+        yield RECTIFICATIONS, _set(item_id, {"status": status, "last_moved_on": e.effective_date})
+        yield from self._move(item_id, position, status, e.effective_date, details)
+
+    @staticmethod
+    def _move(item_id, position, status, on, details):
+        yield MOVES, _set(f"{item_id}:{position}", {
+            "item_id": item_id, "status": status, "on": on, "position": position, **details})

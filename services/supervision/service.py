@@ -1,0 +1,205 @@
+"""Nameko adapter for supervision: RPC methods check who may act, then call the Application."""
+import os
+from datetime import date
+
+from nameko.events import EventDispatcher
+from nameko.exceptions import MethodNotFound, UnknownService
+from nameko.extensions import DependencyProvider
+from nameko.rpc import RpcProxy, rpc
+from nameko.timer import timer
+
+from kernel import config, eventstore, views
+from kernel.auth import NATIONWIDE_READERS, WRITERS, Actor, authorize_read
+from kernel.errors import EXPECTED, Forbidden, RuleViolation
+from kernel.idempotency import from_request
+from kernel.outbox import Outbox
+from kernel.projection import ProjectionRunner
+from services.supervision import queries
+from services.supervision.application import SupervisionApplication
+from services.supervision.domain import PERSONAL_FIELDS
+from services.supervision.presenters import (
+    campaign_view, finding_view, rectification_view, self_inspection_view, spot_check_view, tracked_item)
+from services.supervision.projection import SupervisionProjection
+from services.supervision.statistics import statistics_table
+
+POLL_SECONDS = float(os.environ.get("POLL_INTERVAL", "0.2"))
+
+
+class Supervision:
+    """What one supervision process holds: the write side, its outbox and its projection."""
+
+    def __init__(self, settings):
+        self.settings = settings
+        self.app = SupervisionApplication(env=eventstore.application_env(settings, "supervision"))
+        self.views = views.connect(settings)
+        self.outbox = Outbox("supervision", self.app, PERSONAL_FIELDS)
+        self.tracking = ProjectionRunner(self.app, self.views, SupervisionProjection())
+
+    def close(self):
+        self.app.close()
+        if self.settings.mongo_uri:
+            self.views.client.close()
+
+
+class SupervisionProvider(DependencyProvider):
+    def setup(self):
+        self.supervision = Supervision(config.from_container(self.container))
+
+    def stop(self):
+        self.supervision.close()
+
+    def get_dependency(self, worker_ctx):
+        return self.supervision
+
+
+def require(actor, *roles):
+    if actor.role not in roles:
+        raise Forbidden(f"role {actor.role} may not do this", {"role": [f"one of {', '.join(roles)} required"]})
+
+
+def today():
+    return date.today().isoformat()
+
+
+class SupervisionService:
+    name = "supervision"
+
+    supervision = SupervisionProvider()
+    dispatch = EventDispatcher()
+    registry = RpcProxy("registry")
+    funding = RpcProxy("funding")
+
+    # -- campaigns ------------------------------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def launch_campaign(self, form, actor, idempotency_key=None):
+        actor = Actor.from_dict(actor)
+        require(actor, "national_office")
+        campaign = self.supervision.app.launch_campaign(**form, idempotency=self._keyed(actor, idempotency_key, form))
+        return campaign_view(campaign)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_campaign(self, campaign_id):
+        return campaign_view(self.supervision.app.get_campaign(campaign_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def schedule_field_inspection(self, campaign_id, form, actor):
+        require(Actor.from_dict(actor), "national_office")
+        return campaign_view(self.supervision.app.schedule_field_inspection(campaign_id, **form))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def close_campaign(self, campaign_id, form, actor):
+        require(Actor.from_dict(actor), "national_office")
+        return campaign_view(self.supervision.app.close_campaign(campaign_id, **form))
+
+    # -- self-inspection and the statistics table -----------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def submit_self_inspection(self, campaign_id, form, actor, idempotency_key=None):
+        actor = Actor.from_dict(actor)
+        require(actor, *WRITERS)
+        if actor.scope != form["unit"]:
+            raise Forbidden(f"{actor.scope} may not report for {form['unit']}", {"unit": ["only the unit reports for itself"]})
+        report = self.supervision.app.submit_self_inspection(
+            campaign_id, **form, idempotency=self._keyed(actor, idempotency_key, form))
+        return self_inspection_view(report)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def statistics_table(self, campaign_id, unit, actor):
+        """Declared beside registered as of the campaign's cut-off, with every discrepancy."""
+        authorize_read(Actor.from_dict(actor), unit)
+        app = self.supervision.app
+        campaign = app.get_campaign(campaign_id)
+        if unit not in campaign.units:
+            raise RuleViolation(f"the campaign does not cover {unit}", {"unit": ["not covered by the campaign"]})
+        counts = self.registry.two_counts(unit, campaign.cutoff)
+        funds = self._funds(unit, campaign.cutoff)
+        positions = {**counts["positions"], **(funds or {}).get("positions", {}),
+                     "supervision": app.recorder.max_notification_id() or 0}
+        return {**statistics_table(campaign, unit, app.self_inspection(campaign_id, unit), counts, funds),
+                "positions": positions}
+
+    def _funds(self, unit, as_of):
+        """The funding ledger's figures, or None when no funding service answers (item 11 then
+        shows as not available rather than as zero)."""
+        try:
+            return self.funding.summary(unit, None, as_of)
+        except (UnknownService, MethodNotFound):
+            return None
+
+    # -- field inspection -----------------------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def record_finding(self, campaign_id, form, actor, idempotency_key=None):
+        actor = Actor.from_dict(actor)
+        require(actor, "inspector")
+        finding = self.supervision.app.record_finding(
+            campaign_id, inspector=actor.subject, **form, idempotency=self._keyed(actor, idempotency_key, form))
+        return finding_view(finding)
+
+    # -- rectification --------------------------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def move_rectification(self, item_id, move, form, actor):
+        """progress / submit by the responsible unit; verify / reopen by an inspector or the
+        national office."""
+        actor, app = Actor.from_dict(actor), self.supervision.app
+        if move in ("progress", "submit"):
+            require(actor, *[role for role in WRITERS if role != "national_office"])
+            item = app.work_on_rectification(item_id, move, actor.scope, **form)
+        else:
+            require(actor, "inspector", "national_office")
+            item = app.check_rectification(item_id, move, actor.subject, actor.role == "national_office", **form)
+        return rectification_view(item, today())
+
+    @rpc(expected_exceptions=EXPECTED)
+    def rectifications(self, actor, unit=None, campaign=None, status=None, as_of=None, after=0, limit=100):
+        actor = Actor.from_dict(actor)
+        if unit is None and actor.role not in NATIONWIDE_READERS and actor.scope != "national":
+            unit = actor.scope
+        if unit is not None:
+            authorize_read(actor, unit)
+        as_of = as_of or today()
+        _, (page, cursor) = self.supervision.tracking.read(
+            lambda v: queries.rectifications(v, as_of, unit, campaign, status, after, limit))
+        return {"items": [tracked_item(doc, as_of) for doc in page], "next_cursor": cursor}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def rectification_summary(self, unit=None, as_of=None, campaign=None):
+        """Open, overdue and verified items of a unit as of a date (awards ask this too)."""
+        as_of = as_of or today()
+        position, result = self.supervision.tracking.read(lambda v: queries.summary(v, as_of, unit, campaign))
+        return {**result, "positions": {"supervision": position}}
+
+    # -- spot checks ----------------------------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def draw_spot_check(self, campaign_id, form, actor):
+        """Draw provinces from the seed, then records from each province's register as it stood
+        at one registry log position; the same seed and position always give the same sample."""
+        require(Actor.from_dict(actor), "national_office", "inspector")
+        app = self.supervision.app
+        provinces = app.draw_provinces(campaign_id, form["seed"], form["provinces"])
+        position, frames = form.get("at_position"), {}
+        for province in provinces:
+            frame = self.registry.register_frame(province, position)
+            position, frames[province] = frame["position"], frame["records"]
+        spot_check = app.record_spot_check(
+            campaign_id, seed=form["seed"], provinces=provinces, records_per_province=form["records_per_province"],
+            registry_position=position, frames=frames, effective_date=form["effective_date"])
+        return spot_check_view(spot_check)
+
+    # -- for consumers and operations -----------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def notifications(self, after=0, limit=100):
+        return self.supervision.outbox.read(after, min(limit, 1000))
+
+    @rpc
+    def ready(self):
+        self.supervision.app.recorder.max_notification_id()
+        self.supervision.views.command("ping")
+        return True
+
+    def _keyed(self, actor, request_key, form):
+        return from_request(self.name, actor, request_key, form, self.supervision.settings.pii_hash_key)
+
+    @timer(interval=POLL_SECONDS)
+    def pump(self):
+        """Publish newly recorded events, then bring the views up to date."""
+        self.supervision.outbox.publish_pending(self.dispatch)
+        self.supervision.tracking.run()
