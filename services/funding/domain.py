@@ -1,0 +1,312 @@
+"""Funding aggregates: programmes and their regional quotas, projects through their approval
+chain and public notice, and the ledger of what each project-year has been paid.
+
+A programme is configured, not coded: its project kinds, who may apply for which, the approval
+levels in order, the subsidy per project-year (or free amounts), what is not subsidised and the
+quotas per region are the programme's data. Event attributes are plain JSON (dates as
+``YYYY-MM-DD`` strings, money as integer fen). The two aggregates a payment must change besides
+its own record — the region's quota and the project-year's ledger — are saved in the same atomic
+``save()``, so two racing payments cannot both take the last slot or both pay one year: the
+event store refuses the second version and the retried command sees the first one's result.
+"""
+from datetime import date, timedelta
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from kernel.auth import parse_unit
+from kernel.errors import RuleViolation
+
+# Fields of funding events that hold personal numbers (masked on the bus, in views and responses).
+PERSONAL_FIELDS = ("account",)
+
+KINDS = ("training", "industry", "popularisation")
+APPLICANTS = ("individual", "unit")
+LEVEL_KINDS = ("county", "city", "province", "national")
+
+# Which unit level reviews a level of these well-known names (others must be configured).
+KNOWN_LEVELS = {
+    "applicant_unit": "county",            # 所在单位意见, recorded by the county body that files it
+    "county_poverty_office": "county",     # 县扶贫办核审
+    "county_association": "county",        # 县级科协
+    "city_association": "city",            # 市科协 初审
+    "provincial_association": "province",  # 省科协 核准
+    "provincial_office": "province",
+    "national_office": "national",
+}
+
+
+def _natural_id(kind, key) -> UUID:
+    return uuid5(NAMESPACE_URL, f"kjfp:funding:{kind}:{key}")
+
+
+def region_path(region):
+    """``city:山东/临沂`` → ``["山东", "临沂"]`` (``national`` → ``[]``)."""
+    return parse_unit(region)[1]
+
+
+def region_covers(outer, inner):
+    """Is the region ``inner`` inside (or equal to) ``outer``? Both are geographic units."""
+    outer_path = region_path(outer)
+    inner_path = region_path(inner)
+    return inner_path[: len(outer_path)] == outer_path and len(inner_path) >= len(outer_path)
+
+
+def location_of(region):
+    path = region_path(region)
+    return {k: v for k, v in zip(("province", "city", "county"), path)}
+
+
+def days_after(day, days):
+    return (date.fromisoformat(day) + timedelta(days=days)).isoformat()
+
+
+class Programme(Aggregate):
+    """A funding programme (e.g. 山东省科协精准扶贫专家服务行动, or the 先行先试 pilot projects)."""
+
+    @event("ProgrammeConfigured")
+    def __init__(self, name, year, until_year, unit, project_kinds, approval_levels, level_scopes,
+                 subsidy_fen_per_project_year, subsidise_units, subsidise_fully_budget_funded,
+                 quotas, notice_days, effective_date):
+        self.name = name
+        self.year = year
+        self.until_year = until_year
+        self.unit = unit
+        self.project_kinds = project_kinds
+        self.approval_levels = approval_levels
+        self.level_scopes = level_scopes
+        self.subsidy_fen_per_project_year = subsidy_fen_per_project_year
+        self.subsidise_units = subsidise_units
+        self.subsidise_fully_budget_funded = subsidise_fully_budget_funded
+        self.quotas = quotas
+        self.notice_days = notice_days
+        self.configured_on = effective_date
+
+    @property
+    def free_amounts(self):
+        return self.subsidy_fen_per_project_year is None
+
+    def applicants_for(self, kind):
+        for entry in self.project_kinds:
+            if entry["code"] == kind:
+                return entry["applicants"]
+        return None
+
+    def quota_region_for(self, region):
+        """The quota a project in ``region`` draws on: the most specific quota region covering it
+        (None when the programme has no quotas); a region no quota covers is refused."""
+        if not self.quotas:
+            return None
+        covering = [q for q in self.quotas if region_covers(q, region)]
+        if not covering:
+            raise RuleViolation(f"{region} has no quota in this programme",
+                                {"region": ["no quota of this programme covers it"]})
+        return max(covering, key=lambda q: len(region_path(q)))
+
+    def no_subsidy_reason(self, applicant, kind):
+        """Why a project of this applicant and kind is not subsidised (None: it is)."""
+        if applicant["type"] != "unit":
+            return None
+        if (applicant.get("fully_budget_funded") and kind == "popularisation"
+                and not self.subsidise_fully_budget_funded):
+            return "a fully budget-funded unit's popularisation project is not subsidised again"
+        if not self.subsidise_units:
+            return "this programme does not subsidise units"
+        return None
+
+
+class Project(Aggregate):
+    """A project application (项目书) and its way through the approval chain and public notice."""
+
+    @event("ProjectApplied")
+    def __init__(self, programme_id, applicant, kind, region, unit, villages, content, year, until_year,
+                 amount_fen, approval_levels, quota_region, no_subsidy_reason, effective_date):
+        self.programme_id = programme_id
+        self.applicant = applicant
+        self.kind = kind
+        self.region = region
+        self.unit = unit
+        self.villages = villages
+        self.content = content
+        self.year = year
+        self.until_year = until_year
+        self.amount_fen = amount_fen
+        self.approval_levels = approval_levels
+        self.quota_region = quota_region
+        self.no_subsidy_reason = no_subsidy_reason
+        self.applied_on = effective_date
+        self.status = "in_review"
+        self.reviews = []
+        self.approved_on = self.rejected_on = None
+        self.notice_start = self.notice_end = self.confirmed_on = None
+        # (originator version of each event a payment rests on), for tracing payments back
+        self.trail = {"applied": 1, "reviews": [], "approved": None, "publicized": None, "confirmed": None}
+
+    @property
+    def next_level(self):
+        return self.approval_levels[len(self.reviews)] if self.status == "in_review" else None
+
+    @property
+    def last_act_on(self):
+        return max([self.applied_on] + [r["effective_date"] for r in self.reviews]
+                   + [d for d in (self.notice_start, self.confirmed_on) if d])
+
+    @property
+    def effective(self):
+        return self.status == "effective"
+
+    def covers_year(self, year):
+        return self.year <= year <= self.until_year
+
+    def review(self, level, decision, comment, effective_date):
+        if self.status != "in_review":
+            raise RuleViolation(f"the project is {self.status}; its review is over", {"level": [self.status]})
+        if level != self.next_level:
+            raise RuleViolation(f"the next level to review is {self.next_level}, not {level}",
+                                {"level": [f"the next level to review is {self.next_level}"]})
+        self._not_before(self.last_act_on, effective_date)
+        self._reviewed(level=level, decision=decision, comment=comment, effective_date=effective_date)
+        if decision == "reject":
+            self._rejected(level=level, comment=comment, effective_date=effective_date)
+        elif len(self.reviews) == len(self.approval_levels):
+            self._approved(region=self.region, unit=self.unit, year=self.year, effective_date=effective_date)
+
+    @event("ProjectReviewed")
+    def _reviewed(self, level, decision, comment, effective_date):
+        self.reviews.append({"level": level, "decision": decision, "comment": comment,
+                             "effective_date": effective_date})
+        self.trail["reviews"].append(self.version + 1)
+
+    @event("ProjectRejected")
+    def _rejected(self, level, comment, effective_date):
+        self.status = "rejected"
+        self.rejected_on = effective_date
+
+    @event("ProjectApproved")
+    def _approved(self, region, unit, year, effective_date):
+        self.status = "approved"
+        self.approved_on = effective_date
+        self.trail["approved"] = self.version + 1
+
+    def publicize(self, notice_days, effective_date):
+        if self.status != "approved":
+            raise RuleViolation(f"only an approved project is publicized; this one is {self.status}",
+                                {"project_id": [f"{self.status}, not approved"]})
+        self._not_before(self.approved_on, effective_date)
+        self._publicized(notice_start=effective_date, notice_end=days_after(effective_date, notice_days - 1),
+                         notice_days=notice_days, effective_date=effective_date)
+
+    @event("ProjectPublicized")
+    def _publicized(self, notice_start, notice_end, notice_days, effective_date):
+        self.status = "publicized"
+        self.notice_start, self.notice_end = notice_start, notice_end
+        self.trail["publicized"] = self.version + 1
+
+    def confirm(self, effective_date):
+        if self.status != "publicized":
+            raise RuleViolation(f"only a publicized project is confirmed; this one is {self.status}",
+                                {"project_id": [f"{self.status}, not publicized"]})
+        if effective_date <= self.notice_end:
+            raise RuleViolation(f"the public notice runs until {self.notice_end}",
+                                {"effective_date": [f"the public notice runs until {self.notice_end}"]})
+        self._confirmed(region=self.region, unit=self.unit, effective_date=effective_date)
+
+    @event("ProjectConfirmed")
+    def _confirmed(self, region, unit, effective_date):
+        self.status = "effective"
+        self.confirmed_on = effective_date
+        self.trail["confirmed"] = self.version + 1
+
+    @staticmethod
+    def _not_before(earlier, effective_date):
+        if effective_date < earlier:
+            raise RuleViolation(f"the project's previous step took effect on {earlier}",
+                                {"effective_date": [f"before the previous step ({earlier})"]})
+
+
+class RegionQuota(Aggregate):
+    """The places (名额) of one region in one programme. A project takes a place with its first
+    payment; its later years keep it."""
+
+    @staticmethod
+    def create_id(programme_id, region):
+        return _natural_id("quota", f"{programme_id}:{region}")
+
+    @event("QuotaOpened")
+    def __init__(self, programme_id, region, total):
+        self.programme_id = programme_id
+        self.region = region
+        self.total = total
+        self.holders = []
+
+    def holds(self, project_id):
+        return project_id in self.holders
+
+    def take(self, project_id, effective_date):
+        if self.holds(project_id):
+            return
+        if len(self.holders) >= self.total:
+            raise RuleViolation(f"all {self.total} places of {self.region} are taken",
+                                {"quota": [f"{self.region}: all {self.total} places are taken"]})
+        self._taken(project_id=project_id, effective_date=effective_date)
+
+    @event("QuotaPlaceTaken")
+    def _taken(self, project_id, effective_date):
+        self.holders.append(project_id)
+
+
+class ProjectYear(Aggregate):
+    """What one project has been paid for one implementation year, against the year's cap."""
+
+    @staticmethod
+    def create_id(project_id, year):
+        return _natural_id("project-year", f"{project_id}:{year}")
+
+    @event("ProjectYearOpened")
+    def __init__(self, project_id, year, cap_fen):
+        self.project_id = project_id
+        self.year = year
+        self.cap_fen = cap_fen
+        self.paid_fen = 0
+        self.disbursements = []
+
+    def pay(self, disbursement_id, amount_fen, effective_date):
+        if self.cap_fen is not None and self.paid_fen + amount_fen > self.cap_fen:
+            already = f"; {self.paid_fen} fen already paid" if self.paid_fen else ""
+            raise RuleViolation(f"{self.year}'s subsidy for this project is at most {self.cap_fen} fen{already}",
+                                {"amount_fen": [f"exceeds the year's cap of {self.cap_fen} fen{already}"]})
+        self._paid(disbursement_id=disbursement_id, amount_fen=amount_fen, effective_date=effective_date)
+
+    @event("ProjectYearPaid")
+    def _paid(self, disbursement_id, amount_fen, effective_date):
+        self.paid_fen += amount_fen
+        self.disbursements.append(disbursement_id)
+
+
+class Disbursement(Aggregate):
+    """One payment (FundDisbursed): a project-year's subsidy into the payee's account, with the
+    versions of the project's events it rests on (approvals, publicity, confirmation)."""
+
+    @event("FundDisbursed")
+    def __init__(self, project_id, programme_id, year, amount_fen, account, expert_id, region, unit,
+                 quota_region, trail, effective_date):
+        self.project_id = project_id
+        self.programme_id = programme_id
+        self.year = year
+        self.amount_fen = amount_fen
+        self.account = account
+        self.expert_id = expert_id
+        self.region = region
+        self.unit = unit
+        self.quota_region = quota_region
+        self.trail = trail
+        self.disbursed_on = effective_date
+
+
+def guard_not_revoked(payee, effective_date):
+    """An expert is paid (or applies) only while the registration is in force."""
+    if payee["registered_on"] > effective_date:
+        raise RuleViolation("the expert was not yet registered then", {"expert_id": ["not yet registered"]})
+    if payee["revoked_on"] is not None and payee["revoked_on"] <= effective_date:
+        raise RuleViolation("the expert's registration is revoked", {"expert_id": ["revoked"]})
+
