@@ -11,8 +11,17 @@ REPORTING_UNIT = unit_of("province", "society")
 ANY_UNIT = unit_of("national", "province", "society", "city", "county")
 
 
+class StrictBoolean(fields.Boolean):
+    """JSON true or false only: "yes", 1 or "false" are refused, not guessed at."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise ValidationError("must be true or false")
+        return value
+
+
 def _flag():
-    return fields.Boolean(required=True, strict=True)
+    return StrictBoolean(required=True)
 
 
 def _count():
@@ -93,7 +102,7 @@ class FindingSchema(WriteSchema):
     unit = fields.String(required=True, validate=ANY_UNIT)
     description = Text(required=True, max=5000)
     severity = fields.String(required=True, validate=validate.OneOf(["minor", "major", "critical"]))
-    requires_rectification = fields.Boolean(required=True, strict=True)
+    requires_rectification = StrictBoolean(required=True)
     due = IsoDate(load_default=None)
 
 

@@ -15,8 +15,8 @@ class Client:
     def __init__(self, base, token_secret):
         self.base, self.token_secret = base, token_secret
 
-    def token(self, role="national_office", scope="national"):
-        return auth.mint(self.token_secret, role, scope, "tester")
+    def token(self, role="national_office", scope="national", subject="tester"):
+        return auth.mint(self.token_secret, role, scope, subject)
 
     def call(self, method, path, token=None, **kwargs):
         headers = kwargs.pop("headers", {})

@@ -2,6 +2,8 @@
 import os
 from datetime import date
 
+import eventlet
+
 from nameko.events import EventDispatcher
 from nameko.exceptions import MethodNotFound, UnknownService
 from nameko.extensions import DependencyProvider
@@ -23,6 +25,7 @@ from services.supervision.projection import SupervisionProjection
 from services.supervision.statistics import statistics_table
 
 POLL_SECONDS = float(os.environ.get("POLL_INTERVAL", "0.2"))
+FUNDING_TIMEOUT_SECONDS = 10
 
 
 class Supervision:
@@ -118,11 +121,13 @@ class SupervisionService:
                 "positions": positions}
 
     def _funds(self, unit, as_of):
-        """The funding ledger's figures, or None when no funding service answers (item 11 then
-        shows as not available rather than as zero)."""
+        """The funding ledger's figures, or None when no funding service answers in time (item 11
+        then shows as not available rather than as zero). The time limit matters on the in-process
+        transport, which cannot tell that no one serves a queue and would wait for ever."""
         try:
-            return self.funding.summary(unit, None, as_of)
-        except (UnknownService, MethodNotFound):
+            with eventlet.Timeout(FUNDING_TIMEOUT_SECONDS):
+                return self.funding.summary(unit, None, as_of)
+        except (UnknownService, MethodNotFound, eventlet.Timeout):
             return None
 
     # -- field inspection -----------------------------------------------------------------
