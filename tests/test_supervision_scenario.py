@@ -224,3 +224,27 @@ def test_reads_outside_jurisdiction_are_refused_and_a_closed_campaign_takes_no_r
                     self_inspection("province:山东", effective_date="2017-10-16"), token=shandong)
     assert late.status_code == 422 and "campaign_id" in late.json()["details"]
     assert position(api) == before
+
+
+def test_a_spot_check_is_reproducible_from_its_seed_and_log_position(world):
+    api = world
+    campaign_id = launch(api)
+    draw = {"seed": 2020, "provinces": 2, "records_per_province": 2, "effective_date": "2017-08-15"}
+    first = api.post(f"/campaigns/{campaign_id}/spot-checks", draw)
+    assert first.status_code == 201, first.text
+    sample = first.json()
+    assert len(sample["provinces"]) == 2 and len(sample["records"]) <= 4
+    assert {r["province"] for r in sample["records"]} <= set(sample["provinces"])
+    assert all(r["kind"] in ("expert", "association", "household") for r in sample["records"])
+
+    # The register grows; the same seed at the same position still draws the same sample.
+    register(api, "/households", household_form("1411290009", location=LVLIANG, effective_date="2017-08-15"))
+    again = api.post(f"/campaigns/{campaign_id}/spot-checks", {**draw, "at_position": sample["at_position"]}).json()
+    assert (again["provinces"], again["records"]) == (sample["provinces"], sample["records"])
+    later = api.post(f"/campaigns/{campaign_id}/spot-checks", draw).json()
+    assert later["at_position"] > sample["at_position"]
+
+    beyond = api.post(f"/campaigns/{campaign_id}/spot-checks", {**draw, "at_position": 10**9})
+    assert beyond.status_code == 422 and "at_position" in beyond.json()["details"]
+    assert api.post(f"/campaigns/{campaign_id}/spot-checks", draw,
+                    token=office(api, "山西")).status_code == 403

@@ -1,0 +1,95 @@
+"""The supervision service as deployed, beside the registry: nameko containers on the real
+RabbitMQ, event stores in the real PostgreSQL, views in MongoDB over real pymongo (the nx-27017
+stand-in unless MONGO_URI names a MongoDB). No funding service runs here, so item 11 of the
+statistics table must say "not available" rather than zero."""
+import psycopg
+import pymongo
+import pytest
+from nameko.events import event_handler
+from nameko.runners import ServiceRunner
+from nameko.standalone.rpc import ClusterRpcProxy
+from nameko.testing.services import entrypoint_waiter
+from nameko.testing.utils import get_container
+
+from kernel.errors import Conflict, Forbidden
+from services.registry.service import RegistryService
+from services.registry.tests.forms import expert_form
+from services.supervision.service import SupervisionService
+from services.supervision.tests.forms import GROUPS, campaign_2017, finding, self_inspection
+from tests.infrastructure import distributed_env
+
+NATIONAL = {"subject": "national:office", "role": "national_office", "scope": "national"}
+SHANXI = {"subject": "shanxi", "role": "provincial_office", "scope": "province:山西"}
+HEBEI = {"subject": "hebei", "role": "provincial_office", "scope": "province:河北"}
+LI = {"subject": "inspector:li", "role": "inspector", "scope": "national"}
+heard = []
+
+
+class AwardsStandIn:
+    """A consumer of supervision's public events, as the awards service will be."""
+    name = "awards_stand_in"
+
+    @event_handler("supervision", "RectificationRequired")
+    def required(self, envelope):
+        heard.append(envelope)
+
+    @event_handler("supervision", "RectificationVerified")
+    def verified(self, envelope):
+        heard.append(envelope)
+
+
+@pytest.fixture
+def cluster(monkeypatch, amqp_uri, postgres_db, mongo_uri):
+    with psycopg.connect(f"host=127.0.0.1 user=postgres dbname={postgres_db}", autocommit=True) as conn:
+        for schema in ("registry", "supervision"):
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    env = distributed_env(amqp_uri, postgres_db, mongo_uri)
+    for name in ("AMQP_URI", "EVENT_STORE", "POSTGRES_DB", "MONGO_URI", "VIEWS_DB", "TOKEN_SECRET",
+                 "CIPHER_KEY", "PII_HASH_KEY"):
+        monkeypatch.setenv(name, env[name])
+    heard.clear()
+    runner = ServiceRunner({"AMQP_URI": amqp_uri})
+    for service in (RegistryService, SupervisionService, AwardsStandIn):
+        runner.add_service(service)
+    runner.start()
+    with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=30) as rpc:
+        yield runner, rpc
+    runner.stop()
+    pymongo.MongoClient(mongo_uri).drop_database(env["VIEWS_DB"])
+
+
+def test_a_campaign_over_rpc_publishes_rectification_state_and_tracks_it_in_mongodb(cluster):
+    runner, rpc = cluster
+    rpc.registry.register_expert(expert_form(unit="province:山西", effective_date="2017-03-01",
+                                             location={"province": "山西", "city": "吕梁"}), NATIONAL)
+    campaign = rpc.supervision.launch_campaign(campaign_2017(), NATIONAL)
+    rpc.supervision.schedule_field_inspection(campaign["id"], {"groups": GROUPS, "effective_date": "2017-08-01"},
+                                              NATIONAL)
+    rpc.supervision.submit_self_inspection(campaign["id"], self_inspection("province:山西", experts=1), SHANXI)
+
+    table = rpc.supervision.statistics_table(campaign["id"], "province:山西", SHANXI)
+    items = {item["no"]: item for item in table["items"]}
+    assert (items[8]["registered"], items[8]["discrepancy"]) == (1, False)
+    assert (items[11]["available"], items[11]["registered"], items[11]["discrepancy"]) == (False, None, None)
+
+    listener = get_container(runner, AwardsStandIn)
+    with entrypoint_waiter(listener, "required"):
+        found = rpc.supervision.record_finding(campaign["id"], finding("province:山西", due="2017-09-15"), LI)
+    item_id = found["rectification_id"]
+    with pytest.raises(Forbidden):
+        rpc.supervision.move_rectification(item_id, "submit", {"evidence": "…", "evidence_hashes": [],
+                                                               "effective_date": "2017-09-01"}, HEBEI)
+    rpc.supervision.move_rectification(item_id, "submit", {"evidence": "已整改", "evidence_hashes": [],
+                                                           "effective_date": "2017-09-01"}, SHANXI)
+    with pytest.raises(Conflict):
+        rpc.supervision.move_rectification(item_id, "submit", {"evidence": "again", "evidence_hashes": [],
+                                                               "effective_date": "2017-09-02"}, SHANXI)
+    assert rpc.supervision.rectification_summary("province:山西", "2017-09-16")["overdue"] == 1
+    with entrypoint_waiter(listener, "verified"):
+        rpc.supervision.move_rectification(item_id, "verify", {"comment": "通过", "effective_date": "2017-09-20"}, LI)
+
+    summary = rpc.supervision.rectification_summary("province:山西", "2017-10-01")
+    assert (summary["open"], summary["overdue"], summary["verified"]) == (0, 0, 1)
+    assert rpc.supervision.rectification_summary("province:山西", "2017-09-16")["overdue"] == 1  # as it was then
+    assert [e["type"] for e in heard] == ["RectificationRequired", "RectificationVerified"]
+    assert heard[0]["payload"]["unit"] == "province:山西" and heard[1]["originator_id"] == item_id
