@@ -1,0 +1,361 @@
+"""Awards aggregates (表扬嘉奖, §001 §002 §003): rounds with their quotas, each unit's quota in a
+round, nominations with their public notice and objections, and commendations (past years' lists
+and conferred awards) that feed the next rounds' "previously commended" rule.
+
+Each command method guards its rule, then records one public event. Dates are ``YYYY-MM-DD``
+strings and every time rule compares effective dates, so the 2020 round can be recorded as it
+happened. The eligibility rules are plain functions of the evidence the service gathered (hours
+from the registry, rectification state from supervision, commendations from this service).
+"""
+from datetime import date, timedelta
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from kernel.auth import parse_unit
+from kernel.errors import Conflict, RuleViolation
+
+# An individual nominee's ID number (from the form) is masked on the bus, in views and responses.
+PERSONAL_FIELDS = ("id_number",)
+
+CATEGORIES = ("organising_unit", "team", "individual")
+UNIT_CLASSES = ("key_province", "other_province", "society")
+# §001 第六条(三)2: ≥800 cumulative hours in the year, or ≥50% of the year's time. Half of the
+# year's time is taken as half of the ~250 statutory working days: 125 distinct days with a log.
+DEFAULT_ELIGIBILITY = {"min_hours": 800, "min_days": 125}
+
+
+def _natural_id(kind, key) -> UUID:
+    return uuid5(NAMESPACE_URL, f"kjfp:awards:{kind}:{key}")
+
+
+def add_days(day, days):
+    return (date.fromisoformat(day) + timedelta(days=days)).isoformat()
+
+
+def nominee_key(category, unit, form):
+    """Who a nomination is for, as compared across units and years: an individual by expert id,
+    a team by its unit and name, an organising unit by itself."""
+    if category == "individual":
+        return f"expert:{form['expert_id']}"
+    if category == "team":
+        return f"team:{unit}:{' '.join(form['team_name'].split())}"
+    return f"unit:{unit}"
+
+
+def unit_class(unit, key_provinces):
+    kind, parts = parse_unit(unit)
+    if kind == "society":
+        return "society"
+    if kind == "province":
+        return "key_province" if parts[0] in key_provinces else "other_province"
+    raise RuleViolation(f"{unit} does not nominate: provinces and national societies do",
+                        {"unit": ["a province or a national society"]})
+
+
+class AwardRound(Aggregate):
+    """One year's award round: categories, national totals, per-unit quotas, notice and deadline."""
+
+    @staticmethod
+    def create_id(year):
+        return _natural_id("round", year)
+
+    @event("AwardRoundConfigured")
+    def __init__(self, year, name, categories, national_totals, key_provinces, quotas, notice_days,
+                 deadline, prior_commendation_since, eligibility, effective_date):
+        if notice_days < 7:
+            raise RuleViolation("public notice lasts at least one week (§002 三(五))",
+                                {"notice_days": ["at least 7"]})
+        if set(national_totals) != set(categories):
+            raise RuleViolation("every category needs a national total, and only those",
+                                {"national_totals": [f"keys must be {', '.join(sorted(categories))}"]})
+        for klass, limits in quotas.items():
+            for category, limit in limits.items():
+                if category not in categories:
+                    raise RuleViolation(f"{category} is not a category of the round",
+                                        {f"quotas.{klass}": [f"{category}: not a category of the round"]})
+                if limit["min"] > limit["max"]:
+                    raise RuleViolation("a quota's min exceeds its max",
+                                        {f"quotas.{klass}.{category}": ["min exceeds max"]})
+        if prior_commendation_since is not None and prior_commendation_since >= year:
+            raise RuleViolation("prior commendations are from years before the round",
+                                {"prior_commendation_since": [f"before {year}"]})
+        self.year = year
+        self.name = name
+        self.categories = categories
+        self.national_totals = national_totals
+        self.key_provinces = key_provinces
+        self.quotas = quotas
+        self.notice_days = notice_days
+        self.deadline = deadline
+        self.prior_commendation_since = prior_commendation_since
+        self.eligibility = {**DEFAULT_ELIGIBILITY, **(eligibility or {})}
+        self.configured_on = effective_date
+        self.status = "open"
+        self.notice_start = None
+        self.notice_end = None
+        self.commended_on = None
+        self.endorsements = {}  # expert id → the national office's "especially outstanding" justification
+        self.nominations = {}  # nomination id → {unit, category}, in the order they were taken
+
+    def taken(self, unit, category):
+        return [nid for nid, n in self.nominations.items() if n["unit"] == unit and n["category"] == category]
+
+    def take_quota(self, unit, category, nomination_id):
+        """A nomination takes a place in its unit's quota. The round is saved with the nomination,
+        so two racing nominations cannot both take the last place, and none slips past the list
+        being published: the second save conflicts on the round's version and is re-run."""
+        limit = self.quota(unit, category)
+        taken = self.taken(unit, category)
+        if len(taken) >= limit["max"]:
+            raise RuleViolation(
+                f"{unit} may nominate at most {limit['max']} {category} in the {self.year} round; "
+                f"{len(taken)} already nominated",
+                {"category": [f"quota of {limit['max']} used up for {unit}"]})
+        self._quota_taken(unit=unit, category=category, nomination_id=nomination_id)
+
+    @event("QuotaTaken")
+    def _quota_taken(self, unit, category, nomination_id):
+        self.nominations[nomination_id] = {"unit": unit, "category": category}
+
+    def quota(self, unit, category):
+        """{min, max} for a unit's nominations in a category (max 0 where the round sets none)."""
+        return self.quotas.get(unit_class(unit, self.key_provinces), {}).get(category, {"min": 0, "max": 0})
+
+    def guard_nominating(self, category, effective_date):
+        if self.status != "open":
+            raise RuleViolation(f"the round's list was published on {self.notice_start}; nominations are closed",
+                                {"round_id": ["nominations closed"]})
+        if effective_date > self.deadline:
+            raise RuleViolation(f"the deadline for material was {self.deadline}",
+                                {"effective_date": [f"after the deadline {self.deadline}"]})
+        if effective_date < self.configured_on:
+            raise RuleViolation(f"the round was configured on {self.configured_on}",
+                                {"effective_date": ["before the round was configured"]})
+        if category not in self.categories:
+            raise RuleViolation(f"the {self.year} round has no category {category}",
+                                {"category": [f"one of {', '.join(self.categories)}"]})
+
+    def endorse(self, expert_id, justification, effective_date):
+        if self.status != "open":
+            raise RuleViolation("endorsements are made before the list is published", {"round_id": ["published"]})
+        self._endorsed(expert_id=expert_id, justification=justification, effective_date=effective_date)
+
+    @event("OutstandingResultsEndorsed")
+    def _endorsed(self, expert_id, justification, effective_date):
+        self.endorsements[expert_id] = {"justification": justification, "endorsed_on": effective_date}
+
+    def publicize(self, effective_date):
+        if self.status != "open":
+            raise Conflict(f"the list was already published on {self.notice_start}", {"round_id": ["already published"]})
+        if effective_date < self.configured_on:
+            raise RuleViolation(f"the round was configured on {self.configured_on}",
+                                {"effective_date": ["before the round was configured"]})
+        self._publicized(notice_start=effective_date, notice_end=add_days(effective_date, self.notice_days))
+
+    @event("AwardListPublicized")
+    def _publicized(self, notice_start, notice_end):
+        self.status = "publicized"
+        self.notice_start, self.notice_end = notice_start, notice_end
+
+    def guard_commending(self, effective_date):
+        if self.status == "open":
+            raise RuleViolation("the list has not been published for public notice", {"round_id": ["not published"]})
+        if self.status == "commended":
+            raise Conflict(f"the round was commended on {self.commended_on}", {"round_id": ["already commended"]})
+        if effective_date < self.notice_end:
+            day = (date.fromisoformat(effective_date) - date.fromisoformat(self.notice_start)).days
+            raise RuleViolation(
+                f"the public notice runs {self.notice_days} days from {self.notice_start}; "
+                f"{effective_date} is day {day}, commendation from {self.notice_end}",
+                {"effective_date": [f"notice period not over (ends {self.notice_end})"]})
+
+    def commend(self, conferred, effective_date):
+        self.guard_commending(effective_date)
+        for category, count in conferred.items():
+            if count > self.national_totals.get(category, 0):
+                raise RuleViolation(f"{count} {category} awards exceed the national total of "
+                                    f"{self.national_totals.get(category, 0)}",
+                                    {"nomination_ids": [f"{category}: at most {self.national_totals.get(category, 0)}"]})
+        self._commended(conferred=conferred, effective_date=effective_date)
+
+    @event("AwardRoundCommended")
+    def _commended(self, conferred, effective_date):
+        self.status = "commended"
+        self.commended_on = effective_date
+
+
+# Which nominations each act applies to.
+ACTIVE = ("submitted", "publicized")
+
+
+class Nomination(Aggregate):
+    """A nomination (推荐) by a province or national society, with its form, the eligibility
+    checks it passed when submitted, its public notice, objections, and its award."""
+
+    @staticmethod
+    def create_id(round_id, nominee):
+        return _natural_id("nomination", f"{round_id}:{nominee}")
+
+    @event("NominationSubmitted")
+    def __init__(self, round_id, nominee, category, unit, form, checks, effective_date):
+        self.round_id = round_id
+        self.nominee = nominee
+        self.category = category
+        self.unit = unit
+        self.form = form
+        self.checks = checks
+        self.submitted_on = effective_date
+        self.status = "submitted"
+        self.notice_start = None
+        self.notice_end = None
+        self.objections = {}
+        self.conferred_on = None
+        self.revoked = None
+
+    def publicize(self, notice_start, notice_end):
+        self._publicized(round_id=self.round_id, notice_start=notice_start, notice_end=notice_end)
+
+    @event("NominationPublicized")
+    def _publicized(self, round_id, notice_start, notice_end):
+        self.status = "publicized"
+        self.notice_start, self.notice_end = notice_start, notice_end
+
+    def raise_objection(self, objection_id, reason, raised_by, effective_date):
+        if self.status != "publicized":
+            raise RuleViolation(f"objections are raised against a nomination under public notice; this one is {self.status}",
+                                {"nomination_id": [self.status]})
+        if not self.notice_start <= effective_date < self.notice_end:
+            raise RuleViolation(f"the public notice runs from {self.notice_start} until before {self.notice_end}",
+                                {"effective_date": ["outside the public notice"]})
+        self._objected(objection_id=objection_id, reason=reason, raised_by=raised_by, effective_date=effective_date)
+
+    @event("ObjectionRaised")
+    def _objected(self, objection_id, reason, raised_by, effective_date):
+        self.objections[objection_id] = {"reason": reason, "raised_by": raised_by, "raised_on": effective_date,
+                                         "resolved_on": None, "upheld": None, "comment": None}
+
+    def resolve_objection(self, objection_id, upheld, comment, effective_date):
+        objection = self.objections.get(objection_id)
+        if objection is None:
+            raise RuleViolation(f"no objection {objection_id} against this nomination",
+                                {"objection_id": ["not found"]})
+        if objection["resolved_on"] is not None:
+            raise Conflict(f"the objection was resolved on {objection['resolved_on']}", {"objection_id": ["resolved"]})
+        if effective_date < objection["raised_on"]:
+            raise RuleViolation("an objection is resolved after it is raised",
+                                {"effective_date": [f"before {objection['raised_on']}"]})
+        self._resolved(objection_id=objection_id, upheld=upheld, comment=comment, effective_date=effective_date)
+        if upheld and self.status in ACTIVE:
+            self._withdrawn(round_id=self.round_id, reason=f"objection upheld: {comment}", effective_date=effective_date)
+
+    @event("ObjectionResolved")
+    def _resolved(self, objection_id, upheld, comment, effective_date):
+        self.objections[objection_id].update(resolved_on=effective_date, upheld=upheld, comment=comment)
+
+    @event("NominationWithdrawn")
+    def _withdrawn(self, round_id, reason, effective_date):
+        self.status = "withdrawn"
+
+    def unresolved_objections(self):
+        return [oid for oid, o in self.objections.items() if o["resolved_on"] is None]
+
+    def confer(self, year, effective_date):
+        self._conferred(round_id=self.round_id, year=year, category=self.category, unit=self.unit,
+                        nominee=self.nominee, effective_date=effective_date)
+
+    @event("AwardConferred")
+    def _conferred(self, round_id, year, category, unit, nominee, effective_date):
+        self.status = "conferred"
+        self.conferred_on = effective_date
+
+    def revoke(self, reason, effective_date):
+        if self.status in ("withdrawn", "revoked"):
+            raise Conflict(f"the nomination is already {self.status}", {"nomination_id": [self.status]})
+        if effective_date < (self.conferred_on or self.submitted_on):
+            raise RuleViolation("a revocation cannot precede what it revokes",
+                                {"effective_date": [f"before {self.conferred_on or self.submitted_on}"]})
+        self._revoked(round_id=self.round_id, nominee=self.nominee, was=self.status, reason=reason,
+                      effective_date=effective_date)
+
+    @event("AwardRevoked")
+    def _revoked(self, round_id, nominee, was, reason, effective_date):
+        self.revoked = {"was": was, "reason": reason, "revoked_on": effective_date}
+        self.status = "revoked"
+
+
+class Commendation(Aggregate):
+    """One nominee commended in one year: entered from a past year's list, or recorded when a
+    round confers its awards. Revoked commendations stay in the log and stop counting."""
+
+    @staticmethod
+    def create_id(nominee, year):
+        return _natural_id("commendation", f"{nominee}:{year}")
+
+    @event("CommendationRecorded")
+    def __init__(self, nominee, year, category, unit, name, source, effective_date):
+        self.nominee = nominee
+        self.year = year
+        self.category = category
+        self.unit = unit
+        self.name = name
+        self.source = source  # "record" (a past list) or the nomination id of a conferred award
+        self.recorded_on = effective_date
+        self.revoked_on = None
+
+    def revoke(self, reason, effective_date):
+        self._revoked(nominee=self.nominee, year=self.year, reason=reason, effective_date=effective_date)
+
+    @event("CommendationRevoked")
+    def _revoked(self, nominee, year, reason, effective_date):
+        self.revoked_on = effective_date
+
+
+# -- eligibility ------------------------------------------------------------------------------
+def hours_check(award_round, expert_id, hours):
+    """§001 第六条(三)2 from the registry's service logs of the round's year."""
+    rules = award_round.eligibility
+    endorsed = award_round.endorsements.get(expert_id)
+    passed_by = ("hours" if hours["hours"] >= rules["min_hours"] else
+                 "days" if hours["days"] >= rules["min_days"] else
+                 "especially_outstanding" if endorsed else None)
+    return {"rule": "service_time", "passed": passed_by is not None, "evidence": {
+        "year": hours["year"], "hours": hours["hours"], "days": hours["days"], "entries": hours["entries"],
+        "min_hours": rules["min_hours"], "min_days": rules["min_days"],
+        "especially_outstanding": endorsed, "passed_by": passed_by, "source": "registry service logs"}}
+
+
+def prior_commendation_check(award_round, commendations):
+    """Nominees come from those commended since the configured year (§003), before this round."""
+    since = award_round.prior_commendation_since
+    found = [{"year": c.year, "category": c.category, "source": c.source} for c in commendations
+             if c.revoked_on is None]
+    return {"rule": "prior_commendation", "passed": since is None or bool(found), "evidence": {
+        "since": since, "commendations": found}}
+
+
+def rectification_check(summary, as_of):
+    """§000 三(四): no overdue, unverified rectification item (the unit's and its sub-units')."""
+    overdue = summary["overdue"]
+    return {"rule": "no_overdue_rectification", "passed": overdue == 0, "evidence": {
+        "as_of": as_of, "overdue": overdue, "open": summary["open"], "verified": summary["verified"],
+        "units": [u for u in summary.get("units", []) if u["overdue"]],
+        "positions": summary.get("positions", {}), "source": "supervision rectification tracking"}}
+
+
+def why_not(check):
+    """A failed check in words, for the refusal's details."""
+    e = check["evidence"]
+    if check["rule"] == "service_time":
+        return (f"service_time: {e['hours']:g} hours on {e['days']} days in {e['year']}; needs "
+                f"{e['min_hours']} hours, {e['min_days']} days, or an endorsed especially outstanding record")
+    if check["rule"] == "prior_commendation":
+        return f"prior_commendation: not commended since {e['since']}"
+    return f"no_overdue_rectification: {e['overdue']} rectification item(s) overdue and unverified as of {e['as_of']}"
+
+
+def refuse_unless_eligible(checks):
+    failed = [c for c in checks if not c["passed"]]
+    if failed:
+        raise RuleViolation("the nominee does not meet " + ", ".join(c["rule"] for c in failed),
+                            {"eligibility": [why_not(c) for c in failed]})

@@ -1,0 +1,256 @@
+"""Nameko adapter for awards: RPC methods check who may act, gather the evidence other services
+hold (registry hours and experts, supervision's rectification state), then call the Application."""
+import os
+from datetime import date
+
+import eventlet
+
+from nameko.events import EventDispatcher
+from nameko.exceptions import MethodNotFound, UnknownService
+from nameko.extensions import DependencyProvider
+from nameko.rpc import RpcProxy, rpc
+from nameko.timer import timer
+
+from kernel import config, eventstore, views
+from kernel.auth import Actor, authorize_read
+from kernel.errors import EXPECTED, Forbidden, NotFound, RuleViolation
+from kernel.idempotency import from_request
+from kernel.outbox import Outbox
+from kernel.pii import mask
+from kernel.projection import ProjectionRunner
+from services.awards import queries
+from services.awards.application import AwardsApplication
+from services.awards.domain import PERSONAL_FIELDS
+from services.awards.presenters import (
+    commendation_view, listed_commendation, listed_nomination, nomination_view, round_view)
+from services.awards.projection import AwardsProjection
+
+POLL_SECONDS = float(os.environ.get("POLL_INTERVAL", "0.2"))
+CALL_TIMEOUT_SECONDS = 10
+NOMINATORS = ("provincial_office", "society")
+# The public raise objections; auditors and inspectors write nothing.
+OBJECTORS = ("national_office", "provincial_office", "society", "county_association", "expert")
+# How this service reads the registry for its own checks (any unit's expert may be nominated).
+READER = {"subject": "service:awards", "role": "auditor", "scope": "national"}
+
+
+class Awards:
+    """What one awards process holds: the write side, its outbox and its projection."""
+
+    def __init__(self, settings):
+        self.settings = settings
+        self.app = AwardsApplication(env=eventstore.application_env(settings, "awards"))
+        self.views = views.connect(settings)
+        self.outbox = Outbox("awards", self.app, PERSONAL_FIELDS)
+        self.lists = ProjectionRunner(self.app, self.views, AwardsProjection())
+
+    def close(self):
+        self.app.close()
+        if self.settings.mongo_uri:
+            self.views.client.close()
+
+
+class AwardsProvider(DependencyProvider):
+    def setup(self):
+        self.awards = Awards(config.from_container(self.container))
+
+    def stop(self):
+        self.awards.close()
+
+    def get_dependency(self, worker_ctx):
+        return self.awards
+
+
+def require(actor, *roles):
+    if actor.role not in roles:
+        raise Forbidden(f"role {actor.role} may not do this", {"role": [f"one of {', '.join(roles)} required"]})
+
+
+def today():
+    return date.today().isoformat()
+
+
+class AwardsService:
+    name = "awards"
+
+    awards = AwardsProvider()
+    dispatch = EventDispatcher()
+    registry = RpcProxy("registry")
+    supervision = RpcProxy("supervision")
+
+    # -- rounds ---------------------------------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def configure_round(self, form, actor, idempotency_key=None):
+        actor = Actor.from_dict(actor)
+        require(actor, "national_office")
+        award_round = self.awards.app.configure_round(**form, idempotency=self._keyed(actor, idempotency_key, form))
+        return round_view(award_round)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_round(self, round_id):
+        return round_view(self.awards.app.get_round(round_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def endorse_outstanding(self, round_id, form, actor):
+        """The national office records an especially-outstanding justification for an expert."""
+        require(Actor.from_dict(actor), "national_office")
+        return round_view(self.awards.app.endorse_outstanding(round_id, **form))
+
+    # -- nominations ----------------------------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def nominate(self, round_id, form, actor, idempotency_key=None):
+        """A province or national society nominates for itself; the evidence the rules need is
+        gathered here (as of the nomination's effective date) and the application decides."""
+        actor = Actor.from_dict(actor)
+        require(actor, *NOMINATORS)
+        form = dict(form)
+        unit = form.pop("unit", None) or actor.scope
+        if unit != actor.scope:
+            raise Forbidden(f"{actor.scope} may not nominate for {unit}", {"unit": ["units nominate only for themselves"]})
+        idempotency = self._keyed(actor, idempotency_key, {**form, "unit": unit})
+        category, effective_date = form.pop("category"), form.pop("effective_date")
+        app = self.awards.app
+        award_round = app.get_round(round_id)
+        evidence = {"as_of": effective_date}
+        if category == "individual":
+            form = {**form, **self._nominee(form, unit)}
+            evidence["hours"] = self.registry.service_hours(form["expert_id"], award_round.year)
+        elif category == "organising_unit":
+            evidence["rectification"] = self._rectification(unit, effective_date)
+        nomination = app.nominate(round_id, unit=unit, category=category, form=form, evidence=evidence,
+                                  effective_date=effective_date, idempotency=idempotency)
+        return nomination_view(nomination)
+
+    def _nominee(self, form, unit):
+        """The registered expert behind an individual nomination: registered, not revoked, credited
+        to the nominating unit; the form's ID number (if given) must be the registered one."""
+        try:
+            expert = self.registry.get_expert(form["expert_id"], READER)
+        except NotFound:
+            raise RuleViolation(f"no registered expert with id {form['expert_id']}", {"expert_id": ["not registered"]})
+        if expert["revoked_on"] is not None:
+            raise RuleViolation("the expert's registration is revoked", {"expert_id": ["revoked"]})
+        if expert["unit"] != unit:
+            raise RuleViolation(f"the expert is credited to {expert['unit']}, not {unit}",
+                                {"expert_id": [f"credited to {expert['unit']}"]})
+        if form.get("id_number") and mask(form["id_number"]) != expert["id_number"]:
+            raise RuleViolation("the ID number is not the registered expert's", {"id_number": ["does not match"]})
+        return {"name": expert["name"], "gender": expert["gender"], "title": expert["title"],
+                "employer": expert["employer"], "contact": expert["phone"]}
+
+    def _rectification(self, unit, as_of):
+        """Supervision's rectification state of the unit (and its sub-units) as of a date. The
+        time limit matters on the in-process transport, which would wait for ever if no
+        supervision service ran; without an answer the rule cannot be checked, so it refuses."""
+        try:
+            with eventlet.Timeout(CALL_TIMEOUT_SECONDS):
+                return self.supervision.rectification_summary(unit, as_of)
+        except (UnknownService, MethodNotFound, eventlet.Timeout):
+            raise RuleViolation("the rectification state is not available from supervision; try again later",
+                                {"unit": ["rectification state unavailable"]})
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_nomination(self, nomination_id, actor):
+        nomination = self.awards.app.get_nomination(nomination_id)
+        authorize_read(Actor.from_dict(actor), nomination.unit)
+        return nomination_view(nomination)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def eligibility(self, nomination_id, actor, as_of=None):
+        """Each rule, pass or fail, with its evidence, as it stands now (rectification state as of
+        ``as_of``, default today), beside the checks recorded when the nomination was accepted."""
+        app = self.awards.app
+        nomination = app.get_nomination(nomination_id)
+        authorize_read(Actor.from_dict(actor), nomination.unit)
+        award_round = app.get_round(nomination.round_id)
+        as_of = as_of or today()
+        evidence = {"as_of": as_of}
+        if nomination.category == "individual":
+            evidence["hours"] = self.registry.service_hours(nomination.form["expert_id"], award_round.year)
+        elif nomination.category == "organising_unit":
+            evidence["rectification"] = self._rectification(nomination.unit, as_of)
+        checks = app.eligibility(nomination_id, evidence)
+        return {"nomination_id": str(nomination.id), "as_of": as_of, "eligible": all(c["passed"] for c in checks),
+                "checks": checks, "at_submission": nomination.checks}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def nominations(self, round_id, actor, unit=None, category=None, status=None, as_of=None):
+        """The round's list as of a date; a province or society reads its own nominations."""
+        actor = Actor.from_dict(actor)
+        if actor.role in NOMINATORS and unit is None:
+            unit = actor.scope
+        if unit is not None:
+            authorize_read(actor, unit)
+        self.awards.app.get_round(round_id)
+        as_of = as_of or today()
+        position, docs = self.awards.lists.read(
+            lambda v: queries.nominations(v, round_id, as_of, unit, category, status))
+        return {"round_id": round_id, "as_of": as_of, "items": [listed_nomination(d) for d in docs],
+                "positions": {"awards": position}}
+
+    # -- public notice, objections, commendation ------------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def publicize(self, round_id, form, actor):
+        require(Actor.from_dict(actor), "national_office")
+        return round_view(self.awards.app.publicize(round_id, **form))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def raise_objection(self, nomination_id, form, actor):
+        actor = Actor.from_dict(actor)
+        require(actor, *OBJECTORS)
+        nomination, objection_id = self.awards.app.raise_objection(nomination_id, raised_by=actor.subject, **form)
+        return {"id": objection_id, "nomination_id": str(nomination.id),
+                **nomination.objections[objection_id]}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def resolve_objection(self, nomination_id, objection_id, form, actor):
+        require(Actor.from_dict(actor), "national_office")
+        return nomination_view(self.awards.app.resolve_objection(nomination_id, objection_id, **form))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def commend(self, round_id, form, actor):
+        require(Actor.from_dict(actor), "national_office")
+        award_round, conferred = self.awards.app.commend(round_id, form.get("nomination_ids"), form["effective_date"])
+        return {**round_view(award_round), "conferred": [nomination_view(n) for n in conferred]}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def revoke(self, nomination_id, form, actor):
+        require(Actor.from_dict(actor), "national_office")
+        return nomination_view(self.awards.app.revoke(nomination_id, **form))
+
+    # -- commendations --------------------------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def record_commendation(self, form, actor, idempotency_key=None):
+        """A past year's commended list, entered by the national office (feeds "commended since")."""
+        actor = Actor.from_dict(actor)
+        require(actor, "national_office")
+        commendation = self.awards.app.record_commendation(**form, idempotency=self._keyed(actor, idempotency_key, form))
+        return commendation_view(commendation)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def commendations(self, actor, year=None, unit=None, category=None, as_of=None):
+        actor = Actor.from_dict(actor)
+        if unit is not None:
+            authorize_read(actor, unit)
+        position, docs = self.awards.lists.read(lambda v: queries.commendations(v, year, unit, category, as_of))
+        return {"items": [listed_commendation(d) for d in docs], "positions": {"awards": position}}
+
+    # -- for consumers and operations -----------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def notifications(self, after=0, limit=100):
+        return self.awards.outbox.read(after, min(limit, 1000))
+
+    @rpc
+    def ready(self):
+        self.awards.app.recorder.max_notification_id()
+        self.awards.views.command("ping")
+        return True
+
+    def _keyed(self, actor, request_key, form):
+        return from_request(self.name, actor, request_key, form, self.awards.settings.pii_hash_key)
+
+    @timer(interval=POLL_SECONDS)
+    def pump(self):
+        """Publish newly recorded events, then bring the views up to date."""
+        self.awards.outbox.publish_pending(self.dispatch)
+        self.awards.lists.run()
