@@ -2,14 +2,16 @@
 
 Each service's paths are a mixin in its own module; nameko finds inherited entrypoints."""
 from gateway.auth import Auth
+from gateway.awards_routes import AwardsRoutes
 from gateway.entrypoints import http
+from gateway.funding_routes import FundingRoutes
 from gateway.openapi import openapi_document
 from gateway.registry_routes import RegistryRoutes
 from gateway.requests import API
 from gateway.supervision_routes import SupervisionRoutes
 from kernel.errors import NotFound
 
-ROUTES = (RegistryRoutes, SupervisionRoutes)
+ROUTES = (RegistryRoutes, SupervisionRoutes, AwardsRoutes, FundingRoutes)
 
 
 class GatewayService(*ROUTES):

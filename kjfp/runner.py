@@ -6,10 +6,12 @@ from kernel import memory_transport
 
 def service_classes():
     from gateway.service import GatewayService
+    from services.awards.service import AwardsService
+    from services.funding.service import FundingService
     from services.registry.service import RegistryService
     from services.supervision.service import SupervisionService
 
-    return {"registry": RegistryService, "supervision": SupervisionService, "gateway": GatewayService}
+    return {"registry": RegistryService, "supervision": SupervisionService, "awards": AwardsService, "funding": FundingService, "gateway": GatewayService}
 
 
 def start(settings, names=None):

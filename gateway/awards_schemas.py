@@ -1,0 +1,207 @@
+"""Request schemas of the awards paths (API.md "Awards"); errors name the field."""
+from datetime import date
+
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from stdnum.cn import ric
+
+from gateway.schemas import IsoDate, LocationSchema, Text, WriteSchema, unit_of
+from services.awards.domain import CATEGORIES, UNIT_CLASSES
+
+NOMINATING_UNIT = unit_of("province", "society")
+YEAR = validate.Range(min=2015, max=2035)
+
+
+def _count(**kw):
+    return fields.Integer(strict=True, validate=validate.Range(min=0, max=kw.pop("max", 10_000_000)), **kw)
+
+
+class StrictBoolean(fields.Boolean):
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise ValidationError("must be true or false")
+        return value
+
+
+class LimitSchema(Schema):
+    min = _count(required=True, max=1000)
+    max = _count(required=True, max=1000)
+
+    @validates_schema
+    def ordered(self, data, **kwargs):
+        if data.get("min") is not None and data.get("max") is not None and data["min"] > data["max"]:
+            raise ValidationError("must not exceed max", "min")
+
+
+def _limits():
+    return fields.Dict(keys=fields.String(validate=validate.OneOf(CATEGORIES)), values=fields.Nested(LimitSchema),
+                       required=True)
+
+
+class EligibilitySchema(Schema):
+    min_hours = fields.Float(validate=validate.Range(min=0, max=8784))
+    min_days = _count(max=366)
+
+
+class RoundSchema(WriteSchema):
+    year = fields.Integer(required=True, strict=True, validate=YEAR)
+    name = Text(max=200)
+    categories = fields.List(fields.String(validate=validate.OneOf(CATEGORIES)), required=True,
+                             validate=validate.Length(min=1, max=3))
+    national_totals = fields.Dict(keys=fields.String(validate=validate.OneOf(CATEGORIES)),
+                                  values=_count(max=10_000), required=True)
+    key_provinces = fields.List(fields.String(validate=validate.Regexp(r"^[^:/\s]{2,20}$", error="a province's name, e.g. 山西")),
+                                load_default=list, validate=validate.Length(max=34))
+    quotas = fields.Dict(keys=fields.String(validate=validate.OneOf(UNIT_CLASSES)),
+                         values=fields.Dict(keys=fields.String(validate=validate.OneOf(CATEGORIES)),
+                                            values=fields.Nested(LimitSchema)), required=True)
+    notice_days = fields.Integer(required=True, strict=True, validate=validate.Range(min=7, max=90,
+                                 error="public notice lasts at least one week (7 to 90 days)"))
+    deadline = IsoDate(required=True)
+    prior_commendation_since = fields.Integer(required=True, strict=True, allow_none=True, validate=YEAR)
+    eligibility = fields.Nested(EligibilitySchema, load_default=None)
+
+    @validates("categories")
+    def distinct(self, value, **kwargs):
+        if len(set(value)) != len(value):
+            raise ValidationError("a category is listed twice")
+
+    @validates_schema
+    def totals_per_category(self, data, **kwargs):
+        if "categories" in data and "national_totals" in data and set(data["national_totals"]) != set(data["categories"]):
+            raise ValidationError("one total per category of the round", "national_totals")
+
+
+class IdNumber(fields.String):
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = "".join(super()._deserialize(value, attr, data, **kwargs).split()).upper()
+        if len(value) != 18 or not value[:17].isdigit() or ric.calc_check_digit(value) != value[-1]:
+            raise ValidationError("not a valid resident ID number (18 characters, GB 11643 check digit)")
+        return value
+
+
+class LeaderSchema(Schema):
+    name = Text(required=True, max=100)
+    contact = fields.String(required=True, validate=validate.Regexp(r"^[0-9+\- ]{7,20}$"))
+    title = Text(required=True, max=100)
+
+
+SERVICE_CATEGORIES = ("planting", "breeding", "other")
+SERVICE_MODES = ("training", "extension", "employment", "other")
+
+
+class NominationSchema(WriteSchema):
+    """One schema for the three forms; which fields are required depends on ``category``."""
+    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
+    unit = fields.String(validate=NOMINATING_UNIT)
+    # team (附件1)
+    team_name = Text(max=200)
+    field = Text(max=200)
+    expert_count = fields.Integer(strict=True, validate=validate.Range(min=1, max=10_000))
+    leader = fields.Nested(LeaderSchema)
+    experts = fields.List(fields.String(validate=validate.Length(min=1, max=64)), validate=validate.Length(max=500))
+    # individual (附件2)
+    expert_id = fields.String(validate=validate.Length(min=1, max=64))
+    id_number = IdNumber()
+    political_status = Text(max=50)
+    justification = Text(max=2000)
+    # both
+    area = fields.Nested(LocationSchema)
+    service_category = fields.String(validate=validate.OneOf(SERVICE_CATEGORIES))
+    service_mode = fields.String(validate=validate.OneOf(SERVICE_MODES))
+    people_lifted = _count()
+    service_days = _count(max=100_000)
+    deeds = fields.String(validate=validate.Length(min=1))
+    honours = Text(max=2000)
+    # organising unit
+    summary = Text(max=5000)
+
+    REQUIRED = {
+        "team": ("team_name", "field", "expert_count", "leader", "area", "service_category", "service_mode",
+                 "experts", "people_lifted", "service_days", "deeds"),
+        "individual": ("expert_id", "area", "service_category", "service_mode", "people_lifted",
+                       "service_days", "deeds"),
+        "organising_unit": ("summary",),
+    }
+    DEEDS_LIMIT = {"team": 2000, "individual": 1000, "organising_unit": 2000}
+
+    @validates_schema
+    def form_of_category(self, data, **kwargs):
+        category = data.get("category")
+        if category not in self.REQUIRED:
+            return
+        errors = {name: ["required for a nomination of category " + category]
+                  for name in self.REQUIRED[category] if data.get(name) is None}
+        allowed = set(self.REQUIRED[category]) | {"category", "unit", "effective_date", "honours", "deeds"}
+        allowed |= {"individual": {"id_number", "political_status", "justification"}}.get(category, set())
+        errors.update({name: [f"not a field of the {category} form"] for name in data if name not in allowed})
+        deeds = data.get("deeds")
+        if deeds is not None and len(deeds) > self.DEEDS_LIMIT[category]:
+            errors["deeds"] = [f"at most {self.DEEDS_LIMIT[category]} characters for a {category}"]
+        if category == "team" and data.get("experts") is not None and len(set(data["experts"])) != len(data["experts"]):
+            errors["experts"] = ["an expert is listed twice"]
+        if errors:
+            raise ValidationError(errors)
+
+
+class EndorsementSchema(WriteSchema):
+    expert_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    justification = Text(required=True, max=2000)
+
+
+class PublicizeSchema(WriteSchema):
+    pass
+
+
+class ObjectionSchema(WriteSchema):
+    reason = Text(required=True, max=5000)
+
+
+class ResolveSchema(WriteSchema):
+    upheld = StrictBoolean(required=True)
+    comment = Text(required=True, max=5000)
+
+
+class CommendSchema(WriteSchema):
+    nomination_ids = fields.List(fields.String(validate=validate.Length(min=1, max=64)), load_default=None,
+                                 validate=validate.Length(max=1000))
+
+
+class RevokeSchema(WriteSchema):
+    reason = Text(required=True, max=5000)
+
+
+class CommendationSchema(WriteSchema):
+    year = fields.Integer(required=True, strict=True, validate=YEAR)
+    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
+    unit = fields.String(required=True, validate=NOMINATING_UNIT)
+    expert_id = fields.String(validate=validate.Length(min=1, max=64))
+    team_name = Text(max=200)
+    name = Text(max=200)
+
+    @validates_schema
+    def nominee(self, data, **kwargs):
+        category = data.get("category")
+        if category == "individual" and not data.get("expert_id"):
+            raise ValidationError("required for an individual", "expert_id")
+        if category == "team" and not data.get("team_name"):
+            raise ValidationError("required for a team", "team_name")
+        if data.get("year") and data.get("effective_date") and str(data["year"]) > data["effective_date"][:4]:
+            raise ValidationError("a commendation is recorded after its year", "year")
+
+
+class NominationQuery(Schema):
+    unit = fields.String(validate=NOMINATING_UNIT)
+    category = fields.String(validate=validate.OneOf(CATEGORIES))
+    status = fields.String(validate=validate.OneOf(["submitted", "publicized", "withdrawn", "conferred", "revoked"]))
+    as_of = IsoDate(load_default=lambda: date.today().isoformat())
+
+
+class EligibilityQuery(Schema):
+    as_of = IsoDate(load_default=lambda: date.today().isoformat())
+
+
+class CommendationQuery(Schema):
+    year = fields.Integer(validate=YEAR)
+    unit = fields.String(validate=NOMINATING_UNIT)
+    category = fields.String(validate=validate.OneOf(CATEGORIES))
+    as_of = IsoDate(load_default=None)
