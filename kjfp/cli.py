@@ -110,5 +110,37 @@ def import_households(path, url, token_, chunk, report):
             click.echo(f"  row {rejection['row']}: {rejection['reasons']}", err=True)
 
 
+
+@main.group()
+def programme():
+    """Funding programmes (资助项目计划)."""
+
+
+@programme.command("load")
+@click.argument("name", type=click.Choice(["shandong", "pilot"]))
+@click.option("--url", default="http://127.0.0.1:8000", show_default=True)
+@click.option("--token", "token_", envvar="KJFP_TOKEN", required=True,
+              help="The configuring office's token: provincial_office province:山东 for shandong, "
+                   "national_office for pilot.")
+@click.option("--effective-date", default=None, help="YYYY-MM-DD (default: today).")
+def load_programme(name, url, token_, effective_date):
+    """Configure a ready programme through the API; a re-run with the same token's subject
+    returns the programme configured first. Prints the programme's id as the last line."""
+    import requests
+
+    from services.funding.programmes import READY
+
+    body = dict(READY[name], **({"effective_date": effective_date} if effective_date else {}))
+    reply = requests.post(f"{url}/api/v1/programmes", json=body, timeout=60,
+                          headers={"Authorization": f"Bearer {token_}", "Idempotency-Key": f"programme:{name}"})
+    if reply.status_code != 201:
+        raise click.ClickException(f"{reply.status_code}: {reply.text}")
+    configured = reply.json()
+    quotas = sum(configured["quotas"].values())
+    click.echo(f"{configured['name']}: {len(configured['approval_levels'])} levels, "
+               f"{configured['subsidy_fen_per_project_year'] or 'free'} fen per project-year, "
+               f"{quotas} places in {len(configured['quotas'])} regions")
+    click.echo(configured["id"])
+
 if __name__ == "__main__":
     sys.exit(main())
