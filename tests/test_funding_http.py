@@ -228,3 +228,79 @@ def test_rebuilding_the_funding_views_from_the_log_gives_identical_documents(sce
 
 def dump(views):
     return {name: sorted(views[name].find({}), key=lambda d: d["_id"]) for name in FundingProjection.collections}
+
+
+def test_writers_act_only_inside_their_jurisdiction_and_level(scenario):
+    api, actors, story = scenario
+    museum = story["museum"]
+    hebei = api.token("provincial_office", "province:河北")
+    project = apply(api, actors, story["programme_id"], YINAN,
+                    {"type": "unit", "unit_name": "沂南县科协"}, kind="popularisation").json()
+    before = api.get(f"/projects/{project['id']}").json()["positions_at"]
+
+    refusals = {
+        "auditor applies": api.post(
+            "/projects", {"programme_id": story["programme_id"], "applicant": {"type": "unit", "unit_name": "某单位"},
+                          "kind": "popularisation", "region": YINAN, "villages": ["西岭村"], "content": "科普",
+                          "year": 2016, "effective_date": "2016-04-01"}, token=api.token("auditor", "national")),
+        "another county applies": api.post(
+            "/projects", {"programme_id": story["programme_id"], "applicant": {"type": "unit", "unit_name": "某单位"},
+                          "kind": "popularisation", "region": YINAN, "villages": ["西岭村"], "content": "科普",
+                          "year": 2016, "effective_date": "2016-04-01"}, token=actors.county[GANGCHENG]),
+        "a city body reviews a county level": api.post(
+            f"/projects/{project['id']}/reviews", {"level": "applicant_unit", "decision": "approve"},
+            token=actors.city[YINAN]),
+        "another county reviews": api.post(
+            f"/projects/{project['id']}/reviews", {"level": "applicant_unit", "decision": "approve"},
+            token=actors.county[GANGCHENG]),
+        "another province pays": api.post(
+            "/disbursements", {"project_id": museum["id"], "year": 2016, "amount_fen": 400_000,
+                               "account": "11001234567890"}, token=hebei),
+        "a county publicizes": api.post(f"/projects/{project['id']}/publicize", {}, token=actors.county[YINAN]),
+        "another province configures Shandong's programme": api.post(
+            "/programmes", {**programme_body(), "unit": "province:山东"}, token=hebei),
+    }
+
+    assert {what: r.status_code for what, r in refusals.items()} == {what: 403 for what in refusals}
+    assert api.get(f"/projects/{project['id']}").json()["positions_at"] == before
+
+
+def programme_body():
+    from services.funding.programmes import PILOT
+
+    return dict(PILOT)
+
+
+@pytest.mark.parametrize("path, body, field", [
+    ("/programmes", {**programme_body(), "notice_days": 0}, "notice_days"),
+    ("/programmes", {**programme_body(), "quotas": {"山东": 3}}, "quotas"),
+    ("/programmes", {**programme_body(), "subsidy_fen_per_project_year": "4000"}, "subsidy_fen_per_project_year"),
+    ("/programmes", {**programme_body(), "approval_levels": ["provincial_office", "mystery"]}, "level_scopes"),
+    ("/projects", {"programme_id": "x", "applicant": {"type": "individual"}, "kind": "industry",
+                   "region": YINAN, "villages": ["西岭村"], "content": "c", "year": 2016}, "applicant.expert_id"),
+    ("/projects", {"programme_id": "x", "applicant": {"type": "unit", "unit_name": "u"}, "kind": "farming",
+                   "region": YINAN, "villages": ["西岭村"], "content": "c", "year": 2016}, "kind"),
+    ("/disbursements", {"project_id": "x", "year": 2016, "amount_fen": 4000.5, "account": "6222020200112233445"},
+     "amount_fen"),
+    ("/disbursements", {"project_id": "x", "year": 2016, "amount_fen": 400000, "account": "6222020200112233445",
+                        "memo": "?"}, "memo"),
+    ("/disbursements", {"project_id": "x", "year": 2016, "amount_fen": 400000, "account": "6222020200112233445",
+                        "effective_date": "2999-01-01"}, "effective_date"),
+])
+def test_bad_input_is_refused_naming_the_field_and_records_nothing(world, path, body, field):
+    api = world[0]
+    before = api.get("/funding/summary", params={"unit": "national"}).json()["positions"]
+
+    refused = api.post(path, body)
+
+    assert refused.status_code == 400, refused.text
+    assert any(name == field or name.startswith(field + ".") for name in refused.json()["details"])
+    assert api.get("/funding/summary", params={"unit": "national"}).json()["positions"] == before
+
+
+def test_the_summary_query_and_openapi_name_the_funding_paths(world):
+    api = world[0]
+    assert api.get("/funding/summary", params={"unit": "city:临沂"}).json()["details"].keys() == {"unit"}
+    paths = api.get("/openapi.json").json()["paths"]
+    assert {"/programmes", "/projects", "/projects/{project_id}/reviews", "/disbursements",
+            "/funding/summary"} <= set(paths)
