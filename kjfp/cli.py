@@ -142,5 +142,28 @@ def load_programme(name, url, token_, effective_date):
                f"{quotas} places in {len(configured['quotas'])} regions")
     click.echo(configured["id"])
 
+
+@main.group("award-round")
+def award_round():
+    """Award rounds (表扬嘉奖)."""
+
+
+@award_round.command("load")
+@click.argument("name", type=click.Choice(["2020"]))
+@click.option("--url", default="http://127.0.0.1:8000", show_default=True)
+@click.option("--token", "token_", envvar="KJFP_TOKEN", required=True, help="A national_office token.")
+@click.option("--effective-date", default=None, help="YYYY-MM-DD (default: the round's own, 2020-06-01).")
+def load_award_round(name, url, token_, effective_date):
+    """Configure a ready award round (§003's 2020 round) through the API; a re-run answers with the
+    round configured first. Prints the round's id as the last line."""
+    from services.awards import rounds
+
+    try:
+        round_id, new = rounds.load(name, url, token_, effective_date)
+    except RuntimeError as refused:
+        raise click.ClickException(str(refused))
+    click.echo(f"the {name} award round {'configured' if new else 'was already configured'}")
+    click.echo(round_id)
+
 if __name__ == "__main__":
     sys.exit(main())

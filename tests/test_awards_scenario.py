@@ -301,3 +301,14 @@ def test_refusals_name_their_reason_and_record_nothing(world, who, path, body, s
     if field:
         assert field in response.json()["details"]
     assert position(api, round_id) == before
+
+
+def test_the_ready_2020_round_loads_from_the_command_line_once(world, system):
+    from click.testing import CliRunner
+
+    from kjfp.cli import main
+
+    api = world["api"]
+    result = CliRunner().invoke(main, ["award-round", "load", "2020", "--url", api.base, "--token", api.token()])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().splitlines()[-1] == world["round"]  # configured already: the same round
