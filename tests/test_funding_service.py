@@ -1,0 +1,94 @@
+"""The funding service as deployed: nameko containers on the real RabbitMQ, event stores in the
+real PostgreSQL, views in MongoDB over real pymongo. Funding asks the registry over AMQP RPC for
+the expert's registered account; FundDisbursed is heard on the bus with the account masked."""
+import psycopg
+import pymongo
+import pytest
+from nameko.events import event_handler
+from nameko.runners import ServiceRunner
+from nameko.standalone.rpc import ClusterRpcProxy
+from nameko.testing.services import entrypoint_waiter
+from nameko.testing.utils import get_container
+
+from kernel.errors import Forbidden, RuleViolation
+from services.funding.programmes import SHANDONG
+from services.funding.service import FundingService
+from services.registry.service import RegistryService
+from services.registry.tests.forms import expert_form
+from tests.infrastructure import distributed_env
+
+ADMIN = {"subject": "test", "role": "national_office", "scope": "national"}
+PROVINCE = {"subject": "sd", "role": "provincial_office", "scope": "province:山东"}
+COUNTY = {"subject": "yn", "role": "county_association", "scope": "county:山东/临沂/沂南"}
+CITY = {"subject": "ly", "role": "county_association", "scope": "city:山东/临沂"}
+AUDITOR = {"subject": "au", "role": "auditor", "scope": "national"}
+ACCOUNT = "6222020200112233445"
+heard = []
+
+
+class BusListener:
+    name = "funding_bus_listener"
+
+    @event_handler("funding", "FundDisbursed")
+    def fund_disbursed(self, envelope):
+        heard.append(envelope)
+
+
+@pytest.fixture
+def runner(monkeypatch, amqp_uri, postgres_db, mongo_uri):
+    with psycopg.connect(f"host=127.0.0.1 user=postgres dbname={postgres_db}", autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS registry CASCADE")
+        conn.execute("DROP SCHEMA IF EXISTS funding CASCADE")
+    env = distributed_env(amqp_uri, postgres_db, mongo_uri)
+    for name in ("AMQP_URI", "EVENT_STORE", "POSTGRES_DB", "MONGO_URI", "VIEWS_DB", "TOKEN_SECRET",
+                 "CIPHER_KEY", "PII_HASH_KEY"):
+        monkeypatch.setenv(name, env[name])
+    heard.clear()
+    service_runner = ServiceRunner({"AMQP_URI": amqp_uri})
+    for cls in (RegistryService, FundingService, BusListener):
+        service_runner.add_service(cls)
+    service_runner.start()
+    yield service_runner
+    service_runner.stop()
+    pymongo.MongoClient(mongo_uri).drop_database(env["VIEWS_DB"])
+
+
+def test_a_project_is_approved_publicized_and_paid_once_over_rpc(runner, amqp_uri):
+    with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=30) as cluster:
+        funding = cluster.funding
+        expert = cluster.registry.register_expert(
+            expert_form(bank_account=ACCOUNT, effective_date="2016-01-10"), ADMIN)
+        programme = funding.configure_programme(
+            {**SHANDONG, "quotas": {"city:山东/临沂": 1}, "effective_date": "2016-03-01"}, PROVINCE)
+        project = funding.apply({
+            "programme_id": programme["id"], "applicant": {"type": "individual", "expert_id": expert["id"]},
+            "kind": "industry", "region": "county:山东/临沂/沂南", "villages": ["西岭村"], "content": "果树技术服务",
+            "year": 2016, "effective_date": "2016-04-01"}, COUNTY)
+        with pytest.raises(Forbidden):
+            funding.review(project["id"], {"level": "applicant_unit", "decision": "approve", "comment": "",
+                                           "effective_date": "2016-04-10"}, AUDITOR)
+        for level in programme["approval_levels"]:
+            actor = {"city_association": CITY, "provincial_association": PROVINCE}.get(level, COUNTY)
+            funding.review(project["id"], {"level": level, "decision": "approve", "comment": "同意",
+                                           "effective_date": "2016-04-10"}, actor)
+        funding.publicize(project["id"], {"effective_date": "2016-05-01"}, PROVINCE)
+        with pytest.raises(RuleViolation):
+            funding.confirm(project["id"], {"effective_date": "2016-05-07"}, PROVINCE)
+        funding.confirm(project["id"], {"effective_date": "2016-05-08"}, PROVINCE)
+        payment = {"project_id": project["id"], "year": 2016, "amount_fen": 400_000, "account": ACCOUNT,
+                   "effective_date": "2016-06-01"}
+
+        listener = get_container(runner, BusListener)
+        with entrypoint_waiter(listener, "fund_disbursed"):
+            paid = funding.disburse(payment, PROVINCE, "pay-1")
+        again = funding.disburse(payment, PROVINCE, "pay-1")
+        with pytest.raises(RuleViolation) as twice:
+            funding.disburse(payment, PROVINCE)
+
+        assert again == paid and list(twice.value.details) == ["amount_fen"]
+        assert paid["account"] == "6222***********3445"
+        assert heard[0]["payload"]["account"] == "6222***********3445" and ACCOUNT not in str(heard)
+        summary = funding.summary("province:山东", 2016)
+        assert (summary["approved_projects"], summary["disbursed_fen"], summary["disbursed_wan"]) == (1, 400_000, 0.4)
+        assert summary["quota"] == {"total": 1, "used": 1, "left": 0}
+        assert summary["positions"]["funding"] >= heard[0]["position"]  # the figures include the payment
