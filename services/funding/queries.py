@@ -5,6 +5,7 @@ Filters are plain equalities on ASCII fields; anything finer is done here in Pyt
 same reads run on MongoDB, on its wire-protocol stand-in and on mongomock.
 """
 from kernel.auth import parse_unit
+from kernel.errors import ValidationFailed
 from services.funding.projection import DISBURSEMENTS, HISTORY, PLACES, PROGRAMMES, PROJECTS, QUOTAS
 
 FEN_PER_WAN = 1_000_000  # 1 万元 = 10,000 yuan = 1,000,000 fen
@@ -13,7 +14,10 @@ FEN_PER_WAN = 1_000_000  # 1 万元 = 10,000 yuan = 1,000,000 fen
 def where(unit):
     """Documents of ``unit``: a province, city or county is everything located inside it; a
     national society is the projects credited to it; ``national`` is everything."""
-    kind, parts = parse_unit(unit)
+    try:
+        kind, parts = parse_unit(unit)
+    except ValueError as bad:
+        raise ValidationFailed(str(bad), {"unit": [str(bad)]})
     if kind == "national":
         return {}
     if kind == "society":
