@@ -52,8 +52,9 @@ class ApplicantSchema(Schema):
         if data.get("type") == "individual":
             if not data.get("expert_id"):
                 raise ValidationError("an individual applicant names the expert", "expert_id")
-            if data.get("unit_name") or data.get("fully_budget_funded"):
-                raise ValidationError("only for a unit applicant", "unit_name")
+            for field in ("unit_name", "fully_budget_funded"):
+                if data.get(field):
+                    raise ValidationError("only for a unit applicant", field)
         if data.get("type") == "unit":
             if not data.get("unit_name"):
                 raise ValidationError("a unit applicant names the unit", "unit_name")
