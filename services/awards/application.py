@@ -5,19 +5,17 @@ rectification state from supervision) and passes it in; every rule is decided he
 domain, and every command that records several aggregates saves them in one atomic save.
 """
 import uuid
-from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
-
+from kernel.application import ServiceApplication
 from kernel.concurrency import retry_on_conflict
-from kernel.errors import Conflict, NotFound, RuleViolation
+from kernel.errors import Conflict, RuleViolation
 from kernel.idempotency import keyed
 from services.awards.domain import (
-    ACTIVE, AwardRound, Commendation, Nomination, hours_check, nominee_key,
-    prior_commendation_check, rectification_check, refuse_unless_eligible)
+    ACTIVE, AwardRound, Commendation, Nomination, hours_check, nominee_key, prior_commendation_check,
+    rectification_check, refuse_unless_eligible)
 
 
-class AwardsApplication(Application):
+class AwardsApplication(ServiceApplication):
     name = "awards"
 
     # -- rounds ---------------------------------------------------------------------------
@@ -199,17 +197,6 @@ class AwardsApplication(Application):
         return commendation
 
     # -- helpers --------------------------------------------------------------------------
-    def _get(self, aggregate_id, cls, what):
-        try:
-            aggregate = self.repository.get(UUID(str(aggregate_id)))
-        except (ValueError, AggregateNotFoundError):
-            aggregate = None
-        if not isinstance(aggregate, cls):
-            raise NotFound(f"no {what} with id {aggregate_id}", {f"{what}_id": ["not found"]})
-        return aggregate
-
-    def _exists(self, aggregate_id):
-        return bool(self.recorder.select_events(aggregate_id, limit=1))
 
 
 def display_name(nomination):

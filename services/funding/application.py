@@ -3,11 +3,9 @@
 It knows nothing of nameko: what it needs of the registry (an expert's standing and the keyed
 hash of the registered account, ``payee``) comes in as an argument.
 """
-from uuid import UUID
-
-from eventsourcing.application import AggregateNotFoundError, Application
 
 from kernel import pii
+from kernel.application import ServiceApplication
 from kernel.auth import parse_unit
 from kernel.concurrency import retry_on_conflict
 from kernel.errors import NotFound, RuleViolation, ValidationFailed
@@ -69,7 +67,7 @@ def check_programme(form):
         raise ValidationFailed("the programme's configuration does not hang together", problems)
 
 
-class FundingApplication(Application):
+class FundingApplication(ServiceApplication):
     name = "funding"
 
     def __init__(self, env=None, pii_hash_key=""):
@@ -235,16 +233,4 @@ class FundingApplication(Application):
             return self._get(aggregate_id, cls, what)
         except NotFound:
             raise RuleViolation(f"no {what} with id {aggregate_id}", {f"{what}_id": ["not found"]})
-
-    def _get(self, aggregate_id, cls, what):
-        try:
-            aggregate = self.repository.get(UUID(str(aggregate_id)))
-        except (ValueError, AggregateNotFoundError):
-            aggregate = None
-        if not isinstance(aggregate, cls):
-            raise NotFound(f"no {what} with id {aggregate_id}", {f"{what}_id": ["not found"]})
-        return aggregate
-
-    def _exists(self, aggregate_id):
-        return bool(self.recorder.select_events(aggregate_id, limit=1))
 

@@ -1,12 +1,12 @@
 """RegistryApplication: the registry's write side (commands validate, then record events)."""
 import functools
-from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 from stdnum.cn import ric, uscc
 
 from kernel import pii
+from kernel.application import ServiceApplication
 from kernel.concurrency import MAX_ATTEMPTS, retry_on_conflict
 from kernel.errors import Conflict, NotFound, RuleViolation, ValidationFailed
 from kernel.idempotency import keyed
@@ -47,7 +47,7 @@ def _check_birthplace(region, year):
     ric.get_birth_place(probe + ric.calc_check_digit(probe + "0"))
 
 
-class RegistryApplication(Application):
+class RegistryApplication(ServiceApplication):
     name = "registry"
 
     def __init__(self, env=None, pii_hash_key=""):
@@ -287,16 +287,4 @@ class RegistryApplication(Application):
         getattr(record, action)(*args)
         self.save(record)
         return record
-
-    def _get(self, aggregate_id, cls, what):
-        try:
-            aggregate = self.repository.get(UUID(str(aggregate_id)))
-        except (ValueError, AggregateNotFoundError):
-            aggregate = None
-        if not isinstance(aggregate, cls):
-            raise NotFound(f"no {what} with id {aggregate_id}", {f"{what}_id": ["not found"]})
-        return aggregate
-
-    def _exists(self, aggregate_id):
-        return bool(self.recorder.select_events(aggregate_id, limit=1))
 

@@ -1,16 +1,15 @@
 """SupervisionApplication: the write side of supervision campaigns (专项督查)."""
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
-
+from kernel.application import ServiceApplication
 from kernel.concurrency import retry_on_conflict
-from kernel.errors import Forbidden, NotFound, RuleViolation
+from kernel.errors import Forbidden, RuleViolation
 from kernel.idempotency import keyed
 from services.supervision.domain import (
     Campaign, Finding, Rectification, SelfInspection, SpotCheck, draw, province_of)
 
 
-class SupervisionApplication(Application):
+class SupervisionApplication(ServiceApplication):
     name = "supervision"
 
     # -- campaigns ------------------------------------------------------------------------
@@ -150,14 +149,3 @@ class SupervisionApplication(Application):
         return spot_check
 
     # -- helpers --------------------------------------------------------------------------
-    def _get(self, aggregate_id, cls, what):
-        try:
-            aggregate = self.repository.get(UUID(str(aggregate_id)))
-        except (ValueError, AggregateNotFoundError):
-            aggregate = None
-        if not isinstance(aggregate, cls):
-            raise NotFound(f"no {what} with id {aggregate_id}", {f"{what}_id": ["not found"]})
-        return aggregate
-
-    def _exists(self, aggregate_id):
-        return bool(self.recorder.select_events(aggregate_id, limit=1))
