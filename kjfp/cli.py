@@ -58,7 +58,8 @@ def run(sample_data):
 @main.command()
 @click.argument("name")
 def service(name):
-    """Run one service (registry | gateway) in this process, configured by the environment."""
+    """Run one service (registry | supervision | funding | awards | gateway) in this process,
+    configured by the environment."""
     _, service_runner, stop = _serve([name])
     click.echo(f"service {name} running")
     stop.wait()

@@ -142,8 +142,7 @@ def nominate(api, round_id, unit, body, status=201):
 
 def test_the_2020_round_from_nomination_to_revocation(world, system):
     api, people, round_id = world["api"], world["people"], world["round"]
-    shanxi, shandong, society, national = (office(api, SHANXI), office(api, SHANDONG), office(api, SOCIETY),
-                                           api.token())
+    shanxi, shandong = office(api, SHANXI), office(api, SHANDONG)
 
     # -- an individual at 799 hours is refused, at 800 accepted ---------------------------
     refused = nominate(api, round_id, SHANXI, individual(people["hours"], id_number=CLEAR_ID), 422)

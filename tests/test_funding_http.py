@@ -304,3 +304,28 @@ def test_the_summary_query_and_openapi_name_the_funding_paths(world):
     paths = api.get("/openapi.json").json()["paths"]
     assert {"/programmes", "/projects", "/projects/{project_id}/reviews", "/disbursements",
             "/funding/summary"} <= set(paths)
+
+
+def test_the_statistics_table_takes_item_11_from_the_funding_ledger(scenario):
+    """Across services: supervision asks funding for the 万元 disbursed up to the cut-off."""
+    api, actors, _ = scenario
+    campaign = api.post("/campaigns", {
+        "name": "2016年度督查", "year": 2016, "cutoff": "2016-12-31", "self_inspection_due": "2017-01-10",
+        "field_inspection_start": "2017-01-10", "field_inspection_end": "2017-01-20",
+        "feedback_due": "2017-01-31", "rectification_due": "2017-02-28", "units": ["province:山东"],
+        "effective_date": "2017-01-01"})
+    assert campaign.status_code == 201, campaign.text
+    report = {"unit": "province:山东", "text": "自查", "effective_date": "2017-01-05",
+              "declared": {k: True for k in ("leading_group", "plan_issued", "regular_meetings",
+                                             "tasks_and_targets_precise", "pairing_assessment_publicity",
+                                             "fund_measures")},
+              "figures": {"federations": 0, "associations": 0, "experts": 7, "households": 0, "people": 0,
+                          "project_funds_wan": 3.0}}
+    filed = api.post(f"/campaigns/{campaign.json()['id']}/self-inspections", report, token=actors.province)
+    assert filed.status_code == 201, filed.text
+
+    table = api.get(f"/campaigns/{campaign.json()['id']}/statistics-table", params={"unit": "province:山东"}).json()
+
+    funds = table["items"][10]
+    assert (funds["no"], funds["available"], funds["declared"], funds["registered"]) == (11, True, 3.0, 2.4)
+    assert table["discrepancies"] == [11] and table["positions"]["funding"] > 0
