@@ -68,3 +68,26 @@ class ProjectionRunner:
             self.projection.drop(self.views)
             self.views[TRACKING].delete_one({"_id": self.name})
         return self.run()
+
+
+class Projection:
+    """A projection's shape: ``on_<EventName>(position, event)`` handlers yield ``(collection,
+    write)`` pairs; a batch of events becomes one ordered bulk write per collection."""
+
+    name = ""
+    collections = ()
+
+    def apply(self, views, events):
+        writes = {name: [] for name in self.collections}
+        for position, e in events:
+            handler = getattr(self, "on_" + type(e).__name__, None)
+            if handler:
+                for collection, op in handler(position, e):
+                    writes[collection].append(op)
+        for collection, ops in writes.items():
+            if ops:
+                views[collection].bulk_write(ops, ordered=True)
+
+    def drop(self, views):
+        for name in self.collections:
+            views[name].drop()

@@ -8,6 +8,7 @@ never arrays of subdocuments (see kernel/views.py on the stand-in).
 from pymongo import UpdateOne
 
 from kernel.pii import mask_fields
+from kernel.projection import Projection
 from services.awards.domain import PERSONAL_FIELDS
 
 ROUNDS, NOMINATIONS, HISTORY = "awards_rounds", "awards_nominations", "awards_nomination_history"
@@ -18,24 +19,9 @@ def _set(key, fields):
     return UpdateOne({"_id": key}, {"$set": fields}, upsert=True)
 
 
-class AwardsProjection:
+class AwardsProjection(Projection):
     name = "awards.lists"
     collections = (ROUNDS, NOMINATIONS, HISTORY, OBJECTIONS, COMMENDATIONS)
-
-    def apply(self, views, events):
-        writes = {name: [] for name in self.collections}
-        for position, e in events:
-            handler = getattr(self, "on_" + type(e).__name__, None)
-            if handler:
-                for collection, op in handler(position, e):
-                    writes[collection].append(op)
-        for collection, ops in writes.items():
-            if ops:
-                views[collection].bulk_write(ops, ordered=True)
-
-    def drop(self, views):
-        for name in self.collections:
-            views[name].drop()
 
     # -- rounds ---------------------------------------------------------------------------
     def on_AwardRoundConfigured(self, position, e):

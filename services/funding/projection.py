@@ -10,6 +10,7 @@ Field names are ASCII: quota regions (``city:山东/临沂``) are values, never 
 from pymongo import UpdateOne
 
 from kernel import pii
+from kernel.projection import Projection
 from services.funding.domain import location_of
 
 PROGRAMMES, QUOTAS, PLACES = "funding_programmes", "funding_quotas", "funding_quota_places"
@@ -28,7 +29,7 @@ def _set(key, fields, position=None):
     return UpdateOne({"_id": key}, update, upsert=True)
 
 
-class FundingProjection:
+class FundingProjection(Projection):
     name = "funding.ledger"
     collections = (PROGRAMMES, QUOTAS, PLACES, PROJECTS, HISTORY, DISBURSEMENTS)
 
@@ -42,10 +43,6 @@ class FundingProjection:
                     writes.setdefault(collection, []).append(op)
                 for collection, ops in writes.items():
                     views[collection].bulk_write(ops, ordered=True)
-
-    def drop(self, views):
-        for name in self.collections:
-            views[name].drop()
 
     # -- programmes and quotas ------------------------------------------------------------
     def on_ProgrammeConfigured(self, views, position, e):

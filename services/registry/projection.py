@@ -9,6 +9,7 @@ event, since the MongoDB stand-in cannot hold arrays of subdocuments.
 from pymongo import UpdateOne
 
 from kernel import pii
+from kernel.projection import Projection
 
 EXPERTS, ASSOCIATIONS, HOUSEHOLDS = "registry_experts", "registry_associations", "registry_households"
 PEOPLE, PAIRINGS, SERVICE_LOGS, TARGETS = (
@@ -36,24 +37,9 @@ def _changes(changes, masked=()):
     return fields
 
 
-class TwoCountsProjection:
+class TwoCountsProjection(Projection):
     name = "registry.two_counts"
     collections = (EXPERTS, ASSOCIATIONS, HOUSEHOLDS, PEOPLE, PAIRINGS, SERVICE_LOGS, TARGETS)
-
-    def apply(self, views, events):
-        writes = {name: [] for name in self.collections}
-        for position, e in events:
-            handler = getattr(self, "on_" + type(e).__name__, None)
-            if handler:
-                for collection, op in handler(position, e):
-                    writes[collection].append(op)
-        for collection, ops in writes.items():
-            if ops:
-                views[collection].bulk_write(ops, ordered=True)
-
-    def drop(self, views):
-        for name in self.collections:
-            views[name].drop()
 
     # -- experts --------------------------------------------------------------------------
     def on_ExpertRegistered(self, position, e):

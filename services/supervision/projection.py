@@ -9,6 +9,7 @@ province's query reaches its cities' items without arrays (see kernel/views.py o
 from pymongo import UpdateOne
 
 from kernel.auth import parse_unit
+from kernel.projection import Projection
 
 CAMPAIGNS, SELF_INSPECTIONS, FINDINGS = "supervision_campaigns", "supervision_self_inspections", "supervision_findings"
 RECTIFICATIONS, MOVES = "supervision_rectifications", "supervision_rectification_moves"
@@ -30,24 +31,9 @@ def _set(key, fields):
     return UpdateOne({"_id": key}, {"$set": fields}, upsert=True)
 
 
-class SupervisionProjection:
+class SupervisionProjection(Projection):
     name = "supervision.tracking"
     collections = (CAMPAIGNS, SELF_INSPECTIONS, FINDINGS, RECTIFICATIONS, MOVES)
-
-    def apply(self, views, events):
-        writes = {name: [] for name in self.collections}
-        for position, e in events:
-            handler = getattr(self, "on_" + type(e).__name__, None)
-            if handler:
-                for collection, op in handler(position, e):
-                    writes[collection].append(op)
-        for collection, ops in writes.items():
-            if ops:
-                views[collection].bulk_write(ops, ordered=True)
-
-    def drop(self, views):
-        for name in self.collections:
-            views[name].drop()
 
     # -- campaigns ------------------------------------------------------------------------
     def on_CampaignLaunched(self, position, e):
