@@ -100,6 +100,11 @@ def scope_covers_unit(scope, unit):
 WRITERS = ("national_office", "provincial_office", "society", "county_association")
 
 
+def require_role(actor, *roles):
+    if actor.role not in roles:
+        raise Forbidden(f"role {actor.role} may not do this", {"role": [f"one of {', '.join(roles)} required"]})
+
+
 def require_writer(actor):
     if actor.role not in WRITERS:
         raise Forbidden(f"role {actor.role} may not write registers")

@@ -48,3 +48,10 @@ def connect(settings):
         if _embedded_client is None:
             _embedded_client = mongomock.MongoClient()
     return _embedded_client[settings.views_db]
+
+
+def all_of(*clauses):
+    """Query clauses joined by an explicit ``$and`` (empty ones left out): the MongoDB stand-in
+    ignores a dotted-path condition that sits beside a top-level ``$or``, while real MongoDB
+    reads both forms alike."""
+    return {"$and": [clause for clause in clauses if clause] or [{}]}

@@ -2,11 +2,8 @@
 RabbitMQ, event stores in the real PostgreSQL, views in MongoDB over real pymongo (the nx-27017
 stand-in unless MONGO_URI names a MongoDB). No funding service runs here, so item 11 of the
 statistics table must say "not available" rather than zero."""
-import psycopg
-import pymongo
 import pytest
 from nameko.events import event_handler
-from nameko.runners import ServiceRunner
 from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.testing.services import entrypoint_waiter
 from nameko.testing.utils import get_container
@@ -16,7 +13,7 @@ from services.registry.service import RegistryService
 from services.registry.tests.forms import expert_form
 from services.supervision.service import SupervisionService
 from services.supervision.tests.forms import GROUPS, campaign_2017, finding, self_inspection
-from tests.infrastructure import distributed_env
+from tests.infrastructure import services_on_real_parts
 
 NATIONAL = {"subject": "national:office", "role": "national_office", "scope": "national"}
 SHANXI = {"subject": "shanxi", "role": "provincial_office", "scope": "province:山西"}
@@ -40,28 +37,17 @@ class AwardsStandIn:
 
 @pytest.fixture
 def cluster(monkeypatch, amqp_uri, postgres_db, mongo_uri):
-    with psycopg.connect(f"host=127.0.0.1 user=postgres dbname={postgres_db}", autocommit=True) as conn:
-        for schema in ("registry", "supervision"):
-            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-    env = distributed_env(amqp_uri, postgres_db, mongo_uri)
-    for name in ("AMQP_URI", "EVENT_STORE", "POSTGRES_DB", "MONGO_URI", "VIEWS_DB", "TOKEN_SECRET",
-                 "CIPHER_KEY", "PII_HASH_KEY"):
-        monkeypatch.setenv(name, env[name])
     heard.clear()
-    runner = ServiceRunner({"AMQP_URI": amqp_uri})
-    for service in (RegistryService, SupervisionService, AwardsStandIn):
-        runner.add_service(service)
-    runner.start()
-    with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=30) as rpc:
-        yield runner, rpc
-    runner.stop()
-    pymongo.MongoClient(mongo_uri).drop_database(env["VIEWS_DB"])
+    with services_on_real_parts(monkeypatch, amqp_uri, postgres_db, mongo_uri,
+                                RegistryService, SupervisionService, AwardsStandIn) as runner:
+        with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=30) as rpc:
+            yield runner, rpc
 
 
 def test_a_campaign_over_rpc_publishes_rectification_state_and_tracks_it_in_mongodb(cluster):
     runner, rpc = cluster
-    rpc.registry.register_expert(expert_form(unit="province:山西", effective_date="2017-03-01",
-                                             location={"province": "山西", "city": "吕梁"}), NATIONAL)
+    expert = rpc.registry.register_expert(expert_form(unit="province:山西", effective_date="2017-03-01",
+                                                      location={"province": "山西", "city": "吕梁"}), NATIONAL)
     campaign = rpc.supervision.launch_campaign(campaign_2017(), NATIONAL)
     rpc.supervision.schedule_field_inspection(campaign["id"], {"groups": GROUPS, "effective_date": "2017-08-01"},
                                               NATIONAL)
@@ -93,3 +79,9 @@ def test_a_campaign_over_rpc_publishes_rectification_state_and_tracks_it_in_mong
     assert rpc.supervision.rectification_summary("province:山西", "2017-09-16")["overdue"] == 1  # as it was then
     assert [e["type"] for e in heard] == ["RectificationRequired", "RectificationVerified"]
     assert heard[0]["payload"]["unit"] == "province:山西" and heard[1]["originator_id"] == item_id
+
+    # A spot check draws from the registers in MongoDB: 山西's only record is that expert.
+    drawn = rpc.supervision.draw_spot_check(campaign["id"], {"seed": "2020", "provinces": 3, "records_per_province": 2,
+                                                              "at_position": None, "effective_date": "2017-08-15"}, LI)
+    assert [r for r in drawn["records"] if r["province"] == "山西"] == [
+        {"province": "山西", "kind": "expert", "id": expert["id"]}]

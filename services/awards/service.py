@@ -12,7 +12,7 @@ from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
 from kernel import config, eventstore, views
-from kernel.auth import Actor, authorize_read
+from kernel.auth import Actor, authorize_read, require_role
 from kernel.errors import EXPECTED, Forbidden, NotFound, RuleViolation
 from kernel.idempotency import from_request
 from kernel.outbox import Outbox
@@ -61,15 +61,6 @@ class AwardsProvider(DependencyProvider):
         return self.awards
 
 
-def require(actor, *roles):
-    if actor.role not in roles:
-        raise Forbidden(f"role {actor.role} may not do this", {"role": [f"one of {', '.join(roles)} required"]})
-
-
-def today():
-    return date.today().isoformat()
-
-
 class AwardsService:
     name = "awards"
 
@@ -82,7 +73,7 @@ class AwardsService:
     @rpc(expected_exceptions=EXPECTED)
     def configure_round(self, form, actor, idempotency_key=None):
         actor = Actor.from_dict(actor)
-        require(actor, "national_office")
+        require_role(actor, "national_office")
         award_round = self.awards.app.configure_round(**form, idempotency=self._keyed(actor, idempotency_key, form))
         return round_view(award_round)
 
@@ -93,7 +84,7 @@ class AwardsService:
     @rpc(expected_exceptions=EXPECTED)
     def endorse_outstanding(self, round_id, form, actor):
         """The national office records an especially-outstanding justification for an expert."""
-        require(Actor.from_dict(actor), "national_office")
+        require_role(Actor.from_dict(actor), "national_office")
         return round_view(self.awards.app.endorse_outstanding(round_id, **form))
 
     # -- nominations ----------------------------------------------------------------------
@@ -102,7 +93,7 @@ class AwardsService:
         """A province or national society nominates for itself; the evidence the rules need is
         gathered here (as of the nomination's effective date) and the application decides."""
         actor = Actor.from_dict(actor)
-        require(actor, *NOMINATORS)
+        require_role(actor, *NOMINATORS)
         form = dict(form)
         unit = form.pop("unit", None) or actor.scope
         if unit != actor.scope:
@@ -163,7 +154,7 @@ class AwardsService:
         nomination = app.get_nomination(nomination_id)
         authorize_read(Actor.from_dict(actor), nomination.unit)
         award_round = app.get_round(nomination.round_id)
-        as_of = as_of or today()
+        as_of = as_of or date.today().isoformat()
         evidence = {"as_of": as_of}
         if nomination.category == "individual":
             evidence["hours"] = self.registry.service_hours(nomination.form["expert_id"], award_round.year)
@@ -182,7 +173,7 @@ class AwardsService:
         if unit is not None:
             authorize_read(actor, unit)
         self.awards.app.get_round(round_id)
-        as_of = as_of or today()
+        as_of = as_of or date.today().isoformat()
         position, docs = self.awards.lists.read(
             lambda v: queries.nominations(v, round_id, as_of, unit, category, status))
         return {"round_id": round_id, "as_of": as_of, "items": [listed_nomination(d) for d in docs],
@@ -191,31 +182,31 @@ class AwardsService:
     # -- public notice, objections, commendation ------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
     def publicize(self, round_id, form, actor):
-        require(Actor.from_dict(actor), "national_office")
+        require_role(Actor.from_dict(actor), "national_office")
         return round_view(self.awards.app.publicize(round_id, **form))
 
     @rpc(expected_exceptions=EXPECTED)
     def raise_objection(self, nomination_id, form, actor):
         actor = Actor.from_dict(actor)
-        require(actor, *OBJECTORS)
+        require_role(actor, *OBJECTORS)
         nomination, objection_id = self.awards.app.raise_objection(nomination_id, raised_by=actor.subject, **form)
         return {"id": objection_id, "nomination_id": str(nomination.id),
                 **nomination.objections[objection_id]}
 
     @rpc(expected_exceptions=EXPECTED)
     def resolve_objection(self, nomination_id, objection_id, form, actor):
-        require(Actor.from_dict(actor), "national_office")
+        require_role(Actor.from_dict(actor), "national_office")
         return nomination_view(self.awards.app.resolve_objection(nomination_id, objection_id, **form))
 
     @rpc(expected_exceptions=EXPECTED)
     def commend(self, round_id, form, actor):
-        require(Actor.from_dict(actor), "national_office")
+        require_role(Actor.from_dict(actor), "national_office")
         award_round, conferred = self.awards.app.commend(round_id, form.get("nomination_ids"), form["effective_date"])
         return {**round_view(award_round), "conferred": [nomination_view(n) for n in conferred]}
 
     @rpc(expected_exceptions=EXPECTED)
     def revoke(self, nomination_id, form, actor):
-        require(Actor.from_dict(actor), "national_office")
+        require_role(Actor.from_dict(actor), "national_office")
         return nomination_view(self.awards.app.revoke(nomination_id, **form))
 
     # -- commendations --------------------------------------------------------------------
@@ -223,7 +214,7 @@ class AwardsService:
     def record_commendation(self, form, actor, idempotency_key=None):
         """A past year's commended list, entered by the national office (feeds "commended since")."""
         actor = Actor.from_dict(actor)
-        require(actor, "national_office")
+        require_role(actor, "national_office")
         commendation = self.awards.app.record_commendation(**form, idempotency=self._keyed(actor, idempotency_key, form))
         return commendation_view(commendation)
 

@@ -5,6 +5,7 @@ figure (explain), and register listings.
 are their counts (or people sums), so a figure and its explanation cannot disagree.
 """
 from kernel.auth import parse_unit
+from kernel.views import all_of
 from services.registry.domain import METRICS
 from services.registry.projection import (
     ASSOCIATIONS, EXPERTS, HOUSEHOLDS, PAIRINGS, PEOPLE, SERVICE_LOGS, TARGETS)
@@ -34,16 +35,10 @@ def _in_force(as_of):
                      {"$or": [{"revoked_on": None}, {"revoked_on": {"$gt": as_of}}]}]}
 
 
-def _all(*clauses):
-    """Clauses joined by an explicit ``$and``: the MongoDB stand-in ignores a dotted-path
-    condition that sits beside a top-level ``$or`` (real MongoDB reads both forms alike)."""
-    return {"$and": [clause for clause in clauses if clause]}
-
-
 def _people_as_of(views, codes, as_of):
     """Each household's people as of the date (its latest correction effective by then)."""
     latest = {}
-    for doc in views[PEOPLE].find(_all({"code": {"$in": codes}}, {"since": {"$lte": as_of}})):
+    for doc in views[PEOPLE].find(all_of({"code": {"$in": codes}}, {"since": {"$lte": as_of}})):
         key = (doc["since"], doc["position"])
         if doc["code"] not in latest or key > latest[doc["code"]][0]:
             latest[doc["code"]] = (key, doc["people"], doc["position"])
@@ -55,7 +50,7 @@ def members(views, unit, as_of):
     credit, place = _credit_and_place(unit)
     result = {}
 
-    organisations = views[ASSOCIATIONS].find(_all(credit, place, _in_force(as_of)))
+    organisations = views[ASSOCIATIONS].find(all_of(credit, place, _in_force(as_of)))
     result["federations"], result["associations"] = [], []
     for doc in sorted(organisations, key=lambda d: d["_id"]):
         result["federations" if doc["kind"] == "federation" else "associations"].append({
@@ -63,7 +58,7 @@ def members(views, unit, as_of):
             "unit": doc["unit"], "positions": sorted(doc["positions"])})
 
     persons = {}
-    for doc in views[EXPERTS].find(_all(credit, place, _in_force(as_of))):
+    for doc in views[EXPERTS].find(all_of(credit, place, _in_force(as_of))):
         person = persons.setdefault(doc["id_hash"], {
             "id_number": doc["id_number_masked"], "name": doc["name"], "expert_ids": [], "positions": []})
         person["expert_ids"].append(doc["_id"])
@@ -74,13 +69,13 @@ def members(views, unit, as_of):
 
     # Pairings count while their expert's registration is in force (any place: the household's
     # place narrows the drill-down, not the expert's).
-    experts_in_force = {doc["_id"] for doc in views[EXPERTS].find(_all(credit, _in_force(as_of)), {"_id": 1})}
+    experts_in_force = {doc["_id"] for doc in views[EXPERTS].find(all_of(credit, _in_force(as_of)), {"_id": 1})}
     pairing_positions = {}
-    for doc in views[PAIRINGS].find(_all(credit, {"since": {"$lte": as_of}})):
+    for doc in views[PAIRINGS].find(all_of(credit, {"since": {"$lte": as_of}})):
         if doc["expert_id"] in experts_in_force:
             pairing_positions.setdefault(doc["code"], []).append(doc["position"])
     codes = sorted(pairing_positions)
-    households = list(views[HOUSEHOLDS].find(_all({"_id": {"$in": codes}}, place, _in_force(as_of))))
+    households = list(views[HOUSEHOLDS].find(all_of({"_id": {"$in": codes}}, place, _in_force(as_of))))
     people = _people_as_of(views, [doc["_id"] for doc in households], as_of)
     result["households_paired"], result["households_lifted"] = [], []
     for doc in sorted(households, key=lambda d: d["_id"]):
@@ -149,15 +144,16 @@ def service_hours(views, expert_id, year):
 
 def register_frame(views, province, at_position):
     """The keys of a province's records in force at a log position (registered by then and not
-    revoked by then), sorted: the population a spot check (抽查) draws its sample from."""
-    def in_force(registered_field):
-        return _all({registered_field: {"$lte": at_position}},
-                    {"$or": [{"revoked_position": None}, {"revoked_position": {"$gt": at_position}}]})
+    revoked by then; None: now), sorted: the population a spot check (抽查) draws its sample from. The
+    revocation is checked here rather than with ``$or`` in the query: the MongoDB stand-in
+    answers an ``$or`` holding a null match with nothing."""
+    def keys(kind, collection, *clauses, registered="registered_position"):
+        by_then = {registered: {"$lte": at_position}} if at_position is not None else {}
+        docs = views[collection].find(all_of(*clauses, by_then), {"_id": 1, "revoked_position": 1})
+        return [f"{kind}:{d['_id']}" for d in docs if d.get("revoked_position") is None
+                or (at_position is not None and d["revoked_position"] > at_position)]
 
     unit = f"province:{province}"
-    keys = [f"expert:{d['_id']}" for d in views[EXPERTS].find(_all({"unit": unit}, in_force("position")), {"_id": 1})]
-    keys += [f"association:{d['_id']}" for d in views[ASSOCIATIONS].find(
-        _all({"unit": unit}, in_force("registered_position")), {"_id": 1})]
-    keys += [f"household:{d['_id']}" for d in views[HOUSEHOLDS].find(
-        _all({"location.province": province}, in_force("registered_position")), {"_id": 1})]
-    return sorted(keys)
+    return sorted(keys("expert", EXPERTS, {"unit": unit}, registered="position")
+                  + keys("association", ASSOCIATIONS, {"unit": unit})
+                  + keys("household", HOUSEHOLDS, {"location.province": province}))

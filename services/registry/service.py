@@ -191,15 +191,15 @@ class RegistryService:
         return self.registry.two_counts.read(lambda views: queries.service_hours(views, expert_id, year))[1]
 
     @rpc(expected_exceptions=EXPECTED)
-    def register_frame(self, province, at_position=None):
-        """A province's records in force at a log position (default: now), for spot checks."""
-        position, _ = self.registry.two_counts.read(lambda views: None)
-        at_position = position if at_position is None else at_position
-        if at_position > position:
+    def register_frames(self, provinces, at_position=None):
+        """Each province's records in force at one log position (default: the end of the log),
+        for spot checks: one call and one read for all the provinces drawn."""
+        position, frames = self.registry.two_counts.read(
+            lambda views: {p: queries.register_frame(views, p, at_position) for p in provinces})
+        if at_position is not None and at_position > position:
             raise RuleViolation(f"the registry's log ends at position {position}",
                                 {"at_position": [f"beyond the end of the log ({position})"]})
-        _, records = self.registry.two_counts.read(lambda views: queries.register_frame(views, province, at_position))
-        return {"province": province, "position": at_position, "records": records}
+        return {"position": position if at_position is None else at_position, "frames": frames}
 
     @rpc(expected_exceptions=EXPECTED)
     def payee(self, expert_id):

@@ -5,6 +5,7 @@ that status is not ``verified`` and the date is past its deadline. ``open`` in a
 summary means every item not yet verified (whatever stage it is at).
 """
 from kernel.auth import parse_unit
+from kernel.views import all_of
 from services.supervision.projection import MOVES, RECTIFICATIONS
 
 STAGES = ("open", "in_progress", "submitted", "reopened", "verified")
@@ -21,19 +22,15 @@ def _unit_clause(unit):
     return {f"{kind}_unit": unit}
 
 
-def _all(*clauses):
-    return {"$and": [clause for clause in clauses if clause] or [{}]}
-
-
 def items_as_of(views, as_of, unit=None, campaign=None):
     """Every item required by ``as_of`` inside ``unit`` (and ``campaign``), with its status and
     overdue flag as of that date, in log order."""
-    items = list(views[RECTIFICATIONS].find(_all(
+    items = list(views[RECTIFICATIONS].find(all_of(
         _unit_clause(unit), {"campaign_id": campaign} if campaign else {}, {"required_on": {"$lte": as_of}})))
     if not items:
         return []
     latest = {}
-    for move in views[MOVES].find(_all({"item_id": {"$in": [i["_id"] for i in items]}}, {"on": {"$lte": as_of}})):
+    for move in views[MOVES].find(all_of({"item_id": {"$in": [i["_id"] for i in items]}}, {"on": {"$lte": as_of}})):
         key = (move["on"], move["position"])
         if move["item_id"] not in latest or key > latest[move["item_id"]][0]:
             latest[move["item_id"]] = (key, move)

@@ -11,7 +11,7 @@ from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
 from kernel import config, eventstore, views
-from kernel.auth import NATIONWIDE_READERS, WRITERS, Actor, authorize_read
+from kernel.auth import Actor, NATIONWIDE_READERS, WRITERS, authorize_read, require_role
 from kernel.errors import EXPECTED, Forbidden, RuleViolation
 from kernel.idempotency import from_request
 from kernel.outbox import Outbox
@@ -55,15 +55,6 @@ class SupervisionProvider(DependencyProvider):
         return self.supervision
 
 
-def require(actor, *roles):
-    if actor.role not in roles:
-        raise Forbidden(f"role {actor.role} may not do this", {"role": [f"one of {', '.join(roles)} required"]})
-
-
-def today():
-    return date.today().isoformat()
-
-
 class SupervisionService:
     name = "supervision"
 
@@ -76,7 +67,7 @@ class SupervisionService:
     @rpc(expected_exceptions=EXPECTED)
     def launch_campaign(self, form, actor, idempotency_key=None):
         actor = Actor.from_dict(actor)
-        require(actor, "national_office")
+        require_role(actor, "national_office")
         campaign = self.supervision.app.launch_campaign(**form, idempotency=self._keyed(actor, idempotency_key, form))
         return campaign_view(campaign)
 
@@ -86,19 +77,19 @@ class SupervisionService:
 
     @rpc(expected_exceptions=EXPECTED)
     def schedule_field_inspection(self, campaign_id, form, actor):
-        require(Actor.from_dict(actor), "national_office")
+        require_role(Actor.from_dict(actor), "national_office")
         return campaign_view(self.supervision.app.schedule_field_inspection(campaign_id, **form))
 
     @rpc(expected_exceptions=EXPECTED)
     def close_campaign(self, campaign_id, form, actor):
-        require(Actor.from_dict(actor), "national_office")
+        require_role(Actor.from_dict(actor), "national_office")
         return campaign_view(self.supervision.app.close_campaign(campaign_id, **form))
 
     # -- self-inspection and the statistics table -----------------------------------------
     @rpc(expected_exceptions=EXPECTED)
     def submit_self_inspection(self, campaign_id, form, actor, idempotency_key=None):
         actor = Actor.from_dict(actor)
-        require(actor, *WRITERS)
+        require_role(actor, *WRITERS)
         if actor.scope != form["unit"]:
             raise Forbidden(f"{actor.scope} may not report for {form['unit']}", {"unit": ["only the unit reports for itself"]})
         report = self.supervision.app.submit_self_inspection(
@@ -134,7 +125,7 @@ class SupervisionService:
     @rpc(expected_exceptions=EXPECTED)
     def record_finding(self, campaign_id, form, actor, idempotency_key=None):
         actor = Actor.from_dict(actor)
-        require(actor, "inspector")
+        require_role(actor, "inspector")
         finding = self.supervision.app.record_finding(
             campaign_id, inspector=actor.subject, **form, idempotency=self._keyed(actor, idempotency_key, form))
         return finding_view(finding)
@@ -146,12 +137,12 @@ class SupervisionService:
         national office."""
         actor, app = Actor.from_dict(actor), self.supervision.app
         if move in ("progress", "submit"):
-            require(actor, *[role for role in WRITERS if role != "national_office"])
+            require_role(actor, *[role for role in WRITERS if role != "national_office"])
             item = app.work_on_rectification(item_id, move, actor.scope, **form)
         else:
-            require(actor, "inspector", "national_office")
+            require_role(actor, "inspector", "national_office")
             item = app.check_rectification(item_id, move, actor.subject, actor.role == "national_office", **form)
-        return rectification_view(item, today())
+        return rectification_view(item, date.today().isoformat())
 
     @rpc(expected_exceptions=EXPECTED)
     def rectifications(self, actor, unit=None, campaign=None, status=None, as_of=None, after=0, limit=100):
@@ -160,7 +151,7 @@ class SupervisionService:
             unit = actor.scope
         if unit is not None:
             authorize_read(actor, unit)
-        as_of = as_of or today()
+        as_of = as_of or date.today().isoformat()
         _, (page, cursor) = self.supervision.tracking.read(
             lambda v: queries.rectifications(v, as_of, unit, campaign, status, after, limit))
         return {"items": [tracked_item(doc, as_of) for doc in page], "next_cursor": cursor}
@@ -168,7 +159,7 @@ class SupervisionService:
     @rpc(expected_exceptions=EXPECTED)
     def rectification_summary(self, unit=None, as_of=None, campaign=None):
         """Open, overdue and verified items of a unit as of a date (awards ask this too)."""
-        as_of = as_of or today()
+        as_of = as_of or date.today().isoformat()
         position, result = self.supervision.tracking.read(lambda v: queries.summary(v, as_of, unit, campaign))
         return {**result, "positions": {"supervision": position}}
 
@@ -177,16 +168,13 @@ class SupervisionService:
     def draw_spot_check(self, campaign_id, form, actor):
         """Draw provinces from the seed, then records from each province's register as it stood
         at one registry log position; the same seed and position always give the same sample."""
-        require(Actor.from_dict(actor), "national_office", "inspector")
+        require_role(Actor.from_dict(actor), "national_office", "inspector")
         app = self.supervision.app
         provinces = app.draw_provinces(campaign_id, form["seed"], form["provinces"])
-        position, frames = form.get("at_position"), {}
-        for province in provinces:
-            frame = self.registry.register_frame(province, position)
-            position, frames[province] = frame["position"], frame["records"]
+        frames = self.registry.register_frames(provinces, form.get("at_position"))
         spot_check = app.record_spot_check(
             campaign_id, seed=form["seed"], provinces=provinces, records_per_province=form["records_per_province"],
-            registry_position=position, frames=frames, effective_date=form["effective_date"])
+            registry_position=frames["position"], frames=frames["frames"], effective_date=form["effective_date"])
         return spot_check_view(spot_check)
 
     # -- for consumers and operations -----------------------------------------------------

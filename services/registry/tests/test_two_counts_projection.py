@@ -106,3 +106,23 @@ def test_views_hold_no_personal_numbers_in_clear(province, mongo_db):
         assert clear not in str(list(mongo_db[name].find()))
     doc = mongo_db["registry_experts"].find_one({"name": "王建国"})
     assert doc["id_number_masked"] == clear[:4] + "*" * 10 + clear[-4:]
+
+
+def test_a_spot_check_frame_holds_the_records_in_force_at_a_log_position(province, mongo_db):
+    """Over real pymongo: a revocation after the position leaves the record in that frame; a
+    record registered after it is not there yet."""
+    position = ProjectionRunner(province, mongo_db, TwoCountsProjection()).run()
+    wang = next(e for e in mongo_db["registry_experts"].find() if e["name"] == "王建国")
+    province.revoke_expert(wang["_id"], reason="调离", effective_date="2020-07-01")
+    province.register_household(**household_form("371321000009"))
+    ProjectionRunner(province, mongo_db, TwoCountsProjection()).run()
+
+    then = queries.register_frame(mongo_db, "山东", position)
+    now = queries.register_frame(mongo_db, "山东", province.recorder.max_notification_id())
+
+    assert f"expert:{wang['_id']}" in then and f"expert:{wang['_id']}" not in now
+    assert "household:371321000009" not in then and "household:371321000009" in now
+    assert len([k for k in then if k.startswith("household:")]) == 5
+    assert not any(k.startswith("expert:") and "陈农" in k for k in then)  # society experts are not 山东's
+    assert then == sorted(then)
+    assert queries.register_frame(mongo_db, "山东", None) == now  # None: as the views stand
