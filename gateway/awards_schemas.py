@@ -1,10 +1,10 @@
 """Request schemas of the awards paths (API.md "Awards"); errors name the field."""
 from datetime import date
 
-from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from stdnum.cn import ric
 
-from gateway.schemas import IsoDate, LocationSchema, Text, WriteSchema, unit_of
+from gateway.schemas import IsoDate, LocationSchema, Text, WriteSchema, distinct, province_name, unit_of
 from services.awards.domain import CATEGORIES, UNIT_CLASSES
 
 NOMINATING_UNIT = unit_of("province", "society")
@@ -46,11 +46,10 @@ class RoundSchema(WriteSchema):
     year = fields.Integer(required=True, strict=True, validate=YEAR)
     name = Text(max=200)
     categories = fields.List(fields.String(validate=validate.OneOf(CATEGORIES)), required=True,
-                             validate=validate.Length(min=1, max=3))
+                             validate=[validate.Length(min=1, max=3), distinct("a category")])
     national_totals = fields.Dict(keys=fields.String(validate=validate.OneOf(CATEGORIES)),
                                   values=_count(max=10_000), required=True)
-    key_provinces = fields.List(fields.String(validate=validate.Regexp(r"^[^:/\s]{2,20}$", error="a province's name, e.g. 山西")),
-                                load_default=list, validate=validate.Length(max=34))
+    key_provinces = fields.List(province_name(), load_default=list, validate=validate.Length(max=34))
     quotas = fields.Dict(keys=fields.String(validate=validate.OneOf(UNIT_CLASSES)),
                          values=fields.Dict(keys=fields.String(validate=validate.OneOf(CATEGORIES)),
                                             values=fields.Nested(LimitSchema)), required=True)
@@ -59,11 +58,6 @@ class RoundSchema(WriteSchema):
     deadline = IsoDate(required=True)
     prior_commendation_since = fields.Integer(required=True, strict=True, allow_none=True, validate=YEAR)
     eligibility = fields.Nested(EligibilitySchema, load_default=None)
-
-    @validates("categories")
-    def distinct(self, value, **kwargs):
-        if len(set(value)) != len(value):
-            raise ValidationError("a category is listed twice")
 
     @validates_schema
     def totals_per_category(self, data, **kwargs):

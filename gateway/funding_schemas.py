@@ -1,9 +1,9 @@
 """Request schemas of the funding paths (API.md "Funding"). Unknown fields are refused; every
 error names its field. Whether a configuration hangs together (levels, quotas inside the unit)
 is checked again by the service, so RPC callers get the same answers."""
-from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from gateway.schemas import IsoDate, Text, WriteSchema, unit_of
+from gateway.schemas import IsoDate, Text, WriteSchema, distinct, unit_of
 
 Year = lambda **kw: fields.Integer(strict=True, validate=validate.Range(min=2010, max=2035), **kw)  # noqa: E731
 Fen = lambda **kw: fields.Integer(strict=True, validate=validate.Range(min=1, max=10**12), **kw)  # noqa: E731
@@ -68,16 +68,11 @@ class ProjectSchema(WriteSchema):
     kind = fields.String(required=True, validate=KIND)
     region = fields.String(required=True, validate=unit_of("province", "city", "county"))
     unit = fields.String(load_default=None, validate=unit_of("province", "society"))
-    villages = fields.List(Text(max=100), required=True, validate=validate.Length(min=1, max=100))
+    villages = fields.List(Text(max=100), required=True, validate=[validate.Length(min=1, max=100), distinct("a village")])
     content = Text(required=True, max=4000)
     year = Year(required=True)
     until_year = Year(load_default=None)
     amount_fen = Fen(load_default=None)
-
-    @validates("villages")
-    def distinct(self, value, **kwargs):
-        if len(set(value)) != len(value):
-            raise ValidationError("a village is listed twice")
 
     @validates_schema
     def span(self, data, **kwargs):

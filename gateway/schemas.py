@@ -21,6 +21,18 @@ def not_in_future(value):
         raise ValidationError("must not be in the future")
 
 
+def distinct(what):
+    """A list validator: ``what`` (e.g. "a village") may not be listed twice."""
+    def check(values):
+        if len(set(values)) != len(values):
+            raise ValidationError(f"{what} is listed twice")
+    return check
+
+
+def province_name(**kwargs):
+    return fields.String(validate=validate.Regexp(r"^[^:/\s]{2,20}$", error="a province's name, e.g. 山西"), **kwargs)
+
+
 def unit_of(*kinds):
     def check(value):
         try:
@@ -76,18 +88,14 @@ class HouseholdSchema(WriteSchema):
 class PairingSchema(WriteSchema):
     expert_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     household_codes = fields.List(fields.String(validate=validate.Length(min=1, max=40)),
-                                  required=True, validate=validate.Length(min=1, max=500))
+                                  required=True,
+                                  validate=[validate.Length(min=1, max=500), distinct("a household code")])
     village = Text(required=True, max=100)
     start = IsoDate(required=True)
     end = IsoDate(required=True)
     goals = Text(required=True, max=2000)
     tasks = Text(required=True, max=2000)
     mechanism = Text(required=True, max=2000)
-
-    @validates("household_codes")
-    def distinct(self, value, **kwargs):
-        if len(set(value)) != len(value):
-            raise ValidationError("a household code is listed twice")
 
     @validates_schema
     def span(self, data, **kwargs):

@@ -3,7 +3,7 @@ from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from gateway.schemas import IsoDate, Text, WriteSchema, unit_of
+from gateway.schemas import IsoDate, Text, WriteSchema, distinct, province_name, unit_of
 from services.supervision.domain import PHASES
 from services.supervision.queries import FILTERS
 
@@ -38,12 +38,7 @@ class CampaignSchema(WriteSchema):
     feedback_due = IsoDate(required=True)
     rectification_due = IsoDate(required=True)
     units = fields.List(fields.String(validate=REPORTING_UNIT), required=True,
-                        validate=validate.Length(min=1, max=200))
-
-    @validates("units")
-    def distinct(self, value, **kwargs):
-        if len(set(value)) != len(value):
-            raise ValidationError("a unit is listed twice")
+                        validate=[validate.Length(min=1, max=200), distinct("a unit")])
 
     @validates_schema
     def phases_in_order(self, data, **kwargs):
@@ -84,8 +79,7 @@ class StatisticsTableQuery(Schema):
 class GroupSchema(Schema):
     name = Text(required=True, max=100)
     inspectors = fields.List(Text(max=200), required=True, validate=validate.Length(min=1, max=50))
-    provinces = fields.List(fields.String(validate=validate.Regexp(r"^[^:/\s]{2,20}$", error="a province's name, e.g. 山西")),
-                            required=True, validate=validate.Length(min=1, max=34))
+    provinces = fields.List(province_name(), required=True, validate=validate.Length(min=1, max=34))
 
 
 class FieldInspectionSchema(WriteSchema):

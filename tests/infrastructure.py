@@ -5,6 +5,7 @@ other's queues or events. ``MONGO_URI`` names a MongoDB to use (a real one works
 it the stand-in ``nx-27017`` is started on a free loopback port from ``NX_27017`` or
 ``.venv-mongo/bin/nx-27017`` (scripts/test.sh installs it there).
 """
+import contextlib
 import os
 import shutil
 import socket
@@ -126,6 +127,31 @@ def distributed_env(amqp_uri, postgres_db, mongo_uri, **extra):
     })
     env.update({k: str(v) for k, v in extra.items()})
     return env
+
+
+@contextlib.contextmanager
+def services_on_real_parts(monkeypatch, amqp_uri, postgres_db, mongo_uri, *service_classes):
+    """Nameko containers of ``service_classes`` configured by the environment, as ``kjfp service``
+    would be, on the real RabbitMQ, PostgreSQL (each service's schema fresh) and MongoDB (a fresh
+    views database, dropped afterwards). Yields the running ``ServiceRunner``."""
+    from nameko.runners import ServiceRunner
+
+    with psycopg.connect(f"host={POSTGRES_HOST} user=postgres dbname={postgres_db}", autocommit=True) as conn:
+        for cls in service_classes:
+            conn.execute(f"DROP SCHEMA IF EXISTS {cls.name} CASCADE")
+    env = distributed_env(amqp_uri, postgres_db, mongo_uri)
+    for name in ("AMQP_URI", "EVENT_STORE", "POSTGRES_DB", "MONGO_URI", "VIEWS_DB", "TOKEN_SECRET",
+                 "CIPHER_KEY", "PII_HASH_KEY"):
+        monkeypatch.setenv(name, env[name])
+    runner = ServiceRunner({"AMQP_URI": amqp_uri})
+    for cls in service_classes:
+        runner.add_service(cls)
+    runner.start()
+    try:
+        yield runner
+    finally:
+        runner.stop()
+        pymongo.MongoClient(mongo_uri).drop_database(env["VIEWS_DB"])
 
 
 PYTHON = sys.executable

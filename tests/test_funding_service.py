@@ -1,11 +1,8 @@
 """The funding service as deployed: nameko containers on the real RabbitMQ, event stores in the
 real PostgreSQL, views in MongoDB over real pymongo. Funding asks the registry over AMQP RPC for
 the expert's registered account; FundDisbursed is heard on the bus with the account masked."""
-import psycopg
-import pymongo
 import pytest
 from nameko.events import event_handler
-from nameko.runners import ServiceRunner
 from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.testing.services import entrypoint_waiter
 from nameko.testing.utils import get_container
@@ -15,7 +12,7 @@ from services.funding.programmes import SHANDONG
 from services.funding.service import FundingService
 from services.registry.service import RegistryService
 from services.registry.tests.forms import expert_form
-from tests.infrastructure import distributed_env
+from tests.infrastructure import services_on_real_parts
 
 ADMIN = {"subject": "test", "role": "national_office", "scope": "national"}
 PROVINCE = {"subject": "sd", "role": "provincial_office", "scope": "province:山东"}
@@ -36,21 +33,10 @@ class BusListener:
 
 @pytest.fixture
 def runner(monkeypatch, amqp_uri, postgres_db, mongo_uri):
-    with psycopg.connect(f"host=127.0.0.1 user=postgres dbname={postgres_db}", autocommit=True) as conn:
-        conn.execute("DROP SCHEMA IF EXISTS registry CASCADE")
-        conn.execute("DROP SCHEMA IF EXISTS funding CASCADE")
-    env = distributed_env(amqp_uri, postgres_db, mongo_uri)
-    for name in ("AMQP_URI", "EVENT_STORE", "POSTGRES_DB", "MONGO_URI", "VIEWS_DB", "TOKEN_SECRET",
-                 "CIPHER_KEY", "PII_HASH_KEY"):
-        monkeypatch.setenv(name, env[name])
     heard.clear()
-    service_runner = ServiceRunner({"AMQP_URI": amqp_uri})
-    for cls in (RegistryService, FundingService, BusListener):
-        service_runner.add_service(cls)
-    service_runner.start()
-    yield service_runner
-    service_runner.stop()
-    pymongo.MongoClient(mongo_uri).drop_database(env["VIEWS_DB"])
+    with services_on_real_parts(monkeypatch, amqp_uri, postgres_db, mongo_uri,
+                                RegistryService, FundingService, BusListener) as service_runner:
+        yield service_runner
 
 
 def test_a_project_is_approved_publicized_and_paid_once_over_rpc(runner, amqp_uri):

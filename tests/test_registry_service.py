@@ -3,11 +3,8 @@ in the real PostgreSQL, its views in MongoDB over real pymongo. Calls go over AM
 published events are caught by a second service listening on the bus."""
 import os
 
-import psycopg
-import pymongo
 import pytest
 from nameko.events import event_handler
-from nameko.runners import ServiceRunner
 from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.testing.services import entrypoint_hook, entrypoint_waiter
 from nameko.testing.utils import get_container
@@ -16,7 +13,7 @@ from kernel.errors import Conflict, Forbidden, RuleViolation
 from kernel.pii import keyed_hash
 from services.registry.service import RegistryService
 from services.registry.tests.forms import expert_form, household_form, pairing_form
-from tests.infrastructure import distributed_env
+from tests.infrastructure import services_on_real_parts
 
 ADMIN = {"subject": "test", "role": "national_office", "scope": "national"}
 HEBEI = {"subject": "hebei", "role": "provincial_office", "scope": "province:河北"}
@@ -37,21 +34,11 @@ class BusListener:
 
 @pytest.fixture
 def runner(monkeypatch, amqp_uri, postgres_db, mongo_uri):
-    """Configured by the environment, as ``nameko run`` would be (see tests.infrastructure)."""
-    with psycopg.connect(f"host=127.0.0.1 user=postgres dbname={postgres_db}", autocommit=True) as conn:
-        conn.execute("DROP SCHEMA IF EXISTS registry CASCADE")
-    env = distributed_env(amqp_uri, postgres_db, mongo_uri)
-    for name in ("AMQP_URI", "EVENT_STORE", "POSTGRES_DB", "MONGO_URI", "VIEWS_DB", "TOKEN_SECRET",
-                 "CIPHER_KEY", "PII_HASH_KEY"):
-        monkeypatch.setenv(name, env[name])
+    """Configured by the environment, as ``kjfp service`` would be (see tests.infrastructure)."""
     heard.clear()
-    service_runner = ServiceRunner({"AMQP_URI": amqp_uri})
-    service_runner.add_service(RegistryService)
-    service_runner.add_service(BusListener)
-    service_runner.start()
-    yield service_runner
-    service_runner.stop()
-    pymongo.MongoClient(mongo_uri).drop_database(env["VIEWS_DB"])
+    with services_on_real_parts(monkeypatch, amqp_uri, postgres_db, mongo_uri,
+                                RegistryService, BusListener) as service_runner:
+        yield service_runner
 
 
 @pytest.fixture

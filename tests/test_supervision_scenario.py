@@ -8,7 +8,7 @@ from nameko.testing.utils import get_container
 
 from services.registry.tests.forms import expert_form, household_form
 from services.supervision.service import SupervisionService
-from services.supervision.tests.forms import GROUPS, campaign_2017, finding, self_inspection
+from services.supervision.tests.forms import GROUPS, PROVINCES, campaign_2017, finding, self_inspection
 from tests.http_client import pairing_body, start_system
 from kjfp.sample_data import id_number
 
@@ -219,6 +219,8 @@ def test_reads_outside_jurisdiction_are_refused_and_a_closed_campaign_takes_no_r
                    token=shandong).status_code == 403
     assert api.get("/rectifications", params={"unit": "province:山西"}, token=shandong).status_code == 403
     assert api.post(f"/campaigns/{campaign_id}/close", {"effective_date": "2017-10-15"}).status_code == 200
+    campaign = api.get(f"/campaigns/{campaign_id}", token=shandong).json()
+    assert (campaign["closed_on"], campaign["groups"], campaign["units"]) == ("2017-10-15", GROUPS, PROVINCES)
     before = position(api)
     late = api.post(f"/campaigns/{campaign_id}/self-inspections",
                     self_inspection("province:山东", effective_date="2017-10-16"), token=shandong)
