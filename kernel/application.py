@@ -7,6 +7,10 @@ from kernel.errors import NotFound
 
 
 class ServiceApplication(Application):
+    def __init__(self, env=None, pii_hash_key=""):
+        super().__init__(env=env)
+        self.pii_hash_key = pii_hash_key  # keys the hashes that dedup personal numbers
+
     def _get(self, aggregate_id, cls, what):
         """The aggregate of type ``cls`` with this id, or NotFound naming ``{what}_id``."""
         try:

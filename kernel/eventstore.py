@@ -10,16 +10,20 @@ from kernel.config import Settings
 
 # psycopg's C build blocks eventlet's hub; the pure-Python build cooperates with it.
 os.environ.setdefault("PSYCOPG_IMPL", "python")
+CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"
 
 
-def application_env(settings: Settings, service: str) -> dict:
+def application_env(settings: Settings, service: str, create=True) -> dict:
+    """The eventsourcing environment of a service's store; ``create=False`` (for readers such as
+    the auditor tools) creates nothing and refuses a store that is not there."""
     env = {
-        "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
+        "CIPHER_TOPIC": CIPHER_TOPIC,
         "CIPHER_KEY": settings.cipher_key,
         "CREATE_TABLE": "y",
     }
     if settings.event_store == "postgres":
-        ensure_postgres_schema(settings, service)
+        if create:
+            ensure_postgres_schema(settings, service)
         env.update({
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": settings.postgres_db,
@@ -31,11 +35,12 @@ def application_env(settings: Settings, service: str) -> dict:
             "POSTGRES_POOL_SIZE": "5",
         })
     elif settings.event_store == "sqlite":
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        env.update({
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": str(settings.data_dir / f"{service}.sqlite"),
-        })
+        path = settings.data_dir / f"{service}.sqlite"
+        if create:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        elif not path.is_file():
+            raise FileNotFoundError(f"no event store for {service} at {path}")
+        env.update({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)})
     else:
         raise ValueError(f"EVENT_STORE must be sqlite or postgres, not {settings.event_store!r}")
     return env

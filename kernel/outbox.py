@@ -81,5 +81,5 @@ class Outbox:
                     return sent
                 for item in envelopes:
                     dispatch(item["type"], item)
-                self.ledger.advance(envelopes[-1]["position"], envelopes[-1]["chain_hash"])
+                self.ledger.advance([(item["position"], item["chain_hash"]) for item in envelopes])
                 sent += len(envelopes)

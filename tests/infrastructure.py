@@ -55,18 +55,25 @@ def amqp_uri():
     subprocess.run([ctl, "delete_vhost", vhost], capture_output=True)
 
 
-@pytest.fixture(scope="session")
-def postgres_db():
-    """A fresh database on the real PostgreSQL for this test run (dropped afterwards)."""
+@contextlib.contextmanager
+def fresh_database():
+    """A new database on the real PostgreSQL, dropped afterwards."""
     name = f"kjfp_test_{uuid.uuid4().hex[:8]}"
     admin = f"host={POSTGRES_HOST} port=5432 user=postgres dbname=postgres"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    yield name
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    try:
+        yield name
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgres_db():
+    """A fresh database on the real PostgreSQL for this test run (dropped afterwards)."""
+    with fresh_database() as name:
+        yield name
 
 
 def _nx_binary():

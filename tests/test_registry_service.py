@@ -105,6 +105,6 @@ def test_the_pump_publishes_and_projects_without_any_reader(distributed, runner)
     container = get_container(runner, RegistryService)
     with entrypoint_hook(container, "pump") as pump:
         pump()
-    provider = next(d for d in container.dependencies if d.attr_name == "registry").registry
+    provider = next(d for d in container.dependencies if d.attr_name == "registry").parts
     assert provider.outbox.ledger.head()[0] == provider.app.recorder.max_notification_id()
-    assert provider.two_counts.position() == provider.app.recorder.max_notification_id()
+    assert provider.runners[0].position() == provider.app.recorder.max_notification_id()

@@ -1,31 +1,21 @@
 """Nameko adapter for awards: RPC methods check who may act, gather the evidence other services
 hold (registry hours and experts, supervision's rectification state), then call the Application."""
-import os
 from datetime import date
 
 import eventlet
 
-from nameko.events import EventDispatcher
 from nameko.exceptions import MethodNotFound, UnknownService
-from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy, rpc
-from nameko.timer import timer
 
-from kernel import config, eventstore, views
 from kernel.auth import Actor, authorize_read, require_role
 from kernel.errors import EXPECTED, Forbidden, NotFound, RuleViolation
-from kernel.idempotency import from_request
-from kernel.outbox import Outbox
+from kernel.service_parts import LogService, PartsProvider
+from services.awards import LOG
 from kernel.pii import mask
-from kernel.projection import ProjectionRunner
 from services.awards import queries
-from services.awards.application import AwardsApplication
-from services.awards.domain import PERSONAL_FIELDS
 from services.awards.presenters import (
     commendation_view, listed_commendation, listed_nomination, nomination_view, round_view)
-from services.awards.projection import AwardsProjection
 
-POLL_SECONDS = float(os.environ.get("POLL_INTERVAL", "0.2"))
 CALL_TIMEOUT_SECONDS = 10
 NOMINATORS = ("provincial_office", "society")
 # The public raise objections; auditors and inspectors write nothing.
@@ -34,38 +24,10 @@ OBJECTORS = ("national_office", "provincial_office", "society", "county_associat
 READER = {"subject": "service:awards", "role": "auditor", "scope": "national"}
 
 
-class Awards:
-    """What one awards process holds: the write side, its outbox and its projection."""
-
-    def __init__(self, settings):
-        self.settings = settings
-        self.app = AwardsApplication(env=eventstore.application_env(settings, "awards"))
-        self.views = views.connect(settings)
-        self.outbox = Outbox("awards", self.app, PERSONAL_FIELDS)
-        self.lists = ProjectionRunner(self.app, self.views, AwardsProjection())
-
-    def close(self):
-        self.app.close()
-        if self.settings.mongo_uri:
-            self.views.client.close()
-
-
-class AwardsProvider(DependencyProvider):
-    def setup(self):
-        self.awards = Awards(config.from_container(self.container))
-
-    def stop(self):
-        self.awards.close()
-
-    def get_dependency(self, worker_ctx):
-        return self.awards
-
-
-class AwardsService:
+class AwardsService(LogService):
     name = "awards"
 
-    awards = AwardsProvider()
-    dispatch = EventDispatcher()
+    awards = PartsProvider(LOG)
     registry = RpcProxy("registry")
     supervision = RpcProxy("supervision")
 
@@ -174,7 +136,7 @@ class AwardsService:
             authorize_read(actor, unit)
         self.awards.app.get_round(round_id)
         as_of = as_of or date.today().isoformat()
-        position, docs = self.awards.lists.read(
+        position, docs = self.awards.read(
             lambda v: queries.nominations(v, round_id, as_of, unit, category, status))
         return {"round_id": round_id, "as_of": as_of, "items": [listed_nomination(d) for d in docs],
                 "positions": {"awards": position}}
@@ -223,25 +185,7 @@ class AwardsService:
         actor = Actor.from_dict(actor)
         if unit is not None:
             authorize_read(actor, unit)
-        position, docs = self.awards.lists.read(lambda v: queries.commendations(v, year, unit, category, as_of))
+        position, docs = self.awards.read(lambda v: queries.commendations(v, year, unit, category, as_of))
         return {"items": [listed_commendation(d) for d in docs], "positions": {"awards": position}}
 
     # -- for consumers and operations -----------------------------------------------------
-    @rpc(expected_exceptions=EXPECTED)
-    def notifications(self, after=0, limit=100):
-        return self.awards.outbox.read(after, min(limit, 1000))
-
-    @rpc
-    def ready(self):
-        self.awards.app.recorder.max_notification_id()
-        self.awards.views.command("ping")
-        return True
-
-    def _keyed(self, actor, request_key, form):
-        return from_request(self.name, actor, request_key, form, self.awards.settings.pii_hash_key)
-
-    @timer(interval=POLL_SECONDS)
-    def pump(self):
-        """Publish newly recorded events, then bring the views up to date."""
-        self.awards.outbox.publish_pending(self.dispatch)
-        self.awards.lists.run()

@@ -70,10 +70,6 @@ def check_programme(form):
 class FundingApplication(ServiceApplication):
     name = "funding"
 
-    def __init__(self, env=None, pii_hash_key=""):
-        super().__init__(env=env)
-        self.pii_hash_key = pii_hash_key
-
     # -- programmes -----------------------------------------------------------------------
     @retry_on_conflict
     def configure_programme(self, *, effective_date, idempotency=None, **form) -> Programme:

@@ -50,10 +50,6 @@ def _check_birthplace(region, year):
 class RegistryApplication(ServiceApplication):
     name = "registry"
 
-    def __init__(self, env=None, pii_hash_key=""):
-        super().__init__(env=env)
-        self.pii_hash_key = pii_hash_key
-
     # -- experts --------------------------------------------------------------------------
     @retry_on_conflict
     def register_expert(self, *, id_number, effective_date, idempotency=None, **form) -> Expert:

@@ -1,65 +1,23 @@
 """Nameko adapter for the registry: RPC methods call the Application; no rules live here."""
-import os
 
-from nameko.events import EventDispatcher
-from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
-from nameko.timer import timer
 
-from kernel import config, eventstore, views
 from kernel.auth import (
     NATIONWIDE_READERS, Actor, authorize_household_in_pairing, authorize_read, authorize_targets,
     authorize_write, parse_unit, require_writer, scope_covers_location)
 from kernel.errors import EXPECTED, RuleViolation
-from kernel.idempotency import from_request
-from kernel.outbox import Outbox
-from kernel.projection import ProjectionRunner
+from kernel.service_parts import LogService, PartsProvider
+from services.registry import LOG
 from services.registry import queries
-from services.registry.application import RegistryApplication
-from services.registry.domain import PERSONAL_FIELDS
-from services.registry.projection import TwoCountsProjection
 from services.registry.presenters import (
     association_view, expert_listing, expert_view, household_view, pairing_view, payee_view,
     service_log_view, targets_view)
 
-# nameko fixes a timer's interval when the class is defined, so this one setting is read here.
-POLL_SECONDS = float(os.environ.get("POLL_INTERVAL", "0.2"))
 
-
-class Registry:
-    """What one registry process holds: the write side, its outbox and its projection."""
-
-    def __init__(self, settings):
-        self.settings = settings
-        self.app = RegistryApplication(
-            env=eventstore.application_env(settings, "registry"), pii_hash_key=settings.pii_hash_key)
-        self.views = views.connect(settings)
-        self.views_client = self.views.client
-        self.outbox = Outbox("registry", self.app, PERSONAL_FIELDS)
-        self.two_counts = ProjectionRunner(self.app, self.views, TwoCountsProjection())
-
-    def close(self):
-        self.app.close()
-        if self.settings.mongo_uri:  # the embedded in-process store lives as long as the process
-            self.views_client.close()
-
-
-class RegistryProvider(DependencyProvider):
-    def setup(self):
-        self.registry = Registry(config.from_container(self.container))
-
-    def stop(self):
-        self.registry.close()
-
-    def get_dependency(self, worker_ctx):
-        return self.registry
-
-
-class RegistryService:
+class RegistryService(LogService):
     name = "registry"
 
-    registry = RegistryProvider()
-    dispatch = EventDispatcher()
+    registry = PartsProvider(LOG)
 
     @rpc(expected_exceptions=EXPECTED)
     def register_expert(self, form, actor, idempotency_key=None):
@@ -81,7 +39,7 @@ class RegistryService:
             unit = actor.scope if actor.scope.startswith("society:") else f"province:{parse_unit(actor.scope)[1][0]}"
         if unit is not None:
             authorize_read(actor, unit)
-        _, (docs, next_cursor) = self.registry.two_counts.read(
+        _, (docs, next_cursor) = self.registry.read(
             lambda views: queries.list_experts(views, unit, specialty, after, limit))
         return {"items": [expert_listing(d) for d in docs], "next_cursor": next_cursor}
 
@@ -183,18 +141,18 @@ class RegistryService:
     @rpc(expected_exceptions=EXPECTED)
     def explain(self, unit, metric, as_of, actor):
         authorize_read(Actor.from_dict(actor), unit)
-        position, explained = self.registry.two_counts.read(lambda views: queries.explain(views, unit, metric, as_of))
+        position, explained = self.registry.read(lambda views: queries.explain(views, unit, metric, as_of))
         return {**explained, "positions": {"registry": position}}
 
     @rpc(expected_exceptions=EXPECTED)
     def service_hours(self, expert_id, year):
-        return self.registry.two_counts.read(lambda views: queries.service_hours(views, expert_id, year))[1]
+        return self.registry.read(lambda views: queries.service_hours(views, expert_id, year))[1]
 
     @rpc(expected_exceptions=EXPECTED)
     def register_frames(self, provinces, at_position=None):
         """Each province's records in force at one log position (default: the end of the log),
         for spot checks: one call and one read for all the provinces drawn."""
-        position, frames = self.registry.two_counts.read(
+        position, frames = self.registry.read(
             lambda views: {p: queries.register_frame(views, p, at_position) for p in provinces})
         if at_position is not None and at_position > position:
             raise RuleViolation(f"the registry's log ends at position {position}",
@@ -209,25 +167,5 @@ class RegistryService:
 
     @rpc(expected_exceptions=EXPECTED)
     def two_counts(self, unit, as_of):
-        position, figures = self.registry.two_counts.read(lambda views: queries.two_counts(views, unit, as_of))
+        position, figures = self.registry.read(lambda views: queries.two_counts(views, unit, as_of))
         return {"unit": unit, "as_of": as_of, **figures, "positions": {"registry": position}}
-
-    @rpc(expected_exceptions=EXPECTED)
-    def notifications(self, after=0, limit=100):
-        """The published form of the log (masked), for consumers catching up."""
-        return self.registry.outbox.read(after, min(limit, 1000))
-
-    @rpc
-    def ready(self):
-        self.registry.app.recorder.max_notification_id()
-        self.registry.views.command("ping")
-        return True
-
-    def _keyed(self, actor, request_key, form):
-        return from_request(self.name, actor, request_key, form, self.registry.settings.pii_hash_key)
-
-    @timer(interval=POLL_SECONDS)
-    def pump(self):
-        """Publish newly recorded events, then bring the views up to date."""
-        self.registry.outbox.publish_pending(self.dispatch)
-        self.registry.two_counts.run()

@@ -1,65 +1,27 @@
 """Nameko adapter for supervision: RPC methods check who may act, then call the Application."""
-import os
 from datetime import date
 
 import eventlet
 
-from nameko.events import EventDispatcher
 from nameko.exceptions import MethodNotFound, UnknownService
-from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy, rpc
-from nameko.timer import timer
 
-from kernel import config, eventstore, views
 from kernel.auth import Actor, NATIONWIDE_READERS, WRITERS, authorize_read, require_role
 from kernel.errors import EXPECTED, Forbidden, RuleViolation
-from kernel.idempotency import from_request
-from kernel.outbox import Outbox
-from kernel.projection import ProjectionRunner
+from kernel.service_parts import LogService, PartsProvider
+from services.supervision import LOG
 from services.supervision import queries
-from services.supervision.application import SupervisionApplication
-from services.supervision.domain import PERSONAL_FIELDS
 from services.supervision.presenters import (
     campaign_view, finding_view, rectification_view, self_inspection_view, spot_check_view, tracked_item)
-from services.supervision.projection import SupervisionProjection
 from services.supervision.statistics import statistics_table
 
-POLL_SECONDS = float(os.environ.get("POLL_INTERVAL", "0.2"))
 FUNDING_TIMEOUT_SECONDS = 10
 
 
-class Supervision:
-    """What one supervision process holds: the write side, its outbox and its projection."""
-
-    def __init__(self, settings):
-        self.settings = settings
-        self.app = SupervisionApplication(env=eventstore.application_env(settings, "supervision"))
-        self.views = views.connect(settings)
-        self.outbox = Outbox("supervision", self.app, PERSONAL_FIELDS)
-        self.tracking = ProjectionRunner(self.app, self.views, SupervisionProjection())
-
-    def close(self):
-        self.app.close()
-        if self.settings.mongo_uri:
-            self.views.client.close()
-
-
-class SupervisionProvider(DependencyProvider):
-    def setup(self):
-        self.supervision = Supervision(config.from_container(self.container))
-
-    def stop(self):
-        self.supervision.close()
-
-    def get_dependency(self, worker_ctx):
-        return self.supervision
-
-
-class SupervisionService:
+class SupervisionService(LogService):
     name = "supervision"
 
-    supervision = SupervisionProvider()
-    dispatch = EventDispatcher()
+    supervision = PartsProvider(LOG)
     registry = RpcProxy("registry")
     funding = RpcProxy("funding")
 
@@ -152,7 +114,7 @@ class SupervisionService:
         if unit is not None:
             authorize_read(actor, unit)
         as_of = as_of or date.today().isoformat()
-        _, (page, cursor) = self.supervision.tracking.read(
+        _, (page, cursor) = self.supervision.read(
             lambda v: queries.rectifications(v, as_of, unit, campaign, status, after, limit))
         return {"items": [tracked_item(doc, as_of) for doc in page], "next_cursor": cursor}
 
@@ -160,7 +122,7 @@ class SupervisionService:
     def rectification_summary(self, unit=None, as_of=None, campaign=None):
         """Open, overdue and verified items of a unit as of a date (awards ask this too)."""
         as_of = as_of or date.today().isoformat()
-        position, result = self.supervision.tracking.read(lambda v: queries.summary(v, as_of, unit, campaign))
+        position, result = self.supervision.read(lambda v: queries.summary(v, as_of, unit, campaign))
         return {**result, "positions": {"supervision": position}}
 
     # -- spot checks ----------------------------------------------------------------------
@@ -178,21 +140,3 @@ class SupervisionService:
         return spot_check_view(spot_check)
 
     # -- for consumers and operations -----------------------------------------------------
-    @rpc(expected_exceptions=EXPECTED)
-    def notifications(self, after=0, limit=100):
-        return self.supervision.outbox.read(after, min(limit, 1000))
-
-    @rpc
-    def ready(self):
-        self.supervision.app.recorder.max_notification_id()
-        self.supervision.views.command("ping")
-        return True
-
-    def _keyed(self, actor, request_key, form):
-        return from_request(self.name, actor, request_key, form, self.supervision.settings.pii_hash_key)
-
-    @timer(interval=POLL_SECONDS)
-    def pump(self):
-        """Publish newly recorded events, then bring the views up to date."""
-        self.supervision.outbox.publish_pending(self.dispatch)
-        self.supervision.tracking.run()

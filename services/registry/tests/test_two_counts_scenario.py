@@ -1,15 +1,19 @@
 """Issue 3's acceptance scenario, as a story of one province (山东: cities 临沂 and 济南) and one
 national society (中国农学会), told through the registry's commands and read back as the 两数 at
-three dates for every unit level and nationally. Event store: embedded SQLite; views: MongoDB
-over real pymongo (the stand-in, or MONGO_URI)."""
+three dates for every unit level and nationally; then audited from the raw log. Event store:
+embedded SQLite; views: MongoDB over real pymongo (the stand-in, or MONGO_URI)."""
+import json
+
 import pytest
+from click.testing import CliRunner
 
 from kernel.errors import Conflict
 from kernel.projection import ProjectionRunner
+from kjfp.cli import main
 from kjfp.sample_data import id_number
 from services.registry import queries
 from services.registry.domain import METRICS
-from services.registry.projection import TwoCountsProjection
+from services.registry.projection import HOUSEHOLDS, TwoCountsProjection
 from services.registry.tests.forms import expert_form, household_form, pairing_form
 
 YINAN = {"province": "山东", "city": "临沂", "county": "沂南"}
@@ -164,3 +168,43 @@ def test_service_hours_sum_an_experts_logged_hours_and_days_per_year(app, mongo_
     assert queries.service_hours(mongo_db, str(expert.id), 2020) == {
         "expert_id": str(expert.id), "year": 2020, "hours": 14.5, "days": 2, "entries": 3}
     assert queries.service_hours(mongo_db, str(expert.id), 2021)["hours"] == 3
+
+
+def audit(tmp_path, *args):
+    """``kjfp audit`` over this story's SQLite log, in the test's directory (no service running)."""
+    return CliRunner().invoke(main, ["audit", "--data-dir", str(tmp_path / "data"), *args])
+
+
+def test_an_auditor_replays_the_log_into_views_equal_to_the_live_ones(views, story, tmp_path):
+    """Issue 7: ``kjfp audit replay`` rebuilds the 两数 views from the raw log and compares them
+    with the live ones on MongoDB: equal; after one household's people are edited by hand, the
+    replay names exactly that and fails."""
+    uri, db = views.client.address, views.name
+    replay = ["replay", "registry", "--mongo-uri", f"mongodb://{uri[0]}:{uri[1]}", "--views-db", db]
+    result = audit(tmp_path, *replay)
+    assert result.exit_code == 0, result.output
+    assert result.output == f"registry: views equal the replay (registry.two_counts at {story.recorder.max_notification_id()})\n"
+
+    views[HOUSEHOLDS].update_one({"_id": code("H2")}, {"$set": {"people": 30}})
+    result = audit(tmp_path, *replay)
+    assert result.exit_code == 1
+    assert result.output.splitlines()[1:] == [f"  registry_households {code('H2')}: people: live 30, replayed 2"]
+
+
+def test_explain_from_the_log_alone_names_the_records_and_their_events(views, story, tmp_path):
+    result = audit(tmp_path, "explain", "--unit", SHANDONG, "--metric", "households_paired", "--as-of", D3)
+    assert result.exit_code == 0, result.output
+    explained = json.loads(result.output)
+    live = queries.explain(views, SHANDONG, "households_paired", D3)
+    assert (explained["figure"], explained["records"]) == (live["figure"], live["records"]) and explained["figure"] == 3
+    positions = sorted({p for record in live["records"] for p in record["positions"]})
+    assert [e["position"] for e in explained["events"]] == positions
+    assert {e["type"] for e in explained["events"]} >= {"HouseholdRegistered", "HouseholdPaired"}
+    assert "19980101" not in result.output  # the heads' ID numbers stay masked
+    assert explained["logs"]["registry"]["position"] == story.recorder.max_notification_id()
+
+
+def test_explain_refuses_an_unknown_metric_naming_it(story, tmp_path):
+    result = audit(tmp_path, "explain", "--unit", SHANDONG, "--metric", "smiles", "--as-of", D3)
+    assert result.exit_code == 2
+    assert "metric" in result.output and "smiles" in result.output

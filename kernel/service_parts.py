@@ -1,0 +1,113 @@
+"""What every service process holds and answers alike, built from the service's ``ServiceLog``:
+its Application, view store, outbox and projections (``ServiceParts``, given to the nameko
+class as a dependency named like the service), and the RPCs and timer that concern the log
+rather than the domain (``LogService``): notifications for consumers, checkpoints and stored
+events for auditors, readiness, and the pump that publishes and projects."""
+import base64
+import os
+
+from nameko.events import EventDispatcher
+from nameko.extensions import DependencyProvider
+from nameko.rpc import rpc
+from nameko.timer import timer
+
+from kernel import config, views
+from kernel.idempotency import from_request
+from kernel.outbox import Outbox
+from kernel.projection import ProjectionRunner
+
+# nameko fixes a timer's interval when the class is defined, so this one setting is read here.
+POLL_SECONDS = float(os.environ.get("POLL_INTERVAL", "0.2"))
+MAX_PAGE = 1000
+
+
+class ServiceParts:
+    def __init__(self, settings, log):
+        self.settings = settings
+        self.log = log
+        self.app = log.open(settings)
+        self.views = views.connect(settings)
+        self.outbox = Outbox(log.name, self.app, log.personal_fields)
+        self.runners = tuple(ProjectionRunner(self.app, self.views, p()) for p in log.projections)
+
+    def read(self, query):
+        """``(position, query(views))`` from the service's (first) projection, caught up."""
+        return self.runners[0].read(query)
+
+    def pump(self, dispatch):
+        self.outbox.publish_pending(dispatch)
+        for runner in self.runners:
+            runner.run()
+
+    def rebuild(self):
+        for runner in self.runners:
+            runner.rebuild()
+
+    def close(self):
+        self.app.close()
+        if self.settings.mongo_uri:  # the embedded in-process store lives as long as the process
+            self.views.client.close()
+
+
+class PartsProvider(DependencyProvider):
+    def __init__(self, log):
+        self.log = log
+
+    def setup(self):
+        self.parts = ServiceParts(config.from_container(self.container), self.log)
+
+    def stop(self):
+        self.parts.close()
+
+    def get_dependency(self, worker_ctx):
+        return self.parts
+
+
+class LogService:
+    """Mixed into every service class, whose ``PartsProvider`` attribute bears the service's name."""
+
+    dispatch = EventDispatcher()
+
+    @property
+    def _parts(self):
+        return getattr(self, self.name)
+
+    @rpc
+    def notifications(self, after=0, limit=100):
+        """The published form of the log (masked), for consumers catching up."""
+        return self._parts.outbox.read(after, min(limit, MAX_PAGE))
+
+    @rpc
+    def checkpoints(self):
+        """The chain's checkpoints: (position, hash, time), oldest first."""
+        return self._parts.outbox.ledger.checkpoints()
+
+    @rpc
+    def stored_events(self, after=0, limit=100):
+        """The log as stored, for auditors: state bytes as stored (encrypted, base64), with the
+        chain hash each event was published with (None while not yet published)."""
+        parts = self._parts
+        notifications = parts.app.recorder.select_notifications(start=after + 1, limit=min(limit, MAX_PAGE))
+        links = dict(parts.outbox.ledger.links(after, notifications[-1].id)) if notifications else {}
+        return [stored_form(n, links.get(n.id)) for n in notifications]
+
+    @rpc
+    def ready(self):
+        self._parts.app.recorder.max_notification_id()
+        self._parts.views.command("ping")
+        return True
+
+    @timer(interval=POLL_SECONDS)
+    def pump(self):
+        """Publish newly recorded events, then bring the views up to date."""
+        self._parts.pump(self.dispatch)
+
+    def _keyed(self, actor, request_key, form):
+        return from_request(self.name, actor, request_key, form, self._parts.settings.pii_hash_key)
+
+
+def stored_form(notification, chain_hash):
+    """One event as an export line and the audit API carry it."""
+    return {"position": notification.id, "originator_id": str(notification.originator_id),
+            "version": notification.originator_version, "topic": notification.topic,
+            "state": base64.b64encode(bytes(notification.state)).decode(), "chain_hash": chain_hash}
