@@ -1,6 +1,7 @@
 """The gateway service: HTTP in, RPC to the services out. Validation and auth live here.
 
 Each service's paths are a mixin in its own module; nameko finds inherited entrypoints."""
+from gateway.audit_routes import AuditRoutes
 from gateway.auth import Auth
 from gateway.awards_routes import AwardsRoutes
 from gateway.entrypoints import http
@@ -11,7 +12,7 @@ from gateway.requests import API
 from gateway.supervision_routes import SupervisionRoutes
 from kernel.errors import NotFound
 
-ROUTES = (RegistryRoutes, SupervisionRoutes, AwardsRoutes, FundingRoutes)
+ROUTES = (RegistryRoutes, SupervisionRoutes, AwardsRoutes, FundingRoutes, AuditRoutes)
 
 
 class GatewayService(*ROUTES):
@@ -35,7 +36,7 @@ class GatewayService(*ROUTES):
     @http("GET", "/ready")
     def ready(self, request):
         checks = {}
-        for name in (routes.SERVICE for routes in ROUTES):
+        for name in (routes.SERVICE for routes in ROUTES if routes.SERVICE):
             try:
                 checks[name] = "ok" if getattr(self, name).ready() else "not ready"
             except Exception as down:  # noqa: BLE001 - readiness reports, it does not raise

@@ -1,4 +1,4 @@
-"""kjfp command line: run the system, run one service, mint a token, load sample data."""
+"""kjfp command line: run the system, run one service, mint a token, load sample data, audit."""
 import warnings
 
 with warnings.catch_warnings():
@@ -168,3 +168,8 @@ def load_award_round(name, url, token_, effective_date):
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+from kjfp.audit.cli import audit  # noqa: E402
+
+main.add_command(audit)

@@ -139,13 +139,15 @@ def distributed_env(amqp_uri, postgres_db, mongo_uri, **extra):
 @contextlib.contextmanager
 def services_on_real_parts(monkeypatch, amqp_uri, postgres_db, mongo_uri, *service_classes):
     """Nameko containers of ``service_classes`` configured by the environment, as ``kjfp service``
-    would be, on the real RabbitMQ, PostgreSQL (each service's schema fresh) and MongoDB (a fresh
+    would be, on the real RabbitMQ, PostgreSQL (every service's schema fresh) and MongoDB (a fresh
     views database, dropped afterwards). Yields the running ``ServiceRunner``."""
     from nameko.runners import ServiceRunner
 
+    from kernel.catalogue import service_logs
+
     with psycopg.connect(f"host={POSTGRES_HOST} user=postgres dbname={postgres_db}", autocommit=True) as conn:
-        for cls in service_classes:
-            conn.execute(f"DROP SCHEMA IF EXISTS {cls.name} CASCADE")
+        for name in service_logs():  # every service's, so no other test's log is found here
+            conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
     env = distributed_env(amqp_uri, postgres_db, mongo_uri)
     for name in ("AMQP_URI", "EVENT_STORE", "POSTGRES_DB", "MONGO_URI", "VIEWS_DB", "TOKEN_SECRET",
                  "CIPHER_KEY", "PII_HASH_KEY"):

@@ -14,6 +14,7 @@ from kjfp.sample_data import id_number
 from services.funding.projection import PROJECTS, FundingProjection
 from services.funding.service import FundingService
 from services.registry.tests.forms import expert_form
+from tests.auditing import assert_replay_equals_views_and_catches_a_hand_edit, embedded_parts
 from tests.http_client import start_system
 from tests.infrastructure import PYTHON, ROOT
 
@@ -216,11 +217,11 @@ def test_a_project_shows_its_history_and_each_payment_the_events_it_rests_on(sce
 def test_rebuilding_the_funding_views_from_the_log_gives_identical_documents(scenario, world):
     api, service_runner = scenario[0], world[3]
     container = get_container(service_runner, FundingService)
-    funding = next(d for d in container.dependencies if d.attr_name == "funding").funding
+    funding = next(d for d in container.dependencies if d.attr_name == "funding").parts
     summary = api.get("/funding/summary", params={"unit": "national"}).json()
     before = dump(funding.views)
 
-    funding.ledger.rebuild()
+    funding.rebuild()
 
     assert dump(funding.views) == before and before[PROJECTS]
     assert api.get("/funding/summary", params={"unit": "national"}).json() == summary
@@ -329,3 +330,10 @@ def test_the_statistics_table_takes_item_11_from_the_funding_ledger(scenario):
     funds = table["items"][10]
     assert (funds["no"], funds["available"], funds["declared"], funds["registered"]) == (11, True, 3.0, 2.4)
     assert table["discrepancies"] == [11] and table["positions"]["funding"] > 0
+
+
+def test_an_auditor_replaying_every_log_finds_the_views_as_they_are(scenario, world):
+    """Issue 7: the auditor's replay of this scenario's logs equals its live views, and names
+    the one field of the one disbursement someone edited by hand."""
+    settings, live = embedded_parts(world[3])
+    assert_replay_equals_views_and_catches_a_hand_edit(settings, live, None, "funding_disbursements")

@@ -2,8 +2,14 @@
 this process on kombu's in-process memory:// transport, SQLite event store, mongomock views.
 Each test gets a fresh system. (The same paths over RabbitMQ, PostgreSQL and MongoDB:
 test_distributed_smoke.py.)"""
-import pytest
+import base64
+import time
+from uuid import UUID
 
+import pytest
+from eventsourcing.persistence import Notification
+
+from kernel.chain import GENESIS, link
 from services.registry.tests.forms import expert_form, household_form
 from tests.http_client import acceptance_scenario, pairing_body, start_system
 
@@ -83,3 +89,39 @@ def test_a_province_pairs_only_its_own_households_and_reads_only_its_own_experts
     assert api.get("/experts", token=society).json()["items"] == []  # defaults to its own unit
     assert api.get("/two-counts/explain", params={"unit": "province:山东", "metric": "experts"},
                    token=hebei_reader).status_code == 403
+
+
+def test_auditors_read_each_services_checkpoints_and_stored_log(api):
+    """Issue 7: the log as stored (state encrypted) with the chain hash each event went out with,
+    paged; the checkpoints in a form ``kjfp audit verify --checkpoints`` takes; auditors only."""
+    form = expert_form()
+    api.post("/experts", form)
+    api.post("/households", household_form("371321000001"))
+    auditor = api.token("auditor", "national")
+    position = api.get("/two-counts", params={"unit": "national"}).json()["positions"]["registry"]
+    deadline = time.monotonic() + 10
+    while not (checkpoints := api.get("/audit/checkpoints", params={"service": "registry"}, token=auditor).json()
+               )["checkpoints"] or checkpoints["checkpoints"][-1]["position"] < position:
+        assert time.monotonic() < deadline, "the pump never published"
+        time.sleep(0.1)
+
+    first = api.get("/audit/events", params={"service": "registry", "limit": 2}, token=auditor).json()
+    rest = api.get("/audit/events", params={"service": "registry", "after": first["next_after"]}, token=auditor).json()
+    events = first["items"] + rest["items"]
+    assert [e["position"] for e in events] == list(range(1, position + 1)) and rest["next_after"] is None
+    expected = GENESIS
+    for event in events:
+        stored = Notification(id=event["position"], originator_id=UUID(event["originator_id"]),
+                              originator_version=event["version"], topic=event["topic"],
+                              state=base64.b64decode(event["state"]))
+        expected = link(expected, stored)
+        assert event["chain_hash"] == expected
+    assert checkpoints["checkpoints"][-1]["hash"] == events[-1]["chain_hash"]
+    assert form["name"] not in str(events) and form["id_number"] not in str(events)
+
+    assert api.get("/audit/events", params={"service": "registry"}).status_code == 403
+    unknown = api.get("/audit/checkpoints", params={"service": "ledger"}, token=auditor)
+    assert unknown.status_code == 400 and "service" in unknown.json()["details"]
+    too_many = api.get("/audit/events", params={"service": "registry", "limit": 5000}, token=auditor)
+    assert too_many.status_code == 400 and "limit" in too_many.json()["details"]
+    assert {"/audit/checkpoints", "/audit/events"} <= set(api.get("/openapi.json").json()["paths"])

@@ -9,6 +9,7 @@ from nameko.testing.utils import get_container
 from services.registry.tests.forms import expert_form, household_form
 from services.supervision.service import SupervisionService
 from services.supervision.tests.forms import GROUPS, PROVINCES, campaign_2017, finding, self_inspection
+from tests.auditing import assert_replay_equals_views_and_catches_a_hand_edit, embedded_parts
 from tests.http_client import pairing_body, start_system
 from kjfp.sample_data import id_number
 
@@ -166,11 +167,11 @@ def test_rectification_is_tracked_as_of_any_date(world, system):
     # Rebuilding the views from the log gives identical documents and answers.
     service_runner, _ = system
     supervision = next(d for d in get_container(service_runner, SupervisionService).dependencies
-                       if d.attr_name == "supervision").supervision
-    collections = supervision.tracking.projection.collections
+                       if d.attr_name == "supervision").parts
+    collections = supervision.log.projections[0].collections
     before = {name: sorted(supervision.views[name].find(), key=lambda d: d["_id"]) for name in collections}
     answers = tracked("2017-09-16"), summary("2017-10-01")
-    supervision.tracking.rebuild()
+    supervision.rebuild()
     assert {name: sorted(supervision.views[name].find(), key=lambda d: d["_id"]) for name in collections} == before
     assert (tracked("2017-09-16"), summary("2017-10-01")) == answers
 
@@ -250,3 +251,10 @@ def test_a_spot_check_is_reproducible_from_its_seed_and_log_position(world):
     assert beyond.status_code == 422 and "at_position" in beyond.json()["details"]
     assert api.post(f"/campaigns/{campaign_id}/spot-checks", draw,
                     token=office(api, "山西")).status_code == 403
+
+
+def test_an_auditor_replaying_every_log_finds_the_views_as_they_are(world, system):
+    """Issue 7: the auditor's replay of this scenario's logs equals its live views, and names
+    the one field of the one rectification someone edited by hand."""
+    settings, live = embedded_parts(system[0])
+    assert_replay_equals_views_and_catches_a_hand_edit(settings, live, None, "supervision_rectifications")

@@ -1,14 +1,19 @@
 """The supervision service as deployed, beside the registry: nameko containers on the real
 RabbitMQ, event stores in the real PostgreSQL, views in MongoDB over real pymongo (the nx-27017
 stand-in unless MONGO_URI names a MongoDB). No funding service runs here, so item 11 of the
-statistics table must say "not available" rather than zero."""
+statistics table must say "not available" rather than zero; and auditors check these stores."""
+import json
+import shutil
+
 import pytest
+from click.testing import CliRunner
 from nameko.events import event_handler
 from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.testing.services import entrypoint_waiter
 from nameko.testing.utils import get_container
 
 from kernel.errors import Conflict, Forbidden
+from kjfp.cli import main
 from services.registry.service import RegistryService
 from services.registry.tests.forms import expert_form
 from services.supervision.service import SupervisionService
@@ -85,3 +90,46 @@ def test_a_campaign_over_rpc_publishes_rectification_state_and_tracks_it_in_mong
                                                               "at_position": None, "effective_date": "2017-08-15"}, LI)
     assert [r for r in drawn["records"] if r["province"] == "山西"] == [
         {"province": "山西", "kind": "expert", "id": expert["id"]}]
+
+
+def audit(*args, exports=None):
+    """``kjfp audit`` in this process, on the stores the environment names (as the services'
+    own: PostgreSQL, MongoDB, the cipher key), or on exports."""
+    where = ["--exports", str(exports)] if exports else []
+    return CliRunner().invoke(main, ["audit", *where, *args], catch_exceptions=False)
+
+
+def test_an_auditor_checks_the_deployed_stores_and_reproduces_the_statistics_table(cluster, tmp_path):
+    """Issue 7 on the real stores: the logs verify, the MongoDB views equal a replay of the
+    PostgreSQL logs, and the statistics table reported from the logs alone is the one the
+    service answered, byte for byte the same on every run and from an export copied elsewhere."""
+    _, rpc = cluster
+    rpc.registry.register_expert(expert_form(unit="province:山西", effective_date="2017-03-01",
+                                             location={"province": "山西", "city": "吕梁"}), NATIONAL)
+    campaign = rpc.supervision.launch_campaign(campaign_2017(), NATIONAL)
+    rpc.supervision.submit_self_inspection(campaign["id"], self_inspection("province:山西", experts=2), SHANXI)
+    live = rpc.supervision.statistics_table(campaign["id"], "province:山西", SHANXI)
+    rpc.supervision.rectification_summary("province:山西", "2017-10-01")  # both views caught up
+    rpc.registry.two_counts("national", "2017-10-01")
+
+    verified = audit("verify")
+    assert verified.exit_code == 0, verified.output
+    assert "registry: OK" in verified.output and "supervision: OK" in verified.output
+    replayed = audit("replay", "registry", "supervision")
+    assert replayed.exit_code == 0, replayed.output
+    assert replayed.output.count("views equal the replay") == 2
+
+    report = ["report", "--unit", "province:山西", "--campaign", campaign["id"]]
+    first, second = audit(*report), audit(*report)
+    assert first.exit_code == 0, first.output
+    assert first.output == second.output
+    table = json.loads(first.output)["statistics_table"]
+    assert table["items"] == live["items"] and table["discrepancies"] == [8]  # declared 2, registered 1
+    positions = {name: anchor["position"] for name, anchor in json.loads(first.output)["logs"].items()}
+    assert positions == {"registry": live["positions"]["registry"], "supervision": live["positions"]["supervision"]}
+
+    assert audit("export", "--out", str(tmp_path / "export")).exit_code == 0
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(tmp_path / "export", elsewhere)
+    assert audit(*report, exports=elsewhere).output == first.output
+    assert audit("verify", exports=elsewhere).exit_code == 0

@@ -1,0 +1,93 @@
+"""Figures from the logs alone: the records and events behind a 两数 figure (explain), and the
+statistics table or the 两数 of a unit at named log positions (report). Both rebuild what they
+need from the stored events with the key, in memory, and name each log's position and chain
+hash, so anyone holding the same logs gets the same bytes."""
+import json
+
+from kernel.chain import GENESIS, link
+from kernel.errors import RuleViolation
+from kernel.outbox import payload_of, public_name
+from kernel.pii import mask_fields
+from kjfp.audit.replay import Replayer
+from kjfp.audit.scratch import ScratchViews
+from services.funding import queries as funding_queries
+from services.registry import queries as registry_queries
+from services.registry.domain import METRICS
+from services.supervision.statistics import statistics_table
+
+
+def _stop(log, at):
+    last = log.last_position()
+    if at is not None and at > last:
+        raise RuleViolation(f"the {log.service} log ends at {last}", {"at": [f"beyond the end of the log ({last})"]})
+    return last if at is None else at
+
+
+def _anchor(log, stop):
+    """The log's position and chain hash there: what a reader checks to know they hold the same log."""
+    chain = GENESIS
+    for batch in log.batches(0, stop):
+        for notification in batch:
+            chain = link(chain, notification)
+    return {"position": stop, "chain_hash": chain}
+
+
+def _views_at(log, cipher_key, stop):
+    views = ScratchViews()
+    Replayer(log, log.service_log.scratch(cipher_key).mapper, views).run_to(stop)
+    return views.queryable()
+
+
+def explain(registry_log, cipher_key, unit, metric, as_of, at=None):
+    """The figure, its records and every event they rest on (personal numbers masked)."""
+    if metric not in METRICS:
+        raise RuleViolation(f"no metric {metric!r}", {"metric": [f"one of {', '.join(METRICS)}"]})
+    stop = _stop(registry_log, at)
+    explained = registry_queries.explain(_views_at(registry_log, cipher_key, stop), unit, metric, as_of)
+    wanted = {p for record in explained["records"] for p in record["positions"]}
+    mapper = registry_log.service_log.scratch(cipher_key).mapper
+    personal = registry_log.service_log.personal_fields
+    events = []
+    for batch in registry_log.batches(0, stop):
+        for notification in batch:
+            if notification.id in wanted:
+                e = mapper.to_domain_event(notification)
+                events.append({"position": notification.id, "type": public_name(e),
+                               "originator_id": str(notification.originator_id),
+                               "version": notification.originator_version, "occurred_at": e.timestamp.isoformat(),
+                               "payload": mask_fields(payload_of(e), personal)})
+    return {**explained, "events": events, "logs": {"registry": _anchor(registry_log, stop)}}
+
+
+def report(logs, cipher_key, unit, campaign_id=None, as_of=None, at=None):
+    """The statistics table of ``unit`` in a campaign (as of its cut-off), or without a campaign
+    the 两数 and funds of ``unit`` as of ``as_of``; ``at`` names log positions (default: ends)."""
+    at = at or {}
+    unknown = sorted(set(at) - set(logs))
+    if unknown:
+        raise RuleViolation(f"no log {', '.join(unknown)} to stop at", {"at": [f"one of {', '.join(logs)}"]})
+    stops = {name: _stop(log, at.get(name)) for name, log in logs.items()}
+    anchors = {name: _anchor(log, stops[name]) for name, log in sorted(logs.items())}
+    campaign = report_filed = None
+    if campaign_id is not None:
+        supervision = logs["supervision"].service_log.scratch(cipher_key)
+        for batch in logs["supervision"].batches(0, stops["supervision"]):
+            supervision.recorder.insert_events(list(batch))
+        campaign = supervision.get_campaign(campaign_id)
+        if unit not in campaign.units:
+            raise RuleViolation(f"the campaign does not cover {unit}", {"unit": ["not covered by the campaign"]})
+        report_filed = supervision.self_inspection(campaign_id, unit)
+        as_of = campaign.cutoff
+    if as_of is None:
+        raise RuleViolation("a report is as of a date", {"as_of": ["give a date, or a campaign"]})
+    counts = registry_queries.two_counts(_views_at(logs["registry"], cipher_key, stops["registry"]), unit, as_of)
+    funds = (funding_queries.summary(_views_at(logs["funding"], cipher_key, stops["funding"]), unit, None, as_of)
+             if "funding" in logs else None)
+    body = ({"statistics_table": statistics_table(campaign, unit, report_filed, counts, funds)}
+            if campaign else {"two_counts": counts, "funds": funds})
+    return {"unit": unit, "as_of": as_of, **body, "logs": anchors}
+
+
+def dumps(document):
+    """The one rendering of a figure document: stable key order, UTF-8, a final newline."""
+    return json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n"

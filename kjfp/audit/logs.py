@@ -1,0 +1,174 @@
+"""A service's log as an auditor reads it: straight from its event store (PostgreSQL or the
+embedded SQLite file) with no service running, or from an export. Either way the events come
+as stored (state bytes encrypted), with the chain links and checkpoints recorded beside them.
+
+Export format (JSON Lines, one file per service): a header line, one line per stored event
+(position, originator id, version, topic, base64 state, the chain hash it was published with),
+and a closing line with the checkpoints. Nothing in it depends on when it was written, so the
+same log always exports to the same bytes.
+"""
+import base64
+import bisect
+import json
+from pathlib import Path
+from uuid import UUID
+
+from eventsourcing.persistence import Notification
+
+from kernel.catalogue import service_logs
+from kernel.chain import ChainLedger
+from kernel.service_parts import stored_form
+
+FORMAT = "kjfp-event-log/1"
+BATCH = 5000
+
+
+class StoreLog:
+    """A service's log in its event store, read without the key and without writing."""
+
+    def __init__(self, settings, service_log):
+        self.service = service_log.name
+        self.service_log = service_log
+        self.recorder = service_log.recorder(settings)
+        try:
+            self.recorder.max_notification_id()
+        except Exception as missing:  # the driver's own "no such table" errors differ
+            self.recorder.datastore.close()
+            where = settings.postgres_db if settings.event_store == "postgres" else settings.data_dir
+            raise FileNotFoundError(f"no event store for {self.service} here ({where})") from missing
+        self.ledger = ChainLedger(self.recorder, self.service, create=False)
+        try:
+            self.ledger.head()
+        except Exception:  # nothing was ever published from this store: no chain tables yet
+            self.ledger = None
+
+    def last_position(self):
+        return self.recorder.max_notification_id() or 0
+
+    def batches(self, after=0, stop=None, size=BATCH):
+        """The stored events after ``after`` (up to ``stop``), in notification order, in lists."""
+        while stop is None or after < stop:
+            batch = self.recorder.select_notifications(start=after + 1, limit=size, stop=stop)
+            if not batch:
+                return
+            yield batch
+            after = batch[-1].id
+
+    def links(self, after=0, stop=None):
+        return self.ledger.links(after, stop) if self.ledger else []
+
+    def checkpoints(self):
+        return self.ledger.checkpoints() if self.ledger else []
+
+    def close(self):
+        self.recorder.datastore.close()
+
+
+class ExportLog:
+    """A service's log from an export file, streamed (the links are held: the verifier asks
+    for them by range)."""
+
+    def __init__(self, path, service_log=None):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise FileNotFoundError(f"no export at {self.path}")
+        self._links, self._checkpoints, self._last = [], [], 0
+        for item in self._items():
+            if "checkpoints" in item:
+                self._checkpoints = item["checkpoints"]
+            else:
+                self._last = item["position"]
+                if item["chain_hash"] is not None:
+                    self._links.append((item["position"], item["chain_hash"]))
+        self._positions = [p for p, _ in self._links]
+        self.service_log = service_log or service_logs()[self.service]
+
+    def _items(self):
+        with self.path.open(encoding="utf-8") as lines:
+            header = json.loads(next(lines, "{}"))
+            if header.get("format") != FORMAT:
+                raise ValueError(f"{self.path} is not an event-log export ({FORMAT})")
+            self.service = header["service"]
+            for line in lines:
+                yield json.loads(line)
+
+    def last_position(self):
+        return self._last
+
+    def batches(self, after=0, stop=None, size=BATCH):
+        batch = []
+        for item in self._items():
+            if "checkpoints" in item or item["position"] <= after:
+                continue
+            if stop is not None and item["position"] > stop:
+                break
+            batch.append(Notification(
+                id=item["position"], originator_id=_originator(item["originator_id"]),
+                originator_version=item["version"], topic=item["topic"], state=base64.b64decode(item["state"])))
+            if len(batch) == size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def links(self, after=0, stop=None):
+        end = len(self._positions) if stop is None else bisect.bisect_right(self._positions, stop)
+        return self._links[bisect.bisect_right(self._positions, after):end]
+
+    def checkpoints(self):
+        return self._checkpoints
+
+    def close(self):
+        pass
+
+
+def _originator(text):
+    try:
+        return UUID(text)
+    except ValueError:
+        return text
+
+
+def export(log, path):
+    """Write ``log`` to ``path``; returns the number of events written."""
+    count = 0
+    links_after = 0
+    with Path(path).open("w", encoding="utf-8") as out:
+        out.write(_line({"format": FORMAT, "service": log.service}))
+        for batch in log.batches():
+            links = dict(log.links(links_after, batch[-1].id))
+            links_after = batch[-1].id
+            for notification in batch:
+                out.write(_line(stored_form(notification, links.get(notification.id))))
+            count += len(batch)
+        checkpoints = log.checkpoints()
+        out.write(_line({"checkpoints": checkpoints, "final_checkpoint": checkpoints[-1] if checkpoints else None}))
+    return count
+
+
+def _line(item):
+    return json.dumps(item, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def open_logs(settings, services=None, exports=None, optional=()):
+    """The logs named, from the stores or from ``exports`` (a directory of ``<service>.jsonl``
+    files). A named log must be there, except those also ``optional``; with none named, every
+    service's log that is there."""
+    catalogue = service_logs()
+    names = list(services or catalogue) + [name for name in optional if name not in (services or ())]
+    unknown = [name for name in names if name not in catalogue]
+    if unknown:
+        raise KeyError(f"no service {', '.join(unknown)}; one of {', '.join(catalogue)}")
+    logs = {}
+    for name in names:
+        try:
+            logs[name] = (ExportLog(Path(exports) / f"{name}.jsonl", catalogue[name]) if exports is not None
+                          else StoreLog(settings, catalogue[name]))
+        except FileNotFoundError:
+            if services and name in services:
+                for log in logs.values():
+                    log.close()
+                raise
+    if not logs:
+        raise FileNotFoundError("no event log found there")
+    return logs
