@@ -7,15 +7,15 @@ from kernel.errors import Forbidden, Unauthorized
 
 
 class Authenticator:
-    def __init__(self, secret):
-        self.secret = secret
+    def __init__(self, secret, previous_secret=""):
+        self.secret, self.previous_secret = secret, previous_secret
 
     def actor(self, request, roles=None):
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("missing bearer token", {"Authorization": ["Bearer <token> required"]})
-        actor = verify(self.secret, token.strip())
+        actor = verify(self.secret, token.strip(), self.previous_secret)
         if roles is not None and actor.role not in roles:
             raise Forbidden(f"role {actor.role} may not do this")
         return actor
@@ -23,7 +23,8 @@ class Authenticator:
 
 class Auth(DependencyProvider):
     def setup(self):
-        self.authenticator = Authenticator(config.from_container(self.container).token_secret)
+        settings = config.from_container(self.container)
+        self.authenticator = Authenticator(settings.token_secret, settings.token_secret_previous)
 
     def get_dependency(self, worker_ctx):
         return self.authenticator

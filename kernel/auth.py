@@ -42,9 +42,16 @@ def mint(secret, role, scope, subject=None, ttl_seconds=8 * 3600, now=None):
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def verify(secret, token):
+def verify(secret, token, previous_secret=None):
+    """The actor a token names, if ``secret`` signed it — or ``previous_secret``, the one being
+    rotated out, so that tokens already handed out keep working until they expire."""
     try:
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]})
+        try:
+            claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]})
+        except jwt.InvalidSignatureError:
+            if not previous_secret:
+                raise
+            claims = jwt.decode(token, previous_secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]})
     except jwt.ExpiredSignatureError:
         raise Unauthorized("token expired")
     except jwt.PyJWTError:

@@ -32,6 +32,7 @@ class Settings:
     mongo_uri: str = ""  # empty: in-process mongomock
     views_db: str = "kjfp_views"
     token_secret: str = DEV_SECRET
+    token_secret_previous: str = ""  # while rotating: tokens it signed are accepted until they expire
     token_ttl_seconds: int = 8 * 3600
     cipher_key: str = DEV_CIPHER_KEY
     pii_hash_key: str = DEV_SECRET
@@ -47,9 +48,11 @@ class Settings:
         on short secrets, or on a cipher key that is not base64 of 16, 24 or 32 bytes."""
         if self.embedded:
             return
-        weak = [name for name, value in (("TOKEN_SECRET", self.token_secret),
-                                         ("CIPHER_KEY", self.cipher_key),
-                                         ("PII_HASH_KEY", self.pii_hash_key))
+        secrets = [("TOKEN_SECRET", self.token_secret), ("CIPHER_KEY", self.cipher_key),
+                   ("PII_HASH_KEY", self.pii_hash_key)]
+        if self.token_secret_previous:
+            secrets.append(("TOKEN_SECRET_PREVIOUS", self.token_secret_previous))
+        weak = [name for name, value in secrets
                 if value in (DEV_SECRET, DEV_CIPHER_KEY) or value.startswith("change-me") or len(value) < 32]
         if "CIPHER_KEY" not in weak:
             try:
@@ -94,6 +97,7 @@ def load():
         mongo_uri=_env("MONGO_URI", ""),
         views_db=_env("VIEWS_DB", "kjfp_views"),
         token_secret=_env("TOKEN_SECRET", DEV_SECRET),
+        token_secret_previous=_env("TOKEN_SECRET_PREVIOUS", ""),
         token_ttl_seconds=int(_env("TOKEN_TTL_SECONDS", 8 * 3600)),
         cipher_key=_env("CIPHER_KEY", DEV_CIPHER_KEY),
         pii_hash_key=_env("PII_HASH_KEY", DEV_SECRET),

@@ -2,7 +2,7 @@
 its Application, view store, outbox and projections (``ServiceParts``, given to the nameko
 class as a dependency named like the service), and the RPCs and timer that concern the log
 rather than the domain (``LogService``): notifications for consumers, checkpoints and stored
-events for auditors, readiness, and the pump that publishes and projects."""
+events for auditors, readiness, the pump that publishes and projects, and a log line per call."""
 import base64
 import os
 
@@ -12,6 +12,7 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 
 from kernel import config, views
+from kernel.call_log import CallLog
 from kernel.idempotency import from_request
 from kernel.outbox import Outbox
 from kernel.projection import ProjectionRunner
@@ -67,6 +68,7 @@ class LogService:
     """Mixed into every service class, whose ``PartsProvider`` attribute bears the service's name."""
 
     dispatch = EventDispatcher()
+    calls = CallLog()
 
     @property
     def _parts(self):

@@ -24,15 +24,37 @@ def main():
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-def _serve(names, sample_data=False):
+def _serve(names):
+    """Start the services; ``stop`` fires with 0 on SIGTERM or SIGINT, or with 1 if a service
+    container dies (nameko kills one whose reply cannot be sent, e.g. while the broker restarts):
+    the process then exits and the orchestrator's restart policy starts a fresh one, rather than
+    a process lingering with nothing serving. Its unacknowledged messages are redelivered."""
     from kjfp import runner
 
     settings = config.load()
     service_runner = runner.start(settings, names)
     stop = eventlet.event.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.ready() or stop.send())
+        signal.signal(sig, lambda *_: stop.ready() or stop.send(0))
+
+    def watch():
+        try:
+            service_runner.wait()
+        except Exception:  # noqa: BLE001 - nameko has logged why the container died
+            if not stop.ready():
+                stop.send(1)
+
+    eventlet.spawn(watch)
     return settings, service_runner, stop
+
+
+def _until_stopped(service_runner, stop):
+    code = stop.wait()
+    if code:  # nameko has stopped the dead container's peers already
+        logging.getLogger("kjfp").error("a service container died; exiting, for a restart")
+    else:
+        service_runner.stop()  # in-flight calls finish; the rest stays on the bus
+    sys.exit(code)
 
 
 @main.command()
@@ -51,8 +73,7 @@ def run(sample_data):
         samples.load(url, token, click.echo)
     click.echo("admin token (national_office, national):")
     click.echo(token)
-    stop.wait()
-    service_runner.stop()
+    _until_stopped(service_runner, stop)
 
 
 @main.command()
@@ -62,8 +83,44 @@ def service(name):
     configured by the environment."""
     _, service_runner, stop = _serve([name])
     click.echo(f"service {name} running")
-    stop.wait()
-    service_runner.stop()
+    _until_stopped(service_runner, stop)
+
+
+@main.command()
+@click.argument("name")
+def ready(name):
+    """Exit 0 if service NAME could serve here: broker, its event store and the view store reachable
+    (the gateway: its HTTP listener). The containers' health check."""
+    from kjfp import readiness
+    from kjfp.runner import service_classes
+
+    if name not in service_classes():
+        raise click.BadParameter(f"one of {', '.join(service_classes())}", param_hint="NAME")
+    problems = readiness.problems(config.load(), name)
+    for problem in problems:
+        click.echo(f"{name} not ready: {problem}", err=True)
+    sys.exit(1 if problems else 0)
+
+
+@main.command("rebuild-views")
+@click.argument("names", nargs=-1)
+def rebuild_views(names):
+    """Drop the views of the services named (default: all) and replay their logs into them.
+    Stop those services first: a running replica would keep projecting meanwhile."""
+    from kernel import views
+    from kernel.catalogue import service_logs
+    from kernel.projection import ProjectionRunner
+
+    settings = config.load()
+    logs = service_logs()
+    for name in names or logs:
+        if name not in logs:
+            raise click.BadParameter(f"one of {', '.join(logs)}", param_hint="NAMES")
+        app = logs[name].open(settings)
+        for projection in logs[name].projections:
+            position = ProjectionRunner(app, views.connect(settings), projection()).rebuild()
+            click.echo(f"{name}: {projection.name} rebuilt to position {position}")
+        app.close()
 
 
 @main.command()
@@ -166,10 +223,10 @@ def load_award_round(name, url, token_, effective_date):
     click.echo(f"the {name} award round {'configured' if new else 'was already configured'}")
     click.echo(round_id)
 
-if __name__ == "__main__":
-    sys.exit(main())
-
 
 from kjfp.audit.cli import audit  # noqa: E402
 
 main.add_command(audit)
+
+if __name__ == "__main__":
+    sys.exit(main())

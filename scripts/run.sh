@@ -6,6 +6,6 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null || PY=python3
 if [ ! -x .venv/bin/python ]; then "$PY" -m venv .venv; fi
-.venv/bin/pip install -q --disable-pip-version-check -e . >.venv/install.log 2>&1 \
+.venv/bin/pip install -q --disable-pip-version-check -c requirements.lock -e . >.venv/install.log 2>&1 \
   || { cat .venv/install.log; exit 1; }
 exec .venv/bin/kjfp run --sample-data "$@"

@@ -8,7 +8,7 @@ PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null || PY=python3
 
 if [ ! -x .venv/bin/python ]; then "$PY" -m venv .venv; fi
-.venv/bin/pip install -q --disable-pip-version-check -e '.[test]' >.venv/install.log 2>&1 \
+.venv/bin/pip install -q --disable-pip-version-check -c requirements.lock -e '.[test]' >.venv/install.log 2>&1 \
   || { cat .venv/install.log; exit 1; }
 if [ ! -x .venv-mongo/bin/nx-27017 ]; then
   "$PY" -m venv .venv-mongo
