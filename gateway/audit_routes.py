@@ -39,7 +39,7 @@ class AuditRoutes:
         query = load_query(request, StoredEventsQuery())
         items = self._audited(query["service"]).stored_events(query["after"], query["limit"])
         return {"service": query["service"], "items": items,
-                "next_after": items[-1]["position"] if len(items) == query["limit"] else None}
+                "next_cursor": items[-1]["position"] if len(items) == query["limit"] else None}
 
     def _audited(self, service):
         services = sorted({r.SERVICE for r in type(self).__mro__ if getattr(r, "SERVICE", None)})

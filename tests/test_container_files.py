@@ -3,7 +3,6 @@ refers only to images, files, variables and commands that exist in this reposito
 image installs from the same pinned requirements the tests run on."""
 import re
 from importlib import metadata
-from pathlib import Path
 
 import pytest
 import yaml

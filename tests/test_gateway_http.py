@@ -106,9 +106,10 @@ def test_auditors_read_each_services_checkpoints_and_stored_log(api):
         time.sleep(0.1)
 
     first = api.get("/audit/events", params={"service": "registry", "limit": 2}, token=auditor).json()
-    rest = api.get("/audit/events", params={"service": "registry", "after": first["next_after"]}, token=auditor).json()
+    rest = api.get("/audit/events", params={"service": "registry", "after": first["next_cursor"]},
+                   token=auditor).json()
     events = first["items"] + rest["items"]
-    assert [e["position"] for e in events] == list(range(1, position + 1)) and rest["next_after"] is None
+    assert [e["position"] for e in events] == list(range(1, position + 1)) and rest["next_cursor"] is None
     expected = GENESIS
     for event in events:
         stored = Notification(id=event["position"], originator_id=UUID(event["originator_id"]),

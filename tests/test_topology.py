@@ -119,7 +119,7 @@ def stored_events(api, service):
         page = api.get("/audit/events", params={"service": service, "after": after, "limit": 1000}, token=auditor)
         assert page.status_code == 200, page.text
         events += page.json()["items"]
-        after = page.json()["next_after"]
+        after = page.json()["next_cursor"]
     return events
 
 
