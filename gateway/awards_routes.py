@@ -1,9 +1,8 @@
 """HTTP paths of awards (API.md "Awards"), relayed to the awards service over RPC."""
-from nameko.rpc import RpcProxy
-
 from gateway import awards_schemas as schemas
 from gateway.entrypoints import http
 from gateway.requests import API, idempotency_key, load_body, load_query
+from gateway.rpc import BoundedRpcProxy
 
 NATIONAL = ("national_office",)
 NOMINATORS = ("provincial_office", "society")
@@ -38,7 +37,7 @@ class AwardsRoutes:
         ("/commendations", "get", "Commended lists", None, schemas.CommendationQuery),
     ]
 
-    awards = RpcProxy("awards")
+    awards = BoundedRpcProxy("awards")
 
     @http("POST", API + "/award-rounds")
     def configure_round(self, request):

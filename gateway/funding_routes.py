@@ -1,9 +1,8 @@
 """HTTP paths of funding (API.md "Funding"), relayed to the funding service over RPC."""
-from nameko.rpc import RpcProxy
-
 from gateway import funding_schemas as schemas
 from gateway.entrypoints import http
 from gateway.requests import API, idempotency_key, load_body, load_query
+from gateway.rpc import BoundedRpcProxy
 from kernel.auth import WRITERS
 
 
@@ -22,7 +21,7 @@ class FundingRoutes:
          None, schemas.SummaryQuery),
     ]
 
-    funding = RpcProxy("funding")
+    funding = BoundedRpcProxy("funding")
 
     @http("POST", API + "/programmes")
     def configure_programme(self, request):

@@ -1,9 +1,8 @@
 """HTTP paths of the registry (API.md "Registry"), relayed to the registry service over RPC."""
-from nameko.rpc import RpcProxy
-
 from gateway import imports, schemas
 from gateway.entrypoints import http
 from gateway.requests import API, idempotency_key, load_body, load_query
+from gateway.rpc import BoundedRpcProxy
 from kernel.auth import WRITERS
 
 
@@ -32,7 +31,7 @@ class RegistryRoutes:
         ("/two-counts/explain", "get", "The records and events behind one figure", None, schemas.ExplainQuery),
     ]
 
-    registry = RpcProxy("registry")
+    registry = BoundedRpcProxy("registry")
 
     @http("POST", API + "/experts")
     def register_expert(self, request):

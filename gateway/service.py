@@ -1,6 +1,8 @@
 """The gateway service: HTTP in, RPC to the services out. Validation and auth live here.
 
 Each service's paths are a mixin in its own module; nameko finds inherited entrypoints."""
+import eventlet
+
 from gateway.audit_routes import AuditRoutes
 from gateway.auth import Auth
 from gateway.awards_routes import AwardsRoutes
@@ -12,6 +14,7 @@ from gateway.requests import API
 from gateway.supervision_routes import SupervisionRoutes
 from kernel.errors import NotFound
 
+READY_SECONDS = 5  # a probe must answer sooner than a request may wait
 ROUTES = (RegistryRoutes, SupervisionRoutes, AwardsRoutes, FundingRoutes, AuditRoutes)
 
 
@@ -38,7 +41,10 @@ class GatewayService(*ROUTES):
         checks = {}
         for name in (routes.SERVICE for routes in ROUTES if routes.SERVICE):
             try:
-                checks[name] = "ok" if getattr(self, name).ready() else "not ready"
+                with eventlet.Timeout(READY_SECONDS):
+                    checks[name] = "ok" if getattr(self, name).ready() else "not ready"
+            except eventlet.Timeout:
+                checks[name] = f"unavailable: no answer within {READY_SECONDS} s"
             except Exception as down:  # noqa: BLE001 - readiness reports, it does not raise
                 checks[name] = f"unavailable: {type(down).__name__}"
         ready = all(v == "ok" for v in checks.values())

@@ -1,9 +1,8 @@
 """HTTP paths of supervision (API.md "Supervision"), relayed to the supervision service over RPC."""
-from nameko.rpc import RpcProxy
-
 from gateway import supervision_schemas as schemas
 from gateway.entrypoints import http
 from gateway.requests import API, idempotency_key, load_body, load_query
+from gateway.rpc import BoundedRpcProxy
 from kernel.auth import WRITERS
 from kernel.errors import NotFound
 
@@ -35,7 +34,7 @@ class SupervisionRoutes:
         ("/rectifications/{item_id}/reopen", "post", "Reopen an item", schemas.ReopenSchema, None),
     ]
 
-    supervision = RpcProxy("supervision")
+    supervision = BoundedRpcProxy("supervision")
 
     @http("POST", API + "/campaigns")
     def launch_campaign(self, request):

@@ -53,4 +53,10 @@ class RuleViolation(DomainError):
     code, status = "RULE_VIOLATION", 422
 
 
+class Unavailable(DomainError):
+    """A service did not answer in time: the request may yet be carried out, so the client
+    retries with the same Idempotency-Key and gets the first result."""
+    code, status = "UNAVAILABLE", 503
+
+
 EXPECTED = (ValidationFailed, Unauthorized, Forbidden, NotFound, Conflict, RuleViolation)

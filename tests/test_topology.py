@@ -280,3 +280,27 @@ def test_sigterm_lets_in_flight_requests_finish_and_half_writes_nothing(topology
     assert topology.stop("gateway-1") == 0
     importing.join(60)
     assert replies[1].status_code == 200 and replies[1].json()["created"] == 5000, replies[1].text[:300]
+
+
+def test_a_request_no_replica_takes_is_answered_503_and_its_retry_returns_the_first_result(
+        tmp_path, amqp_uri, postgres_db, mongo_uri):
+    fresh_schemas(postgres_db)
+    topology = Topology(tmp_path, amqp_uri, postgres_db, mongo_uri, tuning={"RPC_TIMEOUT_SECONDS": "3"})
+    try:
+        topology.start_all()
+        api = topology.client
+        assert topology.stop("registry-1") == 0
+        form, key = expert_form(), {"Idempotency-Key": "expert-1"}
+        refused = api.post("/experts", form, headers=key)
+        assert refused.status_code == 503 and refused.json()["error"] == "UNAVAILABLE", refused.text
+        ready = requests.get(api.base + "/ready", timeout=30)
+        assert ready.status_code == 503 and ready.json()["checks"]["registry"].startswith("unavailable")
+
+        topology.start("registry", replica=2)  # the command waiting on the bus is carried out now
+        topology.wait_for(lambda: api.post("/experts", form, headers=key).status_code == 201, what="the retry")
+        first = api.post("/experts", form, headers=key).json()
+        assert api.post("/experts", form, headers=key).json()["id"] == first["id"]
+        registered = [e for e in stored_events(api, "registry") if e["topic"].endswith("ExpertRegistered")]
+        assert len(registered) == 1
+    finally:
+        topology.stop_all()

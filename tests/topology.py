@@ -25,6 +25,8 @@ SECRETS = {
 }
 # Only these differ from the containers' environment: where things are.
 ADDRESSES = ("AMQP_URI", "POSTGRES_HOST", "POSTGRES_DB", "MONGO_URI", "VIEWS_DB", "HTTP_PORT", "KJFP_DATA_DIR")
+# … and, where a test says so, a timing (to wait seconds rather than a minute).
+TUNABLE = ("RPC_TIMEOUT_SECONDS",)
 
 
 def _interpolate(value):
@@ -48,13 +50,15 @@ def container_env(name):
 
 
 class Topology:
-    def __init__(self, tmp_path, amqp_uri, postgres_db, mongo_uri):
+    def __init__(self, tmp_path, amqp_uri, postgres_db, mongo_uri, tuning=None):
         self.logs = tmp_path
         self.port = free_port()
         self.local = {"AMQP_URI": amqp_uri, "POSTGRES_HOST": "127.0.0.1", "POSTGRES_DB": postgres_db,
                       "MONGO_URI": mongo_uri, "VIEWS_DB": f"views_{uuid.uuid4().hex[:8]}",
                       "HTTP_PORT": str(self.port), "KJFP_DATA_DIR": str(tmp_path / "data")}
         assert set(self.local) <= set(ADDRESSES)
+        assert set(tuning or {}) <= set(TUNABLE)
+        self.local.update(tuning or {})
         self.running = {}  # "registry-1" → Popen
         self.restarts = []  # (key, exit code) of every restart the policy made
         self.client = Client(f"http://127.0.0.1:{self.port}", SECRETS["TOKEN_SECRET"])
