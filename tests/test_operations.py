@@ -1,19 +1,26 @@
 """The operations guide's procedures (deploy/OPERATIONS.md) with its own commands: back up a
 service's event store with pg_dump and restore it, check it with ``kjfp audit verify`` and
 rebuild its views with ``kjfp rebuild-views`` (real PostgreSQL, MongoDB stand-in); rotate the
-token secret."""
+token secret; a process whose service died exits for its restart policy."""
+import signal
 import subprocess
 
 import pymongo
 import pytest
 
+from gateway.auth import Authenticator
 from kernel.auth import mint
 from kernel.errors import Unauthorized
 from kernel.outbox import Outbox
-from gateway.auth import Authenticator
 from services.registry import LOG
 from services.registry.tests.forms import household_form
-from tests.infrastructure import POSTGRES_HOST, PYTHON, ROOT, distributed_env, fresh_database
+from tests.infrastructure import (
+    POSTGRES_HOST,
+    PYTHON,
+    ROOT,
+    distributed_env,
+    fresh_database,
+)
 
 
 def kjfp(env, *args):
@@ -74,3 +81,27 @@ def test_rotating_the_token_secret_keeps_issued_tokens_until_they_expire():
 class Request:
     def __init__(self, token):
         self.headers = {"Authorization": f"Bearer {token}"}
+
+
+class DyingRunner:
+    """Stands in for nameko's ServiceRunner (a fake, not the real parts): its container dies."""
+    stopped = False
+
+    def wait(self):
+        raise RuntimeError("the container died")
+
+    def stop(self):
+        DyingRunner.stopped = True
+
+
+def test_a_process_whose_service_container_dies_exits_for_its_restart_policy(monkeypatch):
+    from click.testing import CliRunner
+
+    from kjfp import runner
+    from kjfp.cli import main
+
+    monkeypatch.setattr(runner, "start", lambda settings, names: DyingRunner())
+    monkeypatch.setattr(signal, "signal", lambda *_: None)  # keep pytest's own handlers
+    result = CliRunner().invoke(main, ["service", "registry"])
+    assert result.exit_code == 1  # not a process lingering with nothing serving
+    assert not DyingRunner.stopped  # nameko stopped the peers already; nothing to stop gracefully
