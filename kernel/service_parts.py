@@ -41,8 +41,8 @@ class ServiceParts:
             runner.run()
 
     def rebuild(self):
-        for runner in self.runners:
-            runner.rebuild()
+        """Drop every view of this service and replay the log into them: ``{projection: position}``."""
+        return {runner.name: runner.rebuild() for runner in self.runners}
 
     def close(self):
         self.app.close()

@@ -107,20 +107,18 @@ def ready(name):
 def rebuild_views(names):
     """Drop the views of the services named (default: all) and replay their logs into them.
     Stop those services first: a running replica would keep projecting meanwhile."""
-    from kernel import views
     from kernel.catalogue import service_logs
-    from kernel.projection import ProjectionRunner
+    from kernel.service_parts import ServiceParts
 
     settings = config.load()
     logs = service_logs()
     for name in names or logs:
         if name not in logs:
             raise click.BadParameter(f"one of {', '.join(logs)}", param_hint="NAMES")
-        app = logs[name].open(settings)
-        for projection in logs[name].projections:
-            position = ProjectionRunner(app, views.connect(settings), projection()).rebuild()
-            click.echo(f"{name}: {projection.name} rebuilt to position {position}")
-        app.close()
+        parts = ServiceParts(settings, logs[name])
+        for projection, position in parts.rebuild().items():
+            click.echo(f"{name}: {projection} rebuilt to position {position}")
+        parts.close()
 
 
 @main.command()

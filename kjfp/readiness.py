@@ -7,6 +7,7 @@ import kombu
 import pymongo
 
 from kernel.catalogue import service_log
+from kjfp.audit.logs import StoreLog
 
 TIMEOUT_SECONDS = 5
 
@@ -41,11 +42,7 @@ def _broker(uri):
 
 
 def _event_store(settings, log):
-    recorder = log.recorder(settings)
-    try:
-        recorder.max_notification_id()
-    finally:
-        recorder.datastore.close()
+    StoreLog(settings, log).close()  # refuses a store that is not there or does not answer
 
 
 def _view_store(settings):

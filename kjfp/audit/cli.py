@@ -152,7 +152,8 @@ def replay(ctx, services, mongo_uri, views_db):
 @click.pass_context
 def explain(ctx, unit, metric, as_of, at):
     """The records and events behind a 两数 figure, from the registry's log alone."""
-    from kjfp.audit.figures import dumps, explain as explain_figure
+    from kjfp.audit.figures import dumps
+    from kjfp.audit.figures import explain as explain_figure
 
     logs = _logs(ctx, ["registry"])
     with _input_errors():
@@ -168,7 +169,8 @@ def explain(ctx, unit, metric, as_of, at):
 @click.pass_context
 def report(ctx, unit, campaign, as_of, stops):
     """The statistics table (or the 两数) of a unit at named log positions, byte for byte reproducible."""
-    from kjfp.audit.figures import dumps, report as report_figures
+    from kjfp.audit.figures import dumps
+    from kjfp.audit.figures import report as report_figures
 
     at = {}
     for stop in stops:

@@ -23,19 +23,29 @@ def _stop(log, at):
     return last if at is None else at
 
 
-def _anchor(log, stop):
-    """The log's position and chain hash there: what a reader checks to know they hold the same log."""
-    chain = GENESIS
-    for batch in log.batches(0, stop):
-        for notification in batch:
-            chain = link(chain, notification)
-    return {"position": stop, "chain_hash": chain}
+class _Anchored:
+    """A log read once for two things: what is built from it, and its chain hash at the stop —
+    what a reader checks to know they hold the same log."""
+
+    def __init__(self, log, stop):
+        self.log, self.stop, self.chain = log, stop, GENESIS
+        self.service, self.service_log = log.service, log.service_log
+
+    def batches(self, after=0, stop=None):
+        for batch in self.log.batches(after, stop):
+            for notification in batch:
+                self.chain = link(self.chain, notification)
+            yield batch
+
+    def anchor(self):
+        return {"position": self.stop, "chain_hash": self.chain}
 
 
 def _views_at(log, cipher_key, stop):
-    views = ScratchViews()
-    Replayer(log, log.service_log.scratch(cipher_key).mapper, views).run_to(stop)
-    return views.queryable()
+    """The log's views at ``stop`` (queryable), and its anchor there."""
+    anchored, views = _Anchored(log, stop), ScratchViews()
+    Replayer(anchored, log.service_log.scratch(cipher_key).mapper, views).run_to(stop)
+    return views.queryable(), anchored.anchor()
 
 
 def explain(registry_log, cipher_key, unit, metric, as_of, at=None):
@@ -43,7 +53,8 @@ def explain(registry_log, cipher_key, unit, metric, as_of, at=None):
     if metric not in METRICS:
         raise RuleViolation(f"no metric {metric!r}", {"metric": [f"one of {', '.join(METRICS)}"]})
     stop = _stop(registry_log, at)
-    explained = registry_queries.explain(_views_at(registry_log, cipher_key, stop), unit, metric, as_of)
+    views, anchor = _views_at(registry_log, cipher_key, stop)
+    explained = registry_queries.explain(views, unit, metric, as_of)
     wanted = {p for record in explained["records"] for p in record["positions"]}
     mapper = registry_log.service_log.scratch(cipher_key).mapper
     personal = registry_log.service_log.personal_fields
@@ -56,7 +67,7 @@ def explain(registry_log, cipher_key, unit, metric, as_of, at=None):
                                "originator_id": str(notification.originator_id),
                                "version": notification.originator_version, "occurred_at": e.timestamp.isoformat(),
                                "payload": mask_fields(payload_of(e), personal)})
-    return {**explained, "events": events, "logs": {"registry": _anchor(registry_log, stop)}}
+    return {**explained, "events": events, "logs": {"registry": anchor}}
 
 
 def report(logs, cipher_key, unit, campaign_id=None, as_of=None, at=None):
@@ -67,12 +78,13 @@ def report(logs, cipher_key, unit, campaign_id=None, as_of=None, at=None):
     if unknown:
         raise RuleViolation(f"no log {', '.join(unknown)} to stop at", {"at": [f"one of {', '.join(logs)}"]})
     stops = {name: _stop(log, at.get(name)) for name, log in logs.items()}
-    anchors = {name: _anchor(log, stops[name]) for name, log in sorted(logs.items())}
-    campaign = report_filed = None
+    anchors, campaign, report_filed = {}, None, None
     if campaign_id is not None:
         supervision = logs["supervision"].service_log.scratch(cipher_key)
-        for batch in logs["supervision"].batches(0, stops["supervision"]):
+        anchored = _Anchored(logs["supervision"], stops["supervision"])
+        for batch in anchored.batches(0, stops["supervision"]):
             supervision.recorder.insert_events(list(batch))
+        anchors["supervision"] = anchored.anchor()
         campaign = supervision.get_campaign(campaign_id)
         if unit not in campaign.units:
             raise RuleViolation(f"the campaign does not cover {unit}", {"unit": ["not covered by the campaign"]})
@@ -80,12 +92,15 @@ def report(logs, cipher_key, unit, campaign_id=None, as_of=None, at=None):
         as_of = campaign.cutoff
     if as_of is None:
         raise RuleViolation("a report is as of a date", {"as_of": ["give a date, or a campaign"]})
-    counts = registry_queries.two_counts(_views_at(logs["registry"], cipher_key, stops["registry"]), unit, as_of)
-    funds = (funding_queries.summary(_views_at(logs["funding"], cipher_key, stops["funding"]), unit, None, as_of)
-             if "funding" in logs else None)
+    views, anchors["registry"] = _views_at(logs["registry"], cipher_key, stops["registry"])
+    counts = registry_queries.two_counts(views, unit, as_of)
+    funds = None
+    if "funding" in logs:
+        views, anchors["funding"] = _views_at(logs["funding"], cipher_key, stops["funding"])
+        funds = funding_queries.summary(views, unit, None, as_of)
     body = ({"statistics_table": statistics_table(campaign, unit, report_filed, counts, funds)}
             if campaign else {"two_counts": counts, "funds": funds})
-    return {"unit": unit, "as_of": as_of, **body, "logs": anchors}
+    return {"unit": unit, "as_of": as_of, **body, "logs": dict(sorted(anchors.items()))}
 
 
 def dumps(document):
