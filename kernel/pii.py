@@ -6,10 +6,14 @@ that a leaked view cannot be reversed by hashing all 10^17 possible ID numbers.
 """
 import hashlib
 import hmac
+import unicodedata
 
 
 def normalise(number):
-    return "".join(str(number).split()).upper()
+    """One form per number, before validation and before hashing: Unicode NFKC (full-width digits
+    become ASCII), no whitespace, invisible or control characters, upper case (ID numbers' X)."""
+    text = unicodedata.normalize("NFKC", str(number))
+    return "".join(c for c in text if not c.isspace() and unicodedata.category(c) not in ("Cf", "Cc")).upper()
 
 
 def mask(number):

@@ -1,13 +1,12 @@
 """RegistryApplication: the registry's write side (commands validate, then record events)."""
-import functools
-
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
-from stdnum.cn import ric, uscc
+from stdnum.cn import uscc
 
 from kernel import pii
 from kernel.application import ServiceApplication
 from kernel.concurrency import MAX_ATTEMPTS, retry_on_conflict
+from kernel.identity import IdNumberError, canonical_id_number
 from kernel.errors import Conflict, NotFound, RuleViolation, ValidationFailed
 from kernel.idempotency import keyed
 from services.registry.domain import (
@@ -24,27 +23,11 @@ def validate_credit_code(code, field="credit_code"):
 
 
 def validate_id_number(number, field="id_number"):
-    """GB 11643: 18 characters, check digit, birth date and birthplace code (python-stdnum)."""
-    number = pii.normalise(number)
+    """The canonical 18-character number (kernel.identity), or a ValidationFailed naming ``field``."""
     try:
-        if len(number) != 18 or not number[:17].isdigit():
-            raise ValueError("18 characters: 17 digits and a check digit or X")
-        if number[-1] != ric.calc_check_digit(number):
-            raise ValueError("the check digit is wrong")
-        ric.get_birth_date(number)
-        _check_birthplace(number[:6], number[6:10])
-    except Exception as invalid:  # stdnum raises ValidationError subclasses
-        raise ValidationFailed(f"{field} is not a valid resident ID number",
-                               {field: [f"not a valid resident ID number: {invalid}"]})
-    return number
-
-
-@functools.lru_cache(maxsize=65536)
-def _check_birthplace(region, year):
-    """stdnum's birthplace lookup scans its table (~0.2 ms); codes are valid by year, so a bulk
-    import asks it once per (region, year)."""
-    probe = f"{region}{year}0101000"
-    ric.get_birth_place(probe + ric.calc_check_digit(probe + "0"))
+        return canonical_id_number(number)
+    except IdNumberError as invalid:
+        raise ValidationFailed(f"{field} is not a valid resident ID number: {invalid}", {field: [str(invalid)]})
 
 
 class RegistryApplication(ServiceApplication):
