@@ -2,12 +2,12 @@
 from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
-from stdnum.cn import ric
 
-from gateway.schemas import IsoDate, LocationSchema, Text, WriteSchema, distinct, province_name, unit_of
+from gateway.fields import IdNumberField, LocationSchema, ProvinceField, UnitField
+from gateway.schemas import IsoDate, Text, WriteSchema, distinct
 from services.awards.domain import CATEGORIES, UNIT_CLASSES
 
-NOMINATING_UNIT = unit_of("province", "society")
+NOMINATING_UNIT = ("province", "society")
 YEAR = validate.Range(min=2015, max=2035)
 
 
@@ -49,7 +49,7 @@ class RoundSchema(WriteSchema):
                              validate=[validate.Length(min=1, max=3), distinct("a category")])
     national_totals = fields.Dict(keys=fields.String(validate=validate.OneOf(CATEGORIES)),
                                   values=_count(max=10_000), required=True)
-    key_provinces = fields.List(province_name(), load_default=list, validate=validate.Length(max=34))
+    key_provinces = fields.List(ProvinceField(), load_default=list, validate=validate.Length(max=34))
     quotas = fields.Dict(keys=fields.String(validate=validate.OneOf(UNIT_CLASSES)),
                          values=fields.Dict(keys=fields.String(validate=validate.OneOf(CATEGORIES)),
                                             values=fields.Nested(LimitSchema)), required=True)
@@ -65,14 +65,6 @@ class RoundSchema(WriteSchema):
             raise ValidationError("one total per category of the round", "national_totals")
 
 
-class IdNumber(fields.String):
-    def _deserialize(self, value, attr, data, **kwargs):
-        value = "".join(super()._deserialize(value, attr, data, **kwargs).split()).upper()
-        if len(value) != 18 or not value[:17].isdigit() or ric.calc_check_digit(value) != value[-1]:
-            raise ValidationError("not a valid resident ID number (18 characters, GB 11643 check digit)")
-        return value
-
-
 class LeaderSchema(Schema):
     name = Text(required=True, max=100)
     contact = fields.String(required=True, validate=validate.Regexp(r"^[0-9+\- ]{7,20}$"))
@@ -86,7 +78,7 @@ SERVICE_MODES = ("training", "extension", "employment", "other")
 class NominationSchema(WriteSchema):
     """One schema for the three forms; which fields are required depends on ``category``."""
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
-    unit = fields.String(validate=NOMINATING_UNIT)
+    unit = UnitField(kinds=NOMINATING_UNIT)
     # team (附件1)
     team_name = Text(max=200)
     field = Text(max=200)
@@ -95,7 +87,7 @@ class NominationSchema(WriteSchema):
     experts = fields.List(fields.String(validate=validate.Length(min=1, max=64)), validate=validate.Length(max=500))
     # individual (附件2)
     expert_id = fields.String(validate=validate.Length(min=1, max=64))
-    id_number = IdNumber()
+    id_number = IdNumberField()
     political_status = Text(max=50)
     justification = Text(max=2000)
     # both
@@ -167,7 +159,7 @@ class RevokeSchema(WriteSchema):
 class CommendationSchema(WriteSchema):
     year = fields.Integer(required=True, strict=True, validate=YEAR)
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
-    unit = fields.String(required=True, validate=NOMINATING_UNIT)
+    unit = UnitField(kinds=NOMINATING_UNIT, required=True)
     expert_id = fields.String(validate=validate.Length(min=1, max=64))
     team_name = Text(max=200)
     name = Text(max=200)
@@ -184,7 +176,7 @@ class CommendationSchema(WriteSchema):
 
 
 class NominationQuery(Schema):
-    unit = fields.String(validate=NOMINATING_UNIT)
+    unit = UnitField(kinds=NOMINATING_UNIT)
     category = fields.String(validate=validate.OneOf(CATEGORIES))
     status = fields.String(validate=validate.OneOf(["submitted", "publicized", "withdrawn", "conferred", "revoked"]))
     as_of = IsoDate(load_default=lambda: date.today().isoformat())
@@ -196,6 +188,6 @@ class EligibilityQuery(Schema):
 
 class CommendationQuery(Schema):
     year = fields.Integer(validate=YEAR)
-    unit = fields.String(validate=NOMINATING_UNIT)
+    unit = UnitField(kinds=NOMINATING_UNIT)
     category = fields.String(validate=validate.OneOf(CATEGORIES))
     as_of = IsoDate(load_default=None)

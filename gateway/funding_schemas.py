@@ -3,7 +3,8 @@ error names its field. Whether a configuration hangs together (levels, quotas in
 is checked again by the service, so RPC callers get the same answers."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from gateway.schemas import IsoDate, Text, WriteSchema, distinct, unit_of
+from gateway.fields import UnitField
+from gateway.schemas import IsoDate, Text, WriteSchema, distinct
 
 Year = lambda **kw: fields.Integer(strict=True, validate=validate.Range(min=2010, max=2035), **kw)  # noqa: E731
 Fen = lambda **kw: fields.Integer(strict=True, validate=validate.Range(min=1, max=10**12), **kw)  # noqa: E731
@@ -21,7 +22,7 @@ class ProgrammeSchema(WriteSchema):
     name = Text(required=True, max=200)
     year = Year(required=True)
     until_year = Year(load_default=None)
-    unit = fields.String(load_default=None, validate=unit_of("national", "province"))
+    unit = UnitField(kinds=("national", "province"), load_default=None)
     project_kinds = fields.List(fields.Nested(ProjectKindSchema), required=True, validate=validate.Length(min=1, max=3))
     approval_levels = fields.List(fields.String(validate=LEVEL), required=True, validate=validate.Length(min=1, max=10))
     level_scopes = fields.Dict(keys=fields.String(validate=LEVEL),
@@ -30,7 +31,7 @@ class ProgrammeSchema(WriteSchema):
     subsidy_fen_per_project_year = Fen(required=True, allow_none=True)
     subsidise_units = fields.Boolean(required=True)
     subsidise_fully_budget_funded = fields.Boolean(required=True)
-    quotas = fields.Dict(keys=fields.String(validate=unit_of("province", "city", "county")),
+    quotas = fields.Dict(keys=UnitField(kinds=("province", "city", "county")),
                          values=fields.Integer(strict=True, validate=validate.Range(min=0, max=100000)),
                          load_default=dict)
     notice_days = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=90))
@@ -66,8 +67,8 @@ class ProjectSchema(WriteSchema):
     programme_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     applicant = fields.Nested(ApplicantSchema, required=True)
     kind = fields.String(required=True, validate=KIND)
-    region = fields.String(required=True, validate=unit_of("province", "city", "county"))
-    unit = fields.String(load_default=None, validate=unit_of("province", "society"))
+    region = UnitField(kinds=("province", "city", "county"), required=True)
+    unit = UnitField(kinds=("province", "society"), load_default=None)
     villages = fields.List(Text(max=100), required=True, validate=[validate.Length(min=1, max=100), distinct("a village")])
     content = Text(required=True, max=4000)
     year = Year(required=True)
@@ -104,6 +105,6 @@ class DisbursementSchema(WriteSchema):
 
 
 class SummaryQuery(Schema):
-    unit = fields.String(required=True, validate=unit_of("national", "province", "society", "city", "county"))
+    unit = UnitField(kinds=("national", "province", "society", "city", "county"), required=True)
     year = fields.Integer(load_default=None, validate=validate.Range(min=2010, max=2035))
     as_of = IsoDate(load_default=None)

@@ -4,7 +4,7 @@ from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from kernel.auth import parse_unit
+from gateway.fields import IdNumberField, LocationSchema, UnitField
 
 Text = lambda **kw: fields.String(validate=validate.Length(min=1, max=kw.pop("max", 200)), **kw)  # noqa: E731
 
@@ -29,29 +29,6 @@ def distinct(what):
     return check
 
 
-def province_name(**kwargs):
-    return fields.String(validate=validate.Regexp(r"^[^:/\s]{2,20}$", error="a province's name, e.g. 山西"), **kwargs)
-
-
-def unit_of(*kinds):
-    def check(value):
-        try:
-            kind, _ = parse_unit(value)
-        except ValueError as bad:
-            raise ValidationError(str(bad))
-        if kind not in kinds:
-            raise ValidationError(f"must be a unit of kind {' or '.join(kinds)}")
-    return check
-
-
-class LocationSchema(Schema):
-    province = Text(required=True, max=50)
-    city = Text(max=50)
-    county = Text(max=50)
-    township = Text(max=50)
-    village = Text(max=50)
-
-
 class WriteSchema(Schema):
     effective_date = IsoDate(load_default=lambda: date.today().isoformat(), validate=not_in_future)
 
@@ -59,14 +36,14 @@ class WriteSchema(Schema):
 class ExpertSchema(WriteSchema):
     name = Text(required=True, max=100)
     gender = fields.String(required=True, validate=validate.OneOf(["male", "female"]))
-    id_number = fields.String(required=True, validate=validate.Length(equal=18))
+    id_number = IdNumberField(required=True)
     employer = Text(required=True)
     title = Text(required=True, max=100)
     specialty = Text(required=True, max=100)
     phone = fields.String(required=True, validate=validate.Regexp(r"^[0-9+\- ]{7,20}$"))
     email = fields.Email(load_default=None)
     address = Text(load_default=None, max=300)
-    unit = fields.String(required=True, validate=unit_of("province", "society"))
+    unit = UnitField(kinds=("province", "society"), required=True)
     location = fields.Nested(LocationSchema, required=True)
     bank_account = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9]{12,30}$"))
     political_status = Text(load_default=None, max=50)
@@ -75,7 +52,7 @@ class ExpertSchema(WriteSchema):
 class HouseholdSchema(WriteSchema):
     code = fields.String(required=True, validate=validate.Regexp(r"^[0-9A-Za-z\-]{4,40}$"))
     head_name = Text(required=True, max=100)
-    head_id_number = fields.String(required=True, validate=validate.Length(equal=18))
+    head_id_number = IdNumberField(required=True)
     people = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=50))
     location = fields.Nested(LocationSchema, required=True)
 
@@ -104,12 +81,12 @@ class PairingSchema(WriteSchema):
 
 
 class TwoCountsQuery(Schema):
-    unit = fields.String(required=True, validate=unit_of("national", "province", "society", "city", "county"))
+    unit = UnitField(kinds=("national", "province", "society", "city", "county"), required=True)
     as_of = IsoDate(load_default=lambda: date.today().isoformat())
 
 
 class ExpertListQuery(Schema):
-    unit = fields.String(validate=unit_of("province", "society"))
+    unit = UnitField(kinds=("province", "society"))
     specialty = fields.String()
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
     cursor = fields.Integer(load_default=0, validate=validate.Range(min=0))
@@ -122,7 +99,7 @@ class AssociationSchema(WriteSchema):
     credit_code = fields.String(required=True, validate=validate.Length(equal=18))
     kind = fields.String(required=True, validate=validate.OneOf(["association", "federation"]))
     level = fields.String(required=True, validate=validate.OneOf(["county", "township", "village"]))
-    unit = fields.String(required=True, validate=unit_of("province", "society"))
+    unit = UnitField(kinds=("province", "society"), required=True)
     location = fields.Nested(LocationSchema, required=True)
     supported_by = Text(required=True, max=200)
 

@@ -3,12 +3,13 @@ from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from gateway.schemas import IsoDate, Text, WriteSchema, distinct, province_name, unit_of
+from gateway.fields import ProvinceField, UnitField
+from gateway.schemas import IsoDate, Text, WriteSchema, distinct
 from services.supervision.domain import PHASES
 from services.supervision.queries import FILTERS
 
-REPORTING_UNIT = unit_of("province", "society")
-ANY_UNIT = unit_of("national", "province", "society", "city", "county")
+REPORTING_UNIT = ("province", "society")
+ANY_UNIT = ("national", "province", "society", "city", "county")
 
 
 class StrictBoolean(fields.Boolean):
@@ -37,7 +38,7 @@ class CampaignSchema(WriteSchema):
     field_inspection_end = IsoDate(required=True)
     feedback_due = IsoDate(required=True)
     rectification_due = IsoDate(required=True)
-    units = fields.List(fields.String(validate=REPORTING_UNIT), required=True,
+    units = fields.List(UnitField(kinds=REPORTING_UNIT), required=True,
                         validate=[validate.Length(min=1, max=200), distinct("a unit")])
 
     @validates_schema
@@ -66,20 +67,20 @@ class FiguresSchema(Schema):
 
 
 class SelfInspectionSchema(WriteSchema):
-    unit = fields.String(required=True, validate=REPORTING_UNIT)
+    unit = UnitField(kinds=REPORTING_UNIT, required=True)
     declared = fields.Nested(DeclaredSchema, required=True)
     figures = fields.Nested(FiguresSchema, required=True)
     text = Text(required=True, max=50_000)
 
 
 class StatisticsTableQuery(Schema):
-    unit = fields.String(required=True, validate=REPORTING_UNIT)
+    unit = UnitField(kinds=REPORTING_UNIT, required=True)
 
 
 class GroupSchema(Schema):
     name = Text(required=True, max=100)
     inspectors = fields.List(Text(max=200), required=True, validate=validate.Length(min=1, max=50))
-    provinces = fields.List(province_name(), required=True, validate=validate.Length(min=1, max=34))
+    provinces = fields.List(ProvinceField(), required=True, validate=validate.Length(min=1, max=34))
 
 
 class FieldInspectionSchema(WriteSchema):
@@ -93,7 +94,7 @@ class FieldInspectionSchema(WriteSchema):
 
 
 class FindingSchema(WriteSchema):
-    unit = fields.String(required=True, validate=ANY_UNIT)
+    unit = UnitField(kinds=ANY_UNIT, required=True)
     description = Text(required=True, max=5000)
     severity = fields.String(required=True, validate=validate.OneOf(["minor", "major", "critical"]))
     requires_rectification = StrictBoolean(required=True)
@@ -123,7 +124,7 @@ MOVE_SCHEMAS = {"progress": ProgressSchema, "submit": SubmitSchema, "verify": Ve
 
 
 class RectificationQuery(Schema):
-    unit = fields.String(validate=ANY_UNIT)
+    unit = UnitField(kinds=ANY_UNIT)
     campaign = fields.String(validate=validate.Length(min=1, max=64))
     status = fields.String(validate=validate.OneOf(FILTERS))
     as_of = IsoDate(load_default=lambda: date.today().isoformat())
@@ -132,7 +133,7 @@ class RectificationQuery(Schema):
 
 
 class RectificationSummaryQuery(Schema):
-    unit = fields.String(validate=ANY_UNIT)
+    unit = UnitField(kinds=ANY_UNIT)
     campaign = fields.String(validate=validate.Length(min=1, max=64))
     as_of = IsoDate(load_default=lambda: date.today().isoformat())
 

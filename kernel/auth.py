@@ -1,7 +1,7 @@
 """Bearer tokens (signed JWT with expiry) carrying one role and its scope, and scope checks.
 
-A scope is a unit: ``national``, ``province:山东``, ``city:山东/临沂``, ``county:山东/临沂/沂南``,
-``society:中国农学会``. PyJWT does the signing and expiry so that we do not hand-roll crypto.
+A scope is a unit (kernel.places.Unit): ``national``, ``province:山东``, ``city:山东/临沂``,
+``county:山东/临沂/沂南``, ``society:中国农学会``, held canonical. PyJWT does the signing and expiry so that we do not hand-roll crypto.
 """
 import time
 import uuid
@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import jwt
 
 from kernel.errors import Forbidden, Unauthorized
+from kernel.places import Place, PlaceError, Unit, canonical_unit
 
 ROLES = (
     "national_office", "provincial_office", "society", "county_association",
@@ -24,6 +25,11 @@ class Actor:
     role: str
     scope: str
 
+    @property
+    def unit(self):
+        """The scope as a Unit."""
+        return Unit.parse(self.scope)
+
     def to_dict(self):
         return {"subject": self.subject, "role": self.role, "scope": self.scope}
 
@@ -35,7 +41,7 @@ class Actor:
 def mint(secret, role, scope, subject=None, ttl_seconds=8 * 3600, now=None):
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
-    parse_unit(scope)
+    scope = str(Unit.parse(scope))  # canonical: province:山东省 and province:山东 are one scope
     now = int(now if now is not None else time.time())
     claims = {"sub": subject or f"{role}:{uuid.uuid4().hex[:8]}", "role": role, "scope": scope,
               "iat": now, "exp": now + ttl_seconds}
@@ -59,49 +65,27 @@ def verify(secret, token, previous_secret=None):
     if claims.get("role") not in ROLES or not claims.get("scope"):
         raise Unauthorized("token lacks role or scope")
     try:
-        parse_unit(claims["scope"])
+        scope = str(Unit.parse(claims["scope"]))
     except ValueError:
         raise Unauthorized("token scope is not a unit")
-    return Actor(claims["sub"], claims["role"], claims["scope"])
+    return Actor(claims["sub"], claims["role"], scope)
 
 
-def parse_unit(unit):
-    """``city:山东/临沂`` → ``("city", ["山东", "临沂"])``; raises ValueError when malformed."""
-    if unit == "national":
-        return "national", []
-    kind, sep, path = (unit or "").partition(":")
-    parts = path.split("/") if path else []
-    depth = {"province": 1, "city": 2, "county": 3, "society": 1}.get(kind)
-    if not sep or depth is None or len(parts) != depth or not all(p.strip() for p in parts):
-        raise ValueError(
-            f"unit {unit!r} is not one of national, province:P, city:P/C, county:P/C/X, society:S")
-    return kind, parts
+def unit_of(value):
+    """The Unit ``value`` names (a Unit or its text); ValidationFailed naming ``unit`` otherwise."""
+    return value if isinstance(value, Unit) else Unit.parse(canonical_unit(value))
 
 
-def location_path(location):
-    return [location.get(k) for k in ("province", "city", "county")]
-
-
-def scope_covers_location(scope, location):
-    kind, parts = parse_unit(scope)
-    if kind == "national":
-        return True
-    if kind == "society":
-        return False
-    return location_path(location)[: len(parts)] == parts
-
-
-def scope_covers_unit(scope, unit):
-    """Does a token scoped to ``scope`` reach data credited to ``unit``?"""
-    if scope == "national":
-        return True
-    s_kind, s_parts = parse_unit(scope)
-    u_kind, u_parts = parse_unit(unit)
-    if "society" in (s_kind, u_kind):
-        return scope == unit
-    if u_kind == "national":
-        return False
-    return u_parts[: len(s_parts)] == s_parts and len(u_parts) >= len(s_parts)
+def place_of(location):
+    """The Place a location mapping names. A record stored before places were canonical may
+    name one the division list does not know: it is then taken as written, so that it can
+    still be read, corrected or revoked by whoever's area names it."""
+    if isinstance(location, Place):
+        return location
+    try:
+        return Place.parse(location)
+    except PlaceError:
+        return Place(*(location.get(k) for k in Place.FIELDS))
 
 
 WRITERS = ("national_office", "provincial_office", "society", "county_association")
@@ -117,23 +101,36 @@ def require_writer(actor):
         raise Forbidden(f"role {actor.role} may not write registers")
 
 
+def _inside_area(scope, unit, location):
+    """A city or county body reaches its province's records that are located inside its area."""
+    return (scope.kind in ("city", "county") and unit == scope.lineage[1]
+            and location is not None and scope.covers(place_of(location)))
+
+
 def authorize_write(actor, unit=None, location=None):
     """Refuse a write outside the actor's jurisdiction.
 
     ``unit`` is the affiliation the record is credited to; ``location`` where it is. A county or
     city body may write records of its province's unit that are located inside its area."""
     require_writer(actor)
-    kind, parts = parse_unit(actor.scope)
-    if kind == "national":
+    scope = actor.unit
+    if scope.kind == "national":
         return
-    if unit is not None and not scope_covers_unit(actor.scope, unit):
-        inside_area = (kind in ("city", "county") and unit == f"province:{parts[0]}"
-                       and location is not None and scope_covers_location(actor.scope, location))
-        if not inside_area:
-            raise Forbidden(f"{actor.scope} may not write records of {unit}", {"unit": ["outside your jurisdiction"]})
-    if unit is None and location is not None and not scope_covers_location(actor.scope, location):
-        raise Forbidden(f"{actor.scope} may not write records located in {location.get('province')}",
+    if unit is not None:
+        unit = unit_of(unit)
+        if not scope.covers(unit) and not _inside_area(scope, unit, location):
+            raise Forbidden(f"{scope} may not write records of {unit}", {"unit": ["outside your jurisdiction"]})
+    if unit is None and location is not None and not scope.covers(place_of(location)):
+        raise Forbidden(f"{scope} may not write records located in {place_of(location).province}",
                         {"location": ["outside your jurisdiction"]})
+
+
+def authorize_change(actor, unit=None, location=None, new_location=None):
+    """A change to a record is the writer's only if the record is in its jurisdiction both as it
+    is and as it would be: a correction cannot move a record out of the writer's area."""
+    authorize_write(actor, unit=unit, location=location)
+    if new_location is not None:
+        authorize_write(actor, unit=unit, location=new_location)
 
 
 def authorize_targets(actor, unit):
@@ -141,8 +138,8 @@ def authorize_targets(actor, unit):
     a provincial office may set those of the cities and counties inside its province."""
     if actor.role == "national_office":
         return
-    kind, _ = parse_unit(unit)
-    if actor.role == "provincial_office" and kind in ("city", "county") and scope_covers_unit(actor.scope, unit):
+    unit = unit_of(unit)
+    if actor.role == "provincial_office" and unit.kind in ("city", "county") and actor.unit.covers(unit):
         return
     raise Forbidden(f"{actor.role} {actor.scope} may not set the targets of {unit}", {"unit": ["not yours to set"]})
 
@@ -150,9 +147,9 @@ def authorize_targets(actor, unit):
 def authorize_household_in_pairing(actor, location):
     """Provinces, cities and counties pair households inside their area; national societies
     (and the national office) pair households wherever their experts serve."""
-    kind, _ = parse_unit(actor.scope)
-    if kind in ("province", "city", "county") and not scope_covers_location(actor.scope, location):
-        raise Forbidden(f"{actor.scope} may not pair households located in {location.get('province')}",
+    scope = actor.unit
+    if scope.geographic and not scope.covers(place_of(location)):
+        raise Forbidden(f"{scope} may not pair households located in {place_of(location).province}",
                         {"household_codes": ["outside your jurisdiction"]})
 
 
@@ -164,10 +161,7 @@ def authorize_read(actor, unit, location=None):
     auditors and inspectors read everything."""
     if actor.role in NATIONWIDE_READERS or actor.scope == "national":
         return
-    if scope_covers_unit(actor.scope, unit):
-        return
-    kind, parts = parse_unit(actor.scope)
-    if (kind in ("city", "county") and unit == f"province:{parts[0]}" and location is not None
-            and scope_covers_location(actor.scope, location)):
+    unit = unit_of(unit)
+    if actor.unit.covers(unit) or _inside_area(actor.unit, unit, location):
         return
     raise Forbidden(f"{actor.scope} may not read records of {unit}", {"unit": ["outside your jurisdiction"]})

@@ -395,6 +395,16 @@ class Unit:
             raise PlaceError(f"a unit is text of the form {cls.FORMS}", {"unit": ["must be text"]})
         return _parse_unit(text)
 
+    @classmethod
+    def of_record(cls, text):
+        """The Unit a recorded event names, taken as written (no lookup): a projection replays
+        what was recorded, including anything recorded before places were canonical, and must
+        never refuse it."""
+        if text == "national":
+            return cls.NATIONAL
+        kind, _, rest = str(text).partition(":")
+        return cls(kind, (rest,) if kind == "society" else tuple(rest.split("/")))
+
     def __str__(self):
         return "national" if self.kind == "national" else f"{self.kind}:{'/'.join(self.path)}"
 
@@ -472,3 +482,39 @@ def _parse_unit(text):
         message = "; ".join(m for ms in bad.details.values() for m in ms)
         raise PlaceError(f"unit {text!r}: {message}", {"unit": [message]}) from None
     return Unit(kind, tuple(p for p in path if p))
+
+
+# ------------------------------------------------------------------------ at a service's edge
+
+
+def canonical_unit(value, field="unit", kinds=KINDS):
+    """``value`` as its canonical unit string, or ValidationFailed naming ``field``."""
+    from kernel.errors import ValidationFailed
+    try:
+        unit = Unit.parse(value)
+    except PlaceError as bad:
+        raise ValidationFailed(f"{field}: {bad}", {field: bad.details.get("unit", [str(bad)])}) from None
+    if unit.kind not in kinds:
+        raise ValidationFailed(f"{field} must be a unit of kind {' or '.join(kinds)}",
+                               {field: [f"must be a unit of kind {' or '.join(kinds)}"]})
+    return str(unit)
+
+
+def canonical_place(value, field="location"):
+    """``value`` as the canonical location dict (Place.to_dict), or ValidationFailed naming each
+    wrong part as ``location.city`` and so on."""
+    from kernel.errors import ValidationFailed
+    try:
+        return Place.parse(value).to_dict()
+    except PlaceError as bad:
+        raise ValidationFailed(f"{field}: {bad}", {f"{field}.{k}": v for k, v in bad.details.items()}) from None
+
+
+def canonical_province(value, field="province"):
+    """A province's canonical name (山東省 → 山东), or ValidationFailed naming ``field``."""
+    from kernel.errors import ValidationFailed
+    try:
+        return Place.parse({"province": value}).province
+    except PlaceError as bad:
+        raise ValidationFailed(f"{field}: {bad}", {field: bad.details.get("province", [str(bad)])}) from None
+

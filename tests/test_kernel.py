@@ -11,6 +11,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from kernel import auth, memory_transport, pii
 from kernel.errors import Conflict, Forbidden, Unauthorized, ValidationFailed
+from kernel.places import Unit
 
 SECRET = "unit-test-secret-of-at-least-32-bytes"
 
@@ -40,7 +41,7 @@ def test_a_token_carries_role_and_scope_and_expires():
     ("province:山东", "society:中国农学会", False),
 ])
 def test_scopes_cover_units(scope, unit, covered):
-    assert auth.scope_covers_unit(scope, unit) is covered
+    assert Unit.parse(scope).covers(Unit.parse(unit)) is covered
 
 
 def test_writes_are_held_to_the_writers_jurisdiction():

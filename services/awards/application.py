@@ -10,9 +10,13 @@ from kernel.application import ServiceApplication
 from kernel.concurrency import retry_on_conflict
 from kernel.errors import Conflict, RuleViolation
 from kernel.idempotency import keyed
+from kernel.places import canonical_place, canonical_province, canonical_unit
 from services.awards.domain import (
     ACTIVE, AwardRound, Commendation, Nomination, hours_check, nominee_key, prior_commendation_check,
     rectification_check, refuse_unless_eligible)
+
+
+NOMINATING_KINDS = ("province", "society")
 
 
 class AwardsApplication(ServiceApplication):
@@ -24,6 +28,7 @@ class AwardsApplication(ServiceApplication):
         earlier = idempotency and idempotency.earlier_result(self)
         if earlier:
             return self.get_round(earlier)
+        form["key_provinces"] = [canonical_province(p, "key_provinces") for p in form.get("key_provinces", [])]
         round_id = AwardRound.create_id(form["year"])
         if self._exists(round_id):
             raise Conflict(f"the {form['year']} round is already configured",
@@ -53,6 +58,9 @@ class AwardsApplication(ServiceApplication):
         earlier = idempotency and idempotency.earlier_result(self)
         if earlier:
             return self.get_nomination(earlier)
+        unit = canonical_unit(unit, kinds=NOMINATING_KINDS)
+        if form.get("area") is not None:
+            form = {**form, "area": canonical_place(form["area"], "area")}
         award_round = self.get_round(round_id)
         award_round.guard_nominating(category, effective_date)
         nominee = nominee_key(category, unit, form)
@@ -185,6 +193,7 @@ class AwardsApplication(ServiceApplication):
         earlier = idempotency and idempotency.earlier_result(self)
         if earlier:
             return self._get(earlier, Commendation, "commendation")
+        unit = canonical_unit(unit, kinds=NOMINATING_KINDS)
         nominee = nominee_key(category, unit, {"expert_id": expert_id, "team_name": team_name or ""})
         commendation_id = Commendation.create_id(nominee, year)
         if self._exists(commendation_id):

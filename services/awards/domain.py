@@ -12,7 +12,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from kernel.auth import parse_unit
+from kernel.places import Unit
 from kernel.errors import Conflict, RuleViolation
 
 # An individual nominee's ID number (from the form) is masked on the bus, in views and responses.
@@ -44,11 +44,11 @@ def nominee_key(category, unit, form):
 
 
 def unit_class(unit, key_provinces):
-    kind, parts = parse_unit(unit)
-    if kind == "society":
+    unit = Unit.parse(unit)
+    if unit.kind == "society":
         return "society"
-    if kind == "province":
-        return "key_province" if parts[0] in key_provinces else "other_province"
+    if unit.kind == "province":
+        return "key_province" if unit.province in key_provinces else "other_province"
     raise RuleViolation(f"{unit} does not nominate: provinces and national societies do",
                         {"unit": ["a province or a national society"]})
 

@@ -8,6 +8,7 @@ from nameko.exceptions import MethodNotFound, UnknownService
 from nameko.rpc import RpcProxy, rpc
 
 from kernel.auth import Actor, authorize_read, require_role
+from kernel.places import canonical_unit
 from kernel.errors import EXPECTED, Forbidden, NotFound, RuleViolation
 from kernel.service_parts import LogService, PartsProvider
 from services.awards import LOG
@@ -57,7 +58,7 @@ class AwardsService(LogService):
         actor = Actor.from_dict(actor)
         require_role(actor, *NOMINATORS)
         form = dict(form)
-        unit = form.pop("unit", None) or actor.scope
+        unit = canonical_unit(form.pop("unit", None) or actor.scope)
         if unit != actor.scope:
             raise Forbidden(f"{actor.scope} may not nominate for {unit}", {"unit": ["units nominate only for themselves"]})
         idempotency = self._keyed(actor, idempotency_key, {**form, "unit": unit})

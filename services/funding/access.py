@@ -9,30 +9,30 @@
   or the provincial office of the programme's province.
 Auditors and inspectors write nothing.
 """
-from kernel.auth import authorize_write, parse_unit, require_writer, scope_covers_unit
+from kernel.auth import authorize_write, require_writer, unit_of
 from kernel.errors import Forbidden
-from services.funding.domain import location_of, region_covers
+from services.funding.domain import region_covers
 
 OWNERS = ("national_office", "provincial_office")
 
 
 def authorize_programme(actor, unit):
     require_writer(actor)
-    if actor.role in OWNERS and scope_covers_unit(actor.scope, unit):
+    if actor.role in OWNERS and actor.unit.covers(unit_of(unit)):
         return
     raise Forbidden(f"{actor.role} {actor.scope} may not configure a programme of {unit}",
                     {"unit": ["the national office, or a provincial office for its own province"]})
 
 
 def authorize_application(actor, unit, region):
-    authorize_write(actor, unit=unit, location=location_of(region))
+    authorize_write(actor, unit=unit, location=unit_of(region).place())
 
 
 def authorize_review(actor, project, level, level_kind):
     require_writer(actor)
     if level_kind is None:
         return  # not a level of this programme: the command refuses it (422)
-    kind, _ = parse_unit(actor.scope)
+    kind = actor.unit.kind
     if kind != level_kind:
         raise Forbidden(f"level {level} is reviewed by a {level_kind} body, not {actor.scope}",
                         {"level": [f"reviewed by a {level_kind} body"]})
@@ -43,7 +43,7 @@ def authorize_review(actor, project, level, level_kind):
 
 
 def authorize_owner(actor, programme):
-    if actor.role in OWNERS and scope_covers_unit(actor.scope, programme.unit):
+    if actor.role in OWNERS and actor.unit.covers(unit_of(programme.unit)):
         return
     raise Forbidden(f"only the programme's owner ({programme.unit}) publicizes, confirms and pays",
                     {"project_id": [f"belongs to a programme of {programme.unit}"]})

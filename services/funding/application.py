@@ -6,13 +6,13 @@ hash of the registered account, ``payee``) comes in as an argument.
 
 from kernel import pii
 from kernel.application import ServiceApplication
-from kernel.auth import parse_unit
 from kernel.concurrency import retry_on_conflict
 from kernel.errors import NotFound, RuleViolation, ValidationFailed
 from kernel.idempotency import keyed
+from kernel.places import PlaceError, Unit, canonical_unit
 from services.funding.domain import (
     APPLICANTS, KINDS, KNOWN_LEVELS, LEVEL_KINDS, Disbursement, Programme, Project, ProjectYear,
-    RegionQuota, guard_not_revoked, region_covers, region_path)
+    RegionQuota, guard_not_revoked, region_covers)
 
 
 def check_programme(form):
@@ -24,8 +24,8 @@ def check_programme(form):
 
     unit = form["unit"]
     try:
-        unit_kind = parse_unit(unit)[0]
-    except ValueError as bad:
+        unit_kind = Unit.parse(unit).kind
+    except PlaceError as bad:
         unit_kind = None
         fault("unit", str(bad))
     if unit_kind not in (None, "national", "province"):
@@ -48,8 +48,8 @@ def check_programme(form):
         fault("level_scopes", f"{level}: not one of the approval levels")
     for region, places in form["quotas"].items():
         try:
-            kind = parse_unit(region)[0]
-        except ValueError as bad:
+            kind = Unit.parse(region).kind
+        except PlaceError as bad:
             fault("quotas", str(bad))
             continue
         if kind not in ("province", "city", "county"):
@@ -79,6 +79,8 @@ class FundingApplication(ServiceApplication):
         form["until_year"] = form.get("until_year") or form["year"]
         scopes = form.get("level_scopes") or {}
         check_programme({**form, "level_scopes": scopes})
+        form["unit"] = str(Unit.parse(form["unit"]))
+        form["quotas"] = {str(Unit.parse(region)): places for region, places in form["quotas"].items()}
         form["level_scopes"] = {level: scopes.get(level, KNOWN_LEVELS.get(level)) for level in form["approval_levels"]}
         programme = Programme(effective_date=effective_date, **form)
         quotas = [RegionQuota(programme_id=str(programme.id), region=region, total=places)
@@ -102,6 +104,8 @@ class FundingApplication(ServiceApplication):
         if earlier:
             return self.get_project(earlier)
         programme = self._referenced(programme_id, Programme, "programme")
+        region = canonical_unit(region, "region", kinds=("province", "city", "county"))
+        unit = canonical_unit(unit, kinds=("province", "society")) if unit is not None else None
         allowed = programme.applicants_for(kind)
         if allowed is None:
             raise RuleViolation(f"{kind} is not a project kind of this programme",
@@ -132,7 +136,7 @@ class FundingApplication(ServiceApplication):
                                 {"effective_date": [f"before the programme ({programme.configured_on})"]})
         project = Project(
             programme_id=str(programme.id), applicant=applicant, kind=kind, region=region,
-            unit=unit or f"province:{region_path(region)[0]}", villages=villages, content=content, year=year,
+            unit=unit or str(Unit.parse(region).lineage[1]), villages=villages, content=content, year=year,
             until_year=until_year, amount_fen=amount_fen, approval_levels=programme.approval_levels,
             quota_region=programme.quota_region_for(region),
             no_subsidy_reason=programme.no_subsidy_reason(applicant, kind), effective_date=effective_date)

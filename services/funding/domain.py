@@ -14,7 +14,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from kernel.auth import parse_unit
+from kernel.places import Unit
 from kernel.errors import RuleViolation
 
 # Fields of funding events that hold personal numbers (masked on the bus, in views and responses).
@@ -40,21 +40,9 @@ def _natural_id(kind, key) -> UUID:
     return uuid5(NAMESPACE_URL, f"kjfp:funding:{kind}:{key}")
 
 
-def region_path(region):
-    """``city:山东/临沂`` → ``["山东", "临沂"]`` (``national`` → ``[]``)."""
-    return parse_unit(region)[1]
-
-
 def region_covers(outer, inner):
-    """Is the region ``inner`` inside (or equal to) ``outer``? Both are geographic units."""
-    outer_path = region_path(outer)
-    inner_path = region_path(inner)
-    return inner_path[: len(outer_path)] == outer_path and len(inner_path) >= len(outer_path)
-
-
-def location_of(region):
-    path = region_path(region)
-    return {k: v for k, v in zip(("province", "city", "county"), path)}
+    """Is the region (or programme unit) ``inner`` inside, or equal to, ``outer``?"""
+    return Unit.parse(outer).covers(Unit.parse(inner))
 
 
 def days_after(day, days):
@@ -101,7 +89,7 @@ class Programme(Aggregate):
         if not covering:
             raise RuleViolation(f"{region} has no quota in this programme",
                                 {"region": ["no quota of this programme covers it"]})
-        return max(covering, key=lambda q: len(region_path(q)))
+        return max(covering, key=lambda q: len(Unit.parse(q).path))
 
     def no_subsidy_reason(self, applicant, kind):
         """Why a project of this applicant and kind is not subsidised (None: it is)."""

@@ -11,15 +11,14 @@ from pymongo import UpdateOne
 
 from kernel import pii
 from kernel.projection import Projection
-from services.funding.domain import location_of
+from kernel.places import Unit
 
 PROGRAMMES, QUOTAS, PLACES = "funding_programmes", "funding_quotas", "funding_quota_places"
 PROJECTS, HISTORY, DISBURSEMENTS = "funding_projects", "funding_project_history", "funding_disbursements"
 
 
 def _place(region):
-    location = location_of(region)
-    return {k: location.get(k) for k in ("province", "city", "county")}
+    return dict(zip(("province", "city", "county"), Unit.of_record(region).path + (None, None)))
 
 
 def _set(key, fields, position=None):

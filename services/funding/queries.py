@@ -4,7 +4,7 @@ project with its history and its payments (each traced to the events it rests on
 Filters are plain equalities on ASCII fields; anything finer is done here in Python, so the
 same reads run on MongoDB, on its wire-protocol stand-in and on mongomock.
 """
-from kernel.auth import parse_unit
+from kernel.places import PlaceError, Unit
 from kernel.errors import ValidationFailed
 from services.funding.projection import DISBURSEMENTS, HISTORY, PLACES, PROGRAMMES, PROJECTS, QUOTAS
 
@@ -15,14 +15,14 @@ def where(unit):
     """Documents of ``unit``: a province, city or county is everything located inside it; a
     national society is the projects credited to it; ``national`` is everything."""
     try:
-        kind, parts = parse_unit(unit)
-    except ValueError as bad:
-        raise ValidationFailed(str(bad), {"unit": [str(bad)]})
-    if kind == "national":
+        unit = Unit.parse(unit)
+    except PlaceError as bad:
+        raise ValidationFailed(str(bad), bad.details)
+    if unit.kind == "national":
         return {}
-    if kind == "society":
-        return {"unit": unit}
-    return dict(zip(("province", "city", "county"), parts))
+    if unit.kind == "society":
+        return {"unit": str(unit)}
+    return dict(zip(("province", "city", "county"), unit.path))
 
 
 def _by(as_of, day):

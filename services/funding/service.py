@@ -8,7 +8,6 @@ from kernel.errors import EXPECTED, NotFound, RuleViolation
 from kernel.service_parts import LogService, PartsProvider
 from services.funding import LOG
 from services.funding import access, queries
-from services.funding.domain import location_of
 from services.funding.presenters import (
     disbursement_view, programme_view, project_record_view, project_view)
 
@@ -37,7 +36,7 @@ class FundingService(LogService):
     def apply(self, form, actor, idempotency_key=None):
         actor = Actor.from_dict(actor)
         region = form["region"]
-        access.authorize_application(actor, form.get("unit") or f"province:{location_of(region)['province']}", region)
+        access.authorize_application(actor, form.get("unit") or unit_of(region).lineage[1], region)
         expert = None
         if form["applicant"]["type"] == "individual":
             expert = self._payee(form["applicant"]["expert_id"], "applicant.expert_id")
@@ -51,7 +50,7 @@ class FundingService(LogService):
         if record is None:
             raise NotFound(f"no project with id {project_id}", {"project_id": ["not found"]})
         project = record["project"]
-        authorize_read(Actor.from_dict(actor), project["unit"], location_of(project["region"]))
+        authorize_read(Actor.from_dict(actor), project["unit"], unit_of(project["region"]).place())
         return {**project_record_view(record), "positions_at": {"funding": position}}
 
     @rpc(expected_exceptions=EXPECTED)
@@ -109,4 +108,4 @@ class FundingService(LogService):
 
 def default_programme_unit(actor):
     """A programme belongs to the configuring office's unit unless the form names one."""
-    return actor.scope if actor.scope.startswith("province:") else "national"
+    return actor.scope if actor.unit.kind == "province" else "national"

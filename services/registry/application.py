@@ -9,6 +9,7 @@ from kernel.concurrency import MAX_ATTEMPTS, retry_on_conflict
 from kernel.identity import IdNumberError, canonical_id_number
 from kernel.errors import Conflict, NotFound, RuleViolation, ValidationFailed
 from kernel.idempotency import keyed
+from kernel.places import canonical_place, canonical_unit
 from services.registry.domain import (
     Association, Expert, Household, IdNumberClaim, PairingAgreement, ServiceLog, Targets)
 
@@ -30,6 +31,17 @@ def validate_id_number(number, field="id_number"):
         raise ValidationFailed(f"{field} is not a valid resident ID number: {invalid}", {field: [str(invalid)]})
 
 
+def _canonical(form):
+    """``form`` with its unit and location canonical (kernel.places), whoever sent it: an RPC
+    caller cannot record a place the gateway would refuse."""
+    form = dict(form)
+    if form.get("unit") is not None:
+        form["unit"] = canonical_unit(form["unit"], kinds=("province", "society"))
+    if form.get("location") is not None:
+        form["location"] = canonical_place(form["location"])
+    return form
+
+
 class RegistryApplication(ServiceApplication):
     name = "registry"
 
@@ -40,6 +52,7 @@ class RegistryApplication(ServiceApplication):
         if earlier:
             return self.get_expert(earlier)
         id_number = validate_id_number(id_number)
+        form = _canonical(form)
         id_hash = pii.keyed_hash(self.pii_hash_key, id_number)
         claim_id = IdNumberClaim.create_id(id_hash)
         expert = Expert(id_number=id_number, id_hash=id_hash, effective_date=effective_date, **form)
@@ -60,7 +73,7 @@ class RegistryApplication(ServiceApplication):
 
     @retry_on_conflict
     def correct_expert(self, expert_id, changes, reason, effective_date):
-        return self._amend(self.get_expert(expert_id), "correct", changes, reason, effective_date)
+        return self._amend(self.get_expert(expert_id), "correct", _canonical(changes), reason, effective_date)
 
     # -- associations and federations -----------------------------------------------------
     @retry_on_conflict
@@ -69,6 +82,7 @@ class RegistryApplication(ServiceApplication):
         if earlier:
             return self.get_association(earlier)
         credit_code = validate_credit_code(credit_code)
+        form = _canonical(form)
         if self._exists(Association.create_id(credit_code)):
             raise Conflict(f"an organisation with credit code {credit_code} is already registered",
                            {"credit_code": ["already registered"]})
@@ -88,7 +102,7 @@ class RegistryApplication(ServiceApplication):
 
     @retry_on_conflict
     def correct_association(self, credit_code, changes, reason, effective_date):
-        return self._amend(self.get_association(credit_code), "correct", changes, reason, effective_date)
+        return self._amend(self.get_association(credit_code), "correct", _canonical(changes), reason, effective_date)
 
     def get_expert(self, expert_id) -> Expert:
         return self._get(expert_id, Expert, "expert")
@@ -108,6 +122,7 @@ class RegistryApplication(ServiceApplication):
         if earlier:
             return self.get_household(earlier)
         head_id_number = validate_id_number(head_id_number, "head_id_number")
+        form = _canonical(form)
         if self._exists(Household.create_id(code)):
             raise Conflict(f"household {code} is already registered", {"code": ["already registered"]})
         household = Household(
@@ -123,7 +138,7 @@ class RegistryApplication(ServiceApplication):
 
     @retry_on_conflict
     def correct_household(self, code, changes, reason, effective_date):
-        return self._amend(self.get_household(code), "correct", changes, reason, effective_date)
+        return self._amend(self.get_household(code), "correct", _canonical(changes), reason, effective_date)
 
     @retry_on_conflict
     def lift_out(self, code, date, people, effective_date, idempotency=None):
@@ -150,6 +165,7 @@ class RegistryApplication(ServiceApplication):
             code = row["code"]
             try:
                 head_id_number = validate_id_number(row["head_id_number"], "head_id_number")
+                row = _canonical(row)
             except ValidationFailed as invalid:
                 rejected.append({"row": row.get("row"), "code": code, "reasons": invalid.details})
                 continue
@@ -251,6 +267,7 @@ class RegistryApplication(ServiceApplication):
     # -- targets --------------------------------------------------------------------------
     @retry_on_conflict
     def set_targets(self, unit, year, targets, effective_date):
+        unit = canonical_unit(unit)
         targets_id = Targets.create_id(unit, year)
         if self._exists(targets_id):
             record = self.repository.get(targets_id)

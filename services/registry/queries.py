@@ -4,7 +4,7 @@ figure (explain), and register listings.
 ``members`` selects, for every metric, exactly the records that make up the figure; the figures
 are their counts (or people sums), so a figure and its explanation cannot disagree.
 """
-from kernel.auth import parse_unit
+from kernel.places import Unit
 from kernel.views import all_of
 from services.registry.domain import METRICS
 from services.registry.projection import (
@@ -19,15 +19,15 @@ def _credit_and_place(unit):
 
     Provinces and societies are credited directly; a city or county is its province's figures
     narrowed to records located there (the drill-down); ``national`` is everything."""
-    kind, parts = parse_unit(unit)
-    if kind == "national":
+    unit = Unit.parse(unit)
+    if unit.kind == "national":
         return {}, {}
-    if kind in ("province", "society"):
-        return {"unit": unit}, {}
-    place = {"location.city": parts[1]}
-    if kind == "county":
-        place["location.county"] = parts[2]
-    return {"unit": f"province:{parts[0]}"}, place
+    if unit.kind in ("province", "society"):
+        return {"unit": str(unit)}, {}
+    place = {"location.city": unit.path[1]}
+    if unit.kind == "county":
+        place["location.county"] = unit.path[2]
+    return {"unit": str(unit.lineage[1])}, place
 
 
 def _in_force(as_of):

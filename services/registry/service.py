@@ -3,8 +3,8 @@
 from nameko.rpc import rpc
 
 from kernel.auth import (
-    NATIONWIDE_READERS, Actor, authorize_household_in_pairing, authorize_read, authorize_targets,
-    authorize_write, parse_unit, require_writer, scope_covers_location)
+    NATIONWIDE_READERS, Actor, authorize_change, authorize_household_in_pairing, authorize_read,
+    authorize_targets, authorize_write, place_of, require_writer)
 from kernel.errors import EXPECTED, RuleViolation
 from kernel.service_parts import LogService, PartsProvider
 from services.registry import LOG
@@ -36,7 +36,7 @@ class RegistryService(LogService):
     def list_experts(self, actor, unit=None, specialty=None, after=0, limit=50):
         actor = Actor.from_dict(actor)
         if unit is None and actor.role not in NATIONWIDE_READERS and actor.scope != "national":
-            unit = actor.scope if actor.scope.startswith("society:") else f"province:{parse_unit(actor.scope)[1][0]}"
+            unit = str(actor.unit.lineage[1])  # a society, or the province of a province, city or county
         if unit is not None:
             authorize_read(actor, unit)
         _, (docs, next_cursor) = self.registry.read(
@@ -58,7 +58,7 @@ class RegistryService(LogService):
         require_writer(actor)
         inside, outside = [], []
         for row in rows:
-            (inside if scope_covers_location(actor.scope, row["location"]) else outside).append(row)
+            (inside if actor.unit.covers(place_of(row["location"])) else outside).append(row)
         result = self.registry.app.import_households(inside)
         result["rejected"] += [{"row": r.get("row"), "code": r["code"],
                                 "reasons": {"location": ["outside your jurisdiction"]}} for r in outside]
@@ -83,7 +83,8 @@ class RegistryService(LogService):
     @rpc(expected_exceptions=EXPECTED)
     def correct_expert(self, expert_id, change, actor):
         expert = self.registry.app.get_expert(expert_id)
-        authorize_write(Actor.from_dict(actor), unit=expert.unit, location=expert.location)
+        authorize_change(Actor.from_dict(actor), unit=expert.unit, location=expert.location,
+                         new_location=change["changes"].get("location"))
         return expert_view(self.registry.app.correct_expert(expert_id, **change))
 
     @rpc(expected_exceptions=EXPECTED)
@@ -103,7 +104,8 @@ class RegistryService(LogService):
     @rpc(expected_exceptions=EXPECTED)
     def correct_association(self, credit_code, change, actor):
         association = self.registry.app.get_association(credit_code)
-        authorize_write(Actor.from_dict(actor), unit=association.unit, location=association.location)
+        authorize_change(Actor.from_dict(actor), unit=association.unit, location=association.location,
+                         new_location=change["changes"].get("location"))
         return association_view(self.registry.app.correct_association(credit_code, **change))
 
     @rpc(expected_exceptions=EXPECTED)
@@ -115,7 +117,8 @@ class RegistryService(LogService):
     @rpc(expected_exceptions=EXPECTED)
     def correct_household(self, code, change, actor):
         household = self.registry.app.get_household(code)
-        authorize_write(Actor.from_dict(actor), location=household.location)
+        authorize_change(Actor.from_dict(actor), location=household.location,
+                         new_location=change["changes"].get("location"))
         return household_view(self.registry.app.correct_household(code, **change))
 
     @rpc(expected_exceptions=EXPECTED)

@@ -5,6 +5,7 @@ from kernel.application import ServiceApplication
 from kernel.concurrency import retry_on_conflict
 from kernel.errors import Forbidden, RuleViolation
 from kernel.idempotency import keyed
+from kernel.places import canonical_province, canonical_unit
 from services.supervision.domain import (
     Campaign, Finding, Rectification, SelfInspection, SpotCheck, draw, province_of)
 
@@ -18,6 +19,7 @@ class SupervisionApplication(ServiceApplication):
         earlier = idempotency and idempotency.earlier_result(self)
         if earlier:
             return self.get_campaign(earlier)
+        form["units"] = [canonical_unit(u, "units", kinds=("province", "society")) for u in form["units"]]
         campaign = Campaign(effective_date=effective_date, **form)
         self.save(campaign, *keyed(idempotency, campaign.id))
         return campaign
@@ -25,6 +27,8 @@ class SupervisionApplication(ServiceApplication):
     @retry_on_conflict
     def schedule_field_inspection(self, campaign_id, groups, effective_date) -> Campaign:
         campaign = self.get_campaign(campaign_id)
+        groups = [{**g, "provinces": [canonical_province(p, "groups.provinces") for p in g.get("provinces", [])]}
+                  for g in groups]
         campaign.schedule_field_inspection(groups, effective_date)
         self.save(campaign)
         return campaign
@@ -47,6 +51,7 @@ class SupervisionApplication(ServiceApplication):
         earlier = idempotency and idempotency.earlier_result(self)
         if earlier:
             return self.repository.get(UUID(earlier))
+        unit = canonical_unit(unit, kinds=("province", "society"))
         campaign = self.get_campaign(campaign_id)
         campaign.guard_open("self-inspection", effective_date)
         if unit not in campaign.units:
@@ -76,6 +81,7 @@ class SupervisionApplication(ServiceApplication):
         earlier = idempotency and idempotency.earlier_result(self)
         if earlier:
             return self._get(earlier, Finding, "finding")
+        unit = canonical_unit(unit)
         campaign = self.get_campaign(campaign_id)
         campaign.guard_open("findings", effective_date)
         if not campaign.covers(unit):

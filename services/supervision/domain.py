@@ -8,7 +8,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from kernel.auth import parse_unit
+from kernel.places import Unit
 from kernel.errors import Conflict, Forbidden, RuleViolation
 
 # Supervision events hold no personal numbers; the outbox masks nothing.
@@ -24,8 +24,7 @@ def _natural_id(kind, key) -> UUID:
 
 def province_of(unit):
     """The province a unit lies in (``city:山西/吕梁`` → ``山西``); None for societies and national."""
-    kind, parts = parse_unit(unit)
-    return parts[0] if kind in ("province", "city", "county") else None
+    return Unit.of_record(unit).province
 
 
 class Campaign(Aggregate):

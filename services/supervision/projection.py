@@ -8,7 +8,7 @@ province's query reaches its cities' items without arrays (see kernel/views.py o
 """
 from pymongo import UpdateOne
 
-from kernel.auth import parse_unit
+from kernel.places import Unit
 from kernel.projection import Projection
 
 CAMPAIGNS, SELF_INSPECTIONS, FINDINGS = "supervision_campaigns", "supervision_self_inspections", "supervision_findings"
@@ -17,14 +17,11 @@ RECTIFICATIONS, MOVES = "supervision_rectifications", "supervision_rectification
 
 def unit_levels(unit):
     """``county:山西/吕梁/岚县`` → the province, city and county units it lies in."""
-    kind, parts = parse_unit(unit)
-    if kind not in ("province", "city", "county"):
-        return {"province_unit": None, "city_unit": None, "county_unit": None}
-    return {
-        "province_unit": f"province:{parts[0]}",
-        "city_unit": f"city:{'/'.join(parts[:2])}" if len(parts) >= 2 else None,
-        "county_unit": unit if kind == "county" else None,
-    }
+    levels = {"province_unit": None, "city_unit": None, "county_unit": None}
+    for level in Unit.of_record(unit).lineage[1:]:
+        if level.geographic:
+            levels[f"{level.kind}_unit"] = str(level)
+    return levels
 
 
 def _set(key, fields):

@@ -4,7 +4,7 @@ An item's status as of a date is that of its latest move effective by then; it i
 that status is not ``verified`` and the date is past its deadline. ``open`` in a filter or a
 summary means every item not yet verified (whatever stage it is at).
 """
-from kernel.auth import parse_unit
+from kernel.places import Unit
 from kernel.views import all_of
 from services.supervision.projection import MOVES, RECTIFICATIONS
 
@@ -16,10 +16,10 @@ def _unit_clause(unit):
     """Items of the unit and of every unit inside it."""
     if unit is None or unit == "national":
         return {}
-    kind, _ = parse_unit(unit)
-    if kind == "society":
-        return {"unit": unit}
-    return {f"{kind}_unit": unit}
+    unit = Unit.parse(unit)
+    if unit.kind == "society":
+        return {"unit": str(unit)}
+    return {f"{unit.kind}_unit": str(unit)}
 
 
 def items_as_of(views, as_of, unit=None, campaign=None):

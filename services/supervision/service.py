@@ -7,6 +7,7 @@ from nameko.exceptions import MethodNotFound, UnknownService
 from nameko.rpc import RpcProxy, rpc
 
 from kernel.auth import Actor, NATIONWIDE_READERS, WRITERS, authorize_read, require_role
+from kernel.places import canonical_unit
 from kernel.errors import EXPECTED, Forbidden, RuleViolation
 from kernel.service_parts import LogService, PartsProvider
 from services.supervision import LOG
@@ -52,6 +53,7 @@ class SupervisionService(LogService):
     def submit_self_inspection(self, campaign_id, form, actor, idempotency_key=None):
         actor = Actor.from_dict(actor)
         require_role(actor, *WRITERS)
+        form = {**form, "unit": canonical_unit(form["unit"])}
         if actor.scope != form["unit"]:
             raise Forbidden(f"{actor.scope} may not report for {form['unit']}", {"unit": ["only the unit reports for itself"]})
         report = self.supervision.app.submit_self_inspection(
