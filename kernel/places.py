@@ -156,9 +156,9 @@ class _Index:
                 entries[sub] = _names(child_props)
                 self.codes.add(code + sub)
         names = [props["province"]] + [n for n, _, _ in entries.get("0000", [])]
-        canonical = short_name(_simplified(props["province"]))
+        canonical = short_name(names[-1])  # the 0000 entry's name is simplified (香港特别行政区)
         province = self._add(self.root, canonical, names)
-        if _simplified(props["province"]).endswith("市"):
+        if names[-1].endswith("市"):
             # A municipality is its own city; its placeholder cities (市辖区, 县) mean it.
             self.municipalities.add(canonical)
             city = self._add(province, canonical, names + list(_MUNICIPAL))
@@ -194,7 +194,7 @@ class _Index:
             real = [n for n in names if n not in _PLACEHOLDERS and not _DIRECT.match(n)]
             if not real:
                 return None
-            canonical = short_name(_simplified(real[-1]))
+            canonical = short_name(real[-1])  # the list's own form: converting it alone makes 乾县 干县
         division = parent.children.get(canonical)
         if division is None:
             division = parent.children[canonical] = _Division(canonical, {}, {})

@@ -16,9 +16,6 @@ from services.awards.domain import (
     rectification_check, refuse_unless_eligible)
 
 
-NOMINATING_KINDS = ("province", "society")
-
-
 class AwardsApplication(ServiceApplication):
     name = "awards"
 
@@ -58,7 +55,7 @@ class AwardsApplication(ServiceApplication):
         earlier = idempotency and idempotency.earlier_result(self)
         if earlier:
             return self.get_nomination(earlier)
-        unit = canonical_unit(unit, kinds=NOMINATING_KINDS)
+        unit = canonical_unit(unit)
         if form.get("area") is not None:
             form = {**form, "area": canonical_place(form["area"], "area")}
         award_round = self.get_round(round_id)
@@ -193,7 +190,7 @@ class AwardsApplication(ServiceApplication):
         earlier = idempotency and idempotency.earlier_result(self)
         if earlier:
             return self._get(earlier, Commendation, "commendation")
-        unit = canonical_unit(unit, kinds=NOMINATING_KINDS)
+        unit = canonical_unit(unit)
         nominee = nominee_key(category, unit, {"expert_id": expert_id, "team_name": team_name or ""})
         commendation_id = Commendation.create_id(nominee, year)
         if self._exists(commendation_id):

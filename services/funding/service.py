@@ -3,7 +3,7 @@ registry is asked over RPC for what funding needs of an expert. No rules live he
 
 from nameko.rpc import RpcProxy, rpc
 
-from kernel.auth import Actor, authorize_read, require_writer
+from kernel.auth import Actor, authorize_read, require_writer, unit_of
 from kernel.errors import EXPECTED, NotFound, RuleViolation
 from kernel.service_parts import LogService, PartsProvider
 from services.funding import LOG
