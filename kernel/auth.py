@@ -1,7 +1,8 @@
 """Bearer tokens (signed JWT with expiry) carrying one role and its scope, and scope checks.
 
 A scope is a unit (kernel.places.Unit): ``national``, ``province:山东``, ``city:山东/临沂``,
-``county:山东/临沂/沂南``, ``society:中国农学会``, held canonical. PyJWT does the signing and expiry so that we do not hand-roll crypto.
+``county:山东/临沂/沂南``, ``society:中国农学会``, held canonical. PyJWT does the signing and expiry
+so that we do not hand-roll crypto.
 """
 import time
 import uuid
@@ -119,7 +120,8 @@ def authorize_write(actor, unit=None, location=None):
     if unit is not None:
         unit = unit_of(unit)
         if not scope.covers(unit) and not _inside_area(scope, unit, location):
-            raise Forbidden(f"{scope} may not write records of {unit}", {"unit": ["outside your jurisdiction"]})
+            raise Forbidden(f"{scope} may not write records of {unit}",
+                            {"unit": ["outside your jurisdiction"]})
     if unit is None and location is not None and not scope.covers(place_of(location)):
         raise Forbidden(f"{scope} may not write records located in {place_of(location).province}",
                         {"location": ["outside your jurisdiction"]})

@@ -41,7 +41,8 @@ def canonical_id_number(text, today=None):
         number = number[:6] + "19" + number[6:]
         number += check_character(number)
     if len(number) != 18:
-        raise IdNumberError(f"an ID number has 18 characters (or 15 for a first-generation card), not {len(number)}")
+        raise IdNumberError(
+            f"an ID number has 18 characters (or 15 for a first-generation card), not {len(number)}")
     if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
         raise IdNumberError("an ID number is 17 digits and a check character (a digit or X)")
     if not region_code_exists(number[:6]):

@@ -311,8 +311,6 @@ class Place:
                 free[field] = clean_text(values[field], field)
             except PlaceError as bad:
                 details.update(bad.details)
-        if free.get("village") and not free.get("township") and not details:
-            pass  # a village may be named without its township (registers often omit it)
         if details:
             raise PlaceError("; ".join(m for ms in details.values() for m in ms), details)
         return cls(province, city, county, free["township"], free["village"])
@@ -343,7 +341,7 @@ def _divisions(province, city, county):
         raise PlaceError("province is required", {"province": ["required"]})
     p = _resolve(index.root, province)
     if p is None:
-        raise PlaceError(f"no province {_name_key(province)}", {"province": [f"no province {_name_key(province)}"]})
+        return _error("province", f"no province {_name_key(province)}")
     p_div = index.root.children[p]
     city_key = _name_key(city) if city is not None else ""
     county_key = _name_key(county) if county is not None else ""
@@ -507,7 +505,8 @@ def canonical_place(value, field="location"):
     try:
         return Place.parse(value).to_dict()
     except PlaceError as bad:
-        raise ValidationFailed(f"{field}: {bad}", {f"{field}.{k}": v for k, v in bad.details.items()}) from None
+        details = {f"{field}.{k}": v for k, v in bad.details.items()}
+        raise ValidationFailed(f"{field}: {bad}", details) from None
 
 
 def canonical_province(value, field="province"):

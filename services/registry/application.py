@@ -28,7 +28,8 @@ def validate_id_number(number, field="id_number"):
     try:
         return canonical_id_number(number)
     except IdNumberError as invalid:
-        raise ValidationFailed(f"{field} is not a valid resident ID number: {invalid}", {field: [str(invalid)]})
+        raise ValidationFailed(f"{field} is not a valid resident ID number: {invalid}",
+                               {field: [str(invalid)]})
 
 
 def _canonical(form):
@@ -102,7 +103,8 @@ class RegistryApplication(ServiceApplication):
 
     @retry_on_conflict
     def correct_association(self, credit_code, changes, reason, effective_date):
-        return self._amend(self.get_association(credit_code), "correct", _canonical(changes), reason, effective_date)
+        association = self.get_association(credit_code)
+        return self._amend(association, "correct", _canonical(changes), reason, effective_date)
 
     def get_expert(self, expert_id) -> Expert:
         return self._get(expert_id, Expert, "expert")
