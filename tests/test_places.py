@@ -155,3 +155,21 @@ def test_an_invalid_id_number_says_which_part_is_wrong(number, part):
     """Issue 13 item 1."""
     with pytest.raises(IdNumberError, match=part):
         canonical_id_number(number)
+
+
+def test_a_token_for_a_provinces_full_name_is_the_token_for_the_province():
+    """Issue 13 item 5: ``mint`` and ``verify`` hold the scope canonical; a scope that is no unit
+    (or not text) is refused."""
+    from kernel import auth
+    from kernel.errors import Unauthorized
+    import jwt
+
+    secret = "unit-test-secret-of-at-least-32-bytes"
+    actor = auth.verify(secret, auth.mint(secret, "provincial_office", "province:山東省", "zhang"))
+    assert actor.scope == "province:山东" and actor.unit == Unit("province", ("山东",))
+    with pytest.raises(ValueError):
+        auth.mint(secret, "provincial_office", "province:火星")
+    for scope in ("province:火星", ["province:山东"], 37):
+        forged = jwt.encode({"sub": "x", "role": "auditor", "scope": scope, "exp": 2**40}, secret, algorithm="HS256")
+        with pytest.raises(Unauthorized):
+            auth.verify(secret, forged)

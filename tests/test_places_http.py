@@ -93,6 +93,12 @@ def test_a_provincial_office_may_use_its_provinces_full_name(api):
     expert = api.post("/experts", expert_form(id_number=issued("37132119800101005"), phone="13800001980",
                                               unit="province:山东"), token=full_name_token)
     assert expert.status_code == 201, expert.text
+    listed = api.get("/experts", params={"unit": "province:山东省"}, token=token)
+    assert listed.status_code == 200, listed.text
+    targets = api.call("PUT", "/targets/city:山東省/臨沂市", json={"year": 2020, "households_paired": 10},
+                       token=token)
+    assert targets.status_code == 200, targets.text
+    assert targets.json()["unit"] == "city:山东/临沂"
 
 
 def test_an_unknown_place_is_a_400_naming_the_field(api):
