@@ -170,6 +170,7 @@ def test_a_token_for_a_provinces_full_name_is_the_token_for_the_province():
     with pytest.raises(ValueError):
         auth.mint(secret, "provincial_office", "province:火星")
     for scope in ("province:火星", ["province:山东"], 37):
-        forged = jwt.encode({"sub": "x", "role": "auditor", "scope": scope, "exp": 2**40}, secret, algorithm="HS256")
+        claims = {"sub": "x", "role": "auditor", "scope": scope, "exp": 2**40}
+        forged = jwt.encode(claims, secret, algorithm="HS256")
         with pytest.raises(Unauthorized):
             auth.verify(secret, forged)

@@ -25,7 +25,8 @@ class AwardsApplication(ServiceApplication):
         earlier = idempotency and idempotency.earlier_result(self)
         if earlier:
             return self.get_round(earlier)
-        form["key_provinces"] = [canonical_province(p, "key_provinces") for p in form.get("key_provinces", ())]
+        form["key_provinces"] = [canonical_province(p, "key_provinces")
+                                 for p in form.get("key_provinces", ())]
         round_id = AwardRound.create_id(form["year"])
         if self._exists(round_id):
             raise Conflict(f"the {form['year']} round is already configured",

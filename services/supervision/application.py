@@ -27,8 +27,8 @@ class SupervisionApplication(ServiceApplication):
     @retry_on_conflict
     def schedule_field_inspection(self, campaign_id, groups, effective_date) -> Campaign:
         campaign = self.get_campaign(campaign_id)
-        groups = [{**g, "provinces": [canonical_province(p, "groups.provinces") for p in g.get("provinces", ())]}
-                  for g in groups]
+        groups = [{**g, "provinces": [canonical_province(p, "groups.provinces")
+                                      for p in g.get("provinces", ())]} for g in groups]
         campaign.schedule_field_inspection(groups, effective_date)
         self.save(campaign)
         return campaign
