@@ -199,7 +199,8 @@ class _Index:
         if division is None:
             division = parent.children[canonical] = _Division(canonical, {}, {})
         for name in names + [canonical]:
-            for form in {name, _simplified(name), short_name(name), short_name(_simplified(name))}:
+            # The list's names are simplified already; input is converted at lookup instead.
+            for form in (name, short_name(name)):
                 parent.aliases.setdefault(form, canonical)
         return division
 
