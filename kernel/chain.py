@@ -16,18 +16,21 @@ from datetime import datetime, timezone
 GENESIS = "0" * 64
 
 
-def link(previous_hash, notification):
+def event_bytes(notification):
+    """The canonical bytes of one stored event: a 4-byte big-endian length, the compact JSON
+    ``[position, originator id, version, topic]`` of that length, then the stored (encrypted)
+    state bytes. The chain hashes them after the previous hash; they are also the event's leaf
+    input in the log's Merkle tree (kernel/tree.py)."""
     canonical = json.dumps(
         [notification.id, str(notification.originator_id), notification.originator_version,
          notification.topic],
         separators=(",", ":"),
     ).encode()
-    digest = hashlib.sha256()
-    digest.update(bytes.fromhex(previous_hash))
-    digest.update(len(canonical).to_bytes(4, "big"))
-    digest.update(canonical)
-    digest.update(bytes(notification.state))
-    return digest.hexdigest()
+    return len(canonical).to_bytes(4, "big") + canonical + bytes(notification.state)
+
+
+def link(previous_hash, notification):
+    return hashlib.sha256(bytes.fromhex(previous_hash) + event_bytes(notification)).hexdigest()
 
 
 class ChainLedger:

@@ -12,6 +12,7 @@ from pathlib import Path
 # Development defaults: fine for a first run on a laptop, refused in distributed mode.
 DEV_SECRET = "dev-only-secret-change-me-before-production"
 DEV_CIPHER_KEY = "ZGV2LW9ubHktY2lwaGVyLWtleS0zMmJ5dGVzLi4uLi4="  # base64 of 32 bytes
+DEV_CHECKPOINT_KEY = "ZGV2LW9ubHktY2hlY2twb2ludC1rZXktMzJieXRlcyE="  # base64 of 32 bytes
 
 
 def _env(name, default=None):
@@ -38,6 +39,10 @@ class Settings:
     pii_hash_key: str = DEV_SECRET
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    # Signed Merkle checkpoints (kernel/tree.py): base64 of 32 secret bytes from which each
+    # service's own Ed25519 key is derived (not TOKEN_SECRET: a key of its own).
+    checkpoint_signing_key: str = DEV_CHECKPOINT_KEY
+    checkpoint_origin: str = "kjfp.local"
 
     @property
     def embedded(self):
@@ -60,9 +65,21 @@ class Settings:
                     weak.append("CIPHER_KEY")
             except ValueError:
                 weak.append("CIPHER_KEY")
+        weak += self._weak_checkpoint_key()
         if weak:
             raise ValueError("distributed mode needs its own secrets (at least 32 characters; "
                              "CIPHER_KEY base64 of 16, 24 or 32 random bytes); set " + ", ".join(weak))
+
+    def _weak_checkpoint_key(self):
+        """CHECKPOINT_SIGNING_KEY: not the development key (anyone could sign with it), base64
+        of 32 bytes."""
+        try:
+            if (self.checkpoint_signing_key != DEV_CHECKPOINT_KEY
+                    and len(base64.b64decode(self.checkpoint_signing_key, validate=True)) == 32):
+                return []
+        except ValueError:
+            pass
+        return ["CHECKPOINT_SIGNING_KEY (base64 of 32 random bytes)"]
 
     def nameko_config(self):
         return {
@@ -103,4 +120,6 @@ def load():
         pii_hash_key=_env("PII_HASH_KEY", DEV_SECRET),
         http_host=_env("HTTP_HOST", "127.0.0.1"),
         http_port=int(_env("HTTP_PORT", 8000)),
+        checkpoint_signing_key=_env("CHECKPOINT_SIGNING_KEY", DEV_CHECKPOINT_KEY),
+        checkpoint_origin=_env("CHECKPOINT_ORIGIN", "kjfp.local"),
     )

@@ -2,13 +2,17 @@
 
 The event store is the outbox. The publisher reads notifications after the chain head,
 extends the hash chain over them, dispatches each as a nameko event named by its public name,
-then advances the head. A crash after dispatch and before the advance re-publishes the same
+then advances the head, appends the batch to the log's Merkle tree and signs a checkpoint of
+it (kernel/tree.py). A crash after dispatch and before the advance re-publishes the same
 events with the same chain hashes (at-least-once; consumers dedup by service and position).
 """
 import eventlet.semaphore
 
 from kernel.chain import ChainLedger, link
+from kernel.config import Settings
 from kernel.pii import mask_fields
+from kernel.tree import LogTree, checkpoint_signer
+
 
 def public_name(domain_event):
     return type(domain_event).__name__
@@ -33,16 +37,21 @@ def envelope(service, notification, domain_event, chain_hash, personal_fields):
 
 
 class Outbox:
-    def __init__(self, service, application, personal_fields, batch_size=500):
+    def __init__(self, service, application, personal_fields, batch_size=500, signer=None):
+        """``signer`` signs the checkpoints (default: the development key, embedded mode)."""
         self.service = service
         self.application = application
         self.personal_fields = frozenset(personal_fields)
         self.batch_size = batch_size
         self.ledger = ChainLedger(application.recorder, service)
+        self.tree = LogTree(self.ledger, signer or checkpoint_signer(Settings(), service))
         self._lock = eventlet.semaphore.Semaphore()
 
     def read(self, after, limit, previous_hash=None):
         """Envelopes after ``after`` (chain hashes computed from ``previous_hash``)."""
+        return self._read(after, limit, previous_hash)[1]
+
+    def _read(self, after, limit, previous_hash):
         notifications = self.application.recorder.select_notifications(start=after + 1, limit=limit)
         if previous_hash is None:
             previous_hash = self._hash_at(after)
@@ -52,7 +61,7 @@ class Outbox:
             domain_event = self.application.mapper.to_domain_event(notification)
             envelopes.append(envelope(self.service, notification, domain_event, previous_hash,
                                       self.personal_fields))
-        return envelopes
+        return notifications, envelopes
 
     def _hash_at(self, position):
         """The chain hash at ``position``: from the head, or recomputed from the nearest
@@ -76,10 +85,12 @@ class Outbox:
             sent = 0
             while True:
                 position, chain_hash = self.ledger.head()
-                envelopes = self.read(position, self.batch_size, chain_hash)
+                notifications, envelopes = self._read(position, self.batch_size, chain_hash)
                 if not envelopes:
+                    self.tree.grow((), self.application.recorder, position)  # catch up, if behind
                     return sent
                 for item in envelopes:
                     dispatch(item["type"], item)
                 self.ledger.advance([(item["position"], item["chain_hash"]) for item in envelopes])
+                self.tree.grow(notifications, self.application.recorder, position)
                 sent += len(envelopes)

@@ -131,6 +131,7 @@ def distributed_env(amqp_uri, postgres_db, mongo_uri, **extra):
         "TOKEN_SECRET": "distributed-test-token-secret-32-bytes",
         "CIPHER_KEY": "dGVzdC1vbmx5LWNpcGhlci1rZXktMzItYnl0ZXMuLi4=",
         "PII_HASH_KEY": "distributed-test-pii-hash-key-32-bytes",
+        "CHECKPOINT_SIGNING_KEY": "dGVzdC1vbmx5LWNoZWNrcG9pbnQta2V5LTMyYnl0ZXM=",
     })
     env.update({k: str(v) for k, v in extra.items()})
     return env
@@ -150,7 +151,7 @@ def services_on_real_parts(monkeypatch, amqp_uri, postgres_db, mongo_uri, *servi
             conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
     env = distributed_env(amqp_uri, postgres_db, mongo_uri)
     for name in ("AMQP_URI", "EVENT_STORE", "POSTGRES_DB", "MONGO_URI", "VIEWS_DB", "TOKEN_SECRET",
-                 "CIPHER_KEY", "PII_HASH_KEY"):
+                 "CIPHER_KEY", "PII_HASH_KEY", "CHECKPOINT_SIGNING_KEY"):
         monkeypatch.setenv(name, env[name])
     runner = ServiceRunner({"AMQP_URI": amqp_uri})
     for cls in service_classes:

@@ -73,7 +73,8 @@ def test_every_variable_is_one_the_code_reads_and_every_one_it_reads_is_document
     assert interpolated <= CONFIG_VARIABLES and interpolated <= documented
     for spec in OURS.values():
         assert set(spec["environment"]) <= CONFIG_VARIABLES
-    secrets = {"TOKEN_SECRET", "TOKEN_SECRET_PREVIOUS", "CIPHER_KEY", "PII_HASH_KEY", "POSTGRES_PASSWORD"}
+    secrets = {"TOKEN_SECRET", "TOKEN_SECRET_PREVIOUS", "CIPHER_KEY", "PII_HASH_KEY", "POSTGRES_PASSWORD",
+               "CHECKPOINT_SIGNING_KEY"}
     assert not secrets & set(assigned), "secrets come from the shell or deploy/.env, never the example"
 
 

@@ -143,16 +143,20 @@ def test_the_polling_patch_makes_the_memory_transport_poll_in_milliseconds():
 
 
 def test_distributed_mode_refuses_the_development_secrets():
+    from kernel import config
     from kernel.config import Settings
 
     Settings().check()  # embedded: the development defaults are fine
     with pytest.raises(ValueError, match="TOKEN_SECRET, CIPHER_KEY, PII_HASH_KEY"):
         Settings(amqp_uri="amqp://rabbit/").check()
     good = dict(amqp_uri="amqp://rabbit/", token_secret="a" * 32, pii_hash_key="c" * 32,
-                cipher_key="dGVzdC1vbmx5LWNpcGhlci1rZXktMzItYnl0ZXMuLi4=")
+                cipher_key="dGVzdC1vbmx5LWNpcGhlci1rZXktMzItYnl0ZXMuLi4=",
+                checkpoint_signing_key="dGVzdC1vbmx5LWNoZWNrcG9pbnQta2V5LTMyYnl0ZXM=")
     Settings(**good).check()
     for name, bad in (("token_secret", "change-me-to-at-least-32-random-bytes"), ("pii_hash_key", "short"),
-                      ("cipher_key", "not base64!" * 4), ("cipher_key", "c2hvcnQ=" * 6)):
+                      ("cipher_key", "not base64!" * 4), ("cipher_key", "c2hvcnQ=" * 6),
+                      ("checkpoint_signing_key", config.DEV_CHECKPOINT_KEY),  # issue 16: its own key
+                      ("checkpoint_signing_key", "c2hvcnQ=")):
         with pytest.raises(ValueError, match=name.upper()):
             Settings(**{**good, name: bad}).check()
 

@@ -22,6 +22,7 @@ SECRETS = {
     "POSTGRES_PASSWORD": "unused-with-trust-auth", "TOKEN_SECRET": "topology-test-token-secret-32-bytes!",
     "TOKEN_SECRET_PREVIOUS": "", "CIPHER_KEY": "dG9wb2xvZ3ktdGVzdC1jaXBoZXIta2V5LTMyLWJ5dGU=",
     "PII_HASH_KEY": "topology-test-pii-hash-key-32-bytes!!",
+    "CHECKPOINT_SIGNING_KEY": "dG9wb2xvZ3ktdGVzdC1jaGVja3BvaW50LWtleS0zMmI=",
 }
 # Only these differ from the containers' environment: where things are.
 ADDRESSES = ("AMQP_URI", "POSTGRES_HOST", "POSTGRES_DB", "MONGO_URI", "VIEWS_DB", "HTTP_PORT", "KJFP_DATA_DIR")
