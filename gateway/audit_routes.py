@@ -1,4 +1,5 @@
-"""HTTP paths for auditors (read only): each service's chain checkpoints and its log as stored.
+"""HTTP paths for auditors (read only): each service's chain checkpoints and signed Merkle
+checkpoints, its log as stored, and inclusion and consistency proofs (RFC 9162, hashes base64).
 Any service the gateway routes to is answerable here: its ``LogService`` RPCs do the work."""
 from marshmallow import Schema, fields, validate
 
@@ -13,6 +14,19 @@ class CheckpointsQuery(Schema):
     service = fields.String(required=True)
 
 
+LEAVES = validate.Range(min=1, max=2**53)  # positions and tree sizes: JSON-safe integers
+
+
+class InclusionQuery(CheckpointsQuery):
+    position = fields.Integer(required=True, validate=LEAVES)
+    tree_size = fields.Integer(load_default=None, validate=LEAVES)  # default: the whole tree now
+
+
+class ConsistencyQuery(CheckpointsQuery):
+    first = fields.Integer(required=True, validate=LEAVES)
+    second = fields.Integer(load_default=None, validate=LEAVES)  # default: the whole tree now
+
+
 class StoredEventsQuery(CheckpointsQuery):
     after = fields.Integer(load_default=0, validate=validate.Range(min=0))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
@@ -25,13 +39,33 @@ class AuditRoutes:
          CheckpointsQuery),
         ("/audit/events", "get", "审计 A service's log as stored (state encrypted), with chain hashes", None,
          StoredEventsQuery),
+        ("/audit/proofs/inclusion", "get", "审计 An event's inclusion proof in its log's Merkle tree", None,
+         InclusionQuery),
+        ("/audit/proofs/consistency", "get", "审计 A consistency proof between two sizes of a log's tree", None,
+         ConsistencyQuery),
     ]
 
     @http("GET", API + "/audit/checkpoints")
     def audit_checkpoints(self, request):
         self.auth.actor(request, AUDITORS)
         query = load_query(request, CheckpointsQuery())
-        return {"service": query["service"], "checkpoints": self._audited(query["service"]).checkpoints()}
+        audited = self._audited(query["service"])
+        tree = audited.signed_checkpoints()
+        return {"service": query["service"], "checkpoints": audited.checkpoints(),
+                "signed": [item.pop("note") for item in tree["signed"]], "signed_checkpoints": tree["signed"],
+                "verifier_key": tree["verifier_key"], "verifier_keys": tree["verifier_keys"]}
+
+    @http("GET", API + "/audit/proofs/inclusion")
+    def audit_inclusion_proof(self, request):
+        self.auth.actor(request, AUDITORS)
+        query = load_query(request, InclusionQuery())
+        return self._audited(query["service"]).inclusion_proof(query["position"], query["tree_size"])
+
+    @http("GET", API + "/audit/proofs/consistency")
+    def audit_consistency_proof(self, request):
+        self.auth.actor(request, AUDITORS)
+        query = load_query(request, ConsistencyQuery())
+        return self._audited(query["service"]).consistency_proof(query["first"], query["second"])
 
     @http("GET", API + "/audit/events")
     def audit_events(self, request):

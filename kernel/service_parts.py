@@ -16,6 +16,7 @@ from kernel.call_log import CallLog
 from kernel.idempotency import from_request
 from kernel.outbox import Outbox
 from kernel.projection import ProjectionRunner
+from kernel.tree import checkpoint_signer
 
 # nameko fixes a timer's interval when the class is defined, so this one setting is read here.
 POLL_SECONDS = float(os.environ.get("POLL_INTERVAL", "0.2"))
@@ -28,7 +29,7 @@ class ServiceParts:
         self.log = log
         self.app = log.open(settings)
         self.views = views.connect(settings)
-        self.outbox = Outbox(log.name, self.app, log.personal_fields)
+        self.outbox = Outbox(log.name, self.app, log.personal_fields, signer=checkpoint_signer(settings, log.name))
         self.runners = tuple(ProjectionRunner(self.app, self.views, p()) for p in log.projections)
 
     def read(self, query):
@@ -83,6 +84,23 @@ class LogService:
     def checkpoints(self):
         """The chain's checkpoints: (position, hash, time), oldest first."""
         return self._parts.outbox.ledger.checkpoints()
+
+    @rpc
+    def signed_checkpoints(self, limit=10):
+        """The latest signed Merkle checkpoints (oldest first) and the verifier keys, the
+        current one first and then every earlier one (issue 16)."""
+        tree = self._parts.outbox.tree
+        return {"signed": tree.signed(min(limit, MAX_PAGE)), "verifier_key": tree.signer.verifier_key,
+                "verifier_keys": [tree.signer.verifier_key] + [
+                    key for key in reversed(tree.verifier_keys()) if key != tree.signer.verifier_key]}
+
+    @rpc
+    def inclusion_proof(self, position, tree_size=None):
+        return self._parts.outbox.tree.inclusion(position, tree_size)
+
+    @rpc
+    def consistency_proof(self, first, second=None):
+        return self._parts.outbox.tree.consistency(first, second)
 
     @rpc
     def stored_events(self, after=0, limit=100):

@@ -27,7 +27,7 @@ class AuditError(click.ClickException):
 @click.option("--exports", type=click.Path(exists=True, file_okay=False), help="Read <service>.jsonl exports here.")
 @click.pass_context
 def audit(ctx, data_dir, exports):
-    """Auditor tools: verify, export, replay, explain, report."""
+    """Auditor tools: verify, export, replay, explain, report, prove, check-proof, witness."""
     settings = config.load()
     if data_dir:
         settings = dataclasses.replace(settings, event_store="sqlite", data_dir=Path(data_dir))
@@ -181,3 +181,162 @@ def report(ctx, unit, campaign, as_of, stops):
     logs = _logs(ctx, ["registry"] + (["supervision"] if campaign else []), optional=["funding"])
     with _input_errors():
         click.echo(dumps(report_figures(logs, ctx.obj["settings"].cipher_key, unit, campaign, as_of, at)), nl=False)
+
+
+@audit.group()
+def prove():
+    """Merkle proofs (RFC 9162) from the stores or exports, as GET /api/v1/audit/proofs/… gives them."""
+
+
+def _tree(ctx, service):
+    from kjfp.audit.proofs import tree_of
+
+    log = _logs(ctx, [service])[service]
+    with _input_errors():
+        return tree_of(log)
+
+
+@prove.command("inclusion")
+@click.argument("service")
+@click.option("--position", required=True, type=click.IntRange(min=1), help="The event's log position.")
+@click.option("--tree-size", type=click.IntRange(min=1), help="Leaves of the tree (default: all published).")
+@click.pass_context
+def prove_inclusion(ctx, service, position, tree_size):
+    """The inclusion proof of the event at a position, with the signed checkpoint of that size."""
+    tree = _tree(ctx, service)
+    with _input_errors():
+        click.echo(json.dumps(tree.inclusion(position, tree_size), ensure_ascii=False, indent=1))
+
+
+@prove.command("consistency")
+@click.argument("service")
+@click.option("--first", required=True, type=click.IntRange(min=1), help="The earlier tree size.")
+@click.option("--second", type=click.IntRange(min=1), help="The later tree size (default: all published).")
+@click.pass_context
+def prove_consistency(ctx, service, first, second):
+    """The consistency proof between two tree sizes, with the signed checkpoints of both."""
+    tree = _tree(ctx, service)
+    with _input_errors():
+        click.echo(json.dumps(tree.consistency(first, second), ensure_ascii=False, indent=1))
+
+
+def _read_json(path, option):
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except ValueError as bad:
+        raise click.BadParameter(f"{path} is not JSON ({bad})", param_hint=option) from None
+
+
+def _note(path):
+    return Path(path).read_text(encoding="utf-8") if path else None
+
+
+def _key_list(keys, keys_file):
+    keys = list(keys)
+    if keys_file:
+        keys += _read_json(keys_file, "--keys-from").get("verifier_keys", [])
+    if not keys:
+        raise click.UsageError("give the service's verifier key: --key NAME+HASH+KEY (or --keys-from)")
+    return keys
+
+
+NOTE = click.Path(exists=True, dir_okay=False)
+
+
+@audit.command("check-proof")
+@click.argument("proof_file", type=NOTE)
+@click.option("--key", "keys", multiple=True, help="A verifier key (name+hash+base64), as the audit API publishes it.")
+@click.option("--keys-from", type=NOTE, help="A saved GET /audit/checkpoints answer: its verifier_keys.")
+@click.option("--checkpoint", type=NOTE, help="Inclusion: the signed checkpoint (default: the proof's own).")
+@click.option("--first-checkpoint", type=NOTE, help="Consistency: the earlier signed checkpoint.")
+@click.option("--second-checkpoint", type=NOTE, help="Consistency: the later signed checkpoint.")
+@click.option("--event", type=NOTE, help="Inclusion: the event (an export line or audit API item) to bind.")
+def check_proof(proof_file, keys, keys_from, checkpoint, first_checkpoint, second_checkpoint, event):
+    """Verify a proof and its checkpoints' signatures offline, with only the public verifier key."""
+    from kjfp.audit.proofs import ProofError, check_consistency, check_inclusion, describe
+
+    doc = _read_json(proof_file, "PROOF_FILE")
+    keys = _key_list(keys, keys_from)
+    with _input_errors():
+        try:
+            if "leaf_hash" in doc:
+                done = check_inclusion(doc, keys, _note(checkpoint),
+                                       _read_json(event, "--event") if event else None)
+                click.echo(f"OK: the event at position {doc['position']} (leaf {doc['leaf_index']}) is in "
+                           f"{describe(done)}")
+            elif "first" in doc:
+                first, second = check_consistency(doc, keys, _note(first_checkpoint), _note(second_checkpoint))
+                click.echo(f"OK: {describe(second)} extends {describe(first)}")
+            else:
+                raise click.BadParameter("neither an inclusion nor a consistency proof", param_hint="PROOF_FILE")
+        except ProofError as failed:
+            click.echo(f"FAILED: {failed}")
+            sys.exit(1)
+
+
+@audit.command()
+@click.argument("services", nargs=-1)
+@click.option("--state", required=True, type=click.Path(dir_okay=False), help="The witness's state file (JSON).")
+@click.option("--key", "keys", multiple=True, help="Verifier keys to trust (default: those kept, or on first "
+              "sight those served).")
+@click.option("--url", help="Ask a running system's audit API (e.g. http://127.0.0.1:8000) instead of the stores.")
+@click.option("--token", envvar="KJFP_TOKEN", help="An auditor's bearer token for --url (default: KJFP_TOKEN).")
+@click.pass_context
+def witness(ctx, services, state, keys, url, token):
+    """Take each service's latest signed checkpoint if it extends the one kept; refuse (exit 1,
+    naming both) one that does not."""
+    from kjfp.audit.proofs import ProofError, Witness, tree_of
+
+    kept = Witness(state)
+    sources = _http_sources(url, token, services) if url else {
+        name: _local_source(tree_of, log) for name, log in _logs(ctx, services).items()}
+    refused = False
+    with _input_errors():
+        for name, (note, served_keys, consistency) in sources.items():
+            try:
+                click.echo(kept.observe(name, note, served_keys, keys, consistency))
+            except ProofError as failed:
+                click.echo(str(failed) if str(failed).startswith(name) else f"{name}: REFUSED: {failed}")
+                refused = True
+    kept.save()
+    sys.exit(1 if refused else 0)
+
+
+def _local_source(tree_of, log):
+    with _input_errors():
+        tree = tree_of(log)
+    signed = tree.signed(1)
+    if not signed:
+        raise AuditError(f"{log.service}: no signed checkpoint in the store")
+    return signed[-1]["note"], [signed[-1]["verifier_key"]] if "verifier_key" in signed[-1] else [], (
+        lambda first, second: tree.consistency(first, second))
+
+
+def _http_sources(url, token, services):
+    import requests
+
+    if not services:
+        raise click.UsageError("name the services to witness with --url")
+    if not token:
+        raise click.UsageError("an auditor's token: --token or KJFP_TOKEN")
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token}"
+
+    def get(path, **params):
+        try:
+            answer = session.get(f"{url.rstrip('/')}/api/v1/audit/{path}", params=params, timeout=30)
+        except requests.RequestException as failed:
+            raise AuditError(f"{url}: {failed}") from failed
+        if answer.status_code != 200:
+            raise AuditError(f"{answer.url}: {answer.status_code} {answer.text[:200]}")
+        return answer.json()
+
+    sources = {}
+    for name in services:
+        served = get("checkpoints", service=name)
+        if not served["signed"]:
+            raise AuditError(f"{name}: no signed checkpoint published yet")
+        sources[name] = (served["signed"][-1], served["verifier_keys"],
+                         lambda first, second, name=name: get("proofs/consistency", service=name,
+                                                               first=first, second=second))
+    return sources

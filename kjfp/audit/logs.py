@@ -4,7 +4,7 @@ as stored (state bytes encrypted), with the chain links and checkpoints recorded
 
 Export format (JSON Lines, one file per service): a header line, one line per stored event
 (position, originator id, version, topic, base64 state, the chain hash it was published with),
-and a closing line with the checkpoints. Nothing in it depends on when it was written, so the
+and a closing line with the chain's checkpoints and the signed Merkle checkpoints (``signed``). Nothing in it depends on when it was written, so the
 same log always exports to the same bytes.
 """
 import base64
@@ -18,6 +18,7 @@ from eventsourcing.persistence import Notification
 from kernel.catalogue import service_logs
 from kernel.chain import ChainLedger
 from kernel.service_parts import stored_form
+from kernel.tree import LogTree
 
 FORMAT = "kjfp-event-log/1"
 BATCH = 5000
@@ -41,6 +42,12 @@ class StoreLog:
             self.ledger.head()
         except Exception:  # nothing was ever published from this store: no chain tables yet
             self.ledger = None
+        self.tree = LogTree(self.ledger, create=False) if self.ledger else None
+        try:
+            if self.tree:
+                self.tree.last()
+        except Exception:  # published before the Merkle tree was introduced, not since
+            self.tree = None
 
     def last_position(self):
         return self.recorder.max_notification_id() or 0
@@ -60,6 +67,10 @@ class StoreLog:
     def checkpoints(self):
         return self.ledger.checkpoints() if self.ledger else []
 
+    def signed(self):
+        """Every signed Merkle checkpoint, oldest first."""
+        return self.tree.signed(limit=2**62) if self.tree else []
+
     def close(self):
         self.recorder.datastore.close()
 
@@ -72,10 +83,10 @@ class ExportLog:
         self.path = Path(path)
         if not self.path.is_file():
             raise FileNotFoundError(f"no export at {self.path}")
-        self._links, self._checkpoints, self._last = [], [], 0
+        self._links, self._checkpoints, self._signed, self._last = [], [], [], 0
         for item in self._items():
             if "checkpoints" in item:
-                self._checkpoints = item["checkpoints"]
+                self._checkpoints, self._signed = item["checkpoints"], item.get("signed", [])
             else:
                 self._last = item["position"]
                 if item["chain_hash"] is not None:
@@ -102,9 +113,7 @@ class ExportLog:
                 continue
             if stop is not None and item["position"] > stop:
                 break
-            batch.append(Notification(
-                id=item["position"], originator_id=_originator(item["originator_id"]),
-                originator_version=item["version"], topic=item["topic"], state=base64.b64decode(item["state"])))
+            batch.append(notification(item))
             if len(batch) == size:
                 yield batch
                 batch = []
@@ -118,8 +127,18 @@ class ExportLog:
     def checkpoints(self):
         return self._checkpoints
 
+    def signed(self):
+        return self._signed
+
     def close(self):
         pass
+
+
+def notification(item):
+    """A stored event from its export line (or the audit API's form of it)."""
+    return Notification(id=item["position"], originator_id=_originator(item["originator_id"]),
+                        originator_version=item["version"], topic=item["topic"],
+                        state=base64.b64decode(item["state"]))
 
 
 def _originator(text):
@@ -142,7 +161,8 @@ def export(log, path):
                 out.write(_line(stored_form(notification, links.get(notification.id))))
             count += len(batch)
         checkpoints = log.checkpoints()
-        out.write(_line({"checkpoints": checkpoints, "final_checkpoint": checkpoints[-1] if checkpoints else None}))
+        out.write(_line({"checkpoints": checkpoints, "final_checkpoint": checkpoints[-1] if checkpoints else None,
+                         "signed": log.signed()}))
     return count
 
 
