@@ -142,9 +142,10 @@ class LogTree:
         if not nodes:
             return []
         wanted = sorted(set(nodes))
-        where = " OR ".join(["(level = ? AND idx = ?)"] * len(wanted))
-        curs.execute(self._sql(f"SELECT level, idx, hash FROM {self.node_table} WHERE name = ? AND ({where})"),
-                     [self.name] + [value for node in wanted for value in node])
+        # One primary-key lookup per node, in one statement (an OR of pairs makes SQLite scan).
+        point = f"SELECT level, idx, hash FROM {self.node_table} WHERE name = ? AND level = ? AND idx = ?"
+        curs.execute(self._sql(" UNION ALL ".join([point] * len(wanted))),
+                     [value for node in wanted for value in (self.name, *node)])
         found = {(_value(r, "level", 0), _value(r, "idx", 1)): bytes(_value(r, "hash", 2)) for r in curs.fetchall()}
         if len(found) != len(wanted):
             raise LookupError(f"the {self.name} tree lacks nodes {sorted(set(wanted) - set(found))[:5]}")
