@@ -66,14 +66,16 @@ def report(name, times, reads):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--leaves", type=int, default=1_000_000)
     parser.add_argument("--store", choices=("sqlite", "postgres"), default="sqlite")
-    parser.add_argument("--postgres-db", default="kjfp_bench_proofs")
+    parser.add_argument("--postgres-db", default="kjfp_bench_proofs", help="created, and dropped at the end")
     parser.add_argument("--proofs", type=int, default=200)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
-        settings = config.Settings(event_store=args.store, data_dir=Path(scratch), postgres_db=args.postgres_db)
+        settings = config.Settings(event_store=args.store, data_dir=Path(scratch),
+                                   postgres_db=args.postgres_db)
         app = LOG.open(settings)
         tree = LogTree(ChainLedger(app.recorder, "registry"), checkpoint_signer(settings, "registry"))
         started = time.perf_counter()
@@ -108,6 +110,17 @@ def main():
         report("consistency proof", times, reads)
         print(f"verify an inclusion proof: median {statistics.median(verify_ms):.3f} ms")
         app.close()
+    if args.store == "postgres":
+        drop(settings)
+
+
+def drop(settings):
+    import psycopg
+
+    from kernel.eventstore import postgres_conninfo
+
+    with psycopg.connect(postgres_conninfo(settings, "postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{settings.postgres_db}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

@@ -29,7 +29,8 @@ class ServiceParts:
         self.log = log
         self.app = log.open(settings)
         self.views = views.connect(settings)
-        self.outbox = Outbox(log.name, self.app, log.personal_fields, signer=checkpoint_signer(settings, log.name))
+        self.outbox = Outbox(log.name, self.app, log.personal_fields,
+                             signer=checkpoint_signer(settings, log.name))
         self.runners = tuple(ProjectionRunner(self.app, self.views, p()) for p in log.projections)
 
     def read(self, query):

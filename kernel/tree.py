@@ -30,7 +30,8 @@ def checkpoint_signer(settings, service):
     ``<CHECKPOINT_ORIGIN>/<service>``; its Ed25519 seed is HMAC-SHA256(CHECKPOINT_SIGNING_KEY,
     service name), so every service signs with a key of its own although the deployment hands
     them one secret (kernel/config.py refuses the development one in distributed mode)."""
-    seed = hmac.new(base64.b64decode(settings.checkpoint_signing_key), service.encode(), hashlib.sha256).digest()
+    secret = base64.b64decode(settings.checkpoint_signing_key)
+    seed = hmac.new(secret, service.encode(), hashlib.sha256).digest()
     return NoteSigner(f"{settings.checkpoint_origin}/{service}", seed)
 
 
@@ -56,16 +57,18 @@ class LogTree:
             blob = "BYTEA" if ledger.postgres else "BLOB"
             with self.datastore.transaction(commit=True) as curs:
                 curs.execute(
-                    f"CREATE TABLE IF NOT EXISTS {self.leaf_table} (name TEXT NOT NULL, leaf_index BIGINT NOT NULL, "
-                    "position BIGINT NOT NULL, PRIMARY KEY (name, leaf_index))")
+                    f"CREATE TABLE IF NOT EXISTS {self.leaf_table} (name TEXT NOT NULL, "
+                    "leaf_index BIGINT NOT NULL, position BIGINT NOT NULL, PRIMARY KEY (name, leaf_index))")
                 curs.execute(f"CREATE UNIQUE INDEX IF NOT EXISTS merkle_leaves_position "
                              f"ON {self.leaf_table} (name, position)")
                 curs.execute(
-                    f"CREATE TABLE IF NOT EXISTS {self.node_table} (name TEXT NOT NULL, level INTEGER NOT NULL, "
-                    f"idx BIGINT NOT NULL, hash {blob} NOT NULL, PRIMARY KEY (name, level, idx))")
+                    f"CREATE TABLE IF NOT EXISTS {self.node_table} (name TEXT NOT NULL, "
+                    f"level INTEGER NOT NULL, idx BIGINT NOT NULL, hash {blob} NOT NULL, "
+                    "PRIMARY KEY (name, level, idx))")
                 curs.execute(
-                    f"CREATE TABLE IF NOT EXISTS {self.note_table} (name TEXT NOT NULL, tree_size BIGINT NOT NULL, "
-                    "root_hash TEXT NOT NULL, position BIGINT NOT NULL, note TEXT NOT NULL, "
+                    f"CREATE TABLE IF NOT EXISTS {self.note_table} (name TEXT NOT NULL, "
+                    "tree_size BIGINT NOT NULL, root_hash TEXT NOT NULL, position BIGINT NOT NULL, "
+                    "note TEXT NOT NULL, "
                     "verifier_key TEXT NOT NULL, recorded_at TEXT NOT NULL, PRIMARY KEY (name, tree_size))")
 
     # -- growing -------------------------------------------------------------------------------
@@ -115,13 +118,20 @@ class LogTree:
                     node = (level + 1, right_index >> 1)
                     stack.append((node, merkle.node_hash(left, right)))
                     rows.append((self.name, node[0], node[1], stack[-1][1]))
-            curs.executemany(self._sql(f"INSERT INTO {self.leaf_table} (name, leaf_index, position) "
-                                       "VALUES (?, ?, ?) ON CONFLICT DO NOTHING"), leaf_rows)
-            curs.executemany(self._sql(f"INSERT INTO {self.node_table} (name, level, idx, hash) "
-                                       "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"), rows)
+            self._insert(curs, f"{self.leaf_table} (name, leaf_index, position)", leaf_rows)
+            self._insert(curs, f"{self.node_table} (name, level, idx, hash)", rows)
         if not leaves:
             return size, merkle.fold([h for _, h in stack]) if stack else None, last
         return size + len(leaves), merkle.fold([h for _, h in stack]), leaves[-1][0]
+
+    def _insert(self, curs, into, rows, chunk=200):
+        """Multi-row INSERTs (executemany row by row is slow in psycopg's pure-Python build);
+        200 rows keep the parameters under SQLite's and PostgreSQL's limits."""
+        for start in range(0, len(rows), chunk):
+            part = rows[start:start + chunk]
+            values = ", ".join(["(" + ", ".join(["?"] * len(part[0])) + ")"] * len(part))
+            curs.execute(self._sql(f"INSERT INTO {into} VALUES {values} ON CONFLICT DO NOTHING"),
+                         [value for row in part for value in row])
 
     def sign(self, size, root, position):
         if self.signer is None or not size:
@@ -146,7 +156,8 @@ class LogTree:
         point = f"SELECT level, idx, hash FROM {self.node_table} WHERE name = ? AND level = ? AND idx = ?"
         curs.execute(self._sql(" UNION ALL ".join([point] * len(wanted))),
                      [value for node in wanted for value in (self.name, *node)])
-        found = {(_value(r, "level", 0), _value(r, "idx", 1)): bytes(_value(r, "hash", 2)) for r in curs.fetchall()}
+        found = {(_value(r, "level", 0), _value(r, "idx", 1)): bytes(_value(r, "hash", 2))
+                 for r in curs.fetchall()}
         if len(found) != len(wanted):
             raise LookupError(f"the {self.name} tree lacks nodes {sorted(set(wanted) - set(found))[:5]}")
         return [found[node] for node in nodes]
@@ -162,8 +173,8 @@ class LogTree:
     def leaf(self, position):
         """``(leaf index, leaf hash)`` of the event at ``position``, or None if not in the tree."""
         with self.datastore.transaction(commit=False) as curs:
-            curs.execute(self._sql(f"SELECT leaf_index FROM {self.leaf_table} WHERE name = ? AND position = ?"),
-                         (self.name, position))
+            curs.execute(self._sql(f"SELECT leaf_index FROM {self.leaf_table} "
+                                   "WHERE name = ? AND position = ?"), (self.name, position))
             row = curs.fetchone()
             if row is None:
                 return None
@@ -174,8 +185,8 @@ class LogTree:
         """The latest signed checkpoints, oldest first."""
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(self._sql(
-                f"SELECT tree_size, root_hash, position, note, verifier_key, recorded_at FROM {self.note_table} "
-                "WHERE name = ? ORDER BY tree_size DESC LIMIT ?"), (self.name, limit))
+                "SELECT tree_size, root_hash, position, note, verifier_key, recorded_at "
+                f"FROM {self.note_table} WHERE name = ? ORDER BY tree_size DESC LIMIT ?"), (self.name, limit))
             rows = curs.fetchall()
         keys = ("tree_size", "root_hash", "position", "note", "verifier_key", "recorded_at")
         return [{k: _value(row, k, i) for i, k in enumerate(keys)} for row in reversed(rows)]
@@ -226,7 +237,8 @@ class LogTree:
         nodes = self.nodes(merkle.needed(plan, [root_plan]))
         return {"service": self.name, "position": position, "leaf_index": index, "tree_size": size,
                 "leaf_hash": b64(leaf_hash), "proof": [b64(h) for h in merkle.hashes(plan, nodes)],
-                "root_hash": b64(merkle.hashes([root_plan], nodes)[0]), "checkpoint": self.checkpoint_note(size)}
+                "root_hash": b64(merkle.hashes([root_plan], nodes)[0]),
+                "checkpoint": self.checkpoint_note(size)}
 
     def consistency(self, first, second=None):
         """The consistency proof from the tree of ``first`` leaves to the one of ``second``
@@ -242,4 +254,5 @@ class LogTree:
         return {"service": self.name, "first": first, "second": second,
                 "proof": [b64(h) for h in merkle.hashes(plan, nodes)],
                 "first_root": b64(first_root), "second_root": b64(second_root),
-                "first_checkpoint": self.checkpoint_note(first), "second_checkpoint": self.checkpoint_note(second)}
+                "first_checkpoint": self.checkpoint_note(first),
+                "second_checkpoint": self.checkpoint_note(second)}

@@ -150,7 +150,8 @@ def test_the_cli_proves_from_the_store_and_an_export_and_checks_offline(store, t
     def check(*args):
         return CliRunner().invoke(main, ["audit", "check-proof", *args], env=NO_KEY)
 
-    verified = check(str(tmp_path / "inclusion.json"), "--key", store.key, "--event", str(tmp_path / "event.json"))
+    verified = check(str(tmp_path / "inclusion.json"), "--key", store.key,
+                     "--event", str(tmp_path / "event.json"))
     assert verified.exit_code == 0, verified.output
     assert "OK: the event at position 5 (leaf 4) is in kjfp.local/registry size 8" in verified.output
     doc = json.loads(inclusion.output)
@@ -159,8 +160,8 @@ def test_the_cli_proves_from_the_store_and_an_export_and_checks_offline(store, t
     assert refused.exit_code == 1 and "FAILED" in refused.output
     assert check(str(tmp_path / "inclusion.json")).exit_code == 2  # no key given
 
-    consistency = CliRunner().invoke(main, ["audit", "--exports", str(tmp_path / "out"), "prove", "consistency",
-                                            "registry", "--first", "4"], env=NO_KEY)
+    consistency = CliRunner().invoke(main, ["audit", "--exports", str(tmp_path / "out"), "prove",
+                                            "consistency", "registry", "--first", "4"], env=NO_KEY)
     assert consistency.exit_code == 0, consistency.output
     (tmp_path / "consistency.json").write_text(consistency.output)
     verified = check(str(tmp_path / "consistency.json"), "--key", store.key)
@@ -222,11 +223,15 @@ def test_proofs_served_over_http_verify_with_the_published_key(api, tmp_path):
     its verifier key alone; bad queries are 400 naming the field; a position not in the tree 404,
     a tree size beyond it 422; auditors only; the witness runs against the API."""
     auditor = api.token("auditor", "national")
+
+    def audit(path, **params):
+        return api.get(f"/audit/{path}", params={"service": "registry", **params}, token=auditor)
+
     for n in range(3):
         api.post("/households", household_form(f"37132100000{n}"))
     deadline = time.monotonic() + 10
-    while not (served := api.get("/audit/checkpoints", params={"service": "registry"}, token=auditor).json()
-               )["signed"] or open_checkpoint(served["signed"][-1], [served["verifier_key"]]).tree_size < 3:
+    while not (served := audit("checkpoints").json())["signed"] or open_checkpoint(
+            served["signed"][-1], [served["verifier_key"]]).tree_size < 3:
         assert time.monotonic() < deadline, "the pump never published"
         time.sleep(0.1)
     key = served["verifier_key"]
@@ -238,20 +243,17 @@ def test_proofs_served_over_http_verify_with_the_published_key(api, tmp_path):
     for n in range(3, 6):
         api.post("/households", household_form(f"37132100000{n}"))
     deadline = time.monotonic() + 10
-    while (size := open_checkpoint(api.get("/audit/checkpoints", params={"service": "registry"}, token=auditor)
-                                   .json()["signed"][-1], [key]).tree_size) < 6:
+    while (size := open_checkpoint(audit("checkpoints").json()["signed"][-1], [key]).tree_size) < 6:
         assert time.monotonic() < deadline, "the pump never published"
         time.sleep(0.1)
-    inclusion = api.get("/audit/proofs/inclusion", params={"service": "registry", "position": 2}, token=auditor)
+    inclusion = audit("proofs/inclusion", position=2)
     assert inclusion.status_code == 200, inclusion.text
     body = inclusion.json()
     assert {"service", "position", "leaf_index", "tree_size", "leaf_hash", "proof", "checkpoint"} <= set(body)
     assert check_inclusion(body, [key]).tree_size == size
-    at_three = api.get("/audit/proofs/inclusion", params={"service": "registry", "position": 2, "tree_size": 3},
-                       token=auditor).json()
+    at_three = audit("proofs/inclusion", position=2, tree_size=3).json()
     assert check_inclusion(at_three, [key]).tree_size == 3
-    consistency = api.get("/audit/proofs/consistency", params={"service": "registry", "first": 3, "second": size},
-                          token=auditor)
+    consistency = audit("proofs/consistency", first=3, second=size)
     assert consistency.status_code == 200, consistency.text
     assert set(consistency.json()) >= {"service", "first", "second", "proof"}
     check_consistency(consistency.json(), [key])
@@ -259,17 +261,19 @@ def test_proofs_served_over_http_verify_with_the_published_key(api, tmp_path):
     assert grown.exit_code == 0 and "consistent with the kept size 3" in grown.output, grown.output
 
     def refused(path, status, field, **params):
-        answer = api.get(path, params={"service": "registry", **params}, token=auditor)
+        answer = audit(path, **params)
         assert answer.status_code == status and field in answer.json()["details"], answer.text
 
-    refused("/audit/proofs/inclusion", 400, "position")
-    refused("/audit/proofs/inclusion", 400, "position", position="x")
-    refused("/audit/proofs/inclusion", 400, "tree_size", position=1, tree_size=0)
-    refused("/audit/proofs/inclusion", 404, "position", position=10_000)
-    refused("/audit/proofs/inclusion", 422, "tree_size", position=1, tree_size=size + 1)
-    refused("/audit/proofs/inclusion", 422, "tree_size", position=5, tree_size=3)
-    refused("/audit/proofs/consistency", 400, "first", first=2**60)
-    refused("/audit/proofs/consistency", 422, "first", first=size, second=2)
-    refused("/audit/proofs/consistency", 422, "second", first=1, second=size + 1)
-    assert api.get("/audit/proofs/inclusion", params={"service": "registry", "position": 1}).status_code == 403
-    assert {"/audit/proofs/inclusion", "/audit/proofs/consistency"} <= set(api.get("/openapi.json").json()["paths"])
+    refused("proofs/inclusion", 400, "position")
+    refused("proofs/inclusion", 400, "position", position="x")
+    refused("proofs/inclusion", 400, "tree_size", position=1, tree_size=0)
+    refused("proofs/inclusion", 404, "position", position=10_000)
+    refused("proofs/inclusion", 422, "tree_size", position=1, tree_size=size + 1)
+    refused("proofs/inclusion", 422, "tree_size", position=5, tree_size=3)
+    refused("proofs/consistency", 400, "first", first=2**60)
+    refused("proofs/consistency", 422, "first", first=size, second=2)
+    refused("proofs/consistency", 422, "second", first=1, second=size + 1)
+    not_an_auditor = api.get("/audit/proofs/inclusion", params={"service": "registry", "position": 1})
+    assert not_an_auditor.status_code == 403
+    paths = api.get("/openapi.json").json()["paths"]
+    assert {"/audit/proofs/inclusion", "/audit/proofs/consistency"} <= set(paths)

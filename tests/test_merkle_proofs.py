@@ -109,7 +109,8 @@ def test_a_falsified_inclusion_proof_fails(leaf, size, proof):
         (index, size, leaf_hash, proof[:-1], root),  # truncated
         (index, size, leaf_hash, proof[1:] + proof[:1], root),  # reordered (a one-hash path is all of it)
         (index, size, leaf_hash, proof + [root], root), (index, size, leaf_hash, [root] + proof, root),
-        (index, size, leaf_hash, proof + [b""], root), (index, size, leaf_hash, proof[:1] + [SOME_HASH] + proof[1:], root),
+        (index, size, leaf_hash, proof + [b""], root),
+        (index, size, leaf_hash, proof[:1] + [SOME_HASH] + proof[1:], root),
     ] + [(index, size, leaf_hash, flip(proof, i, 8), root) for i in range(len(proof))]
     for probe in probes:
         if probe[3] == proof and probe[:3] == (index, size, leaf_hash) and probe[4] == root:
@@ -146,10 +147,11 @@ def test_the_signed_note_is_the_published_one_byte_for_byte():
     skey = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
     signer = NoteSigner("PeterNeumann", base64.b64decode(skey.split("+", 4)[4])[1:])
     assert signer.verifier_key == "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
-    text = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n"
+    text = ("If you think cryptography is the answer to your problem,\n"
+            "then you don't know what your problem is.\n")
     note = signer.sign(text)
-    assert note == text + ("\n\u2014 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfq"
-                           "dngotpRZb6KE6RyyBwJnAM=\n")
+    assert note == text + ("\n\u2014 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIu"
+                           "GUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n")
     assert open_note(note, [Verifier.parse(signer.verifier_key)]) == text
     with pytest.raises(ProofError):
         open_note(note.replace("cryptography", "cryptographY"), [Verifier.parse(signer.verifier_key)])

@@ -245,7 +245,8 @@ NOTE = click.Path(exists=True, dir_okay=False)
 
 @audit.command("check-proof")
 @click.argument("proof_file", type=NOTE)
-@click.option("--key", "keys", multiple=True, help="A verifier key (name+hash+base64), as the audit API publishes it.")
+@click.option("--key", "keys", multiple=True,
+              help="A verifier key (name+hash+base64), as the audit API publishes it.")
 @click.option("--keys-from", type=NOTE, help="A saved GET /audit/checkpoints answer: its verifier_keys.")
 @click.option("--checkpoint", type=NOTE, help="Inclusion: the signed checkpoint (default: the proof's own).")
 @click.option("--first-checkpoint", type=NOTE, help="Consistency: the earlier signed checkpoint.")
@@ -265,10 +266,12 @@ def check_proof(proof_file, keys, keys_from, checkpoint, first_checkpoint, secon
                 click.echo(f"OK: the event at position {doc['position']} (leaf {doc['leaf_index']}) is in "
                            f"{describe(done)}")
             elif "first" in doc:
-                first, second = check_consistency(doc, keys, _note(first_checkpoint), _note(second_checkpoint))
+                first, second = check_consistency(doc, keys, _note(first_checkpoint),
+                                                  _note(second_checkpoint))
                 click.echo(f"OK: {describe(second)} extends {describe(first)}")
             else:
-                raise click.BadParameter("neither an inclusion nor a consistency proof", param_hint="PROOF_FILE")
+                raise click.BadParameter("neither an inclusion nor a consistency proof",
+                                         param_hint="PROOF_FILE")
         except ProofError as failed:
             click.echo(f"FAILED: {failed}")
             sys.exit(1)
@@ -276,11 +279,12 @@ def check_proof(proof_file, keys, keys_from, checkpoint, first_checkpoint, secon
 
 @audit.command()
 @click.argument("services", nargs=-1)
-@click.option("--state", required=True, type=click.Path(dir_okay=False), help="The witness's state file (JSON).")
+@click.option("--state", required=True, type=click.Path(dir_okay=False),
+              help="The witness's state file (JSON).")
 @click.option("--key", "keys", multiple=True, help="Verifier keys to trust (default: those kept, or on first "
               "sight those served).")
-@click.option("--url", help="Ask a running system's audit API (e.g. http://127.0.0.1:8000) instead of the stores.")
-@click.option("--token", envvar="KJFP_TOKEN", help="An auditor's bearer token for --url (default: KJFP_TOKEN).")
+@click.option("--url", help="Ask a running system's audit API (http://host:8000) instead of the stores.")
+@click.option("--token", envvar="KJFP_TOKEN", help="An auditor's bearer token for --url (default KJFP_TOKEN).")
 @click.pass_context
 def witness(ctx, services, state, keys, url, token):
     """Take each service's latest signed checkpoint if it extends the one kept; refuse (exit 1,

@@ -98,7 +98,8 @@ def check_inclusion(doc, verifier_keys, note=None, event=None):
     leaf = _hash(doc.get("leaf_hash"), "leaf_hash")
     if event is not None:
         if event.get("position") != doc.get("position"):
-            raise ProofError(f"the event is at position {event.get('position')}, the proof for {doc.get('position')}")
+            raise ProofError(f"the event is at position {event.get('position')}, "
+                             f"the proof for {doc.get('position')}")
         if merkle.leaf_hash(event_bytes(notification(event))) != leaf:
             raise ProofError(f"the event at {event['position']} is not the leaf the proof is for")
     if not isinstance(doc.get("leaf_index"), int):
@@ -110,16 +111,18 @@ def check_inclusion(doc, verifier_keys, note=None, event=None):
 def check_consistency(doc, verifier_keys, first_note=None, second_note=None):
     """Verify a consistency proof document between two signed checkpoints (its own, or those
     given). Returns both Checkpoints; raises ProofError."""
-    first_note, second_note = first_note or doc.get("first_checkpoint"), second_note or doc.get("second_checkpoint")
+    first_note = first_note or doc.get("first_checkpoint")
+    second_note = second_note or doc.get("second_checkpoint")
     if not first_note or not second_note:
         raise ProofError("a consistency proof is checked against two signed checkpoints (give them)")
     first, second = open_checkpoint(first_note, verifier_keys), open_checkpoint(second_note, verifier_keys)
     if (first.tree_size, second.tree_size) != (doc.get("first"), doc.get("second")):
-        raise ProofError(f"the proof is from {doc.get('first')} to {doc.get('second')} leaves, the checkpoints "
-                         f"are for {first.tree_size} and {second.tree_size}")
+        raise ProofError(f"the proof is from {doc.get('first')} to {doc.get('second')} leaves, "
+                         f"the checkpoints are for {first.tree_size} and {second.tree_size}")
     if first.origin != second.origin:
         raise ProofError(f"the checkpoints are of two logs ({first.origin}, {second.origin})")
-    merkle.verify_consistency(first.tree_size, second.tree_size, first.root_hash, second.root_hash, _proof(doc))
+    merkle.verify_consistency(first.tree_size, second.tree_size, first.root_hash, second.root_hash,
+                              _proof(doc))
     return first, second
 
 
@@ -155,7 +158,8 @@ class Witness:
             else:
                 try:
                     proof = _proof(consistency(old.tree_size, new.tree_size))
-                    merkle.verify_consistency(old.tree_size, new.tree_size, old.root_hash, new.root_hash, proof)
+                    merkle.verify_consistency(old.tree_size, new.tree_size, old.root_hash, new.root_hash,
+                                              proof)
                 except ProofError as failed:
                     raise ProofError(f"{refused} are not consistent: {failed}") from failed
             line += f", consistent with the kept size {old.tree_size}"
@@ -166,5 +170,6 @@ class Witness:
 
     def save(self):
         temporary = self.path.with_suffix(self.path.suffix + ".tmp")
-        temporary.write_text(json.dumps(self.state, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
+        temporary.write_text(json.dumps(self.state, ensure_ascii=False, indent=1, sort_keys=True),
+                             encoding="utf-8")
         os.replace(temporary, self.path)
