@@ -17,10 +17,11 @@ GENESIS = "0" * 64
 
 
 def event_bytes(notification):
-    """The canonical bytes of one stored event: a 4-byte big-endian length, the compact JSON
-    ``[position, originator id, version, topic]`` of that length, then the stored (encrypted)
-    state bytes. The chain hashes them after the previous hash; they are also the event's leaf
-    input in the log's Merkle tree (kernel/tree.py)."""
+    """The canonical bytes of one stored event: a 4-byte big-endian length, the JSON
+    ``[position, originator id, version, topic]`` of that length (no spaces, ``","`` between
+    items, non-ASCII escaped as ``\\uXXXX``: Python's ``json.dumps(..., separators=(",", ":"))``),
+    then the stored (encrypted) state bytes. The chain hashes them after the previous hash;
+    they are also the event's leaf input in the log's Merkle tree (kernel/tree.py)."""
     canonical = json.dumps(
         [notification.id, str(notification.originator_id), notification.originator_version,
          notification.topic],
