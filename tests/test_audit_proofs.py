@@ -196,6 +196,32 @@ def test_the_witness_takes_an_extension_and_refuses_a_rewritten_history(store, t
     assert json.loads((tmp_path / "witness.json").read_text())["registry"]["note"] == kept_note
 
 
+def test_after_a_key_rotation_old_checkpoints_verify_with_the_old_key_and_new_ones_with_the_new(tmp_path):
+    """Issue 16 (OPERATIONS.md, "Rotate the checkpoint signing key"): a new key signs from then on;
+    the notes signed before keep their signature and the old key stays listed; a witness takes
+    the first note of the new key only once given it."""
+    store = Store("sqlite", tmp_path, None)
+    state = str(tmp_path / "witness.json")
+    assert store.audit("witness", "registry", "--state", state).exit_code == 0
+    rotated = NoteSigner("kjfp.local/registry", b"\x09" * 32)
+    store.outbox = Outbox("registry", store.app, (), batch_size=4, signer=rotated)
+    store.record(range(40, 44))
+    tree = store.outbox.tree
+    assert tree.verifier_keys() == [store.key, rotated.verifier_key]
+    by_size = {item["tree_size"]: item for item in tree.signed()}
+    assert by_size[11]["verifier_key"] == store.key and by_size[16]["verifier_key"] == rotated.verifier_key
+    open_checkpoint(by_size[11]["note"], [store.key])
+    with pytest.raises(ProofError):
+        open_checkpoint(by_size[16]["note"], [store.key])
+    check_consistency(tree.consistency(11, 16), [store.key, rotated.verifier_key])
+
+    refused = store.audit("witness", "registry", "--state", state)
+    assert refused.exit_code == 1 and "no signature on the note by the verifier key" in refused.output
+    taken = store.audit("witness", "registry", "--state", state, "--key", rotated.verifier_key)
+    assert taken.exit_code == 0 and "consistent with the kept size 11" in taken.output, taken.output
+    store.app.close()
+
+
 def test_a_log_published_before_the_tree_existed_gets_its_tree(tmp_path):
     """Issue 16: a store whose log was published (chained) before the Merkle tree was introduced
     gets its whole tree at the next publication, the same as if it had always been kept."""
@@ -251,6 +277,8 @@ def test_proofs_served_over_http_verify_with_the_published_key(api, tmp_path):
     body = inclusion.json()
     assert {"service", "position", "leaf_index", "tree_size", "leaf_hash", "proof", "checkpoint"} <= set(body)
     assert check_inclusion(body, [key]).tree_size == size
+    event = audit("events", after=1, limit=1).json()["items"][0]  # the leaf is that event's bytes
+    check_inclusion(body, [key], event=event)
     at_three = audit("proofs/inclusion", position=2, tree_size=3).json()
     assert check_inclusion(at_three, [key]).tree_size == 3
     consistency = audit("proofs/consistency", first=3, second=size)
