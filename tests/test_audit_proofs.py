@@ -222,6 +222,32 @@ def test_after_a_key_rotation_old_checkpoints_verify_with_the_old_key_and_new_on
     store.app.close()
 
 
+def test_two_replicas_publishing_at_once_grow_one_tree(tmp_path):
+    """Issue 16, on the real PostgreSQL: two replicas of a service publish the same log at the same
+    time (at-least-once); the tree they append to is the log's one tree, each leaf once, and every
+    checkpoint either signs is consistent with the others."""
+    import eventlet
+
+    with fresh_database() as database:
+        store = Store("postgres", tmp_path, database, codes=range(0))
+        other = LOG.open(store.settings)
+        replicas = [Outbox("registry", store.app, (), batch_size=3),
+                    Outbox("registry", other, (), batch_size=5)]
+        for n in range(30):
+            store.app.register_household(**household_form(f"3713210002{n:02d}"))
+        for pool in [eventlet.spawn(r.publish_pending, lambda *_: eventlet.sleep(0)) for r in replicas]:
+            pool.wait()
+        published = store.app.recorder.select_notifications(start=1, limit=100)
+        nodes = merkle.complete_nodes([merkle.leaf_hash(event_bytes(n)) for n in published])
+        assert store.tree.last() == (31, 31)
+        assert store.tree.root(31) == merkle.hashes([merkle.root_plan(31)], nodes)[0]
+        signed = store.tree.signed(100)
+        for earlier in signed[:-1]:
+            check_consistency(store.tree.consistency(earlier["tree_size"], 31), [store.key])
+        other.close()
+        store.app.close()
+
+
 def test_a_log_published_before_the_tree_existed_gets_its_tree(tmp_path):
     """Issue 16: a store whose log was published (chained) before the Merkle tree was introduced
     gets its whole tree at the next publication, the same as if it had always been kept."""
