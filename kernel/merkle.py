@@ -173,6 +173,23 @@ def verify_consistency(first, second, first_root, second_root, proof):
         raise ProofError(f"the tree of {second} leaves is not an extension of the one of {first}")
 
 
+class CompactRange:
+    """The root of a growing tree from O(log n) hashes: the complete subtrees' roots, left to right."""
+
+    def __init__(self):
+        self.size, self._stack = 0, []  # (level, hash)
+
+    def push(self, leaf):
+        self.size += 1
+        self._stack.append((0, leaf))
+        while len(self._stack) > 1 and self._stack[-1][0] == self._stack[-2][0]:
+            (level, right), (_, left) = self._stack.pop(), self._stack.pop()
+            self._stack.append((level + 1, node_hash(left, right)))
+
+    def root(self):
+        return fold([h for _, h in self._stack])
+
+
 def complete_nodes(leaf_hashes):
     """Every stored node of the tree over ``leaf_hashes``, held in memory (for an export)."""
     nodes, level, row = {}, 0, list(leaf_hashes)

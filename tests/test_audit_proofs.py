@@ -248,6 +248,31 @@ def test_two_replicas_publishing_at_once_grow_one_tree(tmp_path):
         store.app.close()
 
 
+def test_verify_catches_a_log_rewritten_with_its_chain_by_the_signed_checkpoints(store):
+    """Issue 16: someone with database access who deletes the last event and rewrites the chain's
+    links and checkpoints to fit cannot re-sign the Merkle checkpoint: ``kjfp audit verify``
+    recomputes the tree and finds the signed one no longer matches."""
+    assert store.audit("verify", "registry").exit_code == 0
+    prefix = "" if store.kind == "sqlite" else "registry."
+    statements = [f"DELETE FROM {prefix}chain_links WHERE position = 11",
+                  f"DELETE FROM {prefix}chain_checkpoints WHERE position = 11"]
+    if store.kind == "sqlite":
+        import sqlite3
+
+        with sqlite3.connect(store.settings.data_dir / "registry.sqlite") as conn:
+            for statement in ["DELETE FROM stored_events WHERE rowid = 11"] + statements:
+                conn.execute(statement)
+    else:
+        import psycopg
+
+        with psycopg.connect(f"host=127.0.0.1 user=postgres dbname={store.settings.postgres_db}") as conn:
+            for statement in ["DELETE FROM registry.registry_events WHERE notification_id = 11"] + statements:
+                conn.execute(statement)
+    result = store.audit("verify", "registry")
+    assert result.exit_code == 1, result.output
+    assert "3 signed checkpoints checked" in result.output and ": signed: " in result.output
+
+
 def test_a_log_published_before_the_tree_existed_gets_its_tree(tmp_path):
     """Issue 16: a store whose log was published (chained) before the Merkle tree was introduced
     gets its whole tree at the next publication, the same as if it had always been kept."""

@@ -144,8 +144,9 @@ def test_the_export_verifies_elsewhere_and_carries_the_state_encrypted(store, tm
 
 
 def test_a_log_rewritten_with_its_links_is_caught_by_the_checkpoints_kept_elsewhere(store, tmp_path):
-    """A forger who alters an event and rewrites every link after it to fit still cannot match
-    the checkpoints the auditor saved from the audit API before."""
+    """A forger who alters an event and rewrites every link after it to fit (and deletes the
+    signed checkpoint they cannot forge) still cannot match the checkpoints the auditor saved
+    from the audit API before."""
     kept = tmp_path / "kept.json"
     exported = store.audit("export", "registry", "--out", str(tmp_path / "before"))
     assert exported.exit_code == 0, exported.output
@@ -154,7 +155,9 @@ def test_a_log_rewritten_with_its_links_is_caught_by_the_checkpoints_kept_elsewh
     store.execute([("DELETE FROM {events} WHERE {id} = 11", ())])  # then rewrite the ledger to fit:
     ledger = "chain_{}" if store.kind == "sqlite" else "registry.chain_{}"
     store.execute([(f"DELETE FROM {ledger.format('links')} WHERE position = 11", ()),
-                   (f"DELETE FROM {ledger.format('checkpoints')} WHERE position = 11", ())])
+                   (f"DELETE FROM {ledger.format('checkpoints')} WHERE position = 11", ()),
+                   (f"DELETE FROM {'' if store.kind == 'sqlite' else 'registry.'}signed_checkpoints "
+                    "WHERE tree_size = 11", ())])
 
     assert store.verify().exit_code == 0  # the store alone now looks whole
     result = store.verify("--checkpoints", str(kept))

@@ -6,6 +6,10 @@ Two checks, over the stored bytes in notification order:
 - the chain recomputed from the first event against every checkpoint (the service's own and
   any the auditor kept elsewhere), which also catches a log whose links were rewritten to fit.
 
+A third check, when the log carries signed Merkle checkpoints (issue 16): the tree over the
+published events as they now stand must have, at each signed size, the root the note signs
+(and the note's signature must verify with the key stored beside it).
+
 Why a position breaks is told by where its events went: the event chained at a position may
 now sit elsewhere (found by re-hashing every stored event at that position), and the event now
 at the position may have been chained elsewhere (found by re-hashing it at every link):
@@ -16,13 +20,16 @@ from dataclasses import dataclass, field
 
 from eventsourcing.persistence import Notification
 
-from kernel.chain import GENESIS, link
+from kernel import merkle
+from kernel.chain import GENESIS, event_bytes, link
+from kernel.merkle import ProofError
+from kernel.note import open_checkpoint
 
 
 @dataclass
 class Break:
     position: int
-    kind: str  # altered | deleted | reordered | inserted | checkpoint
+    kind: str  # altered | deleted | reordered | inserted | checkpoint | signed
     detail: str
 
 
@@ -33,6 +40,7 @@ class Verdict:
     chained_to: int = 0
     unpublished: int = 0
     checkpoints_checked: int = 0
+    signed_checked: int = 0
     breaks: list = field(default_factory=list)  # in position order; the first is classified
 
     @property
@@ -42,6 +50,8 @@ class Verdict:
     def lines(self):
         head = (f"{self.service}: {self.events} events, chained to position {self.chained_to}, "
                 f"{self.checkpoints_checked} checkpoints checked")
+        if self.signed_checked:
+            head += f", {self.signed_checked} signed checkpoints checked"
         if self.unpublished:
             head += f", {self.unpublished} recorded after the last link (not yet published)"
         if self.ok:
@@ -72,6 +82,23 @@ def verify(log, kept_checkpoints=(), progress=None):
     unlinked = []  # events with no link yet; inserted if a link follows them
     mismatch = None
     done = 0
+    tree = merkle.CompactRange()  # over the published events as they now stand
+    signed = sorted(log.signed(), key=lambda item: item["tree_size"])
+
+    def check_signed(position):
+        while signed and signed[0]["tree_size"] <= tree.size:
+            item = signed.pop(0)
+            verdict.signed_checked += 1
+            try:
+                checkpoint = open_checkpoint(item["note"], [item["verifier_key"]])
+            except (ProofError, ValueError) as bad:
+                verdict.breaks.append(Break(position, "signed", f"the signed checkpoint of "
+                                            f"{item['tree_size']} leaves does not verify: {bad}"))
+                continue
+            if checkpoint.tree_size != item["tree_size"] or checkpoint.root_hash != tree.root():
+                verdict.breaks.append(Break(position, "signed", (
+                    f"the Merkle tree of the first {tree.size} published events is not the one the "
+                    f"checkpoint signed at that size ({item.get('recorded_at', '')})")))
 
     def check_checkpoints(upto):
         while checkpoints and checkpoints[0]["position"] <= upto:
@@ -109,6 +136,9 @@ def verify(log, kept_checkpoints=(), progress=None):
             recorded = links.get(position)
             if recorded is not None:
                 on_link(position, recorded, notification)
+                if notification is not None:
+                    tree.push(merkle.leaf_hash(event_bytes(notification)))
+                    check_signed(position)
             else:
                 unlinked.append(position)
             check_checkpoints(position)
@@ -117,6 +147,10 @@ def verify(log, kept_checkpoints=(), progress=None):
     for position, recorded in log.links(done):  # chained, and gone from the end of the log
         on_link(position, recorded, None)
     check_checkpoints(float("inf"))
+    for item in signed:  # sizes beyond the published events still there
+        verdict.signed_checked += 1
+        verdict.breaks.append(Break(verdict.chained_to, "signed", (
+            f"a checkpoint signed {item['tree_size']} leaves; {tree.size} published events are left")))
     verdict.unpublished = len(unlinked)
     verdict.breaks.sort(key=lambda b: b.position)
     if mismatch and verdict.breaks[0].position == mismatch[0]:
