@@ -57,9 +57,19 @@ def _until_stopped(service_runner, stop):
     sys.exit(code)
 
 
+SAMPLE_SIZES = {"full": {}, "small": {"households": 300, "experts": 20}}
+
+
+def _minter(settings):
+    return lambda role, scope, subject: auth.mint(settings.token_secret, role, scope, subject,
+                                                  settings.token_ttl_seconds)
+
+
 @main.command()
-@click.option("--sample-data", is_flag=True, help="Load the sample register after start.")
-def run(sample_data):
+@click.option("--sample-data", is_flag=True, help="Load the living sample after start (once: a restart skips it).")
+@click.option("--sample-size", type=click.Choice(list(SAMPLE_SIZES)), default="full", show_default=True,
+              help="full: ~20,000 households and 500 experts; small: 300 and 20.")
+def run(sample_data, sample_size):
     """Run the whole system in one process (embedded default: no servers needed)."""
     settings, service_runner, stop = _serve(None)
     url = f"http://{settings.http_host}:{settings.http_port}"
@@ -67,10 +77,13 @@ def run(sample_data):
                       settings.token_ttl_seconds)
     mode = "embedded" if settings.embedded else "distributed"
     click.echo(f"科技助力精准扶贫 platform running ({mode}) at {url}/api/v1 — data in {settings.data_dir}")
+    link = f"{url}/#token={token}"
     if sample_data:
         from kjfp import sample_data as samples
 
-        samples.load(url, token, click.echo)
+        ids = samples.load(url, _minter(settings), click.echo, **SAMPLE_SIZES[sample_size])
+        link += "".join(f"&{name}={value}" for name, value in ids.items())
+    click.echo(f"the offices' page (signed in as the national office): {link}")
     click.echo("admin token (national_office, national):")
     click.echo(token)
     _until_stopped(service_runner, stop)
@@ -136,12 +149,14 @@ def token(role, scope, subject):
 
 @main.command("sample-data")
 @click.option("--url", default="http://127.0.0.1:8000", show_default=True)
-@click.option("--token", "token_", envvar="KJFP_TOKEN", required=True, help="A national_office token.")
-def sample_data(url, token_):
-    """Load the sample register into a running system through its API."""
+@click.option("--size", type=click.Choice(list(SAMPLE_SIZES)), default="full", show_default=True)
+def sample_data(url, size):
+    """Load the living sample into a running system through its API. It acts as several offices
+    (national, provincial, county, inspectors), so it mints their tokens with TOKEN_SECRET."""
     from kjfp import sample_data as samples
 
-    samples.load(url, token_, click.echo)
+    ids = samples.load(url, _minter(config.load()), click.echo, **SAMPLE_SIZES[size])
+    click.echo(" ".join(f"{name}={value}" for name, value in ids.items()))
 
 
 @main.command("import-households")
