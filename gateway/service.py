@@ -12,10 +12,11 @@ from gateway.openapi import openapi_document
 from gateway.registry_routes import RegistryRoutes
 from gateway.requests import API
 from gateway.supervision_routes import SupervisionRoutes
+from gateway.web_routes import WebRoutes
 from kernel.errors import NotFound
 
 READY_SECONDS = 5  # a probe must answer sooner than a request may wait
-ROUTES = (RegistryRoutes, SupervisionRoutes, AwardsRoutes, FundingRoutes, AuditRoutes)
+ROUTES = (RegistryRoutes, SupervisionRoutes, AwardsRoutes, FundingRoutes, AuditRoutes, WebRoutes)
 
 
 class GatewayService(*ROUTES):

@@ -13,6 +13,7 @@ restart loads nothing twice. ``households`` and ``experts`` scale it down for te
 """
 import csv
 import io
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
@@ -174,19 +175,22 @@ def inspector(name):
 
 def load(base_url, mint, log=print, households=20_000, experts=500):
     """Load the sample into the system at ``base_url``; ``mint(role, scope, subject)`` gives a
-    token. Returns the ids a page link needs: ``campaign``, ``programme``, ``round``."""
+    token. Returns what a link to the page needs to open on the sample: ``campaign``,
+    ``programme``, ``round`` (ids) and ``as_of`` (the last day of the programme's years)."""
+    started = time.monotonic()
     api = Api(base_url, mint)
     plan = Plan(households, experts)
     try:
         present = api.call("GET", "/two-counts", params={"unit": "national", "as_of": LAST_DAY.isoformat()})
         if present["experts"] < len(plan.experts):
             _registers(api, plan, log)
-        ids = {"campaign": _supervision(api, plan, log), "programme": _funding(api, plan, log),
-               "round": _awards(api, plan, log)}
+        programme = _funding(api, plan, log)  # before the self-inspections, which declare item 11
+        ids = {"campaign": _supervision(api, plan, log), "programme": programme, "round": _awards(api, plan, log),
+               "as_of": LAST_DAY.isoformat()}
     finally:
         api.pool.shutdown()
     figures = api.call("GET", "/two-counts", params={"unit": "national", "as_of": LAST_DAY.isoformat()})
-    log("sample data: " + ", ".join(f"{m} {figures[m]}" for m in (
+    log(f"sample data ready in {time.monotonic() - started:.0f} s: " + ", ".join(f"{m} {figures[m]}" for m in (
         "experts", "associations", "federations", "households_paired", "households_lifted", "people_lifted")))
     return ids
 
@@ -365,30 +369,33 @@ def _funding(api, plan, log):
         n, expert = shandong[k * 7 % len(shandong)]
         province, city, county = COUNTIES[expert["county"]][:3]
         region = f"county:{province}/{city}/{county}"
-        year = 2016 + k % 2
+        registered = date.fromisoformat(expert["form"]["effective_date"])
+        year = max(2016 + k % 2, registered.year)
+        applied = max(date(year, 4, 1), registered + timedelta(days=10))
         body = {"programme_id": programme, "kind": ("training", "industry", "popularisation")[k % 3],
                 "applicant": {"type": "individual", "expert_id": expert_ids[n]}, "region": region,
                 "villages": list(COUNTIES[expert["county"]][6][:2]), "year": year,
                 "content": f"{expert['form']['specialty']}技术服务：集中培训、入户指导、示范基地建设",
-                "effective_date": f"{year}-04-01"}
-        applied = api.call("POST", "/projects", body, f"project:{k}", reviewer("applicant_unit", expert["county"]))
-        levels = CHAIN if k % 10 != 9 else CHAIN[:4]
-        for i, level in enumerate(levels):
-            rejected = level == CHAIN[3] and k % 10 == 9
-            api.call("POST", f"/projects/{applied['id']}/reviews", {
-                "level": level, "decision": "reject" if rejected else "approve",
-                "comment": "帮扶村不在建档立卡贫困村名单" if rejected else "同意",
-                "effective_date": f"{year}-04-{10 + i:02d}"}, as_=reviewer(level, expert["county"]))
-        if k % 10 == 9:
+                "effective_date": applied.isoformat()}
+        applied_for = api.call("POST", "/projects", body, f"project:{k}",
+                               reviewer("applicant_unit", expert["county"]))
+        rejected_at = CHAIN[3] if k % 10 == 9 else None  # one in ten: the city association refuses
+        for i, level in enumerate(CHAIN[:4] if rejected_at else CHAIN):
+            refused = level == rejected_at
+            api.call("POST", f"/projects/{applied_for['id']}/reviews", {
+                "level": level, "decision": "reject" if refused else "approve",
+                "comment": "帮扶村不在建档立卡贫困村名单" if refused else "同意",
+                "effective_date": _day(applied, 5 + i)}, as_=reviewer(level, expert["county"]))
+        if rejected_at:
             return
-        api.call("POST", f"/projects/{applied['id']}/publicize", {"effective_date": f"{year}-05-01"},
+        api.call("POST", f"/projects/{applied_for['id']}/publicize", {"effective_date": _day(applied, 20)},
                  as_=office(SHANDONG))
-        api.call("POST", f"/projects/{applied['id']}/confirm", {"effective_date": f"{year}-05-09"},
+        api.call("POST", f"/projects/{applied_for['id']}/confirm", {"effective_date": _day(applied, 28)},
                  as_=office(SHANDONG))
         if k % 4 != 3:  # a few are approved but not paid yet
             api.call("POST", "/disbursements", {
-                "project_id": applied["id"], "year": year, "amount_fen": 400_000,
-                "account": expert["form"]["bank_account"], "effective_date": f"{year}-06-15"},
+                "project_id": applied_for["id"], "year": year, "amount_fen": 400_000,
+                "account": expert["form"]["bank_account"], "effective_date": _day(applied, 45)},
                 f"pay:{k}", office(SHANDONG))
 
     list(api.pool.map(project, range(count)))
