@@ -15,6 +15,14 @@ if [ ! -x .venv-mongo/bin/nx-27017 ]; then
   .venv-mongo/bin/pip install -q --disable-pip-version-check -r deploy/requirements-mongo-standin.txt
 fi
 
+# The page tests drive Debian's headless Chromium; a CJK font makes their screenshots readable.
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  echo "installing Chromium for the page tests"
+  SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+  ($SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+     chromium chromium-driver fonts-wqy-microhei) >.venv/apt.log 2>&1 || { cat .venv/apt.log; exit 1; }
+fi
+
 if ! (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null; then
   echo "starting RabbitMQ"; rabbitmq-server -detached
   for _ in $(seq 60); do (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null && break; sleep 1; done

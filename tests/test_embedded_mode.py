@@ -1,6 +1,7 @@
 """The README's first command's system: ``kjfp run`` as one OS process on the embedded default
 (memory:// transport, SQLite files in the data directory, mongomock views rebuilt at start).
-It answers over HTTP, prints an admin token, and a restart keeps the data."""
+It answers over HTTP, prints an admin token and a link to the page, and a restart keeps the data
+and does not load the living sample twice (issue 17)."""
 import os
 import time
 
@@ -18,16 +19,18 @@ def test_the_one_process_system_answers_and_keeps_its_data_across_a_restart(tmp_
     log = tmp_path / "run.log"
     base = f"http://127.0.0.1:{port}"
 
-    first = processes.start(["run", "--sample-data"], env, log)
+    first = processes.start(["run", "--sample-data", "--sample-size", "small"], env, log)
     processes.wait_ready(base, first, log)
     token = _printed_token(log, first)
     auth = {"Authorization": f"Bearer {token}"}
     before = requests.get(base + "/api/v1/two-counts", params={"unit": "province:山东"}, headers=auth).json()
-    assert (before["experts"], before["households_paired"], before["people_in_paired_households"]) == (2, 3, 12)
+    assert (before["experts"], before["households_paired"], before["people_in_paired_households"]) == (11, 99, 342)
+    assert f"{base}/#token={token}&campaign=" in log.read_text()
     assert processes.stop(first) == 0
 
-    second = processes.start(["run"], env, log)  # no sample data this time
+    second = processes.start(["run", "--sample-data", "--sample-size", "small"], env, log)  # loaded already
     processes.wait_ready(base, second, log)
+    _printed_token(log, second, starts=2)  # the second start is past its sample step
     after = requests.get(base + "/api/v1/two-counts", params={"unit": "province:山东"}, headers=auth).json()
     processes.stop(second)
 
@@ -35,12 +38,12 @@ def test_the_one_process_system_answers_and_keeps_its_data_across_a_restart(tmp_
     assert list((tmp_path / "data").glob("registry.sqlite*"))
 
 
-def _printed_token(log, process):
-    """The CLI prints the admin token as the line after its label."""
-    for _ in range(100):
+def _printed_token(log, process, starts=1):
+    """The CLI prints the admin token as the line after its label (once per start)."""
+    for _ in range(600):
         lines = log.read_text().splitlines()
         labels = [n for n, line in enumerate(lines) if line.startswith("admin token")]
-        if labels and len(lines) > labels[-1] + 1:
+        if len(labels) >= starts and len(lines) > labels[-1] + 1:
             return lines[labels[-1] + 1].strip()
         if process.poll() is not None:
             break
