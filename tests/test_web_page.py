@@ -33,7 +33,8 @@ def system(tmp_path_factory):
 def browser(tmp_path_factory):
     if not (CHROMIUM and DRIVER):
         pytest.fail("chromium and chromedriver are needed: bash scripts/test.sh installs them")
-    driver = Browser(CHROMIUM, DRIVER, tmp_path_factory.mktemp("chromium-profile"))
+    driver = Browser(CHROMIUM, DRIVER, tmp_path_factory.mktemp("chromium-profile"),
+                     tmp_path_factory.mktemp("downloads"))
     yield driver
     driver.quit()
 
@@ -121,6 +122,12 @@ def test_signing_in_by_link_picking_a_province_shows_the_api_figures_and_drills_
     assert len(browser.find_all("#records-body tr")) == expected["experts"]
     no_clear_personal_numbers(browser)
     save(browser, shots, "2-drill-down-experts")
+
+    browser.find("#records-csv").click()  # fetched with the token in its header, saved from a Blob
+    saved = browser.wait(lambda b: list(browser.downloads.glob("*.csv")), "the CSV of every record")
+    lines = saved[0].read_text(encoding="utf-8-sig").strip().splitlines()
+    assert len(lines) == 1 + expected["experts"]  # a header and one line per record
+    assert not CLEAR_ID_NUMBER.search(saved[0].read_text(encoding="utf-8-sig"))
 
     paired = expected["households_paired"]
     assert paired > 50  # more than one page

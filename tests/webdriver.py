@@ -56,9 +56,11 @@ class Element:
 
 
 class Browser:
-    """Headless Chromium driven through chromedriver, with a fresh profile in ``profile``."""
+    """Headless Chromium driven through chromedriver, with a fresh profile in ``profile``; what
+    the page saves goes to ``downloads``."""
 
-    def __init__(self, chromium, chromedriver, profile, width=1360, height=1800):
+    def __init__(self, chromium, chromedriver, profile, downloads, width=1360, height=1800):
+        self.downloads = downloads
         port = free_port()
         self.process = subprocess.Popen([chromedriver, f"--port={port}"], stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL)
@@ -66,7 +68,8 @@ class Browser:
         self.base = f"http://127.0.0.1:{port}"
         self.http = requests.Session()
         options = {"binary": chromium, "args": [*CHROMIUM_FLAGS, f"--window-size={width},{height}",
-                                                f"--user-data-dir={profile}"]}
+                                                f"--user-data-dir={profile}"],
+                   "prefs": {"download.default_directory": str(downloads), "download.prompt_for_download": False}}
         reply = self.http.post(self.base + "/session", json={"capabilities": {"alwaysMatch": {
             "browserName": "chrome", "goog:chromeOptions": options}}}, timeout=60).json()["value"]
         if "sessionId" not in reply:
