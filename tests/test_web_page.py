@@ -187,6 +187,25 @@ def test_funding_quotas_and_the_award_round_are_shown(system, browser, shots):
     save(browser, shots, "4-funding-and-awards")
 
 
+def test_the_sign_in_box_takes_a_token_kept_for_the_tab_only(system, browser):
+    """Issue 17: without a token the page asks for one; a pasted token signs in (sessionStorage,
+    so it is gone with the tab); signing out forgets it."""
+    api, _ = system
+    browser.get(api.base + "/")
+    browser.execute("sessionStorage.clear(); localStorage.clear();")
+    browser.get(api.base + "/")
+    browser.wait(lambda b: b.find("#sign-in").is_displayed(), "the sign-in box")
+    assert not browser.find("#workspace").is_displayed()
+    browser.find("#token-input").send_keys(api.token("provincial_office", "province:山西", "office:shanxi"))
+    browser.find('#sign-in-form button[type="submit"]').click()
+    browser.wait(lambda b: b.find("body").get_attribute("data-ready") == "loaded", "the page loads its data")
+    assert text(browser, "#identity-scope") == "山西" and text(browser, "#counts-unit") == "山西"
+    assert browser.execute("return localStorage.getItem('kjfp.token')") is None
+    browser.find("#sign-out").click()
+    assert browser.find("#sign-in").is_displayed()
+    assert browser.execute("return sessionStorage.getItem('kjfp.token')") is None
+
+
 def test_a_token_of_another_province_is_refused_and_the_page_says_so(system, browser, shots):
     """Issue 17: 山西's office opens a link to 山东's records: the server refuses (403) and the
     page shows its message; the page only offers units the token may read."""
