@@ -27,8 +27,8 @@ def _asset(request, name, cache):
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         raise NotFound(f"no such asset: {name}", {"path": ["unknown"]})
     mimetype = TYPES[extension] + ("; charset=utf-8" if extension in TEXT else "")
-    response = Response(data, status=200, headers={"Cache-Control": cache, "X-Content-Type-Options": "nosniff"},
-                        content_type=mimetype)
+    response = Response(data, status=200, content_type=mimetype,
+                        headers={"Cache-Control": cache, "X-Content-Type-Options": "nosniff"})
     response.add_etag()
     return response.make_conditional(request)
 

@@ -66,7 +66,8 @@ def _minter(settings):
 
 
 @main.command()
-@click.option("--sample-data", is_flag=True, help="Load the living sample after start (once: a restart skips it).")
+@click.option("--sample-data", is_flag=True,
+              help="Load the living sample after start (once: a restart skips it).")
 @click.option("--sample-size", type=click.Choice(list(SAMPLE_SIZES)), default="full", show_default=True,
               help="full: ~20,000 households and 500 experts; small: 300 and 20.")
 def run(sample_data, sample_size):

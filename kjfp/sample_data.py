@@ -115,8 +115,8 @@ class Plan:
                 taken[ci] += per_expert
             if not chosen:
                 continue
-            start = min(date.fromisoformat(expert["form"]["effective_date"]) + timedelta(days=30 + (n * 17) % 1100),
-                        date(2020, 6, 30))
+            registered = date.fromisoformat(expert["form"]["effective_date"])
+            start = min(registered + timedelta(days=30 + (n * 17) % 1100), date(2020, 6, 30))
             self.pairings.append({"expert": n, "rows": chosen, "start": start})
 
     def lifted(self):
@@ -191,7 +191,8 @@ def load(base_url, mint, log=print, households=20_000, experts=500):
             _registers(api, plan, log)
         programme = _funding(api, plan, log, loaded)  # before the self-inspections, which declare item 11
         ids = {"campaign": _supervision(api, plan, log, loaded), "programme": programme,
-               "round": round_id if loaded else _awards(api, plan, log, round_id), "as_of": LAST_DAY.isoformat()}
+               "round": round_id if loaded else _awards(api, plan, log, round_id),
+               "as_of": LAST_DAY.isoformat()}
     finally:
         api.pool.shutdown()
     log(f"sample data {'was there already' if loaded else 'loaded'} ({time.monotonic() - started:.0f} s): "
@@ -278,7 +279,8 @@ def _targets(api, plan):
                     "people_lifted": max(1, round(paired[unit] * 1.4 * share)),
                     "effective_date": f"{year}-01-10"}
             if unit != SOCIETY:
-                body.update(federations=3 if unit == SHANDONG else 2, associations=10 if unit == SHANDONG else 6)
+                shandong = unit == SHANDONG
+                body.update(federations=3 if shandong else 2, associations=10 if shandong else 6)
             calls.append(("PUT", f"/targets/{unit}", body))  # allocated by the national office
     api.many(calls)
 
@@ -296,7 +298,8 @@ def _supervision(api, plan, log, loaded):
     campaign = api.call("POST", "/campaigns", CAMPAIGN, "campaign:2017")["id"]
     if loaded or api.call("GET", f"/campaigns/{campaign}").get("groups"):
         return campaign
-    for unit, on, inflate in ((SHANDONG, "2017-08-08", 0), (SHANXI, "2017-08-09", 1), (SOCIETY, "2017-08-12", 0)):
+    reports = ((SHANDONG, "2017-08-08", 0), (SHANXI, "2017-08-09", 1), (SOCIETY, "2017-08-12", 0))
+    for unit, on, inflate in reports:  # 山西 inflates its figures; the society reports late
         counts = api.call("GET", "/two-counts", params={"unit": unit, "as_of": CAMPAIGN["cutoff"]})
         funds = api.call("GET", "/funding/summary", params={"unit": unit, "as_of": CAMPAIGN["cutoff"]})
         figures = {"federations": counts["federations"], "associations": counts["associations"],
@@ -316,7 +319,8 @@ def _supervision(api, plan, log, loaded):
     def finding(unit, description, who, due=None, on="2017-08-15"):
         return api.call("POST", f"/campaigns/{campaign}/findings", {
             "unit": unit, "description": description, "severity": "major", "requires_rectification": True,
-            "due": due, "effective_date": on}, f"finding:{unit}:{description[:8]}", inspector(who))["rectification_id"]
+            "due": due, "effective_date": on}, f"finding:{unit}:{description[:8]}", inspector(who)
+        )["rectification_id"]
 
     def move(item, what, body, who):
         api.call("POST", f"/rectifications/{item}/{what}", body, as_=who)
@@ -431,5 +435,5 @@ def _awards(api, plan, log, round_id):
             "service_days": 160, "deeds": "扎根贫困村，推广马铃薯脱毒种薯。", "honours": "2017年全国表扬",
             "effective_date": "2020-07-20"}, f"nomination:{n}", office(SHANXI))
     api.call("POST", f"/award-rounds/{round_id}/publicize", {"effective_date": "2020-08-20"})
-    log(f"sample data: award round {round_id} (2020) with {len(teams) + len(shanxi)} nominations in public notice")
+    log(f"sample data: award round {round_id} (2020): {len(teams) + len(shanxi)} nominations, publicized")
     return round_id

@@ -24,7 +24,8 @@ def test_the_one_process_system_answers_and_keeps_its_data_across_a_restart(tmp_
     token = _printed_token(log, first)
     auth = {"Authorization": f"Bearer {token}"}
     before = requests.get(base + "/api/v1/two-counts", params={"unit": "province:山东"}, headers=auth).json()
-    assert (before["experts"], before["households_paired"], before["people_in_paired_households"]) == (11, 99, 342)
+    figures = before["experts"], before["households_paired"], before["people_in_paired_households"]
+    assert figures == (11, 99, 342)  # the small living sample's 山东
     assert f"{base}/#token={token}&campaign=" in log.read_text()
     assert processes.stop(first) == 0
 

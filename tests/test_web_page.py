@@ -84,7 +84,8 @@ def test_the_page_and_its_assets_are_served_from_the_package_and_nothing_outside
     html = page.text
     assert "<script>" not in html and not re.search(r"\son[a-z]+=", html) and "style=" not in html
     assert not re.search(r"https?://", html)  # no CDN: everything from this server
-    for name, kind in (("app.js", "text/javascript"), ("app.css", "text/css"), ("divisions.json", "application/json")):
+    assets = (("app.js", "text/javascript"), ("app.css", "text/css"), ("divisions.json", "application/json"))
+    for name, kind in assets:
         asset = requests.get(f"{api.base}/assets/{name}", timeout=10)
         assert asset.status_code == 200 and asset.headers["Content-Type"] == f"{kind}; charset=utf-8", name
     assert "沂南" in requests.get(api.base + "/assets/divisions.json", timeout=10).json()["山东"]["临沂"]
@@ -210,7 +211,8 @@ def test_a_token_of_another_province_is_refused_and_the_page_says_so(system, bro
     """Issue 17: 山西's office opens a link to 山东's records: the server refuses (403) and the
     page shows its message; the page only offers units the token may read."""
     api, ids = system
-    open_page(browser, api, api.token("provincial_office", "province:山西", "office:shanxi"), unit="province:山东")
+    shanxi = api.token("provincial_office", "province:山西", "office:shanxi")
+    open_page(browser, api, shanxi, unit="province:山东")
     top = [o.get_property("value") for o in browser.find_all("#unit-top option")]
     assert top == ["province:山西", "province:山东"]  # its own, and the one the link names
     if browser.find("#message").is_displayed() is False:

@@ -69,7 +69,8 @@ class Browser:
         self.http = requests.Session()
         options = {"binary": chromium, "args": [*CHROMIUM_FLAGS, f"--window-size={width},{height}",
                                                 f"--user-data-dir={profile}"],
-                   "prefs": {"download.default_directory": str(downloads), "download.prompt_for_download": False}}
+                   "prefs": {"download.default_directory": str(downloads),
+                             "download.prompt_for_download": False}}
         reply = self.http.post(self.base + "/session", json={"capabilities": {"alwaysMatch": {
             "browserName": "chrome", "goog:chromeOptions": options}}}, timeout=60).json()["value"]
         if "sessionId" not in reply:
@@ -94,7 +95,8 @@ class Browser:
         return Element(self, self.call("POST", "/element", {"using": "css selector", "value": css})[ELEMENT])
 
     def find_all(self, css):
-        return [Element(self, e[ELEMENT]) for e in self.call("POST", "/elements", {"using": "css selector", "value": css})]
+        found = self.call("POST", "/elements", {"using": "css selector", "value": css})
+        return [Element(self, e[ELEMENT]) for e in found]
 
     def select(self, css, value):
         """Choose an option of a <select> as a user would (by clicking it)."""
