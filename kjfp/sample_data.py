@@ -265,23 +265,26 @@ def _expert_ids(api, plan):
 
 
 def _targets(api, plan):
-    """Targets a little above what each unit reaches, rising to 2020 (科技助力扶贫办发〔2017〕3号)."""
+    """Targets a little above what each unit reaches, rising to 2020 (科技助力扶贫办发〔2017〕3号);
+    the nation's are the sum of its units'."""
     experts = {u: sum(1 for e in plan.experts if e["form"]["unit"] == u) for u in (SHANDONG, SHANXI, SOCIETY)}
     paired = {u: sum(len(p["rows"]) for p in plan.pairings if plan.experts[p["expert"]]["form"]["unit"] == u)
               for u in experts}
     calls = []
-    for unit in experts:
-        for year, share in ((2017, 0.5), (2018, 0.7), (2019, 0.9), (2020, 1.0)):
-            body = {"year": year, "experts": max(1, round(experts[unit] * 1.05 * share)),
-                    "households_paired": max(1, round(paired[unit] * 1.1 * share)),
-                    "people_in_paired_households": max(1, round(paired[unit] * 3.8 * share)),
-                    "households_lifted": max(1, round(paired[unit] * 0.4 * share)),
-                    "people_lifted": max(1, round(paired[unit] * 1.4 * share)),
-                    "effective_date": f"{year}-01-10"}
-            if unit != SOCIETY:
+    for year, share in ((2017, 0.5), (2018, 0.7), (2019, 0.9), (2020, 1.0)):
+        nation, on = {}, f"{year}-01-10"
+        for unit in experts:
+            targets = {"experts": experts[unit] * 1.05, "households_paired": paired[unit] * 1.1,
+                       "people_in_paired_households": paired[unit] * 3.8,
+                       "households_lifted": paired[unit] * 0.1, "people_lifted": paired[unit] * 0.35}
+            if unit != SOCIETY:  # a society supports no associations of its own here
                 shandong = unit == SHANDONG
-                body.update(federations=3 if shandong else 2, associations=10 if shandong else 6)
-            calls.append(("PUT", f"/targets/{unit}", body))  # allocated by the national office
+                targets.update(federations=3 if shandong else 2, associations=10 if shandong else 6)
+            targets = {m: max(1, round(v * share)) for m, v in targets.items()}
+            for metric, value in targets.items():
+                nation[metric] = nation.get(metric, 0) + value
+            calls.append(("PUT", f"/targets/{unit}", {"year": year, **targets, "effective_date": on}))
+        calls.append(("PUT", "/targets/national", {"year": year, **nation, "effective_date": on}))
     api.many(calls)
 
 

@@ -188,6 +188,20 @@ def test_funding_quotas_and_the_award_round_are_shown(system, browser, shots):
     save(browser, shots, "4-funding-and-awards")
 
 
+def test_an_auditor_sees_the_signed_checkpoint_behind_the_figures(system, browser, shots):
+    """Issue 17: the log position the figures were computed at, and for an auditor the signed
+    checkpoint (a C2SP note the server serves) that covers it."""
+    api, ids = system
+    auditor = api.token("auditor", "national", "auditor:page")
+    open_page(browser, api, auditor, as_of=ids["as_of"])
+    browser.wait(lambda b: b.find_all("[data-signed-checkpoint]"), "the signed checkpoint")
+    served = api.get("/audit/checkpoints", params={"service": "registry"}, token=auditor).json()
+    position = api.get("/two-counts", params={"unit": "national", "as_of": ids["as_of"]}).json()["positions"]
+    covering = next(i for i, c in enumerate(served["signed_checkpoints"]) if c["position"] >= position["registry"])
+    assert text(browser, "[data-signed-checkpoint]") == served["signed"][covering].strip()
+    save(browser, shots, "7-auditor-checkpoint")
+
+
 def test_the_sign_in_box_takes_a_token_kept_for_the_tab_only(system, browser):
     """Issue 17: without a token the page asks for one; a pasted token signs in (sessionStorage,
     so it is gone with the tab); signing out forgets it."""

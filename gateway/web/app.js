@@ -540,15 +540,19 @@
         }
         clear(line).appendChild(document.createTextNode("哈希链检查点：位置 #" + covering.position + "，"));
         line.appendChild(el("code", { text: covering.hash }));
-        var signed = covering.signed || covering.note || (body.signed && body.signed.note) || body.signed;
-        if (signed) {
-          line.appendChild(document.createTextNode("；签名检查点："));
-          line.appendChild(
-            el("code", {
-              "data-signed-checkpoint": "",
-              text: typeof signed === "string" ? signed : JSON.stringify(signed),
-            }),
-          );
+        // Signed Merkle checkpoints (C2SP notes), oldest first, beside their sizes and positions:
+        // the first one at or past the figures' position is the one that vouches for them.
+        var notes = (body && body.signed) || [];
+        var sizes = (body && body.signed_checkpoints) || [];
+        var index = sizes.findIndex(function (c) {
+          return c.position >= at;
+        });
+        if (index < 0) {
+          index = notes.length - 1;
+        }
+        if (index >= 0 && typeof notes[index] === "string") {
+          line.appendChild(document.createTextNode("；签名检查点（树大小 " + (sizes[index] || {}).tree_size + "）："));
+          line.appendChild(el("pre", { className: "note-text", "data-signed-checkpoint": "", text: notes[index] }));
         }
       })
       .catch(function (err) {
