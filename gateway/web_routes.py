@@ -16,6 +16,10 @@ from kernel.places import _the_index
 TYPES = {"html": "text/html", "js": "text/javascript", "css": "text/css", "svg": "image/svg+xml",
          "png": "image/png", "ico": "image/x-icon", "txt": "text/plain", "json": "application/json"}
 TEXT = ("html", "js", "css", "svg", "txt", "json")
+# The page's own script and style only: no inline script, handler or style, nothing from elsewhere,
+# never framed. (The gateway's default for JSON answers, default-src 'none', would block them.)
+POLICY = "default-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": POLICY}
 # One plain file name under assets/: no directories, no dot files, so no way out of the folder.
 ASSET_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}$")
 
@@ -27,8 +31,7 @@ def _asset(request, name, cache):
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         raise NotFound(f"no such asset: {name}", {"path": ["unknown"]})
     mimetype = TYPES[extension] + ("; charset=utf-8" if extension in TEXT else "")
-    response = Response(data, status=200, content_type=mimetype,
-                        headers={"Cache-Control": cache, "X-Content-Type-Options": "nosniff"})
+    response = Response(data, status=200, content_type=mimetype, headers={"Cache-Control": cache, **HEADERS})
     response.add_etag()
     return response.make_conditional(request)
 
@@ -55,7 +58,7 @@ class WebRoutes:
     @http("GET", "/assets/divisions.json")
     def divisions(self, request):
         response = Response(_divisions(), content_type="application/json; charset=utf-8",
-                            headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
+                            headers={"Cache-Control": "no-cache", **HEADERS})
         response.add_etag()
         return response.make_conditional(request)
 

@@ -74,11 +74,14 @@ def no_clear_personal_numbers(browser):
 
 def test_the_page_and_its_assets_are_served_from_the_package_and_nothing_outside_it(system):
     """Issue 17: `/` and `/assets/…` with their content types and caching headers; a path out of
-    the assets folder is refused; the page carries no inline script or handler (CSP-ready)."""
+    the assets folder is refused; the page carries no inline script or handler, and says so with a
+    Content-Security-Policy of default-src 'self'."""
     api, _ = system
     page = requests.get(api.base + "/", timeout=10)
     assert page.status_code == 200 and page.headers["Content-Type"] == "text/html; charset=utf-8"
     assert page.headers["Cache-Control"] == "no-cache" and page.headers["ETag"]
+    # Every browser test below runs under this policy: the page works with its own files only.
+    assert page.headers["Content-Security-Policy"].startswith("default-src 'self';")
     again = requests.get(api.base + "/", headers={"If-None-Match": page.headers["ETag"]}, timeout=10)
     assert again.status_code == 304
     html = page.text
