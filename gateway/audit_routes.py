@@ -4,6 +4,7 @@ Any service the gateway routes to is answerable here: its ``LogService`` RPCs do
 from marshmallow import Schema, fields, validate
 
 from gateway.entrypoints import http
+from gateway.fields import Position, QueryCount
 from gateway.requests import API, load_query
 from kernel.errors import ValidationFailed
 
@@ -11,7 +12,7 @@ AUDITORS = ("auditor",)
 
 
 class CheckpointsQuery(Schema):
-    service = fields.String(required=True)
+    service = fields.String(required=True, validate=validate.Length(min=1, max=50))
 
 
 LEAVES = validate.Range(min=1, max=2**53)  # positions and tree sizes: JSON-safe integers
@@ -28,8 +29,8 @@ class ConsistencyQuery(CheckpointsQuery):
 
 
 class StoredEventsQuery(CheckpointsQuery):
-    after = fields.Integer(load_default=0, validate=validate.Range(min=0))
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    after = Position()
+    limit = QueryCount(1000, min=1, load_default=100)
 
 
 class AuditRoutes:

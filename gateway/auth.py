@@ -5,6 +5,8 @@ from kernel import config
 from kernel.auth import verify
 from kernel.errors import Forbidden, Unauthorized
 
+MAX_TOKEN = 4096  # ours are ~250 characters; a longer one is not worth decoding
+
 
 class Authenticator:
     def __init__(self, secret, previous_secret=""):
@@ -15,6 +17,9 @@ class Authenticator:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("missing bearer token", {"Authorization": ["Bearer <token> required"]})
+        if len(token) > MAX_TOKEN:
+            raise Unauthorized("invalid token",
+                               {"Authorization": [f"a token is at most {MAX_TOKEN} characters"]})
         actor = verify(self.secret, token.strip(), self.previous_secret)
         if roles is not None and actor.role not in roles:
             raise Forbidden(f"role {actor.role} may not do this")

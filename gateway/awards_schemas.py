@@ -3,28 +3,22 @@ from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from gateway.fields import IdNumberField, LocationSchema, ProvinceField, UnitField
+from gateway.fields import (MAX_PEOPLE, PHONE, PHONE_ERROR, Amount, Count, IdNumberField, LocationSchema,
+                            Pattern, ProvinceField, QueryCount, StrictBoolean, UnitField)
 from gateway.schemas import IsoDate, Text, WriteSchema, distinct
 from services.awards.domain import CATEGORIES, UNIT_CLASSES
 
 NOMINATING_UNIT = ("province", "society")
-YEAR = validate.Range(min=2015, max=2035)
+YEAR = validate.Range(min=2015, max=2035, error="a year of the programme, 2015 to 2035")
 
 
-def _count(**kw):
-    return fields.Integer(strict=True, validate=validate.Range(min=0, max=kw.pop("max", 10_000_000)), **kw)
-
-
-class StrictBoolean(fields.Boolean):
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, bool):
-            raise ValidationError("must be true or false")
-        return value
+def _count(max, what="", **kw):
+    return Count(max, what=what, **kw)
 
 
 class LimitSchema(Schema):
-    min = _count(required=True, max=1000)
-    max = _count(required=True, max=1000)
+    min = _count(1000, required=True)
+    max = _count(1000, required=True)
 
     @validates_schema
     def ordered(self, data, **kwargs):
@@ -38,8 +32,8 @@ def _limits():
 
 
 class EligibilitySchema(Schema):
-    min_hours = fields.Float(validate=validate.Range(min=0, max=8784))
-    min_days = _count(max=366)
+    min_hours = Amount(8784, what="hours in a year")
+    min_days = _count(366, "days in a year")
 
 
 class RoundSchema(WriteSchema):
@@ -48,13 +42,13 @@ class RoundSchema(WriteSchema):
     categories = fields.List(fields.String(validate=validate.OneOf(CATEGORIES)), required=True,
                              validate=[validate.Length(min=1, max=3), distinct("a category")])
     national_totals = fields.Dict(keys=fields.String(validate=validate.OneOf(CATEGORIES)),
-                                  values=_count(max=10_000), required=True)
+                                  values=_count(10_000), required=True)
     key_provinces = fields.List(ProvinceField(), load_default=list, validate=validate.Length(max=34))
     quotas = fields.Dict(keys=fields.String(validate=validate.OneOf(UNIT_CLASSES)),
                          values=fields.Dict(keys=fields.String(validate=validate.OneOf(CATEGORIES)),
                                             values=fields.Nested(LimitSchema)), required=True)
-    notice_days = fields.Integer(required=True, strict=True, validate=validate.Range(min=7, max=90,
-                                 error="public notice lasts at least one week (7 to 90 days)"))
+    notice_days = fields.Integer(required=True, strict=True, validate=validate.Range(
+        min=7, max=90, error="public notice lasts at least one week (7 to 90 days)"))
     deadline = IsoDate(required=True)
     prior_commendation_since = fields.Integer(required=True, strict=True, allow_none=True, validate=YEAR)
     eligibility = fields.Nested(EligibilitySchema, load_default=None)
@@ -67,10 +61,11 @@ class RoundSchema(WriteSchema):
 
 class LeaderSchema(Schema):
     name = Text(required=True, max=100)
-    contact = fields.String(required=True, validate=validate.Regexp(r"^[0-9+\- ]{7,20}$"))
+    contact = Pattern(PHONE, PHONE_ERROR, required=True)
     title = Text(required=True, max=100)
 
 
+DEEDS_LIMITS = {"team": 2000, "individual": 1000, "organising_unit": 2000}
 SERVICE_CATEGORIES = ("planting", "breeding", "other")
 SERVICE_MODES = ("training", "extension", "employment", "other")
 
@@ -82,7 +77,7 @@ class NominationSchema(WriteSchema):
     # team (附件1)
     team_name = Text(max=200)
     field = Text(max=200)
-    expert_count = fields.Integer(strict=True, validate=validate.Range(min=1, max=10_000))
+    expert_count = _count(10_000, min=1)
     leader = fields.Nested(LeaderSchema)
     experts = fields.List(fields.String(validate=validate.Length(min=1, max=64)), validate=validate.Length(max=500))
     # individual (附件2)
@@ -94,10 +89,10 @@ class NominationSchema(WriteSchema):
     area = fields.Nested(LocationSchema)
     service_category = fields.String(validate=validate.OneOf(SERVICE_CATEGORIES))
     service_mode = fields.String(validate=validate.OneOf(SERVICE_MODES))
-    people_lifted = _count()
-    service_days = _count(max=100_000)
-    deeds = fields.String(validate=validate.Length(min=1))
-    honours = Text(max=2000)
+    people_lifted = _count(MAX_PEOPLE, "people in registered households nationwide at most")
+    service_days = _count(100_000)
+    deeds = Text(max=max(DEEDS_LIMITS.values()))
+    honours = fields.String(validate=validate.Length(max=2000))  # none yet is normal (issue 13 item 10)
     # organising unit
     summary = Text(max=5000)
 
@@ -108,7 +103,6 @@ class NominationSchema(WriteSchema):
                        "service_days", "deeds"),
         "organising_unit": ("summary",),
     }
-    DEEDS_LIMIT = {"team": 2000, "individual": 1000, "organising_unit": 2000}
 
     @validates_schema
     def form_of_category(self, data, **kwargs):
@@ -121,8 +115,8 @@ class NominationSchema(WriteSchema):
         allowed |= {"individual": {"id_number", "political_status", "justification"}}.get(category, set())
         errors.update({name: [f"not a field of the {category} form"] for name in data if name not in allowed})
         deeds = data.get("deeds")
-        if deeds is not None and len(deeds) > self.DEEDS_LIMIT[category]:
-            errors["deeds"] = [f"at most {self.DEEDS_LIMIT[category]} characters for a {category}"]
+        if deeds is not None and len(deeds) > DEEDS_LIMITS[category]:
+            errors["deeds"] = [f"at most {DEEDS_LIMITS[category]} characters for a {category}"]
         if category == "team" and data.get("experts") is not None and len(set(data["experts"])) != len(data["experts"]):
             errors["experts"] = ["an expert is listed twice"]
         if errors:
@@ -187,7 +181,7 @@ class EligibilityQuery(Schema):
 
 
 class CommendationQuery(Schema):
-    year = fields.Integer(validate=YEAR)
+    year = QueryCount(2035, min=2015, what="a year of the programme")
     unit = UnitField(kinds=NOMINATING_UNIT)
     category = fields.String(validate=validate.OneOf(CATEGORIES))
     as_of = IsoDate(load_default=None)

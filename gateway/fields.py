@@ -1,12 +1,88 @@
-"""marshmallow field types over the kernel's value objects: one rule per value, shared by every
-schema and by the CSV import (which loads its rows through HouseholdSchema).
+"""marshmallow field types every request schema shares, so that each input rule lives in one place
+(also for the CSV import, which loads its rows through HouseholdSchema):
 
-A loaded value is the canonical JSON form the services record: a unit's string
-(``province:山东``), a location's five-key dict, an ID number's 18 characters."""
+- over the kernel's value objects: a loaded value is the canonical JSON form the services record:
+  a unit's string (``province:山东``), a location's five-key dict, an ID number's 18 characters;
+- patterns matched against the whole value, text of bounded length, and numbers bounded by what the
+  domain allows (an unbounded integer, e.g. 2^63, is recorded and then breaks every reader of the log)."""
+import re
+
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
 from kernel.identity import IdNumberError, canonical_id_number
 from kernel.places import KINDS, Place, PlaceError, Unit
+
+# What the programme can hold, the bounds of figures, targets and counts (DOMAIN.md, issue 13):
+# about 29.5 million registered poor households nationwide, about 90 million people in them.
+MAX_HOUSEHOLDS = 30_000_000
+MAX_PEOPLE = 100_000_000
+MAX_BODIES = 1_000_000  # experts, associations, federations of one unit
+MAX_POSITION = 2**53 - 1  # a log position or cursor: exact in every JSON reader and in SQLite/PostgreSQL
+YEARS = (2010, 2035)  # the programme's years: 2015-2020 and its consolidation period, funding from 2010
+
+
+class Whole(validate.Validator):
+    """The whole value matches ``pattern``. marshmallow's Regexp uses ``re.match``, whose ``$``
+    also matches before a final newline: "X\\n" passed as household code "X"."""
+
+    def __init__(self, pattern, error):
+        # Anchored too, so that the OpenAPI document (apispec reads ``regex``) says "whole value".
+        self.regex, self.error = re.compile(f"^(?:{pattern})$"), error
+
+    def __call__(self, value):
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self.error)
+        return value
+
+
+def Pattern(pattern, error, **kwargs):  # noqa: N802 - a field factory, named like the fields it makes
+    return fields.String(validate=Whole(pattern, error), **kwargs)
+
+
+def Text(max=200, **kwargs):  # noqa: N802
+    """Free text of 1 to ``max`` characters."""
+    return fields.String(validate=validate.Length(min=1, max=max), **kwargs)
+
+
+def Count(max, min=0, what="", **kwargs):  # noqa: N802
+    """A whole number from ``min`` to ``max``; ``what`` says where the bound comes from."""
+    error = f"a whole number from {min} to {max:,}" + (f" ({what})" if what else "")
+    return fields.Integer(strict=True, validate=validate.Range(min=min, max=max, error=error), **kwargs)
+
+
+def QueryCount(max, min=0, what="", **kwargs):  # noqa: N802
+    """``Count`` for a query parameter, which arrives as text."""
+    error = f"a whole number from {min} to {max:,}" + (f" ({what})" if what else "")
+    return fields.Integer(validate=validate.Range(min=min, max=max, error=error), **kwargs)
+
+
+def Year(first=YEARS[0], **kwargs):  # noqa: N802
+    return Count(YEARS[1], min=first, what="a year of the programme", **kwargs)
+
+
+def Position(**kwargs):  # noqa: N802
+    """A log position or list cursor given in a query."""
+    return QueryCount(MAX_POSITION, what="a log position", load_default=0, **kwargs)
+
+
+def Amount(max, what="", **kwargs):  # noqa: N802
+    """A non-negative decimal number up to ``max`` (NaN and infinity are refused by marshmallow)."""
+    error = f"a number from 0 to {max:,}" + (f" ({what})" if what else "")
+    return fields.Float(validate=validate.Range(min=0, max=max, error=error), **kwargs)
+
+
+class StrictBoolean(fields.Boolean):
+    """JSON true or false only: "yes", 1 or "false" are refused, not guessed at."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise ValidationError("must be true or false")
+        return value
+
+
+PHONE = r"[0-9+\- ]{7,20}"
+PHONE_ERROR = "a phone number: 7 to 20 digits, +, - or spaces"
+
 
 _NAME = dict(validate=validate.Length(min=1, max=50))
 

@@ -3,13 +3,16 @@ error names its field. Whether a configuration hangs together (levels, quotas in
 is checked again by the service, so RPC callers get the same answers."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from gateway.fields import UnitField
+from gateway.fields import Count, Pattern, QueryCount, StrictBoolean, UnitField, Whole, Year
 from gateway.schemas import IsoDate, Text, WriteSchema, distinct
 
-Year = lambda **kw: fields.Integer(strict=True, validate=validate.Range(min=2010, max=2035), **kw)  # noqa: E731
-Fen = lambda **kw: fields.Integer(strict=True, validate=validate.Range(min=1, max=10**12), **kw)  # noqa: E731
+
+def Fen(**kw):  # noqa: N802
+    return Count(10**12, min=1, what="an amount in fen (分): up to 100 亿元", **kw)
+
+
 KIND = validate.OneOf(["training", "industry", "popularisation"])
-LEVEL = validate.Regexp(r"^[a-z][a-z0-9_]{0,49}$", error="a level code: lower-case letters, digits, _")
+LEVEL = Whole(r"[a-z][a-z0-9_]{0,49}", "a level code: lower-case letters, digits, _")
 
 
 class ProjectKindSchema(Schema):
@@ -27,14 +30,14 @@ class ProgrammeSchema(WriteSchema):
     approval_levels = fields.List(fields.String(validate=LEVEL), required=True, validate=validate.Length(min=1, max=10))
     level_scopes = fields.Dict(keys=fields.String(validate=LEVEL),
                                values=fields.String(validate=validate.OneOf(["county", "city", "province", "national"])),
-                               load_default=dict)
+                               load_default=dict, validate=validate.Length(max=10))
     subsidy_fen_per_project_year = Fen(required=True, allow_none=True)
-    subsidise_units = fields.Boolean(required=True)
-    subsidise_fully_budget_funded = fields.Boolean(required=True)
+    subsidise_units = StrictBoolean(required=True)
+    subsidise_fully_budget_funded = StrictBoolean(required=True)
     quotas = fields.Dict(keys=UnitField(kinds=("province", "city", "county")),
-                         values=fields.Integer(strict=True, validate=validate.Range(min=0, max=100000)),
-                         load_default=dict)
-    notice_days = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=90))
+                         values=Count(100_000, what="projects of one unit"),
+                         load_default=dict, validate=validate.Length(max=3000))  # China has ~2,850 counties
+    notice_days = Count(90, min=1, what="days of public notice", required=True)
 
     @validates_schema
     def span(self, data, **kwargs):
@@ -46,7 +49,7 @@ class ApplicantSchema(Schema):
     type = fields.String(required=True, validate=validate.OneOf(["individual", "unit"]))
     expert_id = fields.String(validate=validate.Length(min=1, max=64))
     unit_name = Text(max=200)
-    fully_budget_funded = fields.Boolean(load_default=False)
+    fully_budget_funded = StrictBoolean(load_default=False)
 
     @validates_schema
     def who(self, data, **kwargs):
@@ -100,11 +103,10 @@ class DisbursementSchema(WriteSchema):
     project_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     year = Year(required=True)
     amount_fen = Fen(required=True)
-    account = fields.String(required=True, validate=validate.Regexp(r"^[0-9 ]{12,40}$",
-                                                                    error="a bank account number: 12 to 30 digits"))
+    account = Pattern(r"[0-9 ]{12,40}", "a bank account number: 12 to 30 digits", required=True)
 
 
 class SummaryQuery(Schema):
     unit = UnitField(kinds=("national", "province", "society", "city", "county"), required=True)
-    year = fields.Integer(load_default=None, validate=validate.Range(min=2010, max=2035))
+    year = QueryCount(2035, min=2010, what="a year of the programme", load_default=None)
     as_of = IsoDate(load_default=None)

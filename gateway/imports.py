@@ -2,53 +2,144 @@
 
 A bad row never fails the file: it is reported with its row number and reasons, and the good
 rows are sent to the registry in batches (one RPC and one atomic write per batch)."""
+import codecs
 import csv
 import io
-import json
+import re
 
 from marshmallow import ValidationError
 
 from gateway.entrypoints import _flatten
+from gateway.requests import UNRECORDABLE, json_text, parse_json
 from gateway.schemas import HouseholdSchema
 from kernel.errors import ValidationFailed
 
 BATCH_SIZE = 1000
 LOCATION_COLUMNS = ("province", "city", "county", "township", "village")
+REQUIRED_COLUMNS = {"code", "head_name", "head_id_number", "people", "province"}
 MAX_ROWS = 200_000
+MAX_FIELD = 131_072  # the csv module's own limit: a longer field stops the file with a 400
+WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")  # ASCII digits only: "²".isdigit() is True, int("²") fails
+# Chinese CSV files come as UTF-8 (often with a BOM, as Excel writes it) or as GBK: GB18030 decodes
+# both GBK and GB2312, so it stands for all three.
+GB = {"gb2312", "gbk", "gb18030", "cp936"}
+
+# The import's bodies, for the OpenAPI document.
+BODIES = {"application/json": {"schema": {"type": "array", "maxItems": MAX_ROWS, "items": HouseholdSchema}},
+          "text/csv": {"schema": {"type": "string", "description": "UTF-8 (BOM or not) or GBK/GB18030; "
+                                  "columns " + ", ".join(sorted(REQUIRED_COLUMNS) + ["city", "county"])}},
+          "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
+                                             "properties": {"file": {"type": "string", "format": "binary"}}}}}
 
 
 def parse(request):
     """The uploaded rows as dicts, whatever the upload's form (JSON array, CSV body or CSV file)."""
-    if request.files:
-        upload = next(iter(request.files.values()))
-        return _csv_rows(upload.read().decode("utf-8-sig"))
-    text = request.get_data(as_text=True)
-    if "csv" in (request.content_type or ""):
-        return _csv_rows(text.lstrip("\ufeff"))
-    try:
-        rows = json.loads(text or "null")
-    except (ValueError, RecursionError) as bad:
-        raise ValidationFailed("the body is not valid JSON", {"_body": [f"invalid JSON: {bad}"]})
+    upload = _upload(request)
+    if upload is not None:
+        return _csv_rows(_decode(upload.read(), upload.mimetype_params.get("charset")))
+    if "csv" in (request.mimetype or ""):
+        return _csv_rows(_decode(request.get_data(), request.mimetype_params.get("charset")))
+    rows = parse_json(json_text(request))
     if not isinstance(rows, list):
         raise ValidationFailed("expected a JSON array of households, or a CSV file",
                                {"_body": ["expected a JSON array or CSV"]})
     return rows
 
 
+def _upload(request):
+    try:
+        files = request.files
+    except ValueError as bad:  # a malformed multipart body
+        raise ValidationFailed("the upload is not a valid multipart form", {"_body": [type(bad).__name__]})
+    return next(iter(files.values()), None)
+
+
+def _decode(data, declared=None):
+    """CSV bytes → text, in the declared charset, else UTF-8 (with or without BOM) or GB18030,
+    decided line by line: a file whose lines are in both is refused, never half garbled."""
+    if b"\0" in data:
+        raise ValidationFailed("the upload is a binary file, not CSV text",
+                               {"_body": ["not a CSV text file"]})
+    if declared:
+        return _decode_declared(data, declared.lower())
+    utf8, other = [], []
+    for number, line in enumerate(data.splitlines(), start=1):
+        if not line.isascii():
+            try:
+                line.decode("utf-8")
+                utf8.append(number)
+            except UnicodeDecodeError:
+                other.append(number)
+    if utf8 and other:
+        raise ValidationFailed("the file mixes encodings", {"_body": [
+            f"UTF-8 on line {_lines(utf8)} but not on line {_lines(other)}: save the file in one encoding"]})
+    return _decode_declared(data, "gb18030" if other else "utf-8")
+
+
+def _decode_declared(data, charset):
+    charset = "gb18030" if charset in GB else charset
+    try:
+        codec = codecs.lookup(charset).name
+    except LookupError:
+        raise ValidationFailed(f"unknown charset {charset!r}", {"_body": ["charset: UTF-8, GBK or GB18030"]})
+    if codec not in ("utf-8", "gb18030"):
+        raise ValidationFailed(f"charset {charset!r} is not taken",
+                               {"_body": ["charset: UTF-8, GBK or GB18030"]})
+    try:
+        text = data.decode(codec).removeprefix("\ufeff")
+    except UnicodeDecodeError as bad:
+        line = data[:bad.start].count(b"\n") + 1
+        raise ValidationFailed(f"the file is not {codec} text", {"_body": [f"line {line}: not {codec} text"]})
+    control = UNRECORDABLE.search(text)
+    if control:
+        line = text.count("\n", 0, control.start()) + 1
+        raise ValidationFailed("the file holds a control character",
+                               {"_body": [f"line {line}: control character U+{ord(control.group()):04X}"]})
+    return text
+
+
+def _lines(numbers):
+    return ", ".join(map(str, numbers[:5])) + (", …" if len(numbers) > 5 else "")
+
+
 def _csv_rows(text):
-    reader = csv.DictReader(io.StringIO(text))
-    missing = {"code", "head_name", "head_id_number", "people", "province"} - set(reader.fieldnames or [])
-    if missing:
-        raise ValidationFailed("the CSV lacks columns: " + ", ".join(sorted(missing)),
-                               {"_body": [f"missing column {c}" for c in sorted(missing)]})
-    rows = []
-    for record in reader:
-        row = {k: v for k, v in record.items() if k not in LOCATION_COLUMNS and v not in (None, "")}
-        row["location"] = {k: record[k] for k in LOCATION_COLUMNS if record.get(k)}
-        if row.get("people", "").isdigit():
-            row["people"] = int(row["people"])
-        rows.append(row)
-    return rows
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [name.strip() for name in next(reader, [])]
+        twice = sorted({name for name in header if header.count(name) > 1})
+        if twice:
+            raise ValidationFailed("the CSV names a column twice: " + ", ".join(twice),
+                                   {"_body": [f"column {name} appears twice" for name in twice]})
+        missing = REQUIRED_COLUMNS - set(header)
+        if missing:
+            raise ValidationFailed("the CSV lacks columns: " + ", ".join(sorted(missing)),
+                                   {"_body": [f"missing column {c}" for c in sorted(missing)]})
+        return [_row(header, values) for values in reader]
+    except csv.Error as bad:
+        raise ValidationFailed("the CSV cannot be read",
+                               {"_body": [f"line {reader.line_num}: {_csv_reason(bad)}"]})
+
+
+def _csv_reason(error):
+    text = str(error)
+    return f"a field longer than {MAX_FIELD:,} characters" if "field larger" in text else text
+
+
+class Unreadable(str):
+    """A CSV line that is no row: the reason it is rejected."""
+
+
+def _row(header, values):
+    """One CSV line as a household row; what does not fit is left for the schema to name."""
+    if len(values) > len(header):
+        return Unreadable(f"{len(values)} values but {len(header)} columns")
+    record = dict(zip(header, values))
+    row = {k: v for k, v in record.items() if k not in LOCATION_COLUMNS and v != ""}
+    row["location"] = {k: record[k] for k in LOCATION_COLUMNS if record.get(k)}
+    people = row.get("people", "").strip()
+    if WHOLE_NUMBER.fullmatch(people):
+        row["people"] = int(people)
+    return row
 
 
 def validate(rows):
@@ -58,7 +149,8 @@ def validate(rows):
     schema, good, rejected = HouseholdSchema(), [], []
     for number, row in enumerate(rows, start=1):
         if not isinstance(row, dict):
-            rejected.append({"row": number, "code": None, "reasons": {"_row": ["not an object"]}})
+            reason = row if isinstance(row, Unreadable) else "not an object"
+            rejected.append({"row": number, "code": None, "reasons": {"_row": [reason]}})
             continue
         try:
             good.append({**schema.load(row), "row": number})

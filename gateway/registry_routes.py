@@ -19,7 +19,7 @@ class RegistryRoutes:
         ("/associations/{credit_code}/corrections", "post", "Correct an association",
          schemas.AssociationCorrectionSchema, None),
         ("/households", "post", "登记建档立卡贫困户 Register a household", schemas.HouseholdSchema, None),
-        ("/households/import", "post", "批量导入 Import households (JSON array or CSV)", None, None),
+        ("/households/import", "post", "批量导入 Import households (JSON array or CSV)", imports.BODIES, None),
         ("/households/{code}/revoke", "post", "Revoke a household", schemas.RevocationSchema, None),
         ("/households/{code}/corrections", "post", "Correct a household", schemas.HouseholdCorrectionSchema, None),
         ("/households/{code}/lifted-out", "post", "脱贫 Record a household lifted out of poverty",

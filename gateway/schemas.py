@@ -4,16 +4,23 @@ from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from gateway.fields import IdNumberField, LocationSchema, UnitField
+from gateway.fields import (MAX_BODIES, MAX_HOUSEHOLDS, MAX_PEOPLE, PHONE, PHONE_ERROR, Count, IdNumberField,
+                            LocationSchema, Pattern, Position, QueryCount, Text, UnitField, Year)
 
-Text = lambda **kw: fields.String(validate=validate.Length(min=1, max=kw.pop("max", 200)), **kw)  # noqa: E731
+DATES = (date(2000, 1, 1), date(2100, 12, 31))
+HOUSEHOLD_PEOPLE = "people in one household"
+BANK_ACCOUNT, BANK_ACCOUNT_ERROR = r"[0-9]{12,30}", "a bank account number: 12 to 30 digits"
 
 
 class IsoDate(fields.Date):
-    """A ``YYYY-MM-DD`` date that stays a string after loading (it travels as JSON)."""
+    """A ``YYYY-MM-DD`` date that stays a string after loading (it travels as JSON), within the
+    years a record of the programme can carry: date arithmetic on 9999-12-31 overflows."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).isoformat()
+        day = super()._deserialize(value, attr, data, **kwargs)
+        if not DATES[0] <= day <= DATES[1]:
+            raise ValidationError(f"a date from {DATES[0]} to {DATES[1]}")
+        return day.isoformat()
 
 
 def not_in_future(value):
@@ -40,20 +47,20 @@ class ExpertSchema(WriteSchema):
     employer = Text(required=True)
     title = Text(required=True, max=100)
     specialty = Text(required=True, max=100)
-    phone = fields.String(required=True, validate=validate.Regexp(r"^[0-9+\- ]{7,20}$"))
-    email = fields.Email(load_default=None)
+    phone = Pattern(PHONE, PHONE_ERROR, required=True)
+    email = fields.Email(load_default=None, validate=validate.Length(max=254))
     address = Text(load_default=None, max=300)
     unit = UnitField(kinds=("province", "society"), required=True)
     location = fields.Nested(LocationSchema, required=True)
-    bank_account = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9]{12,30}$"))
+    bank_account = Pattern(BANK_ACCOUNT, BANK_ACCOUNT_ERROR, load_default=None)
     political_status = Text(load_default=None, max=50)
 
 
 class HouseholdSchema(WriteSchema):
-    code = fields.String(required=True, validate=validate.Regexp(r"^[0-9A-Za-z\-]{4,40}$"))
+    code = Pattern(r"[0-9A-Za-z\-]{4,40}", "a household code: 4 to 40 letters, digits or -", required=True)
     head_name = Text(required=True, max=100)
     head_id_number = IdNumberField(required=True)
-    people = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=50))
+    people = Count(50, min=1, what=HOUSEHOLD_PEOPLE, required=True)
     location = fields.Nested(LocationSchema, required=True)
 
     @validates("location")
@@ -87,9 +94,9 @@ class TwoCountsQuery(Schema):
 
 class ExpertListQuery(Schema):
     unit = UnitField(kinds=("province", "society"))
-    specialty = fields.String()
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
-    cursor = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    specialty = Text(max=100)
+    limit = QueryCount(500, min=1, load_default=50)
+    cursor = Position()
 
 
 
@@ -123,17 +130,17 @@ class ExpertChanges(ChangesSchema):
     employer = Text()
     title = Text(max=100)
     specialty = Text(max=100)
-    phone = fields.String(validate=validate.Regexp(r"^[0-9+\- ]{7,20}$"))
-    email = fields.Email(allow_none=True)
+    phone = Pattern(PHONE, PHONE_ERROR)
+    email = fields.Email(allow_none=True, validate=validate.Length(max=254))
     address = Text(max=300, allow_none=True)
     location = fields.Nested(LocationSchema)
-    bank_account = fields.String(allow_none=True, validate=validate.Regexp(r"^[0-9]{12,30}$"))
+    bank_account = Pattern(BANK_ACCOUNT, BANK_ACCOUNT_ERROR, allow_none=True)
     political_status = Text(max=50, allow_none=True)
 
 
 class HouseholdChanges(ChangesSchema):
     head_name = Text(max=100)
-    people = fields.Integer(strict=True, validate=validate.Range(min=1, max=50))
+    people = Count(50, min=1, what=HOUSEHOLD_PEOPLE)
     location = fields.Nested(LocationSchema)
 
 
@@ -162,32 +169,32 @@ class ServiceLogSchema(WriteSchema):
     place = Text(required=True, max=200)
     form = Text(required=True, max=100)
     content = Text(required=True, max=2000)
-    participants = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=100000))
+    participants = Count(100_000, required=True)
     hours = fields.Float(required=True, validate=validate.Range(min=0, max=24, min_inclusive=False))
 
 
 class LiftedOutSchema(WriteSchema):
     date = IsoDate(required=True, validate=not_in_future)
-    people = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=50))
+    people = Count(50, min=1, what=HOUSEHOLD_PEOPLE, required=True)
 
 
 METRIC_NAMES = ("federations", "associations", "experts", "households_paired",
                 "people_in_paired_households", "households_lifted", "people_lifted")
 
 
-def _target():
-    return fields.Integer(strict=True, validate=validate.Range(min=0))
+def _target(max, what):
+    return Count(max, what=what + " nationwide at most")
 
 
 class TargetsSchema(WriteSchema):
-    year = fields.Integer(required=True, strict=True, validate=validate.Range(min=2015, max=2035))
-    federations = _target()
-    associations = _target()
-    experts = _target()
-    households_paired = _target()
-    people_in_paired_households = _target()
-    households_lifted = _target()
-    people_lifted = _target()
+    year = Year(first=2015, required=True)
+    federations = _target(MAX_BODIES, "federations")
+    associations = _target(MAX_BODIES, "associations")
+    experts = _target(MAX_BODIES, "experts")
+    households_paired = _target(MAX_HOUSEHOLDS, "registered households")
+    people_in_paired_households = _target(MAX_PEOPLE, "people in registered households")
+    households_lifted = _target(MAX_HOUSEHOLDS, "registered households")
+    people_lifted = _target(MAX_PEOPLE, "people in registered households")
 
     @validates_schema
     def some_target(self, data, **kwargs):

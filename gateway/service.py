@@ -13,7 +13,6 @@ from gateway.registry_routes import RegistryRoutes
 from gateway.requests import API
 from gateway.supervision_routes import SupervisionRoutes
 from gateway.web_routes import WebRoutes
-from kernel.errors import NotFound
 
 READY_SECONDS = 5  # a probe must answer sooner than a request may wait
 ROUTES = (RegistryRoutes, SupervisionRoutes, AwardsRoutes, FundingRoutes, AuditRoutes, WebRoutes)
@@ -28,10 +27,6 @@ class GatewayService(*ROUTES):
     @http("GET", API + "/openapi.json")
     def openapi(self, request):
         return openapi_document(ROUTES)
-
-    @http("GET,POST,PUT,PATCH,DELETE", "/<path:anything>")
-    def unknown(self, request, anything):
-        raise NotFound(f"no such path: /{anything}", {"path": ["unknown"]})
 
     @http("GET", "/health")
     def health(self, request):

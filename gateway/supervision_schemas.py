@@ -1,9 +1,10 @@
 """Request schemas of the supervision paths (API.md "Supervision"); errors name the field."""
 from datetime import date
 
-from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from gateway.fields import ProvinceField, UnitField
+from gateway.fields import (MAX_BODIES, MAX_HOUSEHOLDS, MAX_PEOPLE, MAX_POSITION, Amount, Count, Pattern,
+                            Position, ProvinceField, QueryCount, StrictBoolean, UnitField, Year)
 from gateway.schemas import IsoDate, Text, WriteSchema, distinct
 from services.supervision.domain import PHASES
 from services.supervision.queries import FILTERS
@@ -12,26 +13,17 @@ REPORTING_UNIT = ("province", "society")
 ANY_UNIT = ("national", "province", "society", "city", "county")
 
 
-class StrictBoolean(fields.Boolean):
-    """JSON true or false only: "yes", 1 or "false" are refused, not guessed at."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, bool):
-            raise ValidationError("must be true or false")
-        return value
-
-
 def _flag():
     return StrictBoolean(required=True)
 
 
-def _count():
-    return fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+def _figure(max, what):
+    return Count(max, what=what + " nationwide at most", required=True)
 
 
 class CampaignSchema(WriteSchema):
     name = Text(required=True)
-    year = fields.Integer(required=True, strict=True, validate=validate.Range(min=2015, max=2035))
+    year = Year(first=2015, required=True)
     cutoff = IsoDate(required=True)
     self_inspection_due = IsoDate(required=True)
     field_inspection_start = IsoDate(required=True)
@@ -58,12 +50,12 @@ class DeclaredSchema(Schema):
 
 
 class FiguresSchema(Schema):
-    federations = _count()
-    associations = _count()
-    experts = _count()
-    households = _count()
-    people = _count()
-    project_funds_wan = fields.Float(required=True, validate=validate.Range(min=0, max=10_000_000))
+    federations = _figure(MAX_BODIES, "federations")
+    associations = _figure(MAX_BODIES, "associations")
+    experts = _figure(MAX_BODIES, "experts")
+    households = _figure(MAX_HOUSEHOLDS, "registered households")
+    people = _figure(MAX_PEOPLE, "people in registered households")
+    project_funds_wan = Amount(10_000_000, what="万元, i.e. 1,000 亿元", required=True)
 
 
 class SelfInspectionSchema(WriteSchema):
@@ -86,11 +78,11 @@ class GroupSchema(Schema):
 class FieldInspectionSchema(WriteSchema):
     groups = fields.List(fields.Nested(GroupSchema), required=True, validate=validate.Length(min=1, max=50))
 
-    @validates("groups")
-    def distinct_names(self, value, **kwargs):
-        names = [group["name"] for group in value]
+    @validates_schema  # not @validates: that runs on the groups that loaded even if one lacks its name
+    def distinct_names(self, data, **kwargs):
+        names = [group["name"] for group in data.get("groups", [])]
         if len(set(names)) != len(names):
-            raise ValidationError("two groups have the same name")
+            raise ValidationError("two groups have the same name", "groups")
 
 
 class FindingSchema(WriteSchema):
@@ -108,7 +100,7 @@ class ProgressSchema(WriteSchema):
 class SubmitSchema(WriteSchema):
     evidence = Text(required=True, max=20_000)
     evidence_hashes = fields.List(
-        fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$", error="a SHA-256 hex digest (64 lower-case hex)")),
+        Pattern(r"[0-9a-f]{64}", "a SHA-256 hex digest (64 lower-case hex)"),
         load_default=list, validate=validate.Length(max=100))
 
 
@@ -128,8 +120,8 @@ class RectificationQuery(Schema):
     campaign = fields.String(validate=validate.Length(min=1, max=64))
     status = fields.String(validate=validate.OneOf(FILTERS))
     as_of = IsoDate(load_default=lambda: date.today().isoformat())
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
-    cursor = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    limit = QueryCount(500, min=1, load_default=100)
+    cursor = Position()
 
 
 class RectificationSummaryQuery(Schema):
@@ -151,9 +143,9 @@ class Seed(fields.Field):
 
 class SpotCheckSchema(WriteSchema):
     seed = Seed(required=True)
-    provinces = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=34))
-    records_per_province = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=1000))
-    at_position = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=0))
+    provinces = Count(34, min=1, what="China's provincial-level divisions", required=True)
+    records_per_province = Count(1000, min=1, required=True)
+    at_position = Count(MAX_POSITION, what="a log position", load_default=None)
 
 
 class CloseSchema(WriteSchema):

@@ -18,6 +18,7 @@ ROLES = (
     "inspector", "expert", "auditor",
 )
 ALGORITHM = "HS256"
+CLAIM_TYPES = {"sub": str, "role": str, "scope": str, "exp": int, "iat": int, "nbf": int}
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,13 @@ def verify(secret, token, previous_secret=None):
         raise Unauthorized("token expired")
     except jwt.PyJWTError:
         raise Unauthorized("invalid token")
+    # Every claim has its type: a signed token with e.g. a list for scope, or "exp" as a string
+    # (PyJWT then skips the expiry check), is refused rather than trusted.
+    wrong = [name for name, kind in CLAIM_TYPES.items()
+             if name in claims and (not isinstance(claims[name], kind) or isinstance(claims[name], bool))]
+    if wrong:
+        raise Unauthorized("invalid token",
+                           {"Authorization": [f"claim {name} has the wrong type" for name in wrong]})
     if claims.get("role") not in ROLES or not claims.get("scope"):
         raise Unauthorized("token lacks role or scope")
     try:

@@ -5,6 +5,7 @@ Embedded mode is the default: nothing set means one process, ``memory://``, SQLi
 ``MONGO_URI`` gives the distributed mode.
 """
 import base64
+import ipaddress
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,16 @@ from pathlib import Path
 DEV_SECRET = "dev-only-secret-change-me-before-production"
 DEV_CIPHER_KEY = "ZGV2LW9ubHktY2lwaGVyLWtleS0zMmJ5dGVzLi4uLi4="  # base64 of 32 bytes
 DEV_CHECKPOINT_KEY = "ZGV2LW9ubHktY2hlY2twb2ludC1rZXktMzJieXRlcyE="  # base64 of 32 bytes
+
+
+def is_loopback(host):
+    """Does ``host`` (a name or an address) only ever reach this machine?"""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _env(name, default=None):
@@ -50,8 +61,15 @@ class Settings:
 
     def check(self):
         """Refuse to run distributed on the development secrets shipped here, on placeholders,
-        on short secrets, or on a cipher key that is not base64 of 16, 24 or 32 bytes."""
+        on short secrets, or on a cipher key that is not base64 of 16, 24 or 32 bytes; and refuse
+        to serve the embedded mode on those published secrets anywhere but this machine."""
         if self.embedded:
+            keys = {self.token_secret, self.cipher_key, self.pii_hash_key}
+            if keys & {DEV_SECRET, DEV_CIPHER_KEY} and not is_loopback(self.http_host):
+                raise ValueError(
+                    f"HTTP_HOST={self.http_host} would serve the embedded mode to the network while it runs "
+                    "on the development keys published in the repository: use HTTP_HOST=127.0.0.1 (or ::1, "
+                    "localhost), or set TOKEN_SECRET, CIPHER_KEY and PII_HASH_KEY")
             return
         secrets = [("TOKEN_SECRET", self.token_secret), ("CIPHER_KEY", self.cipher_key),
                    ("PII_HASH_KEY", self.pii_hash_key)]

@@ -32,6 +32,10 @@ def _serve(names):
     from kjfp import runner
 
     settings = config.load()
+    try:
+        settings.check()  # runner.start checks too; here the refusal is one clear line, not a traceback
+    except ValueError as refused:
+        raise click.ClickException(str(refused))
     service_runner = runner.start(settings, names)
     stop = eventlet.event.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
