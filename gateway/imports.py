@@ -1,7 +1,9 @@
 """Bulk import of 建档立卡 household base data: a JSON array or a CSV file, validated row by row.
 
 A bad row never fails the file: it is reported with its row number and reasons, and the good
-rows are sent to the registry in batches (one RPC and one atomic write per batch)."""
+rows are sent to the registry in batches (one RPC and one atomic write per batch). A file that
+cannot be read as a whole (binary, mixed or unknown encoding, a column named twice, a field over
+the csv module's limit) is refused with a 400 saying where."""
 import codecs
 import csv
 import io
@@ -36,9 +38,9 @@ def parse(request):
     """The uploaded rows as dicts, whatever the upload's form (JSON array, CSV body or CSV file)."""
     upload = _upload(request)
     if upload is not None:
-        return _csv_rows(_decode(upload.read(), upload.mimetype_params.get("charset")))
+        return _csv_rows(decode(upload.read(), upload.mimetype_params.get("charset")))
     if "csv" in (request.mimetype or ""):
-        return _csv_rows(_decode(request.get_data(), request.mimetype_params.get("charset")))
+        return _csv_rows(decode(request.get_data(), request.mimetype_params.get("charset")))
     rows = parse_json(json_text(request))
     if not isinstance(rows, list):
         raise ValidationFailed("expected a JSON array of households, or a CSV file",
@@ -54,7 +56,7 @@ def _upload(request):
     return next(iter(files.values()), None)
 
 
-def _decode(data, declared=None):
+def decode(data, declared=None):
     """CSV bytes → text, in the declared charset, else UTF-8 (with or without BOM) or GB18030,
     decided line by line: a file whose lines are in both is refused, never half garbled."""
     if b"\0" in data:

@@ -2,6 +2,7 @@
 
 Row numbers in the answer are the file's (counted from 1 after the CSV header)."""
 import csv
+import io
 import json
 
 import requests
@@ -9,16 +10,23 @@ from tqdm import tqdm
 
 
 def read_rows(path):
-    """CSV rows as dicts (the server reads the columns), or a JSON array's items."""
-    with open(path, encoding="utf-8-sig") as source:
-        if path.lower().endswith(".json"):
-            return json.load(source)
-        return list(csv.DictReader(source))
+    """CSV rows as dicts (the server reads the columns), or a JSON array's items. A CSV file is
+    decoded as the server decodes an upload: UTF-8 (BOM or not) or GBK/GB18030, never a mix."""
+    from gateway.imports import decode
+    from kernel.errors import ValidationFailed
+
+    with open(path, "rb") as source:
+        data = source.read()
+    if path.lower().endswith(".json"):
+        return json.loads(data.decode("utf-8-sig"))
+    try:
+        text = decode(data)
+    except ValidationFailed as refused:
+        raise SystemExit(f"{path}: {refused.message}: {'; '.join(refused.details.get('_body', []))}")
+    return list(csv.DictReader(io.StringIO(text, newline="")))
 
 
 def _as_csv(rows):
-    import io
-
     out = io.StringIO()
     writer = csv.DictWriter(out, rows[0].keys())
     writer.writeheader()

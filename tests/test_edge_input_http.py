@@ -15,6 +15,7 @@ import jwt
 import pytest
 
 from kernel.config import Settings
+from kjfp import household_import
 from kjfp.sample_data import id_number
 from services.awards.rounds import round_2020
 from services.registry.tests.forms import expert_form, household_form
@@ -140,6 +141,17 @@ def test_item_6_csv_in_utf8_with_or_without_bom_and_in_gbk_imports(api, encoding
     assert (result["created"], result["rejected"]) == (2, 0), result
     for row in rows:
         assert api.post("/households", household_form(row[0])).status_code == 409  # recorded under that code
+
+
+def test_item_6_kjfp_import_households_reads_a_gbk_file_and_refuses_a_mixed_one(api, tmp_path):
+    """Issue 13 item 6: the command-line import decodes a file as the server does."""
+    gbk = tmp_path / "gbk.csv"
+    gbk.write_bytes(csv_bytes([household_row(401, head_name="李秀英"), household_row(402)], "gbk"))
+    assert household_import.run(str(gbk), api.base, api.token(), chunk=1)["created"] == 2
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_bytes(csv_bytes([household_row(403)]) + ",".join(household_row(404)).encode("gbk") + b"\n")
+    with pytest.raises(SystemExit, match="mixes encodings"):
+        household_import.run(str(mixed), api.base, api.token())
 
 
 def test_item_6_a_csv_mixing_encodings_or_naming_a_column_twice_is_refused(api):
