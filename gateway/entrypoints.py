@@ -113,6 +113,9 @@ class ContractProtocol(HttpOnlyProtocol):
         if not super().parse_request():
             return False
         declared = self.headers.get("Content-Length")
+        if declared is not None and self.headers.get("Transfer-Encoding") is not None:
+            self.send_error(400, "Content-Length and Transfer-Encoding together")  # eventlet's check, plain
+            return False
         if declared is not None and not (declared.isascii() and declared.strip().isdigit()):
             self.send_error(400, "Content-Length is not a whole number")
             return False
