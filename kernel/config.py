@@ -64,12 +64,12 @@ class Settings:
         on short secrets, or on a cipher key that is not base64 of 16, 24 or 32 bytes; and refuse
         to serve the embedded mode on those published secrets anywhere but this machine."""
         if self.embedded:
-            keys = {self.token_secret, self.cipher_key, self.pii_hash_key}
-            if keys & {DEV_SECRET, DEV_CIPHER_KEY} and not is_loopback(self.http_host):
+            keys = {self.token_secret, self.cipher_key, self.pii_hash_key, self.checkpoint_signing_key}
+            if keys & {DEV_SECRET, DEV_CIPHER_KEY, DEV_CHECKPOINT_KEY} and not is_loopback(self.http_host):
                 raise ValueError(
                     f"HTTP_HOST={self.http_host} would serve the embedded mode to the network while it runs "
                     "on the development keys published in the repository: use HTTP_HOST=127.0.0.1 (or ::1, "
-                    "localhost), or set TOKEN_SECRET, CIPHER_KEY and PII_HASH_KEY")
+                    "localhost), or set TOKEN_SECRET, CIPHER_KEY, PII_HASH_KEY and CHECKPOINT_SIGNING_KEY")
             return
         secrets = [("TOKEN_SECRET", self.token_secret), ("CIPHER_KEY", self.cipher_key),
                    ("PII_HASH_KEY", self.pii_hash_key)]

@@ -14,7 +14,7 @@ from pathlib import Path
 import jwt
 import pytest
 
-from kernel.config import Settings
+from kernel.config import DEV_CHECKPOINT_KEY, Settings
 from kjfp import household_import
 from kjfp.sample_data import id_number
 from services.awards.rounds import round_2020
@@ -266,8 +266,11 @@ def test_item_11_the_embedded_mode_on_the_dev_keys_refuses_a_non_loopback_host(h
     for loopback in ("127.0.0.1", "::1", "localhost", "127.0.0.2"):
         Settings(http_host=loopback).check()
     own = {"token_secret": "t" * 40, "cipher_key": "b3duLWNpcGhlci1rZXktMzItYnl0ZXMuLi4uLi4uLi4=",
-           "pii_hash_key": "p" * 40}
+           "pii_hash_key": "p" * 40,
+           "checkpoint_signing_key": "Y2hlY2twb2ludC1rZXktb2YtMzItYnl0ZXMtLi4uLi4="}
     Settings(http_host=host, **own).check()  # own keys: the operator's choice
+    with pytest.raises(ValueError, match="CHECKPOINT_SIGNING_KEY"):
+        Settings(http_host=host, **{**own, "checkpoint_signing_key": DEV_CHECKPOINT_KEY}).check()
 
 
 def test_item_11_kjfp_run_refuses_with_one_clear_line(tmp_path):
