@@ -128,8 +128,8 @@ class ContractProtocol(HttpOnlyProtocol):
         """http.server's own refusals (a malformed request line, too many or too long headers)."""
         body = json.dumps(error_body(self.CODES.get(code, f"HTTP_{code}"),
                                      message or "the request cannot be read")).encode()
-        head = [f"HTTP/1.1 {code} {self.responses.get(code, ('Error',))[0]}", "Content-Type: application/json",
-                f"Content-Length: {len(body)}", "Connection: close"]
+        head = [f"HTTP/1.1 {code} {self.responses.get(code, ('Error',))[0]}",
+                "Content-Type: application/json", f"Content-Length: {len(body)}", "Connection: close"]
         head += [f"{k}: {v}" for k, v in SECURITY_HEADERS]
         self.close_connection = True
         self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)

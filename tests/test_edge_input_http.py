@@ -318,7 +318,8 @@ def raw_exchange(api, request):
     (b"GET /api/v1/health?" + b"x" * 70_000 + b" HTTP/1.1\r\n\r\n", b"414"),
     (b"GET /api/v1/health HTTP/1.1\r\nX-Long: " + b"y" * 70_000 + b"\r\n\r\n", b"431"),
     (b"POST /api/v1/households HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n", b"400"),
-    (b"POST /api/v1/households HTTP/1.1\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n{}", b"400"),
+    (b"POST /api/v1/households HTTP/1.1\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n{}",
+     b"400"),
 ])
 def test_item_12_a_request_refused_before_the_app_is_answered_with_the_contract(api, request_bytes, status):
     """Issue 13 item 12: http.server's own refusals were HTML; a declared oversized body is a 413."""
