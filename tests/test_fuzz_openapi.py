@@ -23,8 +23,7 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from kjfp import sample_data
-from services.awards.rounds import round_2020
-from services.funding.programmes import READY
+from services.registry.tests.forms import household_form
 from tests.http_client import start_system
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "50"))
@@ -53,20 +52,17 @@ def system(tmp_path_factory):
 
 
 def seeded(api):
-    """Real records to aim at: the sample register, a campaign, an award round, a programme."""
-    sample_data.load(api.base, api.token(), lambda *_: None)
-    known = {"expert_id": [e["id"] for e in api.get("/experts").json()["items"]],
-             "code": [h["code"] for h in sample_data.HOUSEHOLDS], "credit_code": ["91370000MA3C5XXX0X"]}
-    known["campaign_id"] = [api.post("/campaigns", {
-        "name": "2020年抽查", "year": 2020, "cutoff": "2020-05-31", "self_inspection_due": "2020-06-05",
-        "field_inspection_start": "2020-06-05", "field_inspection_end": "2020-06-15",
-        "feedback_due": "2020-06-20", "rectification_due": "2020-07-01",
-        "units": ["province:山东", "province:山西"], "effective_date": "2020-05-20"}).json()["id"]]
-    known["round_id"] = [api.post("/award-rounds", round_2020()).json()["id"]]
-    shandong = api.token("provincial_office", "province:山东")
-    programme = api.post("/programmes", READY["shandong"], token=shandong)
-    known["programme_id"] = [programme.json()["id"]] if programme.status_code == 201 else []
-    return known
+    """Real records to aim at: a small living sample (registers, a campaign, a programme, an
+    award round) and a few households of known codes."""
+    ids = sample_data.load(api.base, lambda role, scope, subject: api.token(role, scope, subject),
+                           log=lambda *_: None, households=60, experts=6)
+    assert all(ids.values()), ids
+    codes = [f"37132199{n:04d}" for n in range(3)]
+    for code in codes:
+        assert api.post("/households", household_form(code)).status_code == 201
+    return {"expert_id": [e["id"] for e in api.get("/experts").json()["items"]][:20], "code": codes,
+            "credit_code": ["91370000MA3C5XXX0X"], "campaign_id": [ids["campaign"]],
+            "programme_id": [ids["programme"]], "round_id": [ids["round"]]}
 
 
 def inline(schema, components):
