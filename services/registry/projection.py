@@ -1,19 +1,44 @@
-"""The 两数 projection: registry events → views in MongoDB.
+"""The 两数 projection: registry events → record views, membership rows and dated aggregates.
 
-One document per natural key (expert id, credit code, household code, agreement × household,
-service-log id, unit × year), written with upserts that set whole fields, so re-applying an
-event changes nothing. Each document keeps the log positions of the events behind it (for
-explain). History that counts as of a date (a household's people) is kept one document per
-event, since the MongoDB stand-in cannot hold arrays of subdocuments.
+Why this shape (issue 14: a figure must not cost more as the register grows):
+- Record views, one document per natural key: experts, persons (an ID-number hash and its
+  registrations), associations, households, pairings, service logs, targets. Each holds the
+  state its contribution is computed from (dated timelines as a JSON string in ``history``: the
+  MongoDB stand-in mangles arrays of subdocuments).
+- Membership rows (``registry_membership``): ``services.registry.membership`` turns an entity's
+  state into rows (unit key, group, entity, from, to, people). Explain pages through them by
+  (key, group, entity) — never through a register.
+- Aggregates (``registry_counts``): one document per (unit key, year) holding, per metric, the
+  year's total ``t_<metric>`` and each day's change ``d_<metric>_<MMDD>`` (ASCII field names).
+  "As of D" is the totals of the years before plus D's year's days up to D: one indexed read of
+  a handful of small documents, whatever the register's size. Rows and aggregates come from the
+  same rows, so a figure and its records cannot disagree.
+- Per batch: the touched entities are loaded by ``_id`` (a fixed number of queries), their
+  rows are computed before and after the batch's events, and only the difference is written:
+  changed rows, and dated deltas folded into the touched aggregate documents as absolute values.
+  An expert's revocation, however back-dated, reaches the households they paired through the
+  expert's ``households`` list.
+- Crash safety: deltas are not idempotent, so every write of a batch is first saved in one
+  journal document, then applied as absolute ``$set``s and deletes (idempotent), then the
+  journal is deleted; the journal also records the batch's last position as ``applied``. A run
+  first re-applies any journal left by a crash and skips events at or before ``applied``, so a
+  redelivered batch never counts twice. One process applies a projection at a time (the runner's
+  lease); the journal makes a crash anywhere in a batch harmless.
 """
-from pymongo import UpdateOne
+import json
+
+from pymongo import ASCENDING, DeleteOne, IndexModel, UpdateOne
 
 from kernel import pii
 from kernel.projection import Projection
+from services.registry import membership
 
-EXPERTS, ASSOCIATIONS, HOUSEHOLDS = "registry_experts", "registry_associations", "registry_households"
-PEOPLE, PAIRINGS, SERVICE_LOGS, TARGETS = (
-    "registry_household_people", "registry_pairings", "registry_service_logs", "registry_targets")
+EXPERTS, PERSONS, ASSOCIATIONS, HOUSEHOLDS = (
+    "registry_experts", "registry_persons", "registry_associations", "registry_households")
+PAIRINGS, SERVICE_LOGS, SERVICE_HOURS, TARGETS = (
+    "registry_pairings", "registry_service_logs", "registry_service_hours", "registry_targets")
+MEMBERSHIP, COUNTS, JOURNAL = "registry_membership", "registry_counts", "registry_journal"
+OPEN_END = "9999-12-31"  # a membership row still open (a date range query cannot match null)
 
 
 def _place(location):
@@ -21,100 +46,308 @@ def _place(location):
     return {k: location.get(k) for k in ("province", "city", "county", "township", "village")}
 
 
-def _upsert(key, fields, position):
-    return UpdateOne({"_id": key}, {"$set": fields, "$addToSet": {"positions": position}}, upsert=True)
+def row_id(row):
+    key, group, entity, start, _, _ = row
+    return f"{key}|{group}|{entity}|{start}"
 
 
-def _changes(changes, masked=()):
-    fields = {}
-    for name, value in changes.items():
-        if name == "location":
-            fields["location"] = _place(value)
-        elif name in masked:
-            fields[name + "_masked"] = pii.mask(value)
-        else:
-            fields[name] = value
-    return fields
+def row_fields(row):
+    key, group, entity, start, end, people = row
+    return {"key": key, "group": group, "entity": entity, "from": start, "to": end or OPEN_END,
+            "people": people}
+
+
+def bucket_field(metric, day):
+    return f"d_{metric}_{day[5:7]}{day[8:10]}"
 
 
 class TwoCountsProjection(Projection):
     name = "registry.two_counts"
-    collections = (EXPERTS, ASSOCIATIONS, HOUSEHOLDS, PEOPLE, PAIRINGS, SERVICE_LOGS, TARGETS)
+    collections = (EXPERTS, PERSONS, ASSOCIATIONS, HOUSEHOLDS, PAIRINGS, SERVICE_LOGS, SERVICE_HOURS,
+                   TARGETS, MEMBERSHIP, COUNTS)
+    indexes = {
+        MEMBERSHIP: [IndexModel([("key", ASCENDING), ("group", ASCENDING), ("entity", ASCENDING)])],
+        COUNTS: [IndexModel([("key", ASCENDING), ("year", ASCENDING)])],
+        EXPERTS: [IndexModel([("position", ASCENDING)])],
+        SERVICE_LOGS: [IndexModel([("expert_id", ASCENDING), ("year", ASCENDING)])],
+    }
+
+    def __init__(self):
+        self._indexed = set()
+
+    def apply(self, views, events):
+        self._ensure_indexes(views)
+        replay_journal(views)
+        applied = (views[JOURNAL].find_one({"_id": "applied"}) or {}).get("position", 0)
+        events = [(p, e) for p, e in events if p > applied]
+        if not events:
+            return
+        batch = _Batch(views, events)
+        writes = batch.writes()
+        writes.append((JOURNAL, "set", "applied", {"position": events[-1][0]}))
+        views[JOURNAL].bulk_write([UpdateOne({"_id": "pending"}, {"$set": {
+            "position": events[-1][0], "writes": json.dumps(writes, ensure_ascii=False)}}, upsert=True)])
+        replay_journal(views)
+
+    def drop(self, views):
+        super().drop(views)
+        views[JOURNAL].drop()
+        self._indexed.clear()
+
+    def _ensure_indexes(self, views):
+        for name, models in self.indexes.items():
+            collection = views[name]
+            if name not in self._indexed and hasattr(collection, "create_indexes"):
+                collection.create_indexes(models)
+                self._indexed.add(name)
+
+
+def replay_journal(views):
+    """Apply the writes a journal holds (absolute, so applying them twice is harmless), then
+    delete it."""
+    journal = views[JOURNAL].find_one({"_id": "pending"})
+    if journal is None:
+        return
+    ops = {}
+    for collection, kind, key, fields in json.loads(journal["writes"]):
+        op = DeleteOne({"_id": key}) if kind == "delete" else UpdateOne({"_id": key}, {"$set": fields}, upsert=True)
+        ops.setdefault(collection, []).append(op)
+    for collection, batch in ops.items():
+        views[collection].bulk_write(batch, ordered=True)
+    views[JOURNAL].bulk_write([DeleteOne({"_id": "pending"})])
+
+
+def _load(views, collection, keys):
+    if not keys:
+        return {}
+    return {doc["_id"]: doc for doc in views[collection].find({"_id": {"$in": sorted(keys)}})}
+
+
+def _decoded(doc):
+    doc = dict(doc)
+    doc["history"] = json.loads(doc["history"])
+    return doc
+
+
+class _Batch:
+    """One batch of events applied in memory to the entities it touches."""
+
+    def __init__(self, views, events):
+        self.views, self.events = views, events
+        self.dirty = set()  # (collection, key) of record documents to write
+        self.plain = []  # absolute writes that need no state (pairings, service logs, targets)
+        self._load()
+        before = self._rows()
+        for position, e in events:
+            handler = getattr(self, "on_" + type(e).__name__, None)
+            if handler:
+                handler(position, e)
+        self.changed_rows = (before, self._rows())
+
+    # -- loading --------------------------------------------------------------------------
+    def _load(self):
+        expert_ids, hashes, codes, credit_codes, hour_keys = set(), set(), set(), set(), set()
+        for _, e in self.events:
+            name = type(e).__name__
+            if name.startswith("Expert") and name != "ExpertAgreementTaken":
+                expert_ids.add(str(e.originator_id))
+                if name == "ExpertRegistered":
+                    hashes.add(e.id_hash)
+            elif name.startswith("Household"):
+                codes.add(e.code)
+                if name == "HouseholdPaired":
+                    expert_ids.add(e.expert_id)
+            elif name.startswith("Association"):
+                credit_codes.add(e.credit_code)
+            elif name == "ServiceLogged":
+                hour_keys.add(f"{e.expert_id}|{e.date[:4]}")
+        views = self.views
+        self.experts = {k: _decoded(d) for k, d in _load(views, EXPERTS, expert_ids).items()}
+        hashes |= {doc["id_hash"] for doc in self.experts.values()}
+        self.persons = _load(views, PERSONS, hashes)
+        others = {i for p in self.persons.values() for i in p["expert_ids"]} - set(self.experts)
+        self.experts.update({k: _decoded(d) for k, d in _load(views, EXPERTS, others).items()})
+        self.person_hashes = hashes
+        revoked = {str(e.originator_id) for _, e in self.events if type(e).__name__ == "ExpertRevoked"}
+        codes |= {c for i in revoked if i in self.experts for c in self.experts[i]["households"]}
+        self.households = {k: _decoded(d) for k, d in _load(views, HOUSEHOLDS, codes).items()}
+        self.associations = {k: _decoded(d) for k, d in _load(views, ASSOCIATIONS, credit_codes).items()}
+        self.hours = _load(views, SERVICE_HOURS, hour_keys)
+
+    def _rows(self):
+        rows = {}
+        for id_hash in self.person_hashes:
+            registrations = [self.experts[i] for i in self.persons.get(id_hash, {}).get("expert_ids", ())]
+            rows.update((row_id(r), r) for r in membership.person_rows(id_hash, registrations))
+        for doc in self.households.values():
+            rows.update((row_id(r), r) for r in membership.household_rows(doc))
+        for doc in self.associations.values():
+            rows.update((row_id(r), r) for r in membership.association_rows(doc))
+        return rows
+
+    # -- writes ---------------------------------------------------------------------------
+    def writes(self):
+        """Every write of the batch, absolute: ``(collection, "set"|"delete", key, fields)``."""
+        writes = list(self.plain)
+        for collection, key in sorted(self.dirty):
+            doc = self._collection(collection)[key]
+            fields = {k: v for k, v in doc.items() if k != "_id"}
+            if "history" in fields:
+                fields["history"] = json.dumps(fields["history"], ensure_ascii=False, sort_keys=True)
+            writes.append((collection, "set", key, fields))
+        before, after = self.changed_rows
+        for key in sorted(before.keys() - after.keys()):
+            writes.append((MEMBERSHIP, "delete", key, None))
+        for key in sorted(after):
+            if before.get(key) != after[key]:
+                writes.append((MEMBERSHIP, "set", key, row_fields(after[key])))
+        writes += self._count_writes(before, after)
+        return writes
+
+    def _count_writes(self, before, after):
+        changes = membership.deltas([after[k] for k in after if before.get(k) != after[k]])
+        for slot, change in membership.deltas([before[k] for k in before if after.get(k) != before[k]], -1).items():
+            changes[slot] = changes.get(slot, 0) + change
+        buckets = {}
+        for (key, metric, day), change in changes.items():
+            if change:
+                fields = buckets.setdefault(f"{key}|{day[:4]}", {})
+                for name in (f"t_{metric}", bucket_field(metric, day)):
+                    fields[name] = fields.get(name, 0) + change
+        stored = _load(self.views, COUNTS, buckets)
+        writes = []
+        for bucket_id, fields in sorted(buckets.items()):
+            doc = stored.get(bucket_id, {})
+            key, _, year = bucket_id.rpartition("|")
+            absolute = {name: doc.get(name, 0) + change for name, change in fields.items()}
+            writes.append((COUNTS, "set", bucket_id, {"key": key, "year": int(year), **absolute}))
+        return writes
+
+    def _collection(self, name):
+        return {EXPERTS: self.experts, PERSONS: self.persons, HOUSEHOLDS: self.households,
+                ASSOCIATIONS: self.associations, SERVICE_HOURS: self.hours}[name]
+
+    def _touch(self, collection, key, position=None):
+        doc = self._collection(collection)[key]
+        if position is not None and position not in doc["positions"]:
+            doc["positions"] = sorted([*doc["positions"], position])
+        self.dirty.add((collection, key))
+        return doc
 
     # -- experts --------------------------------------------------------------------------
     def on_ExpertRegistered(self, position, e):
-        yield EXPERTS, _upsert(str(e.originator_id), {
-            "name": e.name, "gender": e.gender, "id_hash": e.id_hash,
+        key = str(e.originator_id)
+        self.experts[key] = {
+            "_id": key, "name": e.name, "gender": e.gender, "id_hash": e.id_hash,
             "id_number_masked": pii.mask(e.id_number), "employer": e.employer, "title": e.title,
             "specialty": e.specialty, "unit": e.unit, "location": _place(e.location),
             "bank_account_masked": pii.mask(e.bank_account), "registered_on": e.effective_date,
-            "revoked_on": None, "revoked_position": None, "position": position,
-        }, position)
+            "revoked_on": None, "revoked_position": None, "position": position, "positions": [],
+            "households": [], "history": {"locations": [[e.effective_date, position, _place(e.location)]]}}
+        self._touch(EXPERTS, key, position)
+        person = self.persons.setdefault(e.id_hash, {"_id": e.id_hash, "expert_ids": []})
+        if key not in person["expert_ids"]:
+            person["expert_ids"] = [*person["expert_ids"], key]
+        self.dirty.add((PERSONS, e.id_hash))
 
     def on_ExpertRevoked(self, position, e):
-        yield EXPERTS, _upsert(str(e.originator_id), {"revoked_on": e.effective_date, "revoked_position": position},
-                               position)
+        key = str(e.originator_id)
+        doc = self._touch(EXPERTS, key, position)
+        doc.update(revoked_on=e.effective_date, revoked_position=position)
+        for code in doc["households"]:
+            household = self._touch(HOUSEHOLDS, code)
+            for pairing in household["history"]["pairings"]:
+                if pairing["expert_id"] == key:
+                    pairing["expert_revoked_on"] = e.effective_date
 
     def on_ExpertCorrected(self, position, e):
-        yield EXPERTS, _upsert(str(e.originator_id), _changes(e.changes, masked=("bank_account",)), position)
+        doc = self._touch(EXPERTS, str(e.originator_id), position)
+        _correct(doc, e, position, masked=("bank_account",))
 
     # -- associations and federations -----------------------------------------------------
     def on_AssociationRegistered(self, position, e):
-        yield ASSOCIATIONS, _upsert(e.credit_code, {
-            "name": e.name, "kind": e.kind, "level": e.level, "unit": e.unit,
+        self.associations[e.credit_code] = {
+            "_id": e.credit_code, "name": e.name, "kind": e.kind, "level": e.level, "unit": e.unit,
             "location": _place(e.location), "supported_by": e.supported_by,
-            "registered_on": e.effective_date, "revoked_on": None, "registered_position": position, "revoked_position": None,
-        }, position)
+            "registered_on": e.effective_date, "revoked_on": None, "registered_position": position,
+            "revoked_position": None, "positions": [],
+            "history": {"locations": [[e.effective_date, position, _place(e.location)]]}}
+        self._touch(ASSOCIATIONS, e.credit_code, position)
 
     def on_AssociationRevoked(self, position, e):
-        yield ASSOCIATIONS, _upsert(e.credit_code, {"revoked_on": e.effective_date, "revoked_position": position},
-                                    position)
+        doc = self._touch(ASSOCIATIONS, e.credit_code, position)
+        doc.update(revoked_on=e.effective_date, revoked_position=position)
 
     def on_AssociationCorrected(self, position, e):
-        yield ASSOCIATIONS, _upsert(e.credit_code, _changes(e.changes), position)
+        _correct(self._touch(ASSOCIATIONS, e.credit_code, position), e, position)
 
     # -- households -----------------------------------------------------------------------
     def on_HouseholdRegistered(self, position, e):
-        yield HOUSEHOLDS, _upsert(e.code, {
-            "head_name": e.head_name, "head_id_number_masked": pii.mask(e.head_id_number),
+        self.households[e.code] = {
+            "_id": e.code, "head_name": e.head_name, "head_id_number_masked": pii.mask(e.head_id_number),
             "people": e.people, "location": _place(e.location), "registered_on": e.effective_date,
-            "revoked_on": None, "lifted_on": None, "lifted_people": None, "registered_position": position,
-            "revoked_position": None,
-        }, position)
-        yield PEOPLE, UpdateOne({"_id": f"{e.code}:{position}"}, {"$set": {
-            "code": e.code, "since": e.effective_date, "people": e.people, "position": position}},
-            upsert=True)
+            "revoked_on": None, "lifted_on": None, "lifted_people": None, "lifted_position": None,
+            "registered_position": position, "revoked_position": None, "positions": [],
+            "history": {"people": [[e.effective_date, position, e.people]],
+                        "locations": [[e.effective_date, position, _place(e.location)]], "pairings": []}}
+        self._touch(HOUSEHOLDS, e.code, position)
 
     def on_HouseholdCorrected(self, position, e):
-        yield HOUSEHOLDS, _upsert(e.code, _changes(e.changes), position)
-        if "people" in e.changes:
-            yield PEOPLE, UpdateOne({"_id": f"{e.code}:{position}"}, {"$set": {
-                "code": e.code, "since": e.effective_date, "people": e.changes["people"],
-                "position": position}}, upsert=True)
+        doc = self._touch(HOUSEHOLDS, e.code, position)
+        _correct(doc, e, position)
 
     def on_HouseholdRevoked(self, position, e):
-        yield HOUSEHOLDS, _upsert(e.code, {"revoked_on": e.effective_date, "revoked_position": position}, position)
+        doc = self._touch(HOUSEHOLDS, e.code, position)
+        doc.update(revoked_on=e.effective_date, revoked_position=position)
 
     def on_HouseholdLiftedOut(self, position, e):
-        yield HOUSEHOLDS, _upsert(e.code, {"lifted_on": e.date, "lifted_people": e.people,
-                                           "lifted_position": position}, position)
+        doc = self._touch(HOUSEHOLDS, e.code, position)
+        doc.update(lifted_on=e.date, lifted_people=e.people, lifted_position=position)
 
     def on_HouseholdPaired(self, position, e):
-        yield PAIRINGS, UpdateOne({"_id": f"{e.agreement_id}:{e.code}"}, {"$set": {
-            "agreement_id": e.agreement_id, "code": e.code, "expert_id": e.expert_id,
-            "unit": e.unit, "since": e.effective_date, "start": e.start, "end": e.end,
-            "position": position,
-        }}, upsert=True)
+        expert = self.experts.get(e.expert_id)
+        household = self._touch(HOUSEHOLDS, e.code)
+        household["history"]["pairings"].append({
+            "agreement_id": e.agreement_id, "expert_id": e.expert_id, "unit": e.unit,
+            "since": e.effective_date, "position": position,
+            "expert_revoked_on": expert["revoked_on"] if expert else None})
+        if expert is not None and e.code not in expert["households"]:
+            self._touch(EXPERTS, e.expert_id)["households"] = [*expert["households"], e.code]
+        self.plain.append((PAIRINGS, "set", f"{e.agreement_id}:{e.code}", {
+            "agreement_id": e.agreement_id, "code": e.code, "expert_id": e.expert_id, "unit": e.unit,
+            "since": e.effective_date, "start": e.start, "end": e.end, "position": position}))
 
     # -- service logs and targets ---------------------------------------------------------
     def on_ServiceLogged(self, position, e):
-        yield SERVICE_LOGS, UpdateOne({"_id": str(e.originator_id)}, {"$set": {
+        self.plain.append((SERVICE_LOGS, "set", str(e.originator_id), {
             "expert_id": e.expert_id, "unit": e.unit, "date": e.date, "year": int(e.date[:4]),
-            "place": e.place, "form": e.form, "hours": e.hours, "position": position,
-        }}, upsert=True)
+            "place": e.place, "form": e.form, "hours": e.hours, "position": position}))
+        key = f"{e.expert_id}|{e.date[:4]}"
+        doc = self.hours.setdefault(key, {"_id": key, "expert_id": e.expert_id, "year": int(e.date[:4]),
+                                          "hours": 0, "entries": 0, "days": []})
+        doc.update(hours=doc["hours"] + e.hours, entries=doc["entries"] + 1,
+                   days=sorted({*doc["days"], e.date}))
+        self.dirty.add((SERVICE_HOURS, key))
 
     def on_TargetsSet(self, position, e):
-        yield TARGETS, _upsert(f"{e.unit}:{e.year}", {"unit": e.unit, "year": e.year,
-                                                      "targets": e.targets}, position)
+        self.plain.append((TARGETS, "set", f"{e.unit}:{e.year}", {
+            "unit": e.unit, "year": e.year, "targets": e.targets, "position": position}))
 
     on_TargetsRevised = on_TargetsSet
+
+
+def _correct(doc, e, position, masked=()):
+    """A correction: the record shows the values in force last; people and location count from
+    their effective dates (kept in the record's timelines)."""
+    history = doc["history"]
+    for name, value in e.changes.items():
+        if name == "location":
+            history["locations"].append([e.effective_date, position, _place(value)])
+            doc["location"] = membership.as_of(history["locations"], OPEN_END)
+        elif name == "people":
+            history["people"].append([e.effective_date, position, value])
+            doc["people"] = membership.as_of(history["people"], OPEN_END)
+        elif name in masked:
+            doc[name + "_masked"] = pii.mask(value)
+        else:
+            doc[name] = value

@@ -1,128 +1,187 @@
-"""Reads over the registry's views: the 两数 of a unit as of a date, the records behind each
-figure (explain), and register listings.
+"""Reads over the registry's views: the 两数 of a unit as of a date (from the aggregates), the
+records behind each figure (explain, paged through the membership rows), and register listings.
 
-``members`` selects, for every metric, exactly the records that make up the figure; the figures
-are their counts (or people sums), so a figure and its explanation cannot disagree.
+No read here scans a register: a figure is a sum over one unit key's yearly aggregate documents
+(``projection.COUNTS``), an explain page is one indexed range of membership rows plus one read of
+the records on it. Both come from the same rows (``services.registry.membership``), so a
+figure and its explanation cannot disagree.
 """
-from kernel.places import Unit
+import base64
+import binascii
+import csv
+import io
+import json
+
+from kernel.errors import ValidationFailed
 from kernel.views import all_of
+from services.registry import membership
 from services.registry.domain import METRICS
 from services.registry.projection import (
-    ASSOCIATIONS, EXPERTS, HOUSEHOLDS, PAIRINGS, PEOPLE, SERVICE_LOGS, TARGETS)
+    ASSOCIATIONS, COUNTS, EXPERTS, HOUSEHOLDS, MEMBERSHIP, PERSONS, SERVICE_HOURS, TARGETS, bucket_field)
 
-PEOPLE_METRICS = {"people_in_paired_households": "people", "people_lifted": "lifted_people"}
-RECORDS_OF = {"people_in_paired_households": "households_paired", "people_lifted": "households_lifted"}
-
-
-def _credit_and_place(unit):
-    """Which affiliation a unit's figures are credited to, and which place narrows them.
-
-    Provinces and societies are credited directly; a city or county is its province's figures
-    narrowed to records located there (the drill-down); ``national`` is everything."""
-    unit = Unit.parse(unit)
-    if unit.kind == "national":
-        return {}, {}
-    if unit.kind in ("province", "society"):
-        return {"unit": str(unit)}, {}
-    place = {"location.city": unit.path[1]}
-    if unit.kind == "county":
-        place["location.county"] = unit.path[2]
-    return {"unit": str(unit.lineage[1])}, place
+MAX_PAGE = 1000
 
 
-def _in_force(as_of):
-    return {"$and": [{"registered_on": {"$lte": as_of}},
-                     {"$or": [{"revoked_on": None}, {"revoked_on": {"$gt": as_of}}]}]}
-
-
-def _people_as_of(views, codes, as_of):
-    """Each household's people as of the date (its latest correction effective by then)."""
-    latest = {}
-    for doc in views[PEOPLE].find(all_of({"code": {"$in": codes}}, {"since": {"$lte": as_of}})):
-        key = (doc["since"], doc["position"])
-        if doc["code"] not in latest or key > latest[doc["code"]][0]:
-            latest[doc["code"]] = (key, doc["people"], doc["position"])
-    return latest
-
-
-def members(views, unit, as_of):
-    """For each metric, the records (masked) that make up the figure, with their log positions."""
-    credit, place = _credit_and_place(unit)
-    result = {}
-
-    organisations = views[ASSOCIATIONS].find(all_of(credit, place, _in_force(as_of)))
-    result["federations"], result["associations"] = [], []
-    for doc in sorted(organisations, key=lambda d: d["_id"]):
-        result["federations" if doc["kind"] == "federation" else "associations"].append({
-            "credit_code": doc["_id"], "name": doc["name"], "kind": doc["kind"], "level": doc["level"],
-            "unit": doc["unit"], "positions": sorted(doc["positions"])})
-
-    persons = {}
-    for doc in views[EXPERTS].find(all_of(credit, place, _in_force(as_of))):
-        person = persons.setdefault(doc["id_hash"], {
-            "id_number": doc["id_number_masked"], "name": doc["name"], "expert_ids": [], "positions": []})
-        person["expert_ids"].append(doc["_id"])
-        person["positions"].extend(doc["positions"])
-    result["experts"] = sorted(
-        ({**p, "expert_ids": sorted(p["expert_ids"]), "positions": sorted(p["positions"])} for p in persons.values()),
-        key=lambda p: p["positions"][0])
-
-    # Pairings count while their expert's registration is in force (any place: the household's
-    # place narrows the drill-down, not the expert's).
-    experts_in_force = {doc["_id"] for doc in views[EXPERTS].find(all_of(credit, _in_force(as_of)), {"_id": 1})}
-    pairing_positions = {}
-    for doc in views[PAIRINGS].find(all_of(credit, {"since": {"$lte": as_of}})):
-        if doc["expert_id"] in experts_in_force:
-            pairing_positions.setdefault(doc["code"], []).append(doc["position"])
-    codes = sorted(pairing_positions)
-    households = list(views[HOUSEHOLDS].find(all_of({"_id": {"$in": codes}}, place, _in_force(as_of))))
-    people = _people_as_of(views, [doc["_id"] for doc in households], as_of)
-    result["households_paired"], result["households_lifted"] = [], []
-    for doc in sorted(households, key=lambda d: d["_id"]):
-        code = doc["_id"]
-        record = {"code": code, "head_name": doc["head_name"], "head_id_number": doc["head_id_number_masked"],
-                  "location": doc["location"], "people": people[code][1],
-                  "positions": sorted(set(doc["positions"]) | set(pairing_positions[code]))}
-        result["households_paired"].append(record)
-        if doc.get("lifted_on") and doc["lifted_on"] <= as_of:
-            result["households_lifted"].append({**record, "lifted_on": doc["lifted_on"],
-                                                "lifted_people": doc["lifted_people"]})
-    return result
-
-
-def figure(metric, records):
-    if metric in PEOPLE_METRICS:
-        return sum(r[PEOPLE_METRICS[metric]] for r in records)
-    return len(records)
+def figures(views, unit, as_of):
+    """Every metric of ``unit`` as of ``as_of``: the yearly totals before its year, plus its
+    year's daily changes up to the day."""
+    key, year = membership.unit_key(unit), int(as_of[:4])
+    totals = dict.fromkeys(METRICS, 0)
+    earlier = views[COUNTS].find({"key": key, "year": {"$lt": year}}, {f"t_{m}": 1 for m in METRICS})
+    for doc in earlier:
+        for metric in METRICS:
+            totals[metric] += doc.get(f"t_{metric}", 0)
+    this_year = views[COUNTS].find_one({"_id": f"{key}|{year}"}) or {}
+    for metric in METRICS:
+        last = bucket_field(metric, as_of)
+        prefix = last[:-4]
+        totals[metric] += sum(v for name, v in this_year.items() if name.startswith(prefix) and name <= last)
+    return totals
 
 
 def two_counts(views, unit, as_of):
-    selected = members(views, unit, as_of)
-    figures = {metric: figure(metric, selected[RECORDS_OF.get(metric, metric)]) for metric in METRICS}
+    counts = figures(views, unit, as_of)
     target_doc = views[TARGETS].find_one({"_id": f"{unit}:{int(as_of[:4])}"})
     targets = {m: (target_doc or {}).get("targets", {}).get(m) for m in METRICS}
-    completion = {m: (round(figures[m] / targets[m], 4) if targets[m] else None) for m in METRICS}
-    organisations = figures["federations"] + figures["associations"]
+    completion = {m: (round(counts[m] / targets[m], 4) if targets[m] else None) for m in METRICS}
+    organisations = counts["federations"] + counts["associations"]
     return {
-        **figures,
+        **counts,
         "targets": targets,
         "completion": completion,
         "definitions": {
-            "2017": {"organisations": organisations, "experts": figures["experts"],
-                     "households_paired": figures["households_paired"],
-                     "people_in_paired_households": figures["people_in_paired_households"]},
-            "2020": {"organisations": organisations, "experts": figures["experts"],
-                     "people_lifted": figures["people_lifted"]},
+            "2017": {"organisations": organisations, "experts": counts["experts"],
+                     "households_paired": counts["households_paired"],
+                     "people_in_paired_households": counts["people_in_paired_households"]},
+            "2020": {"organisations": organisations, "experts": counts["experts"],
+                     "people_lifted": counts["people_lifted"]},
         },
     }
 
 
-def explain(views, unit, metric, as_of):
-    records = members(views, unit, as_of)[RECORDS_OF.get(metric, metric)]
-    return {"unit": unit, "metric": metric, "as_of": as_of, "figure": figure(metric, records),
-            "records": records}
+# -- explain ------------------------------------------------------------------------------
+def encode_cursor(entity):
+    return base64.urlsafe_b64encode(entity.encode()).decode().rstrip("=")
 
 
+def decode_cursor(cursor):
+    try:
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise ValidationFailed("the cursor is not one this API gave", {"cursor": ["not a cursor from next_cursor"]})
+
+
+def explain(views, unit, metric, as_of, limit=MAX_PAGE, cursor=None):
+    """One page of the records (masked) behind a figure, in entity order: ``total`` is the
+    figure; pass ``next_cursor`` back as ``cursor`` for the next page (None: the last)."""
+    records, next_entity = _page(views, unit, metric, as_of, min(limit, MAX_PAGE),
+                                 decode_cursor(cursor) if cursor else None)
+    total = figures(views, unit, as_of)[metric]
+    return {"unit": unit, "metric": metric, "as_of": as_of, "figure": total, "total": total,
+            "records": records, "next_cursor": encode_cursor(next_entity) if next_entity else None}
+
+
+def explain_records(views, unit, metric, as_of, page=MAX_PAGE):
+    """Every record behind a figure, a page at a time (memory bounded by a page)."""
+    after = None
+    while True:
+        records, after = _page(views, unit, metric, as_of, page, after)
+        yield from records
+        if after is None:
+            return
+
+
+def _page(views, unit, metric, as_of, limit, after):
+    key = membership.unit_key(unit)
+    group = membership.METRIC_SOURCE[metric][0]
+    query = [{"key": key}, {"group": group}, {"from": {"$lte": as_of}}, {"to": {"$gt": as_of}}]
+    if after is not None:
+        query.append({"entity": {"$gt": after}})
+    rows = list(views[MEMBERSHIP].find(all_of(*query)).sort("entity", 1).limit(limit + 1))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    records = _RECORDS[group](views, key, as_of, rows)
+    return records, (rows[-1]["entity"] if more else None)
+
+
+def _organisations(views, key, as_of, rows):
+    docs = {d["_id"]: d for d in views[ASSOCIATIONS].find({"_id": {"$in": [r["entity"] for r in rows]}})}
+    return [{"credit_code": doc["_id"], "name": doc["name"], "kind": doc["kind"], "level": doc["level"],
+             "unit": doc["unit"], "positions": sorted(doc["positions"])}
+            for doc in (docs[r["entity"]] for r in rows)]
+
+
+def _experts(views, key, as_of, rows):
+    persons = {d["_id"]: d["expert_ids"] for d in views[PERSONS].find({"_id": {"$in": [r["entity"] for r in rows]}})}
+    wanted = [i for ids in persons.values() for i in ids]
+    experts = {d["_id"]: _decoded(d) for d in views[EXPERTS].find({"_id": {"$in": wanted}})}
+    records = []
+    for row in rows:
+        counted = sorted((experts[i] for i in persons[row["entity"]]
+                          if key in membership.expert_keys(experts[i], as_of)), key=lambda d: d["position"])
+        records.append({"id_number": counted[0]["id_number_masked"], "name": counted[0]["name"],
+                        "expert_ids": sorted(d["_id"] for d in counted),
+                        "positions": sorted(p for d in counted for p in d["positions"])})
+    return records
+
+
+def _households(views, key, as_of, rows, lifted=False):
+    docs = {d["_id"]: _decoded(d) for d in views[HOUSEHOLDS].find({"_id": {"$in": [r["entity"] for r in rows]}})}
+    records = []
+    for row in rows:
+        doc = docs[row["entity"]]
+        place = membership.as_of(doc["history"]["locations"], as_of)
+        pairings = [p["position"] for p in membership.active_pairings(doc, as_of)
+                    if key in membership.unit_keys(p["unit"], place)]
+        record = {"code": doc["_id"], "head_name": doc["head_name"], "head_id_number": doc["head_id_number_masked"],
+                  "location": place, "people": membership.as_of(doc["history"]["people"], as_of),
+                  "positions": sorted(set(doc["positions"]) | set(pairings))}
+        if lifted:
+            record.update(lifted_on=doc["lifted_on"], lifted_people=doc["lifted_people"])
+        records.append(record)
+    return records
+
+
+def _decoded(doc):
+    return {**doc, "history": json.loads(doc["history"])}
+
+
+_RECORDS = {"federations": _organisations, "associations": _organisations, "experts": _experts,
+            "households_paired": _households,
+            "households_lifted": lambda views, key, as_of, rows: _households(views, key, as_of, rows, lifted=True)}
+
+CSV_COLUMNS = {
+    "federations": ("credit_code", "name", "kind", "level", "unit", "positions"),
+    "associations": ("credit_code", "name", "kind", "level", "unit", "positions"),
+    "experts": ("id_number", "name", "expert_ids", "positions"),
+    "households_paired": ("code", "head_name", "head_id_number", "province", "city", "county", "township",
+                          "village", "people", "positions"),
+    "households_lifted": ("code", "head_name", "head_id_number", "province", "city", "county", "township",
+                          "village", "people", "lifted_on", "lifted_people", "positions"),
+}
+
+
+def csv_lines(metric, records):
+    """The records behind a figure as CSV text, a line at a time (lists joined by spaces)."""
+    columns = CSV_COLUMNS[membership.METRIC_SOURCE[metric][0]]
+    out = io.StringIO()
+    writer = csv.writer(out)
+
+    def line(values):
+        writer.writerow(values)
+        text = out.getvalue()
+        out.seek(0)
+        out.truncate()
+        return text
+
+    yield line(columns)
+    for record in records:
+        flat = {**(record.get("location") or {}), **record}
+        yield line([" ".join(map(str, v)) if isinstance(v, list) else ("" if v is None else v)
+                    for v in (flat.get(c) for c in columns)])
+
+
+# -- listings and other figures -----------------------------------------------------------
 def list_experts(views, unit=None, specialty=None, after=0, limit=50):
     query = {"position": {"$gt": after}}
     if unit:
@@ -136,10 +195,11 @@ def list_experts(views, unit=None, specialty=None, after=0, limit=50):
 
 
 def service_hours(views, expert_id, year):
-    """Hours and distinct days an expert logged in a year (for awards' eligibility)."""
-    logs = list(views[SERVICE_LOGS].find({"expert_id": expert_id, "year": year}, {"hours": 1, "date": 1}))
-    return {"expert_id": expert_id, "year": year, "hours": sum(d["hours"] for d in logs),
-            "days": len({d["date"] for d in logs}), "entries": len(logs)}
+    """Hours and distinct days an expert logged in a year (for awards' eligibility): one
+    document the projection keeps per expert and year."""
+    doc = views[SERVICE_HOURS].find_one({"_id": f"{expert_id}|{year}"}) or {}
+    return {"expert_id": expert_id, "year": year, "hours": doc.get("hours", 0),
+            "days": len(doc.get("days", ())), "entries": doc.get("entries", 0)}
 
 
 def register_frame(views, province, at_position):
