@@ -1,5 +1,5 @@
 """The replay's scratch view store: documents in dicts, written by the one kind of write the
-projections make (``kernel.projection``: upserts by ``_id`` with ``$set`` and ``$addToSet``, deletes by ``_id``),
+projections make (``kernel.projection``: upserts by ``_id`` with ``$set`` and ``$addToSet``, replacements and deletes by ``_id``),
 read back by ``_id`` (or ``_id`` ``$in``) or plain equality.
 
 Why not mongomock, as the embedded mode uses: its write path costs about 0.6 ms per update
@@ -9,7 +9,7 @@ the replay tests compare this store's documents with live views on mongomock and
 Queries (explain, report) run on a mongomock copy made once the replay is done.
 """
 import mongomock
-from pymongo import DeleteOne, UpdateOne
+from pymongo import DeleteOne, ReplaceOne, UpdateOne
 
 from kernel import views as view_store
 
@@ -26,6 +26,9 @@ class ScratchCollection:
         for op in ops:
             if type(op) is DeleteOne and set(op._filter) == {"_id"}:
                 docs.pop(op._filter["_id"], None)
+                continue
+            if type(op) is ReplaceOne and set(op._filter) == {"_id"}:
+                docs[op._filter["_id"]] = {**op._doc, "_id": op._filter["_id"]}
                 continue
             if type(op) is not UpdateOne or not op._upsert or len(op._filter) != 1 or "_id" not in op._filter \
                     or not _WRITES.issuperset(op._doc):

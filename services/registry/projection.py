@@ -27,7 +27,7 @@ Why this shape (issue 14: a figure must not cost more as the register grows):
 """
 import json
 
-from pymongo import ASCENDING, DeleteOne, IndexModel, UpdateOne
+from pymongo import ASCENDING, DeleteOne, IndexModel, ReplaceOne, UpdateOne
 
 from kernel import pii
 from kernel.projection import Projection
@@ -110,8 +110,11 @@ def replay_journal(views):
         return
     ops = {}
     for collection, kind, key, fields in json.loads(journal["writes"]):
-        op = DeleteOne({"_id": key}) if kind == "delete" else UpdateOne({"_id": key}, {"$set": fields}, upsert=True)
-        ops.setdefault(collection, []).append(op)
+        ops.setdefault(collection, []).append(
+            DeleteOne({"_id": key}) if kind == "delete"
+            # _id in the replacement too: the MongoDB stand-in would otherwise invent one.
+            else ReplaceOne({"_id": key}, {"_id": key, **fields}, upsert=True) if kind == "replace"
+            else UpdateOne({"_id": key}, {"$set": fields}, upsert=True))
     for collection, batch in ops.items():
         views[collection].bulk_write(batch, ordered=True)
     views[JOURNAL].bulk_write([DeleteOne({"_id": "pending"})])
@@ -187,7 +190,7 @@ class _Batch:
 
     # -- writes ---------------------------------------------------------------------------
     def writes(self):
-        """Every write of the batch, absolute: ``(collection, "set"|"delete", key, fields)``."""
+        """Every write of the batch, absolute: ``(collection, "set"|"replace"|"delete", key, fields)``."""
         writes = list(self.plain)
         for collection, key in sorted(self.dirty):
             doc = self._collection(collection)[key]
@@ -218,9 +221,14 @@ class _Batch:
         writes = []
         for bucket_id, fields in sorted(buckets.items()):
             doc = stored.get(bucket_id, {})
+            for name, change in fields.items():
+                doc[name] = doc.get(name, 0) + change
+            # Zeros are left out (a rebuild in one batch never writes them), and so is a
+            # document left with nothing, so that live views equal a replay field for field.
+            figures = {name: value for name, value in doc.items() if name[:2] in ("t_", "d_") and value}
             key, _, year = bucket_id.rpartition("|")
-            absolute = {name: doc.get(name, 0) + change for name, change in fields.items()}
-            writes.append((COUNTS, "set", bucket_id, {"key": key, "year": int(year), **absolute}))
+            writes.append((COUNTS, "replace", bucket_id, {"key": key, "year": int(year), **figures})
+                          if figures else (COUNTS, "delete", bucket_id, None))
         return writes
 
     def _collection(self, name):
