@@ -1,9 +1,12 @@
 """HTTP paths of the registry (API.md "Registry"), relayed to the registry service over RPC."""
+from werkzeug.wrappers import Response
+
 from gateway import imports, schemas
 from gateway.entrypoints import http
 from gateway.requests import API, idempotency_key, load_body, load_query
 from gateway.rpc import BoundedRpcProxy
 from kernel.auth import WRITERS
+from services.registry.queries import MAX_PAGE, csv_lines
 
 
 class RegistryRoutes:
@@ -137,10 +140,30 @@ class RegistryRoutes:
     def explain(self, request):
         actor = self.auth.actor(request)
         query = load_query(request, schemas.ExplainQuery())
-        return self.registry.explain(query["unit"], query["metric"], query["as_of"], actor.to_dict())
+        args = (query["unit"], query["metric"], query["as_of"], actor.to_dict())
+        if query["format"] == "json":
+            return self.registry.explain(*args, limit=query["limit"], cursor=query.get("cursor"))
+        # CSV: every record, streamed a page at a time (memory bounded by a page). The first page
+        # is read here, so that a refusal is still an error response, not a broken stream.
+        first = self.registry.explain(*args, limit=MAX_PAGE)
+        return Response(_csv_stream(self.registry, args, first), mimetype="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="{query["metric"]}-{query["as_of"]}.csv"',
+            "X-Figure": str(first["total"]), "X-Registry-Position": str(first["positions"]["registry"])})
 
     @http("GET", API + "/two-counts")
     def two_counts(self, request):
         self.auth.actor(request)
         query = load_query(request, schemas.TwoCountsQuery())
         return self.registry.two_counts(query["unit"], query["as_of"])
+
+
+def _csv_stream(registry, args, page):
+    """The CSV lines of every record behind a figure, asking the registry for one page at a time."""
+    def records(page):
+        while True:
+            yield from page["records"]
+            if page["next_cursor"] is None:
+                return
+            page = registry.explain(*args, limit=MAX_PAGE, cursor=page["next_cursor"])
+
+    return (line.encode() for line in csv_lines(page["metric"], records(page)))

@@ -142,9 +142,11 @@ class RegistryService(LogService):
         return targets_view(self.registry.app.set_targets(unit, **form))
 
     @rpc(expected_exceptions=EXPECTED)
-    def explain(self, unit, metric, as_of, actor):
+    def explain(self, unit, metric, as_of, actor, limit=queries.MAX_PAGE, cursor=None):
+        """One page of the records behind a figure (``total`` is the figure; ``next_cursor``)."""
         authorize_read(Actor.from_dict(actor), unit)
-        position, explained = self.registry.read(lambda views: queries.explain(views, unit, metric, as_of))
+        position, explained = self.registry.read(
+            lambda views: queries.explain(views, unit, metric, as_of, limit, cursor))
         return {**explained, "positions": {"registry": position}}
 
     @rpc(expected_exceptions=EXPECTED)
