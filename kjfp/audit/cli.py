@@ -149,16 +149,21 @@ def replay(ctx, services, mongo_uri, views_db):
 @click.option("--metric", required=True, help="experts, associations, households_paired, people_lifted, …")
 @click.option("--as-of", required=True, help="YYYY-MM-DD")
 @click.option("--at", type=int, help="The registry log position (default: its end).")
+@click.option("--csv", "as_csv", is_flag=True, help="Stream every record as CSV (no events), as format=csv does.")
 @click.pass_context
-def explain(ctx, unit, metric, as_of, at):
+def explain(ctx, unit, metric, as_of, at, as_csv):
     """The records and events behind a 两数 figure, from the registry's log alone."""
-    from kjfp.audit.figures import dumps
+    from kjfp.audit.figures import dumps, explain_csv
     from kjfp.audit.figures import explain as explain_figure
 
     logs = _logs(ctx, ["registry"])
+    key = ctx.obj["settings"].cipher_key
     with _input_errors():
-        click.echo(dumps(explain_figure(logs["registry"], ctx.obj["settings"].cipher_key, unit, metric, as_of, at)),
-                   nl=False)
+        if as_csv:
+            for line in explain_csv(logs["registry"], key, unit, metric, as_of, at):
+                click.echo(line, nl=False)
+        else:
+            click.echo(dumps(explain_figure(logs["registry"], key, unit, metric, as_of, at)), nl=False)
 
 
 @audit.command()

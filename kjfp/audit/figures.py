@@ -50,16 +50,14 @@ def _views_at(log, cipher_key, stop):
 
 def explain(registry_log, cipher_key, unit, metric, as_of, at=None):
     """The figure, its records and every event they rest on (personal numbers masked)."""
-    if metric not in METRICS:
-        raise RuleViolation(f"no metric {metric!r}", {"metric": [f"one of {', '.join(METRICS)}"]})
-    stop = _stop(registry_log, at)
-    views, anchor = _views_at(registry_log, cipher_key, stop)
-    explained = registry_queries.explain(views, unit, metric, as_of)
-    wanted = {p for record in explained["records"] for p in record["positions"]}
+    views, anchor = explained_views(registry_log, cipher_key, metric, at)
+    records = list(registry_queries.explain_records(views, unit, metric, as_of))
+    figure = registry_queries.figures(views, unit, as_of)[metric]
+    wanted = {p for record in records for p in record["positions"]}
     mapper = registry_log.service_log.scratch(cipher_key).mapper
     personal = registry_log.service_log.personal_fields
     events = []
-    for batch in registry_log.batches(0, stop):
+    for batch in registry_log.batches(0, anchor["position"]):
         for notification in batch:
             if notification.id in wanted:
                 e = mapper.to_domain_event(notification)
@@ -67,7 +65,21 @@ def explain(registry_log, cipher_key, unit, metric, as_of, at=None):
                                "originator_id": str(notification.originator_id),
                                "version": notification.originator_version, "occurred_at": e.timestamp.isoformat(),
                                "payload": mask_fields(payload_of(e), personal)})
-    return {**explained, "events": events, "logs": {"registry": anchor}}
+    return {"unit": unit, "metric": metric, "as_of": as_of, "figure": figure, "records": records,
+            "events": events, "logs": {"registry": anchor}}
+
+
+def explain_csv(registry_log, cipher_key, unit, metric, as_of, at=None):
+    """Every record behind the figure as CSV lines (the HTTP API's ``format=csv``), a page at a
+    time once the views are rebuilt."""
+    views, _ = explained_views(registry_log, cipher_key, metric, at)
+    return registry_queries.csv_lines(metric, registry_queries.explain_records(views, unit, metric, as_of))
+
+
+def explained_views(registry_log, cipher_key, metric, at):
+    if metric not in METRICS:
+        raise RuleViolation(f"no metric {metric!r}", {"metric": [f"one of {', '.join(METRICS)}"]})
+    return _views_at(registry_log, cipher_key, _stop(registry_log, at))
 
 
 def report(logs, cipher_key, unit, campaign_id=None, as_of=None, at=None):

@@ -165,7 +165,7 @@ def csv_lines(metric, records):
     """The records behind a figure as CSV text, a line at a time (lists joined by spaces)."""
     columns = CSV_COLUMNS[membership.METRIC_SOURCE[metric][0]]
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv.writer(out, lineterminator="\n")
 
     def line(values):
         writer.writerow(values)

@@ -208,3 +208,12 @@ def test_explain_refuses_an_unknown_metric_naming_it(story, tmp_path):
     result = audit(tmp_path, "explain", "--unit", SHANDONG, "--metric", "smiles", "--as-of", D3)
     assert result.exit_code == 2
     assert "metric" in result.output and "smiles" in result.output
+
+
+def test_explain_from_the_log_streams_the_records_as_csv(views, story, tmp_path):
+    """Issue 14: ``kjfp audit explain --csv`` gives the same lines as the API's format=csv."""
+    result = audit(tmp_path, "explain", "--unit", SHANDONG, "--metric", "people_lifted", "--as-of", D3, "--csv")
+    assert result.exit_code == 0, result.output
+    live = queries.explain_records(views, SHANDONG, "people_lifted", D3)
+    assert result.output == "".join(queries.csv_lines("people_lifted", live))
+    assert result.output.splitlines()[0].startswith("code,") and len(result.output.splitlines()) == 1 + 2
