@@ -133,6 +133,8 @@ def household_rows(doc):
     """A household: a paired record (with its people then) per unit key it is paired for, and a
     lifted record (with the people lifted) once it was lifted out while paired."""
     history = doc["history"]
+    if not history["pairings"]:
+        return []  # never paired: counted nowhere (most of a register)
     lifted = doc.get("lifted_on")
 
     def value_on(day):

@@ -87,7 +87,7 @@ class TwoCountsProjection(Projection):
         writes.append((JOURNAL, "set", "applied", {"position": events[-1][0]}))
         views[JOURNAL].bulk_write([UpdateOne({"_id": "pending"}, {"$set": {
             "position": events[-1][0], "writes": json.dumps(writes, ensure_ascii=False)}}, upsert=True)])
-        replay_journal(views)
+        _write(views, writes)
 
     def drop(self, views):
         super().drop(views)
@@ -106,10 +106,14 @@ def replay_journal(views):
     """Apply the writes a journal holds (absolute, so applying them twice is harmless), then
     delete it."""
     journal = views[JOURNAL].find_one({"_id": "pending"})
-    if journal is None:
-        return
+    if journal is not None:
+        _write(views, json.loads(journal["writes"]))
+
+
+def _write(views, writes):
+    """A batch's writes, then the end of its journal."""
     ops = {}
-    for collection, kind, key, fields in json.loads(journal["writes"]):
+    for collection, kind, key, fields in writes:
         ops.setdefault(collection, []).append(
             DeleteOne({"_id": key}) if kind == "delete"
             # _id in the replacement too: the MongoDB stand-in would otherwise invent one.

@@ -1,0 +1,220 @@
+"""Benchmark: the 两数 and its explanation at the scale of a real register (issue 14).
+
+    .venv/bin/python benchmarks/two_counts.py [--sizes 10000,1000000] [--keep DIR]
+        [--store sqlite|postgres] [--mongo-uri URI] [--requests 200]
+
+For each size N it builds (once; reused with --keep DIR) a register through the registry's own
+commands: N households imported in batches over six counties of two provinces, N/10 experts
+(one in ten a national society's), N/5 households paired (two per expert), one in ten paired
+households lifted out, one expert in a hundred revoked back-dated, effective dates spread over
+2016–2020. Then, on the embedded system (all services in this process; views on the embedded
+store, or on MongoDB at --mongo-uri; event store SQLite, or PostgreSQL with --store postgres):
+- read and decode: the log read and decoded (the floor any rebuild pays);
+- cold start: from a start on empty views to the first full 两数 over HTTP, and its rate;
+- p50/p99 of GET /two-counts and of an explain page (limit=100) for national, a province and a
+  county at several dates;
+- restart: a new process on the same log and views, to its first full 两数.
+With several sizes it prints the ratio of the query p99s at the largest size to the smallest
+(goal: at most 2, the time does not grow with the register).
+"""
+import warnings
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    import eventlet
+eventlet.monkey_patch()
+
+import argparse  # noqa: E402
+import dataclasses  # noqa: E402
+import datetime  # noqa: E402
+import json  # noqa: E402
+import socket  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import requests  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from kernel import auth, config  # noqa: E402
+from kjfp import runner  # noqa: E402
+from kjfp.audit.logs import StoreLog  # noqa: E402
+from kjfp.sample_data import id_number  # noqa: E402
+from services.registry import LOG  # noqa: E402
+
+PLACES = [{"province": "山东", "city": "临沂", "county": "沂南"}, {"province": "山东", "city": "临沂", "county": "兰山"},
+          {"province": "山东", "city": "济南", "county": "历下"}, {"province": "山西", "city": "吕梁", "county": "临县"},
+          {"province": "山西", "city": "吕梁", "county": "兴县"}, {"province": "山东", "city": "菏泽", "county": "曹县"}]
+UNITS = ["national", "province:山东", "county:山东/临沂/沂南"]
+DATES = ["2017-06-30", "2019-12-31", "2020-06-30", "2020-12-31"]
+START = datetime.date(2016, 1, 1)
+BATCH = 1000
+
+
+def day(offset):
+    return (START + datetime.timedelta(days=offset)).isoformat()
+
+
+def build(settings, households):
+    """Record the register through the registry's commands (skipped when already built)."""
+    marker = settings.data_dir / "two_counts_register.json"
+    if marker.exists() and json.loads(marker.read_text())["households"] == households:
+        return
+    app = LOG.open(settings)
+    with tqdm(total=households, unit="household", desc="importing households", disable=None) as bar:
+        for first in range(0, households, BATCH):
+            app.import_households([
+                {"code": f"H{h:09d}", "head_name": "户主", "head_id_number": id_number("371321", "19980101", f"{h % 1000:03d}"),
+                 "people": 1 + h % 6, "location": PLACES[h % len(PLACES)], "effective_date": day(h % 1400)}
+                for h in range(first, min(first + BATCH, households))])
+            bar.update(min(BATCH, households - first))
+    for k in tqdm(range(households // 10), unit="expert", desc="experts, pairings, lifted out", disable=None):
+        place = PLACES[(2 * k) % len(PLACES)]
+        unit = "society:中国农学会" if k % 10 == 9 else f"province:{place['province']}"
+        born = (datetime.date(1996, 1, 1) + datetime.timedelta(days=k // 1000)).strftime("%Y%m%d")
+        expert = app.register_expert(
+            name=f"专家{k}", gender="male", id_number=id_number("371321", born, f"{k % 1000:03d}"),
+            employer="山东农业大学", title="研究员", specialty="果树栽培", phone="13800000001", email=None,
+            address=None, unit=unit, location=place, bank_account=None, political_status=None,
+            effective_date=day(k % 1400))
+        paired_on = day(1430 + k % 300)
+        codes = [f"H{h:09d}" for h in (2 * k, 2 * k + 1)]
+        app.file_pairing(expert_id=str(expert.id), household_codes=codes, village="西岭村", start=paired_on,
+                         end="2021-12-31", goals="技术脱贫", tasks="入户指导", mechanism="专家+农户",
+                         effective_date=paired_on)
+        if k % 5 == 0:
+            lifted_on = day(1460 + k % 300)
+            app.lift_out(codes[0], lifted_on, 1, lifted_on)
+        if k % 100 == 7:
+            app.revoke_expert(str(expert.id), "调离", day(1440 + k % 300))
+    app.close()
+    marker.write_text(json.dumps({"households": households}))
+
+
+def read_and_decode_rate(settings):
+    log = StoreLog(settings, LOG)
+    mapper = LOG.scratch(settings.cipher_key).mapper
+    began = time.perf_counter()
+    decoded = sum(len([mapper.to_domain_event(n) for n in batch]) for batch in log.batches())
+    elapsed = time.perf_counter() - began
+    log.close()
+    return decoded, decoded / elapsed
+
+
+def first_full_answer(base, token, limit_seconds=3600):
+    """Seconds until GET /two-counts answers 200 (503s while the views are built are retried)."""
+    began = time.perf_counter()
+    while time.perf_counter() - began < limit_seconds:
+        try:
+            response = requests.get(f"{base}/api/v1/two-counts", params={"unit": "national", "as_of": DATES[-1]},
+                                    headers={"Authorization": f"Bearer {token}"}, timeout=600)
+            if response.status_code == 200:
+                return time.perf_counter() - began, response.json()
+        except requests.RequestException:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError("no full 两数 within the limit")
+
+
+def percentiles(samples):
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+def time_queries(base, token, count):
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token}"
+    results = {}
+    for path, extra in (("/two-counts", {}), ("/two-counts/explain", {"metric": "households_paired", "limit": 100})):
+        for unit in UNITS:
+            samples = []
+            for i in range(count + 10):
+                params = {"unit": unit, "as_of": DATES[i % len(DATES)], **extra}
+                began = time.perf_counter()
+                response = session.get(f"{base}/api/v1{path}", params=params, timeout=60)
+                elapsed = (time.perf_counter() - began) * 1000
+                assert response.status_code == 200, response.text
+                if i >= 10:  # the first ones warm caches up
+                    samples.append(elapsed)
+            results[(path, unit)] = percentiles(samples)
+    return results
+
+
+def serve_once(settings_json):
+    """In a new process: start the system on the given settings, print the seconds to its first
+    full 两数 (the restart time), stop."""
+    settings = config.Settings(**{**json.loads(settings_json)})
+    settings = dataclasses.replace(settings, data_dir=Path(settings.data_dir))
+    service_runner = runner.start(settings)
+    seconds, _ = first_full_answer(f"http://127.0.0.1:{settings.http_port}",
+                                   auth.mint(settings.token_secret, "national_office", "national", "bench"))
+    service_runner.stop()
+    print(json.dumps({"seconds": seconds}))
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def measure(args, households, data_dir):
+    settings = config.Settings(data_dir=data_dir, event_store=args.store, postgres_db=f"{args.postgres_db}_{households}",
+                               mongo_uri=args.mongo_uri or "", views_db=f"bench_{uuid.uuid4().hex[:8]}",
+                               http_port=free_port())
+    build(settings, households)
+    events, decode_rate = read_and_decode_rate(settings)
+    token = auth.mint(settings.token_secret, "national_office", "national", "bench")
+    base = f"http://127.0.0.1:{settings.http_port}"
+
+    service_runner = runner.start(settings)
+    cold, counts = first_full_answer(base, token)
+    queries = time_queries(base, token, args.requests)
+    service_runner.stop()
+
+    encoded = json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(settings).items()})
+    restart = json.loads(subprocess.run([sys.executable, __file__, "--serve-once", encoded], check=True,
+                                        capture_output=True, text=True).stdout.splitlines()[-1])["seconds"]
+
+    print(f"\nN={households} households ({events} events; store={args.store}, "
+          f"views={'MongoDB' if args.mongo_uri else 'embedded'})")
+    print(f"  national: {counts['households_paired']} paired, {counts['experts']} experts as of {DATES[-1]}")
+    print(f"  read and decode: {decode_rate:8.0f} events/s")
+    print(f"  cold start to first full 两数: {cold:6.1f} s = {events / cold:8.0f} events/s "
+          f"({events / cold / decode_rate:.0%} of read and decode; goal at least 50%)")
+    print(f"  restart to first full 两数:    {restart:6.1f} s (goal within 10 s)")
+    for (path, unit), (p50, p99) in queries.items():
+        print(f"  {path:<20} {unit:<24} p50 {p50:6.1f} ms  p99 {p99:6.1f} ms")
+    return queries
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000", help="Households per register, comma separated.")
+    parser.add_argument("--keep", type=Path, help="Build each register under DIR/<size> once and reuse it.")
+    parser.add_argument("--store", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--postgres-db", default="kjfp_bench", help="Prefix of the databases for --store postgres.")
+    parser.add_argument("--mongo-uri", help="Views on this MongoDB (default: the embedded store).")
+    parser.add_argument("--requests", type=int, default=200, help="Timed requests per path and unit.")
+    parser.add_argument("--serve-once", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_once:
+        return serve_once(args.serve_once)
+    root = args.keep or Path(tempfile.mkdtemp(prefix="kjfp-two-counts-bench-"))
+    sizes = [int(s) for s in args.sizes.split(",")]
+    results = {n: measure(args, n, root / str(n)) for n in sizes}
+    if len(sizes) > 1:
+        small, large = results[min(sizes)], results[max(sizes)]
+        print(f"\np99 at N={max(sizes)} / p99 at N={min(sizes)} (goal: at most 2)")
+        for key in small:
+            print(f"  {key[0]:<20} {key[1]:<24} {large[key][1] / small[key][1]:5.2f}")
+
+
+if __name__ == "__main__":
+    main()
