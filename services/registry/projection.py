@@ -29,7 +29,7 @@ import json
 
 from pymongo import ASCENDING, DeleteOne, IndexModel, ReplaceOne, UpdateOne
 
-from kernel import pii
+from kernel import dated_sums, pii
 from kernel.projection import Projection
 from services.registry import membership
 
@@ -57,17 +57,13 @@ def row_fields(row):
             "people": people}
 
 
-def bucket_field(metric, day):
-    return f"d_{metric}_{day[5:7]}{day[8:10]}"
-
-
 class TwoCountsProjection(Projection):
     name = "registry.two_counts"
     collections = (EXPERTS, PERSONS, ASSOCIATIONS, HOUSEHOLDS, PAIRINGS, SERVICE_LOGS, SERVICE_HOURS,
                    TARGETS, MEMBERSHIP, COUNTS)
     indexes = {
         MEMBERSHIP: [IndexModel([("key", ASCENDING), ("group", ASCENDING), ("entity", ASCENDING)])],
-        COUNTS: [IndexModel([("key", ASCENDING), ("year", ASCENDING)])],
+        COUNTS: dated_sums.INDEXES,
         EXPERTS: [IndexModel([("position", ASCENDING)])],
         SERVICE_LOGS: [IndexModel([("expert_id", ASCENDING), ("year", ASCENDING)])],
     }
@@ -215,25 +211,7 @@ class _Batch:
         changes = membership.deltas([after[k] for k in after if before.get(k) != after[k]])
         for slot, change in membership.deltas([before[k] for k in before if after.get(k) != before[k]], -1).items():
             changes[slot] = changes.get(slot, 0) + change
-        buckets = {}
-        for (key, metric, day), change in changes.items():
-            if change:
-                fields = buckets.setdefault(f"{key}|{day[:4]}", {})
-                for name in (f"t_{metric}", bucket_field(metric, day)):
-                    fields[name] = fields.get(name, 0) + change
-        stored = _load(self.views, COUNTS, buckets)
-        writes = []
-        for bucket_id, fields in sorted(buckets.items()):
-            doc = stored.get(bucket_id, {})
-            for name, change in fields.items():
-                doc[name] = doc.get(name, 0) + change
-            # Zeros are left out (a rebuild in one batch never writes them), and so is a
-            # document left with nothing, so that live views equal a replay field for field.
-            figures = {name: value for name, value in doc.items() if name[:2] in ("t_", "d_") and value}
-            key, _, year = bucket_id.rpartition("|")
-            writes.append((COUNTS, "replace", bucket_id, {"key": key, "year": int(year), **figures})
-                          if figures else (COUNTS, "delete", bucket_id, None))
-        return writes
+        return dated_sums.folded(self.views, COUNTS, changes)
 
     def _collection(self, name):
         return {EXPERTS: self.experts, PERSONS: self.persons, HOUSEHOLDS: self.households,

@@ -12,31 +12,20 @@ import csv
 import io
 import json
 
+from kernel import dated_sums
 from kernel.errors import ValidationFailed
 from kernel.views import all_of
 from services.registry import membership
 from services.registry.domain import METRICS
 from services.registry.projection import (
-    ASSOCIATIONS, COUNTS, EXPERTS, HOUSEHOLDS, MEMBERSHIP, PERSONS, SERVICE_HOURS, TARGETS, bucket_field)
+    ASSOCIATIONS, COUNTS, EXPERTS, HOUSEHOLDS, MEMBERSHIP, PERSONS, SERVICE_HOURS, TARGETS)
 
 MAX_PAGE = 1000
 
 
 def figures(views, unit, as_of):
-    """Every metric of ``unit`` as of ``as_of``: the yearly totals before its year, plus its
-    year's daily changes up to the day."""
-    key, year = membership.unit_key(unit), int(as_of[:4])
-    totals = dict.fromkeys(METRICS, 0)
-    earlier = views[COUNTS].find({"key": key, "year": {"$lt": year}}, {f"t_{m}": 1 for m in METRICS})
-    for doc in earlier:
-        for metric in METRICS:
-            totals[metric] += doc.get(f"t_{metric}", 0)
-    this_year = views[COUNTS].find_one({"_id": f"{key}|{year}"}) or {}
-    for metric in METRICS:
-        last = bucket_field(metric, as_of)
-        prefix = last[:-4]
-        totals[metric] += sum(v for name, v in this_year.items() if name.startswith(prefix) and name <= last)
-    return totals
+    """Every metric of ``unit`` as of ``as_of``, from the dated sums the projection keeps."""
+    return dated_sums.read(views, COUNTS, membership.unit_key(unit), as_of, METRICS)
 
 
 def two_counts(views, unit, as_of):

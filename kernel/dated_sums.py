@@ -1,0 +1,56 @@
+"""Dated sums: figures kept as dated changes, so that "as of D" is an indexed read of a handful
+of small documents whatever the size of what is counted (ARCHITECTURE.md: reads never scan a
+register).
+
+One document per (key, year): ``t_<metric>`` is the year's total change, ``d_<metric>_<MMDD>`` each
+day's (ASCII field names; the key — e.g. a unit — is a value). As of D: the totals of the years
+before D's, plus D's year's days up to D. Writes are absolute (the new values of the touched
+fields, computed from the stored ones), so a projection can journal and re-apply them; zero
+fields and empty documents are left out, so a replay gives the same documents as a live run.
+"""
+from pymongo import ASCENDING, IndexModel
+
+INDEXES = [IndexModel([("key", ASCENDING), ("year", ASCENDING)])]
+EVER = "9999-12-31"  # as of: everything recorded
+
+
+def day_field(metric, day):
+    return f"d_{metric}_{day[5:7]}{day[8:10]}"
+
+
+def folded(views, collection, changes):
+    """``{(key, metric, day): change}`` folded into the stored documents: the writes
+    ``(collection, "replace"|"delete", document id, fields)`` that make them so."""
+    buckets = {}
+    for (key, metric, day), change in changes.items():
+        if change:
+            fields = buckets.setdefault(f"{key}|{day[:4]}", {})
+            for name in (f"t_{metric}", day_field(metric, day)):
+                fields[name] = fields.get(name, 0) + change
+    stored = {doc["_id"]: doc for doc in views[collection].find({"_id": {"$in": sorted(buckets)}})} if buckets else {}
+    writes = []
+    for bucket_id, fields in sorted(buckets.items()):
+        doc = stored.get(bucket_id, {})
+        for name, change in fields.items():
+            doc[name] = doc.get(name, 0) + change
+        figures = {name: value for name, value in doc.items() if name[:2] in ("t_", "d_") and value}
+        key, _, year = bucket_id.rpartition("|")
+        writes.append((collection, "replace", bucket_id, {"key": key, "year": int(year), **figures})
+                      if figures else (collection, "delete", bucket_id, None))
+    return writes
+
+
+def read(views, collection, key, as_of, metrics):
+    """Each metric's sum of changes dated up to ``as_of`` (None: everything) for ``key``."""
+    as_of = as_of or EVER
+    year = int(as_of[:4])
+    sums = dict.fromkeys(metrics, 0)
+    for doc in views[collection].find({"key": key, "year": {"$lt": year}}, {f"t_{m}": 1 for m in metrics}):
+        for metric in metrics:
+            sums[metric] += doc.get(f"t_{metric}", 0)
+    this_year = views[collection].find_one({"_id": f"{key}|{year}"}) or {}
+    for metric in metrics:
+        last = day_field(metric, as_of)
+        prefix = last[:-4]
+        sums[metric] += sum(v for name, v in this_year.items() if name.startswith(prefix) and name <= last)
+    return sums
