@@ -7,8 +7,17 @@ day's (ASCII field names; the key — e.g. a unit — is a value). As of D: the 
 before D's, plus D's year's days up to D. Writes are absolute (the new values of the touched
 fields, computed from the stored ones), so a projection can journal and re-apply them; zero
 fields and empty documents are left out, so a replay gives the same documents as a live run.
+
+Dated changes are not idempotent, so a projection keeping them writes each batch through a
+journal (``journaled``): every write of the batch, absolute, saved in one document first, then
+applied (``$set``, replace, delete: idempotent), then the journal deleted; its ``applied``
+document records the batch's last position. A run first re-applies a journal a crash left
+(``replay``) and skips events at or before ``applied_position``: a redelivered batch never
+counts twice.
 """
-from pymongo import ASCENDING, IndexModel
+import json
+
+from pymongo import ASCENDING, DeleteOne, IndexModel, ReplaceOne, UpdateOne
 
 INDEXES = [IndexModel([("key", ASCENDING), ("year", ASCENDING)])]
 EVER = "9999-12-31"  # as of: everything recorded
@@ -54,3 +63,33 @@ def read(views, collection, key, as_of, metrics):
         prefix = last[:-4]
         sums[metric] += sum(v for name, v in this_year.items() if name.startswith(prefix) and name <= last)
     return sums
+
+
+def applied_position(views, journal):
+    """Re-apply a journal a crash left, then the last position whose changes are in."""
+    pending = views[journal].find_one({"_id": "pending"})
+    if pending is not None:
+        _write(views, journal, json.loads(pending["writes"]))
+    return (views[journal].find_one({"_id": "applied"}) or {}).get("position", 0)
+
+
+def journaled(views, journal, position, writes):
+    """Apply ``writes`` (``(collection, "set"|"replace"|"delete", id, fields)``) as one batch ending
+    at ``position``: journal first, so that a crash anywhere leaves them all or none applied."""
+    writes = [*writes, (journal, "set", "applied", {"position": position})]
+    views[journal].bulk_write([UpdateOne({"_id": "pending"}, {"$set": {
+        "position": position, "writes": json.dumps(writes, ensure_ascii=False)}}, upsert=True)])
+    _write(views, journal, writes)
+
+
+def _write(views, journal, writes):
+    ops = {}
+    for collection, kind, key, fields in writes:
+        ops.setdefault(collection, []).append(
+            DeleteOne({"_id": key}) if kind == "delete"
+            # _id in the replacement too: the MongoDB stand-in would otherwise invent one.
+            else ReplaceOne({"_id": key}, {"_id": key, **fields}, upsert=True) if kind == "replace"
+            else UpdateOne({"_id": key}, {"$set": fields}, upsert=True))
+    for collection, batch in ops.items():
+        views[collection].bulk_write(batch, ordered=True)
+    views[journal].bulk_write([DeleteOne({"_id": "pending"})])

@@ -27,7 +27,7 @@ Why this shape (issue 14: a figure must not cost more as the register grows):
 """
 import json
 
-from pymongo import ASCENDING, DeleteOne, IndexModel, ReplaceOne, UpdateOne
+from pymongo import ASCENDING, IndexModel
 
 from kernel import dated_sums, pii
 from kernel.projection import Projection
@@ -73,17 +73,10 @@ class TwoCountsProjection(Projection):
 
     def apply(self, views, events):
         self._ensure_indexes(views)
-        replay_journal(views)
-        applied = (views[JOURNAL].find_one({"_id": "applied"}) or {}).get("position", 0)
+        applied = dated_sums.applied_position(views, JOURNAL)
         events = [(p, e) for p, e in events if p > applied]
-        if not events:
-            return
-        batch = _Batch(views, events)
-        writes = batch.writes()
-        writes.append((JOURNAL, "set", "applied", {"position": events[-1][0]}))
-        views[JOURNAL].bulk_write([UpdateOne({"_id": "pending"}, {"$set": {
-            "position": events[-1][0], "writes": json.dumps(writes, ensure_ascii=False)}}, upsert=True)])
-        _write(views, writes)
+        if events:
+            dated_sums.journaled(views, JOURNAL, events[-1][0], _Batch(views, events).writes())
 
     def drop(self, views):
         super().drop(views)
@@ -96,28 +89,6 @@ class TwoCountsProjection(Projection):
             if name not in self._indexed and hasattr(collection, "create_indexes"):
                 collection.create_indexes(models)
                 self._indexed.add(name)
-
-
-def replay_journal(views):
-    """Apply the writes a journal holds (absolute, so applying them twice is harmless), then
-    delete it."""
-    journal = views[JOURNAL].find_one({"_id": "pending"})
-    if journal is not None:
-        _write(views, json.loads(journal["writes"]))
-
-
-def _write(views, writes):
-    """A batch's writes, then the end of its journal."""
-    ops = {}
-    for collection, kind, key, fields in writes:
-        ops.setdefault(collection, []).append(
-            DeleteOne({"_id": key}) if kind == "delete"
-            # _id in the replacement too: the MongoDB stand-in would otherwise invent one.
-            else ReplaceOne({"_id": key}, {"_id": key, **fields}, upsert=True) if kind == "replace"
-            else UpdateOne({"_id": key}, {"$set": fields}, upsert=True))
-    for collection, batch in ops.items():
-        views[collection].bulk_write(batch, ordered=True)
-    views[JOURNAL].bulk_write([DeleteOne({"_id": "pending"})])
 
 
 def _load(views, collection, keys):
