@@ -6,15 +6,25 @@ nothing. A project's history is one document per event (the MongoDB stand-in hol
 subdocuments). A disbursement's document carries the log positions of the approvals, the
 publicity and the confirmation it rests on, looked up from the history written before it.
 Field names are ASCII: quota regions (``city:山东/临沂``) are values, never keys.
+
+The summary's figures (item 11) are dated sums (``kernel.dated_sums``) per unit key and year
+selector (``national|all``, ``province:山东|2017``): approved and effective projects, payments and
+fen, quota places and their use, each dated by when it took effect, so that a summary reads a
+handful of documents however many projects a unit has. A project counts for the nation, the
+province, city and county its region lies in, and the society it is credited to; quota places
+for their region's lineage. They are written through the batch journal, after the record views.
 """
 from pymongo import UpdateOne
 
-from kernel import pii
+from kernel import dated_sums, pii
 from kernel.projection import Projection
 from kernel.places import Unit
 
 PROGRAMMES, QUOTAS, PLACES = "funding_programmes", "funding_quotas", "funding_quota_places"
 PROJECTS, HISTORY, DISBURSEMENTS = "funding_projects", "funding_project_history", "funding_disbursements"
+SUMS, JOURNAL = "funding_sums", "funding_journal"
+SUMMED = ("approved_projects", "effective_projects", "disbursements", "disbursed_fen", "quota_total", "quota_used")
+ALWAYS = "0001-01-01"  # the date of what counts whatever the as-of date (a quota's size)
 
 
 def _place(region):
@@ -28,11 +38,28 @@ def _set(key, fields, position=None):
     return UpdateOne({"_id": key}, update, upsert=True)
 
 
+def unit_keys(region, unit=None):
+    """The unit keys a project, payment or quota place counts for: the nation, its region's
+    province, city and county, and the society it is credited to."""
+    keys = [str(u) for u in Unit.of_record(region).lineage]
+    return keys + ([unit] if unit and unit.startswith("society:") else [])
+
+
+def _years(first, last):
+    return ["all", *(str(y) for y in range(first, last + 1))]
+
+
 class FundingProjection(Projection):
     name = "funding.ledger"
-    collections = (PROGRAMMES, QUOTAS, PLACES, PROJECTS, HISTORY, DISBURSEMENTS)
+    collections = (PROGRAMMES, QUOTAS, PLACES, PROJECTS, HISTORY, DISBURSEMENTS, SUMS)
+    indexes = {SUMS: dated_sums.INDEXES}
 
     def apply(self, views, events):
+        for name, models in self.indexes.items():
+            if hasattr(views[name], "create_indexes"):
+                views[name].create_indexes(models)
+        applied = dated_sums.applied_position(views, JOURNAL)
+        changes = {}
         # Event by event: a payment's document reads the history positions written before it.
         for position, e in events:
             handler = getattr(self, "on_" + type(e).__name__, None)
@@ -42,6 +69,48 @@ class FundingProjection(Projection):
                     writes.setdefault(collection, []).append(op)
                 for collection, ops in writes.items():
                     views[collection].bulk_write(ops, ordered=True)
+            summed = getattr(self, "sum_" + type(e).__name__, None)
+            if summed and position > applied:
+                for key, metric, day, change in summed(views, e):
+                    changes[(key, metric, day)] = changes.get((key, metric, day), 0) + change
+        if events and events[-1][0] > applied:
+            dated_sums.journaled(views, JOURNAL, events[-1][0], dated_sums.folded(views, SUMS, changes))
+
+    def drop(self, views):
+        super().drop(views)
+        views[JOURNAL].drop()
+
+    # -- the summary's dated sums: (unit key|year selector, metric, date, change) ---------
+    def sum_ProjectApproved(self, views, e):
+        yield from self._project_sum(views, e, "approved_projects")
+
+    def sum_ProjectConfirmed(self, views, e):
+        yield from self._project_sum(views, e, "effective_projects")
+
+    def _project_sum(self, views, e, metric):
+        project = views[PROJECTS].find_one({"_id": str(e.originator_id)})
+        for key in unit_keys(project["region"], project["unit"]):
+            for year in _years(project["year"], project["until_year"]):
+                yield f"{key}|{year}", metric, e.effective_date, 1
+
+    def sum_FundDisbursed(self, views, e):
+        for key in unit_keys(e.region, e.unit):
+            for year in ("all", str(e.year)):
+                yield f"{key}|{year}", "disbursements", e.effective_date, 1
+                yield f"{key}|{year}", "disbursed_fen", e.effective_date, e.amount_fen
+
+    def sum_QuotaOpened(self, views, e):
+        programme = views[PROGRAMMES].find_one({"_id": e.programme_id})
+        for key in unit_keys(e.region):
+            for year in _years(programme["year"], programme["until_year"]):
+                yield f"{key}|{year}", "quota_total", ALWAYS, e.total
+
+    def sum_QuotaPlaceTaken(self, views, e):
+        quota = views[QUOTAS].find_one({"quota_id": str(e.originator_id)})
+        programme = views[PROGRAMMES].find_one({"_id": quota["programme_id"]})
+        for key in unit_keys(quota["region"]):
+            for year in _years(programme["year"], programme["until_year"]):
+                yield f"{key}|{year}", "quota_used", e.effective_date, 1
 
     # -- programmes and quotas ------------------------------------------------------------
     def on_ProgrammeConfigured(self, views, position, e):

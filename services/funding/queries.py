@@ -1,60 +1,42 @@
 """Reads over the funding views: the summary that feeds item 11 of the statistics table, and a
 project with its history and its payments (each traced to the events it rests on).
 
-Filters are plain equalities on ASCII fields; anything finer is done here in Python, so the
-same reads run on MongoDB, on its wire-protocol stand-in and on mongomock.
+The summary reads the dated sums the projection keeps (a few documents, whatever the number of
+projects); a project's record is read by its id.
 """
+from kernel import dated_sums
 from kernel.places import PlaceError, Unit
 from kernel.errors import ValidationFailed
-from services.funding.projection import DISBURSEMENTS, HISTORY, PLACES, PROGRAMMES, PROJECTS, QUOTAS
+from services.funding.projection import DISBURSEMENTS, HISTORY, PROJECTS, SUMMED, SUMS
 
 FEN_PER_WAN = 1_000_000  # 1 万元 = 10,000 yuan = 1,000,000 fen
 
 
-def where(unit):
-    """Documents of ``unit``: a province, city or county is everything located inside it; a
-    national society is the projects credited to it; ``national`` is everything."""
+def canonical(unit):
+    """The unit as the sums are keyed (``city:山东/临沂``); a malformed or unknown one is refused."""
     try:
-        unit = Unit.parse(unit)
+        return str(Unit.parse(unit))
     except PlaceError as bad:
         raise ValidationFailed(str(bad), bad.details)
-    if unit.kind == "national":
-        return {}
-    if unit.kind == "society":
-        return {"unit": str(unit)}
-    return dict(zip(("province", "city", "county"), unit.path))
-
-
-def _by(as_of, day):
-    return day is not None and (as_of is None or day <= as_of)
 
 
 def summary(views, unit, year=None, as_of=None):
-    """Approved projects, money paid (fen and 万元) and quota places of ``unit``.
+    """Approved projects, money paid (fen and 万元) and quota places of ``unit``, from the dated
+    sums the projection keeps.
 
     ``year`` (None: all) selects projects by their implementation years, payments by the year
     they pay for and quotas by the programmes running in it; ``as_of`` (None: everything
     recorded) counts only what took effect by then."""
-    query = where(unit)
-    projects = [p for p in views[PROJECTS].find(query)
-                if year is None or p["year"] <= year <= p["until_year"]]
-    payments = [d for d in views[DISBURSEMENTS].find(query)
-                if (year is None or d["year"] == year) and _by(as_of, d["disbursed_on"])]
-    programmes = {p["_id"]: p for p in views[PROGRAMMES].find({})
-                  if year is None or p["year"] <= year <= p["until_year"]}
-    quotas = {(q["programme_id"], q["region"]): q["total"] for q in views[QUOTAS].find(query)
-              if q["programme_id"] in programmes}
-    used = sum(1 for place in views[PLACES].find(query)
-               if (place["programme_id"], place["region"]) in quotas and _by(as_of, place["since"]))
-    disbursed_fen = sum(d["amount_fen"] for d in payments)
-    total = sum(quotas.values())
+    key = f"{canonical(unit)}|{'all' if year is None else year}"
+    sums = dated_sums.read(views, SUMS, key, as_of, SUMMED)
+    total, used = sums["quota_total"], sums["quota_used"]
     return {
         "unit": unit, "year": year, "as_of": as_of,
-        "approved_projects": sum(1 for p in projects if _by(as_of, p["approved_on"])),
-        "effective_projects": sum(1 for p in projects if _by(as_of, p["confirmed_on"])),
-        "disbursements": len(payments),
-        "disbursed_fen": disbursed_fen,
-        "disbursed_wan": round(disbursed_fen / FEN_PER_WAN, 4),
+        "approved_projects": sums["approved_projects"],
+        "effective_projects": sums["effective_projects"],
+        "disbursements": sums["disbursements"],
+        "disbursed_fen": sums["disbursed_fen"],
+        "disbursed_wan": round(sums["disbursed_fen"] / FEN_PER_WAN, 4),
         "quota": {"total": total, "used": used, "left": total - used},
     }
 
