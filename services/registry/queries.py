@@ -30,7 +30,7 @@ def figures(views, unit, as_of):
 
 def two_counts(views, unit, as_of):
     counts = figures(views, unit, as_of)
-    target_doc = views[TARGETS].find_one({"_id": f"{unit}:{int(as_of[:4])}"})
+    target_doc = views[TARGETS].find_one({"_id": f"{membership.unit_key(unit)}:{int(as_of[:4])}"})
     targets = {m: (target_doc or {}).get("targets", {}).get(m) for m in METRICS}
     completion = {m: (round(counts[m] / targets[m], 4) if targets[m] else None) for m in METRICS}
     organisations = counts["federations"] + counts["associations"]
