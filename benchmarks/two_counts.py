@@ -177,6 +177,7 @@ def measure(args, households, data_dir):
     cold, counts = first_full_answer(base, token)
     queries = time_queries(base, token, args.requests)
     service_runner.stop()
+    direct = time_direct(settings, args.requests)
 
     encoded = json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(settings).items()})
     restart = json.loads(subprocess.run([sys.executable, __file__, "--serve-once", encoded], check=True,
@@ -191,7 +192,29 @@ def measure(args, households, data_dir):
     print(f"  restart to first full 两数:    {restart:6.1f} s (goal within 10 s)")
     for (path, unit), (p50, p99) in queries.items():
         print(f"  {path:<20} {unit:<24} p50 {p50:6.1f} ms  p99 {p99:6.1f} ms")
+    for (what, unit), (p50, p99) in direct.items():
+        print(f"  {what:<20} {unit:<24} p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  (the view-store read alone)")
     return queries
+
+
+def time_direct(settings, count):
+    """The query functions alone on the view store (no HTTP, no RPC): what the store costs."""
+    from kernel import views as view_store
+    from services.registry import queries
+
+    views = view_store.connect(settings)
+    results = {}
+    for what, query in (("two_counts()", lambda u, d: queries.two_counts(views, u, d)),
+                        ("explain() page", lambda u, d: queries.explain(views, u, "households_paired", d, 100))):
+        for unit in UNITS:
+            samples = []
+            for i in range(count + 10):
+                began = time.perf_counter()
+                query(unit, DATES[i % len(DATES)])
+                if i >= 10:
+                    samples.append((time.perf_counter() - began) * 1000)
+            results[(what, unit)] = percentiles(samples)
+    return results
 
 
 def main():
