@@ -69,10 +69,19 @@ def build(settings, households):
     app = LOG.open(settings)
     with tqdm(total=households, unit="household", desc="importing households", disable=None) as bar:
         for first in range(0, households, BATCH):
-            app.import_households([
-                {"code": f"H{h:09d}", "head_name": "户主", "head_id_number": id_number("371321", "19980101", f"{h % 1000:03d}"),
-                 "people": 1 + h % 6, "location": PLACES[h % len(PLACES)], "effective_date": day(h % 1400)}
-                for h in range(first, min(first + BATCH, households))])
+            app.import_households(
+                [
+                    {
+                        "code": f"H{h:09d}",
+                        "head_name": "户主",
+                        "head_id_number": id_number("371321", "19980101", f"{h % 1000:03d}"),
+                        "people": 1 + h % 6,
+                        "location": PLACES[h % len(PLACES)],
+                        "effective_date": day(h % 1400),
+                    }
+                    for h in range(first, min(first + BATCH, households))
+                ]
+            )
             bar.update(min(BATCH, households - first))
     for k in tqdm(range(households // 10), unit="expert", desc="experts, pairings, lifted out", disable=None):
         place = PLACES[(2 * k) % len(PLACES)]
@@ -112,8 +121,12 @@ def first_full_answer(base, token, limit_seconds=3600):
     began = time.perf_counter()
     while time.perf_counter() - began < limit_seconds:
         try:
-            response = requests.get(f"{base}/api/v1/two-counts", params={"unit": "national", "as_of": DATES[-1]},
-                                    headers={"Authorization": f"Bearer {token}"}, timeout=600)
+            response = requests.get(
+                f"{base}/api/v1/two-counts",
+                params={"unit": "national", "as_of": DATES[-1]},
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=600,
+            )
             if response.status_code == 200:
                 return time.perf_counter() - began, response.json()
         except requests.RequestException:
@@ -131,7 +144,10 @@ def time_queries(base, token, count):
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {token}"
     results = {}
-    for path, extra in (("/two-counts", {}), ("/two-counts/explain", {"metric": "households_paired", "limit": 100})):
+    for path, extra in (
+        ("/two-counts", {}),
+        ("/two-counts/explain", {"metric": "households_paired", "limit": 100}),
+    ):
         for unit in UNITS:
             samples = []
             for i in range(count + 10):
@@ -165,9 +181,14 @@ def free_port():
 
 
 def measure(args, households, data_dir):
-    settings = config.Settings(data_dir=data_dir, event_store=args.store, postgres_db=f"{args.postgres_db}_{households}",
-                               mongo_uri=args.mongo_uri or "", views_db=f"bench_{uuid.uuid4().hex[:8]}",
-                               http_port=free_port())
+    settings = config.Settings(
+        data_dir=data_dir,
+        event_store=args.store,
+        postgres_db=f"{args.postgres_db}_{households}",
+        mongo_uri=args.mongo_uri or "",
+        views_db=f"bench_{uuid.uuid4().hex[:8]}",
+        http_port=free_port(),
+    )
     build(settings, households)
     events, decode_rate = read_and_decode_rate(settings)
     token = auth.mint(settings.token_secret, "national_office", "national", "bench")
@@ -179,7 +200,9 @@ def measure(args, households, data_dir):
     service_runner.stop()
     direct = time_direct(settings, args.requests)
 
-    encoded = json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(settings).items()})
+    encoded = json.dumps(
+        {k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(settings).items()}
+    )
     restart = json.loads(subprocess.run([sys.executable, __file__, "--serve-once", encoded], check=True,
                                         capture_output=True, text=True).stdout.splitlines()[-1])["seconds"]
 
@@ -204,8 +227,10 @@ def time_direct(settings, count):
 
     views = view_store.connect(settings)
     results = {}
-    for what, query in (("two_counts()", lambda u, d: queries.two_counts(views, u, d)),
-                        ("explain() page", lambda u, d: queries.explain(views, u, "households_paired", d, 100))):
+    for what, query in (
+        ("two_counts()", lambda u, d: queries.two_counts(views, u, d)),
+        ("explain() page", lambda u, d: queries.explain(views, u, "households_paired", d, 100)),
+    ):
         for unit in UNITS:
             samples = []
             for i in range(count + 10):
@@ -222,7 +247,9 @@ def main():
     parser.add_argument("--sizes", default="10000", help="Households per register, comma separated.")
     parser.add_argument("--keep", type=Path, help="Build each register under DIR/<size> once and reuse it.")
     parser.add_argument("--store", choices=("sqlite", "postgres"), default="sqlite")
-    parser.add_argument("--postgres-db", default="kjfp_bench", help="Prefix of the databases for --store postgres.")
+    parser.add_argument(
+        "--postgres-db", default="kjfp_bench", help="Prefix of the databases for --store postgres."
+    )
     parser.add_argument("--mongo-uri", help="Views on this MongoDB (default: the embedded store).")
     parser.add_argument("--requests", type=int, default=200, help="Timed requests per path and unit.")
     parser.add_argument("--serve-once", help=argparse.SUPPRESS)

@@ -205,5 +205,7 @@ class TargetsSchema(WriteSchema):
 class ExplainQuery(TwoCountsQuery):
     metric = fields.String(required=True, validate=validate.OneOf(METRIC_NAMES))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
-    cursor = fields.String(validate=validate.Regexp(r"\A[A-Za-z0-9_-]{1,2000}\Z", error="a next_cursor from a page"))
+    cursor = fields.String(
+        validate=validate.Regexp(r"\A[A-Za-z0-9_-]{1,2000}\Z", error="a next_cursor from a page")
+    )
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))

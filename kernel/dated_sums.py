@@ -36,7 +36,11 @@ def folded(views, collection, changes):
             fields = buckets.setdefault(f"{key}|{day[:4]}", {})
             for name in (f"t_{metric}", day_field(metric, day)):
                 fields[name] = fields.get(name, 0) + change
-    stored = {doc["_id"]: doc for doc in views[collection].find({"_id": {"$in": sorted(buckets)}})} if buckets else {}
+    stored = (
+        {doc["_id"]: doc for doc in views[collection].find({"_id": {"$in": sorted(buckets)}})}
+        if buckets
+        else {}
+    )
     writes = []
     for bucket_id, fields in sorted(buckets.items()):
         doc = stored.get(bucket_id, {})

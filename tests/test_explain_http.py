@@ -31,7 +31,9 @@ def test_explain_pages_through_every_record_once(api):
              "limit": 3}
     seen, cursor = [], None
     for _ in range(10):
-        page = api.get("/two-counts/explain", params={**query, **({"cursor": cursor} if cursor else {})}).json()
+        page = api.get(
+            "/two-counts/explain", params={**query, **({"cursor": cursor} if cursor else {})}
+        ).json()
         assert page["total"] == sum(range(1, 8)) and len(page["records"]) <= 3
         seen += [r["code"] for r in page["records"]]
         cursor = page["next_cursor"]

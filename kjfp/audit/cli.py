@@ -149,7 +149,9 @@ def replay(ctx, services, mongo_uri, views_db):
 @click.option("--metric", required=True, help="experts, associations, households_paired, people_lifted, …")
 @click.option("--as-of", required=True, help="YYYY-MM-DD")
 @click.option("--at", type=int, help="The registry log position (default: its end).")
-@click.option("--csv", "as_csv", is_flag=True, help="Stream every record as CSV (no events), as format=csv does.")
+@click.option(
+    "--csv", "as_csv", is_flag=True, help="Stream every record as CSV (no events), as format=csv does."
+)
 @click.pass_context
 def explain(ctx, unit, metric, as_of, at, as_csv):
     """The records and events behind a 两数 figure, from the registry's log alone."""

@@ -1,6 +1,6 @@
 """The replay's scratch view store: documents in dicts, written by the one kind of write the
-projections make (``kernel.projection``: upserts by ``_id`` with ``$set`` and ``$addToSet``, replacements and deletes by ``_id``),
-read back by ``_id`` (or ``_id`` ``$in``) or plain equality.
+projections make (``kernel.projection``: upserts by ``_id`` with ``$set`` and ``$addToSet``;
+replacements and deletes by ``_id``), read back by ``_id`` (or ``_id`` ``$in``) or plain equality.
 
 Why not mongomock, as the embedded mode uses: its write path costs about 0.6 ms per update
 (profiled: locking, BSON checks, datetime patching), which held a replay of a million events

@@ -23,7 +23,14 @@ from kernel.places import Unit
 PROGRAMMES, QUOTAS, PLACES = "funding_programmes", "funding_quotas", "funding_quota_places"
 PROJECTS, HISTORY, DISBURSEMENTS = "funding_projects", "funding_project_history", "funding_disbursements"
 SUMS, JOURNAL = "funding_sums", "funding_journal"
-SUMMED = ("approved_projects", "effective_projects", "disbursements", "disbursed_fen", "quota_total", "quota_used")
+SUMMED = (
+    "approved_projects",
+    "effective_projects",
+    "disbursements",
+    "disbursed_fen",
+    "quota_total",
+    "quota_used",
+)
 ALWAYS = "0001-01-01"  # the date of what counts whatever the as-of date (a quota's size)
 
 

@@ -180,7 +180,9 @@ class _Batch:
 
     def _count_writes(self, before, after):
         changes = membership.deltas([after[k] for k in after if before.get(k) != after[k]])
-        for slot, change in membership.deltas([before[k] for k in before if after.get(k) != before[k]], -1).items():
+        for slot, change in membership.deltas(
+            [before[k] for k in before if after.get(k) != before[k]], -1
+        ).items():
             changes[slot] = changes.get(slot, 0) + change
         return dated_sums.folded(self.views, COUNTS, changes)
 

@@ -57,7 +57,9 @@ def decode_cursor(cursor):
     try:
         return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise ValidationFailed("the cursor is not one this API gave", {"cursor": ["not a cursor from next_cursor"]})
+        raise ValidationFailed(
+            "the cursor is not one this API gave", {"cursor": ["not a cursor from next_cursor"]}
+        )
 
 
 def explain(views, unit, metric, as_of, limit=MAX_PAGE, cursor=None):
@@ -101,7 +103,9 @@ def _organisations(views, key, as_of, rows):
 
 
 def _experts(views, key, as_of, rows):
-    persons = {d["_id"]: d["expert_ids"] for d in views[PERSONS].find({"_id": {"$in": [r["entity"] for r in rows]}})}
+    persons = {
+        d["_id"]: d["expert_ids"] for d in views[PERSONS].find({"_id": {"$in": [r["entity"] for r in rows]}})
+    }
     wanted = [i for ids in persons.values() for i in ids]
     experts = {d["_id"]: _decoded(d) for d in views[EXPERTS].find({"_id": {"$in": wanted}})}
     records = []
@@ -115,16 +119,23 @@ def _experts(views, key, as_of, rows):
 
 
 def _households(views, key, as_of, rows, lifted=False):
-    docs = {d["_id"]: _decoded(d) for d in views[HOUSEHOLDS].find({"_id": {"$in": [r["entity"] for r in rows]}})}
+    docs = {
+        d["_id"]: _decoded(d) for d in views[HOUSEHOLDS].find({"_id": {"$in": [r["entity"] for r in rows]}})
+    }
     records = []
     for row in rows:
         doc = docs[row["entity"]]
         place = membership.as_of(doc["history"]["locations"], as_of)
         pairings = [p["position"] for p in membership.active_pairings(doc, as_of)
                     if key in membership.unit_keys(p["unit"], place)]
-        record = {"code": doc["_id"], "head_name": doc["head_name"], "head_id_number": doc["head_id_number_masked"],
-                  "location": place, "people": membership.as_of(doc["history"]["people"], as_of),
-                  "positions": sorted(set(doc["positions"]) | set(pairings))}
+        record = {
+            "code": doc["_id"],
+            "head_name": doc["head_name"],
+            "head_id_number": doc["head_id_number_masked"],
+            "location": place,
+            "people": membership.as_of(doc["history"]["people"], as_of),
+            "positions": sorted(set(doc["positions"]) | set(pairings)),
+        }
         if lifted:
             record.update(lifted_on=doc["lifted_on"], lifted_people=doc["lifted_people"])
         records.append(record)
@@ -135,9 +146,13 @@ def _decoded(doc):
     return {**doc, "history": json.loads(doc["history"])}
 
 
-_RECORDS = {"federations": _organisations, "associations": _organisations, "experts": _experts,
-            "households_paired": _households,
-            "households_lifted": lambda views, key, as_of, rows: _households(views, key, as_of, rows, lifted=True)}
+_RECORDS = {
+    "federations": _organisations,
+    "associations": _organisations,
+    "experts": _experts,
+    "households_paired": _households,
+    "households_lifted": lambda views, key, as_of, rows: _households(views, key, as_of, rows, lifted=True),
+}
 
 CSV_COLUMNS = {
     "federations": ("credit_code", "name", "kind", "level", "unit", "positions"),

@@ -43,11 +43,25 @@ place = st.integers(0, len(PLACES) - 1)
 # A register to start from (so that the random operations after it mostly apply)...
 SETUP = st.tuples(
     st.lists(st.tuples(st.integers(1, 6), place, st.sampled_from(DAYS[:3])), min_size=4, max_size=6).map(
-        lambda households: [("household", i, people, where, when) for i, (people, where, when) in enumerate(households)]),
-    st.lists(st.tuples(st.just("expert"), st.integers(0, 3), st.integers(0, 2), place, st.sampled_from(DAYS[:3])),
-             min_size=2, max_size=4),
-    st.lists(st.tuples(st.just("pair"), st.integers(0, 9), st.sets(st.integers(0, 3), min_size=1, max_size=3),
-                       st.sampled_from(DAYS[3:7])), min_size=2, max_size=5),
+        lambda households: [
+            ("household", i, people, where, when) for i, (people, where, when) in enumerate(households)
+        ]
+    ),
+    st.lists(
+        st.tuples(st.just("expert"), st.integers(0, 3), st.integers(0, 2), place, st.sampled_from(DAYS[:3])),
+        min_size=2,
+        max_size=4,
+    ),
+    st.lists(
+        st.tuples(
+            st.just("pair"),
+            st.integers(0, 9),
+            st.sets(st.integers(0, 3), min_size=1, max_size=3),
+            st.sampled_from(DAYS[3:7]),
+        ),
+        min_size=2,
+        max_size=5,
+    ),
 ).map(lambda parts: [op for part in parts for op in part])
 # ...then anything, in any order, effective dates back and forth.
 OPERATIONS = st.one_of(
@@ -106,7 +120,11 @@ class Reference:
         if kind in ("province", "society"):
             return credited_to == unit
         parts = path.split("/")
-        same = credited_to == f"province:{parts[0]}" and where["province"] == parts[0] and where["city"] == parts[1]
+        same = (
+            credited_to == f"province:{parts[0]}"
+            and where["province"] == parts[0]
+            and where["city"] == parts[1]
+        )
         return same and (kind == "city" or where["county"] == parts[2])
 
     def figures(self, unit, when):
@@ -130,13 +148,22 @@ class Reference:
                 if h["lifted"] and h["lifted"][0] <= when:
                     lifted[key] = h["lifted"][1]
         return {
-            "records": {"federations": organisations["federations"], "associations": organisations["associations"],
-                        "experts": {frozenset(ids) for ids in persons.values()},
-                        "households_paired": set(paired), "households_lifted": set(lifted)},
-            "figures": {"federations": len(organisations["federations"]),
-                        "associations": len(organisations["associations"]), "experts": len(persons),
-                        "households_paired": len(paired), "people_in_paired_households": sum(paired.values()),
-                        "households_lifted": len(lifted), "people_lifted": sum(lifted.values())},
+            "records": {
+                "federations": organisations["federations"],
+                "associations": organisations["associations"],
+                "experts": {frozenset(ids) for ids in persons.values()},
+                "households_paired": set(paired),
+                "households_lifted": set(lifted),
+            },
+            "figures": {
+                "federations": len(organisations["federations"]),
+                "associations": len(organisations["associations"]),
+                "experts": len(persons),
+                "households_paired": len(paired),
+                "people_in_paired_households": sum(paired.values()),
+                "households_lifted": len(lifted),
+                "people_lifted": sum(lifted.values()),
+            },
         }
 
 
@@ -149,18 +176,35 @@ def drive(app, operations):
         try:
             if kind == "household":
                 i, people, where, when = args
-                app.register_household(code=code(i), head_name="户主", head_id_number=id_number("371321", "19980101", f"{i:03d}"),
-                                       people=people, location=PLACES[where], effective_date=when)
+                app.register_household(
+                    code=code(i),
+                    head_name="户主",
+                    head_id_number=id_number("371321", "19980101", f"{i:03d}"),
+                    people=people,
+                    location=PLACES[where],
+                    effective_date=when,
+                )
                 s = ref.tick()
                 ref.households[code(i)] = {"reg": when, "rev": None, "people": [(when, s, people)],
                                            "locs": [(when, s, PLACES[where])], "pairings": [], "lifted": None}
             elif kind == "expert":
                 person, unit, where, when = args
                 expert = app.register_expert(
-                    name=f"专家{person}", gender="male", id_number=id_number("371321", "19960312", f"{person:03d}"),
-                    employer="农大", title="研究员", specialty="果树", phone="13800000001", email=None, address=None,
-                    unit=UNITS_OF_RECORDS[unit], location=PLACES[where], bank_account=None,
-                    political_status=None, effective_date=when)
+                    name=f"专家{person}",
+                    gender="male",
+                    id_number=id_number("371321", "19960312", f"{person:03d}"),
+                    employer="农大",
+                    title="研究员",
+                    specialty="果树",
+                    phone="13800000001",
+                    email=None,
+                    address=None,
+                    unit=UNITS_OF_RECORDS[unit],
+                    location=PLACES[where],
+                    bank_account=None,
+                    political_status=None,
+                    effective_date=when,
+                )
                 s = ref.tick()
                 expert_ids.append(str(expert.id))
                 ref.experts[str(expert.id)] = {"person": person, "unit": UNITS_OF_RECORDS[unit], "reg": when,
@@ -183,8 +227,13 @@ def drive(app, operations):
                                          unit=UNITS_OF_RECORDS[unit], location=PLACES[where],
                                          supported_by="县科协", effective_date=when)
                 s = ref.tick()
-                ref.associations[credit_code(i)] = {"federation": federation, "unit": UNITS_OF_RECORDS[unit],
-                                                    "reg": when, "rev": None, "locs": [(when, s, PLACES[where])]}
+                ref.associations[credit_code(i)] = {
+                    "federation": federation,
+                    "unit": UNITS_OF_RECORDS[unit],
+                    "reg": when,
+                    "rev": None,
+                    "locs": [(when, s, PLACES[where])],
+                }
             elif kind == "revoke_association":
                 app.revoke_association(credit_code(args[0]), "撤销", args[1])
                 ref.tick()
@@ -208,7 +257,11 @@ def drive(app, operations):
                 if where is not None:
                     ref.households[code(i)]["locs"].append((when, s, PLACES[where]))
             elif kind == "pair":
-                expert, codes, when = expert_ids[args[0] % len(expert_ids)], [code(i) for i in sorted(args[1])], args[2]
+                expert, codes, when = (
+                    expert_ids[args[0] % len(expert_ids)],
+                    [code(i) for i in sorted(args[1])],
+                    args[2],
+                )
                 app.file_pairing(expert_id=expert, household_codes=codes, village="西岭村", start=when,
                                  end="2022-12-31", goals="技术", tasks="指导", mechanism="专家+农户",
                                  effective_date=when)
@@ -261,7 +314,9 @@ def client(mongo_uri):
 @given(setup=SETUP, operations=st.lists(OPERATIONS, max_size=30), batch_size=st.integers(1, 7),
        dates=st.lists(day | st.sampled_from(["2018-12-31", "2025-06-30"]), min_size=2, max_size=4),
        page=st.integers(1, 3))
-def test_every_figure_equals_its_records_and_a_naive_count(client, setup, operations, batch_size, dates, page):
+def test_every_figure_equals_its_records_and_a_naive_count(
+    client, setup, operations, batch_size, dates, page
+):
     db = client[f"oracle_{uuid.uuid4().hex[:8]}"]
     with tempfile.TemporaryDirectory() as directory:
         app = RegistryApplication(env=eventstore.application_env(settings_for(Path(directory)), "registry"),

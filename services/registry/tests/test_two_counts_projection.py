@@ -128,7 +128,9 @@ def test_a_spot_check_frame_holds_the_records_in_force_at_a_log_position(provinc
     assert queries.register_frame(mongo_db, "山东", None) == now  # None: as the views stand
 
 
-def test_a_crash_halfway_through_a_batchs_writes_neither_loses_nor_doubles_a_count(province, mongo_db, monkeypatch):
+def test_a_crash_halfway_through_a_batchs_writes_neither_loses_nor_doubles_a_count(
+    province, mongo_db, monkeypatch
+):
     """Issue 14: the aggregates hold dated changes, which would double if re-applied. A crash
     after a batch's journal is saved and half its writes are done: the next run re-applies the
     journal (absolute values) and skips the batch's events, so every figure is right once."""
@@ -148,6 +150,10 @@ def test_a_crash_halfway_through_a_batchs_writes_neither_loses_nor_doubles_a_cou
 
     ProjectionRunner(province, mongo_db, TwoCountsProjection(), batch_size=40).run()
     assert mongo_db["registry_journal"].find_one({"_id": "pending"}) is None
-    assert figures(mongo_db, "national") == {"experts": 3, "households_paired": 4, "people_in_paired_households": 14}
+    assert figures(mongo_db, "national") == {
+        "experts": 3,
+        "households_paired": 4,
+        "people_in_paired_households": 14,
+    }
     assert figures(mongo_db, "county:山东/临沂/兰山") == {
         "experts": 1, "households_paired": 1, "people_in_paired_households": 2}

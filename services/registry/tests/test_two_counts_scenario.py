@@ -212,7 +212,9 @@ def test_explain_refuses_an_unknown_metric_naming_it(story, tmp_path):
 
 def test_explain_from_the_log_streams_the_records_as_csv(views, story, tmp_path):
     """Issue 14: ``kjfp audit explain --csv`` gives the same lines as the API's format=csv."""
-    result = audit(tmp_path, "explain", "--unit", SHANDONG, "--metric", "people_lifted", "--as-of", D3, "--csv")
+    result = audit(
+        tmp_path, "explain", "--unit", SHANDONG, "--metric", "people_lifted", "--as-of", D3, "--csv"
+    )
     assert result.exit_code == 0, result.output
     live = queries.explain_records(views, SHANDONG, "people_lifted", D3)
     assert result.output == "".join(queries.csv_lines("people_lifted", live))
