@@ -9,17 +9,20 @@ fields, computed from the stored ones), so a projection can journal and re-apply
 fields and empty documents are left out, so a replay gives the same documents as a live run.
 
 Dated changes are not idempotent, so a projection keeping them writes each batch through a
-journal (``journaled``): every write of the batch, absolute, saved in one document first, then
+journal (``apply_once``): every write of the batch, absolute, saved in one document first, then
 applied (``$set``, replace, delete: idempotent), then the journal deleted; its ``applied``
-document records the batch's last position. A run first re-applies a journal a crash left
-(``replay``) and skips events at or before ``applied_position``: a redelivered batch never
-counts twice.
+document records the batch's last position. A run first re-applies a journal a crash left and
+skips events at or before the applied position: a redelivered batch never counts twice.
 """
 import json
+import time
+import uuid
 
-from pymongo import ASCENDING, DeleteOne, IndexModel, ReplaceOne, UpdateOne
+from pymongo import ASCENDING, DeleteOne, IndexModel, InsertOne, ReplaceOne, UpdateOne
+from pymongo.errors import BulkWriteError
 
 INDEXES = [IndexModel([("key", ASCENDING), ("year", ASCENDING)])]
+ATTEMPTS = 50
 EVER = "9999-12-31"  # as of: everything recorded
 
 
@@ -69,24 +72,48 @@ def read(views, collection, key, as_of, metrics):
     return sums
 
 
+def apply_once(views, journal, events, compute):
+    """Apply a batch of ``(position, event)`` once: ``compute(fresh)`` returns the absolute writes
+    (``(collection, "set"|"replace"|"delete", id, fields)``) of the events not yet applied.
+
+    The writes are journaled first, so that a crash anywhere leaves them all or none applied.
+    The journal is also a claim: while one process's journal is pending another does not write,
+    and a batch computed before someone else's was applied is computed again (so two replicas
+    applying the same log never count a change twice)."""
+    for attempt in range(ATTEMPTS):
+        applied = applied_position(views, journal)
+        fresh = [(position, e) for position, e in events if position > applied]
+        if not fresh:
+            return
+        writes = [*compute(fresh), (journal, "set", "applied", {"position": fresh[-1][0]})]
+        nonce = uuid.uuid4().hex
+        try:
+            views[journal].bulk_write([InsertOne({"_id": "pending", "nonce": nonce, "position": fresh[-1][0],
+                                                  "writes": json.dumps(writes, ensure_ascii=False)})])
+        except BulkWriteError:  # another process's batch is pending: let it finish
+            time.sleep(0.02 * (attempt + 1))
+            continue
+        if _applied(views, journal) != applied:  # another batch got in first: ours is stale
+            views[journal].bulk_write([DeleteOne({"_id": "pending", "nonce": nonce})])
+            continue
+        _write(views, journal, writes, nonce)
+        return
+    raise RuntimeError(f"{journal}: other processes kept applying the same log; try again")
+
+
 def applied_position(views, journal):
     """Re-apply a journal a crash left, then the last position whose changes are in."""
     pending = views[journal].find_one({"_id": "pending"})
     if pending is not None:
-        _write(views, journal, json.loads(pending["writes"]))
+        _write(views, journal, json.loads(pending["writes"]), pending["nonce"])
+    return _applied(views, journal)
+
+
+def _applied(views, journal):
     return (views[journal].find_one({"_id": "applied"}) or {}).get("position", 0)
 
 
-def journaled(views, journal, position, writes):
-    """Apply ``writes`` (``(collection, "set"|"replace"|"delete", id, fields)``) as one batch ending
-    at ``position``: journal first, so that a crash anywhere leaves them all or none applied."""
-    writes = [*writes, (journal, "set", "applied", {"position": position})]
-    views[journal].bulk_write([UpdateOne({"_id": "pending"}, {"$set": {
-        "position": position, "writes": json.dumps(writes, ensure_ascii=False)}}, upsert=True)])
-    _write(views, journal, writes)
-
-
-def _write(views, journal, writes):
+def _write(views, journal, writes, nonce):
     ops = {}
     for collection, kind, key, fields in writes:
         ops.setdefault(collection, []).append(
@@ -96,4 +123,4 @@ def _write(views, journal, writes):
             else UpdateOne({"_id": key}, {"$set": fields}, upsert=True))
     for collection, batch in ops.items():
         views[collection].bulk_write(batch, ordered=True)
-    views[journal].bulk_write([DeleteOne({"_id": "pending"})])
+    views[journal].bulk_write([DeleteOne({"_id": "pending", "nonce": nonce})])

@@ -27,8 +27,16 @@ def test_the_projections_writes_give_the_documents_mongomock_gives():
         {"_id": "h2", "levels": ["county", "city"]}]
 
 
+def test_an_insert_claims_an_id_once():
+    """Issue 14: the dated sums' journal is claimed by an insert (kernel.dated_sums.apply_once)."""
+    households = ScratchViews()["households"]
+    households.bulk_write([InsertOne({"_id": "h3", "people": 1})])
+    assert households.find({"_id": "h3"}) == [{"_id": "h3", "people": 1}]
+    with pytest.raises(TypeError, match="the scratch store"):
+        households.bulk_write([InsertOne({"_id": "h3"})])
+
+
 @pytest.mark.parametrize("write", [
-    InsertOne({"_id": "h3"}),
     UpdateOne({"code": "h3"}, {"$set": {"people": 1}}, upsert=True),
     UpdateOne({"_id": "h3"}, {"$inc": {"people": 1}}, upsert=True),
     UpdateOne({"_id": "h3"}, {"$set": {"people": 1}}),

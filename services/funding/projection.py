@@ -65,9 +65,12 @@ class FundingProjection(Projection):
         for name, models in self.indexes.items():
             if hasattr(views[name], "create_indexes"):
                 views[name].create_indexes(models)
-        applied = dated_sums.applied_position(views, JOURNAL)
+        dated_sums.apply_once(views, JOURNAL, events, lambda fresh: self._apply(views, fresh))
+
+    def _apply(self, views, events):
+        """The record views written event by event (a payment's document reads the history
+        positions written before it); the summary's sums returned as writes to journal."""
         changes = {}
-        # Event by event: a payment's document reads the history positions written before it.
         for position, e in events:
             handler = getattr(self, "on_" + type(e).__name__, None)
             if handler:
@@ -77,11 +80,9 @@ class FundingProjection(Projection):
                 for collection, ops in writes.items():
                     views[collection].bulk_write(ops, ordered=True)
             summed = getattr(self, "sum_" + type(e).__name__, None)
-            if summed and position > applied:
-                for key, metric, day, change in summed(views, e):
-                    changes[(key, metric, day)] = changes.get((key, metric, day), 0) + change
-        if events and events[-1][0] > applied:
-            dated_sums.journaled(views, JOURNAL, events[-1][0], dated_sums.folded(views, SUMS, changes))
+            for key, metric, day, change in summed(views, e) if summed else ():
+                changes[(key, metric, day)] = changes.get((key, metric, day), 0) + change
+        return dated_sums.folded(views, SUMS, changes)
 
     def drop(self, views):
         super().drop(views)

@@ -73,10 +73,7 @@ class TwoCountsProjection(Projection):
 
     def apply(self, views, events):
         self._ensure_indexes(views)
-        applied = dated_sums.applied_position(views, JOURNAL)
-        events = [(p, e) for p, e in events if p > applied]
-        if events:
-            dated_sums.journaled(views, JOURNAL, events[-1][0], _Batch(views, events).writes())
+        dated_sums.apply_once(views, JOURNAL, events, lambda fresh: _Batch(views, fresh).writes())
 
     def drop(self, views):
         super().drop(views)

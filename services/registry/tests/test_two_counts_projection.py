@@ -138,8 +138,8 @@ def test_a_crash_halfway_through_a_batchs_writes_neither_loses_nor_doubles_a_cou
 
     real = dated_sums._write
 
-    def half_then_crash(views, journal, writes):
-        real(views, "scratch_not_the_journal", writes[: len(writes) // 2])
+    def half_then_crash(views, journal, writes, nonce):
+        real(views, "scratch_not_the_journal", writes[: len(writes) // 2], nonce)
         raise SystemExit("killed halfway through the batch's writes")
 
     monkeypatch.setattr(dated_sums, "_write", half_then_crash)
@@ -157,3 +157,19 @@ def test_a_crash_halfway_through_a_batchs_writes_neither_loses_nor_doubles_a_cou
     }
     assert figures(mongo_db, "county:山东/临沂/兰山") == {
         "experts": 1, "households_paired": 1, "people_in_paired_households": 2}
+
+
+def test_two_replicas_applying_the_same_log_at_once_count_every_change_once(province, mongo_db):
+    """Issue 14: two processes (here two runners in green threads, each switching at every
+    MongoDB round trip) catching up the same views from the same log: the dated sums are
+    claimed batch by batch, so the figures and documents equal one runner's rebuild."""
+    import eventlet
+
+    runners = [ProjectionRunner(province, mongo_db, TwoCountsProjection(), batch_size=size) for size in (3, 5)]
+    for thread in [eventlet.spawn(runner.run) for runner in runners]:
+        thread.wait()
+    raced = {name: sorted(mongo_db[name].find(), key=lambda d: d["_id"]) for name in ("registry_counts",
+                                                                                     "registry_membership")}
+    assert figures(mongo_db, "national") == {"experts": 3, "households_paired": 4, "people_in_paired_households": 14}
+    ProjectionRunner(province, mongo_db, TwoCountsProjection()).rebuild()
+    assert {name: sorted(mongo_db[name].find(), key=lambda d: d["_id"]) for name in raced} == raced
