@@ -173,3 +173,27 @@ def test_two_replicas_applying_the_same_log_at_once_count_every_change_once(prov
     assert figures(mongo_db, "national") == {"experts": 3, "households_paired": 4, "people_in_paired_households": 14}
     ProjectionRunner(province, mongo_db, TwoCountsProjection()).rebuild()
     assert {name: sorted(mongo_db[name].find(), key=lambda d: d["_id"]) for name in raced} == raced
+
+
+def test_a_location_correction_counts_from_its_effective_date(province, mongo_db):
+    """Issue 14 (DOMAIN: a corrected record leaves the count from the effective date, history
+    before stays as it was): a household and an expert moved from 沂南 to 兰山 on 2020-09-01, the
+    correction recorded later with that date, count in 沂南 before it and in 兰山 from it."""
+    ProjectionRunner(province, mongo_db, TwoCountsProjection()).run()
+    wang = mongo_db["registry_experts"].find_one({"name": "王建国"})["_id"]
+    province.correct_household("371321000003", {"location": LANSHAN}, "迁址", "2020-09-01")
+    province.correct_expert(wang, {"location": LANSHAN}, "迁址", "2020-09-01")
+    ProjectionRunner(province, mongo_db, TwoCountsProjection()).run()
+
+    yinan, lanshan = "county:山东/临沂/沂南", "county:山东/临沂/兰山"
+    assert figures(mongo_db, yinan, "2020-08-31") == {
+        "experts": 1, "households_paired": 3, "people_in_paired_households": 4 + 3 + 5}
+    assert figures(mongo_db, lanshan, "2020-08-31") == {
+        "experts": 1, "households_paired": 1, "people_in_paired_households": 2}
+    assert figures(mongo_db, yinan, "2020-09-01") == {
+        "experts": 0, "households_paired": 2, "people_in_paired_households": 4 + 3}
+    assert figures(mongo_db, lanshan, "2020-09-01") == {
+        "experts": 2, "households_paired": 2, "people_in_paired_households": 2 + 5}
+    moved = queries.explain(mongo_db, lanshan, "households_paired", "2020-09-01")["records"]
+    assert [(r["code"], r["location"]["county"]) for r in moved] == [
+        ("371302000004", "兰山"), ("371321000003", "兰山")]
