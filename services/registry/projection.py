@@ -64,7 +64,10 @@ class TwoCountsProjection(Projection):
     indexes = {
         MEMBERSHIP: [IndexModel([("key", ASCENDING), ("group", ASCENDING), ("entity", ASCENDING)])],
         COUNTS: dated_sums.INDEXES,
-        EXPERTS: [IndexModel([("position", ASCENDING)])],
+        # Listings and spot-check frames (queries.list_experts, queries.register_frame).
+        EXPERTS: [IndexModel([("position", ASCENDING)]), IndexModel([("unit", ASCENDING), ("position", ASCENDING)])],
+        ASSOCIATIONS: [IndexModel([("unit", ASCENDING)])],
+        HOUSEHOLDS: [IndexModel([("location.province", ASCENDING)])],
         SERVICE_LOGS: [IndexModel([("expert_id", ASCENDING), ("year", ASCENDING)])],
     }
 
