@@ -18,12 +18,11 @@ Why this shape (issue 14: a figure must not cost more as the register grows):
   changed rows, and dated deltas folded into the touched aggregate documents as absolute values.
   An expert's revocation, however back-dated, reaches the households they paired through the
   expert's ``households`` list.
-- Crash safety: deltas are not idempotent, so every write of a batch is first saved in one
-  journal document, then applied as absolute ``$set``s and deletes (idempotent), then the
-  journal is deleted; the journal also records the batch's last position as ``applied``. A run
-  first re-applies any journal left by a crash and skips events at or before ``applied``, so a
-  redelivered batch never counts twice. One process applies a projection at a time (the runner's
-  lease); the journal makes a crash anywhere in a batch harmless.
+- Crash safety: deltas are not idempotent, so a batch's writes go through
+  ``kernel.dated_sums.apply_once``: journaled in one document first, then applied as absolute
+  writes (idempotent), with the batch's last position recorded as applied. A run first finishes
+  any journal a crash left and skips events already applied, so a redelivered batch never counts
+  twice; the journal is claimed by one process at a time, so two replicas never do either.
 """
 import json
 
@@ -65,7 +64,8 @@ class TwoCountsProjection(Projection):
         MEMBERSHIP: [IndexModel([("key", ASCENDING), ("group", ASCENDING), ("entity", ASCENDING)])],
         COUNTS: dated_sums.INDEXES,
         # Listings and spot-check frames (queries.list_experts, queries.register_frame).
-        EXPERTS: [IndexModel([("position", ASCENDING)]), IndexModel([("unit", ASCENDING), ("position", ASCENDING)])],
+        EXPERTS: [IndexModel([("position", ASCENDING)]),
+                  IndexModel([("unit", ASCENDING), ("position", ASCENDING)])],
         ASSOCIATIONS: [IndexModel([("unit", ASCENDING)])],
         HOUSEHOLDS: [IndexModel([("location.province", ASCENDING)])],
         SERVICE_LOGS: [IndexModel([("expert_id", ASCENDING), ("year", ASCENDING)])],
