@@ -16,7 +16,8 @@ its effective date while its expert's registration is in force. Credit: a provin
 by the record's unit (a household by its pairings' units); a city or county is its province's
 figures narrowed to records located there; ``national`` is everything.
 """
-from kernel.places import Unit
+from kernel.errors import ValidationFailed
+from kernel.places import PlaceError, Unit
 
 NATIONAL = "national"
 GROUPS = ("federations", "associations", "experts", "households_paired", "households_lifted")
@@ -30,8 +31,12 @@ METRIC_SOURCE = {
 
 
 def unit_key(unit):
-    """The canonical key of a unit as the views store it (``city:山东/临沂``)."""
-    return str(Unit.parse(unit))
+    """The canonical key of a unit as the views store it (``city:山东/临沂``); a malformed or
+    unknown unit is refused naming the field."""
+    try:
+        return str(Unit.parse(unit))
+    except PlaceError as bad:
+        raise ValidationFailed(str(bad), bad.details or {"unit": [str(bad)]})
 
 
 def unit_keys(unit, place):

@@ -197,3 +197,16 @@ def test_a_location_correction_counts_from_its_effective_date(province, mongo_db
     moved = queries.explain(mongo_db, lanshan, "households_paired", "2020-09-01")["records"]
     assert [(r["code"], r["location"]["county"]) for r in moved] == [
         ("371302000004", "兰山"), ("371321000003", "兰山")]
+
+
+def test_a_unit_is_read_under_its_canonical_name_and_an_unknown_one_is_refused(province, mongo_db):
+    """Issue 14 with issue 13's units: the figures of ``province:山东省`` are 山东's; a unit no
+    division list knows is a refusal naming the field, not an error (an RPC caller skips the
+    gateway's schema)."""
+    from kernel.errors import ValidationFailed
+
+    ProjectionRunner(province, mongo_db, TwoCountsProjection()).run()
+    assert figures(mongo_db, "province:山东省") == figures(mongo_db, "province:山东")
+    with pytest.raises(ValidationFailed) as refused:
+        queries.two_counts(mongo_db, "province:火星", "2020-12-31")
+    assert "unit" in refused.value.details
