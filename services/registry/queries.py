@@ -85,10 +85,10 @@ def explain_records(views, unit, metric, as_of, page=MAX_PAGE):
 def _page(views, unit, metric, as_of, limit, after):
     key = membership.unit_key(unit)
     group = membership.METRIC_SOURCE[metric][0]
-    query = [{"key": key}, {"group": group}, {"from": {"$lte": as_of}}, {"to": {"$gt": as_of}}]
+    query = {"key": key, "group": group, "from": {"$lte": as_of}, "to": {"$gt": as_of}}
     if after is not None:
-        query.append({"entity": {"$gt": after}})
-    rows = list(views[MEMBERSHIP].find(all_of(*query)).sort("entity", 1).limit(limit + 1))
+        query["entity"] = {"$gt": after}
+    rows = list(views[MEMBERSHIP].find(query).sort("entity", 1).limit(limit + 1))
     more = len(rows) > limit
     rows = rows[:limit]
     records = _RECORDS[group](views, key, as_of, rows)
