@@ -66,6 +66,13 @@ def build(settings, households):
     marker = settings.data_dir / "two_counts_register.json"
     if marker.exists() and json.loads(marker.read_text())["households"] == households:
         return
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if settings.event_store == "postgres":  # a register half built, or of another size: start afresh
+        import psycopg
+
+        admin = f"host={settings.postgres_host} user={settings.postgres_user} dbname=postgres"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{settings.postgres_db}" WITH (FORCE)')
     app = LOG.open(settings)
     with tqdm(total=households, unit="household", desc="importing households", disable=None) as bar:
         for first in range(0, households, BATCH):
@@ -167,6 +174,10 @@ def serve_once(settings_json):
     full 两数 (the restart time), stop."""
     settings = config.Settings(**{**json.loads(settings_json)})
     settings = dataclasses.replace(settings, data_dir=Path(settings.data_dir))
+    if settings.event_store == "postgres":
+        # Imported once here: services starting side by side in green threads would each import
+        # it for the first time and meet it half initialised.
+        import psycopg.sql  # noqa: F401
     service_runner = runner.start(settings)
     seconds, _ = first_full_answer(f"http://127.0.0.1:{settings.http_port}",
                                    auth.mint(settings.token_secret, "national_office", "national", "bench"))
