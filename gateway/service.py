@@ -34,14 +34,30 @@ class GatewayService(*ROUTES):
 
     @http("GET", "/ready")
     def ready(self, request):
-        checks = {}
+        return self._readiness()
+
+    @http("GET", API + "/ready")
+    def ready_api(self, request):
+        return self._readiness()
+
+    def _readiness(self):
+        """200 when every service answers and each of its projections is running and built; else
+        503 naming the service, and for a projection stopped at an event it cannot apply, the
+        projection, the log position and the error (reads answer meanwhile, marked stale)."""
+        checks, problems = {}, []
         for name in (routes.SERVICE for routes in ROUTES if routes.SERVICE):
             try:
                 with eventlet.Timeout(READY_SECONDS):
-                    checks[name] = "ok" if getattr(self, name).ready() else "not ready"
+                    answer = getattr(self, name).ready()
             except eventlet.Timeout:
                 checks[name] = f"unavailable: no answer within {READY_SECONDS} s"
+                continue
             except Exception as down:  # noqa: BLE001 - readiness reports, it does not raise
                 checks[name] = f"unavailable: {type(down).__name__}"
+                continue
+            checks[name] = "ok" if answer["ready"] else "not ready"
+            for projection in answer["projections"]:
+                if projection["state"] == "stopped" or projection["building"]:
+                    problems.append({"service": name, **projection})
         ready = all(v == "ok" for v in checks.values())
-        return (200 if ready else 503), {"ready": ready, "checks": checks}
+        return (200 if ready else 503), {"ready": ready, "checks": checks, "projections": problems}

@@ -59,4 +59,11 @@ class Unavailable(DomainError):
     code, status = "UNAVAILABLE", 503
 
 
-EXPECTED = (ValidationFailed, Unauthorized, Forbidden, NotFound, Conflict, RuleViolation)
+@deserialize_to_instance
+class ViewsBuilding(DomainError):
+    """A service's views are being built (a first start on an existing log, a rebuild): its reads
+    answer once they are. ``details`` name each projection with its position and the log head."""
+    code, status = "UNAVAILABLE", 503
+
+
+EXPECTED = (ValidationFailed, Unauthorized, Forbidden, NotFound, Conflict, RuleViolation, ViewsBuilding)

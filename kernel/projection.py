@@ -1,81 +1,287 @@
 """Pull-based projection runner: catch a view up with a service's notification log.
 
-It reads notifications after its tracking position, lets the projection write idempotent
-upserts keyed by natural keys, then records the new tracking position. A crash between the
-two writes makes the next run re-apply the same events, which rewrites the same documents:
-no double count. Driven by explicit pulls (a timer, or a read that wants fresh figures),
-because eventsourcing's subscribe() runners break under eventlet.
+It reads notifications after its tracking position, lets the projection write upserts keyed by
+natural keys, then records the new tracking position. A crash between the two writes makes the
+next run re-apply the same events, which rewrites the same documents: no double count. Driven
+by explicit pulls (a timer, or a read that wants fresh figures), because eventsourcing's
+subscribe() runners break under eventlet.
+
+The tracking document (collection ``tracking``, ``_id`` the projection's name) holds:
+  ``position``     the last event applied;
+  ``state``        ``running``, or ``stopped`` when an event could not be applied, with
+  ``error``        ``{position, event, type, message, since}`` of that event (the message with
+                   long digit runs masked: no personal numbers);
+  ``lease_owner`` / ``lease_until``  which process applies the projection, until when (epoch s).
+
+The lease: only the process holding it applies events, renewing it while it works, so two
+replicas never apply one projection at once. A projection whose writes are not idempotent
+(``$inc`` deltas) relies on this; it must also keep each event's writes in one ``bulk_write``
+per collection, because a batch that fails is re-applied one event at a time to find the event
+that cannot be applied (on MongoDB a failed ordered ``bulk_write`` may have applied a prefix;
+the embedded store's is all or nothing). Handlers run before anything is written, so an error
+in a handler never leaves a batch half written.
+
+A projection that cannot apply an event stops there: the views stay as they stand (readers get
+them with their position, never an error), the state is recorded, one line is logged, and the
+event is retried with exponential backoff (1 s doubling to 5 min; at once after a restart, so a
+deployed fix resumes it). See deploy/OPERATIONS.md.
 """
+import logging
+import os
+import re
+import socket
+import time
+import traceback
+import uuid
+
+import eventlet
 import eventlet.semaphore
 from pymongo.errors import DuplicateKeyError
 
+from kernel.errors import ViewsBuilding
+
 TRACKING = "tracking"
+LEASE_SECONDS = float(os.environ.get("PROJECTION_LEASE_SECONDS", "30"))
+BACKOFF_FIRST, BACKOFF_CAP = 1.0, 300.0
+READ_WAIT_SECONDS = 2.0  # how long a read waits for another replica to catch its views up
+CATCH_UP_BATCH = 5000  # events per batch when far behind (a rebuild, a restart after a long stop)
+log = logging.getLogger("kjfp.projection")
+
+
+def event_name(topic):
+    """``services.registry.domain:Target.TargetsSet`` → ``TargetsSet``."""
+    return topic.rsplit(".", 1)[-1].rsplit(":", 1)[-1]
+
+
+def clean_message(error):
+    """The error's message for the tracking document and logs: one line, at most 300 characters,
+    runs of 6 or more digits (an ID number, an account) replaced by their length."""
+    text = " ".join(str(error).split())
+    text = re.sub(r"\d{6,}[\dXx]*", lambda m: f"<{len(m.group())} digits>", text)
+    return text[:300]
 
 
 class ProjectionRunner:
-    def __init__(self, application, views, projection, batch_size=1000):
+    def __init__(self, application, views, projection, batch_size=1000, owner=None, take_over=False,
+                 clock=time.time):
         self.application = application
         self.views = views
         self.projection = projection
         self.batch_size = batch_size
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.clock = clock
+        self.progress = None  # (position, head) while catching up from far behind
+        self._take_over = take_over  # the first lease ignores another holder (embedded: one process)
+        self._lease_until = 0.0
+        self._retry_at = 0.0
+        self._delay = 0.0
+        self._stopped_here = None  # the failing position this process has logged
         self._lock = eventlet.semaphore.Semaphore()
 
     @property
     def name(self):
         return self.projection.name
 
-    def position(self):
-        doc = self.views[TRACKING].find_one({"_id": self.name})
-        return doc["position"] if doc else 0
+    # -- the tracking document ---------------------------------------------------------------
+    def tracking(self):
+        return self.views[TRACKING].find_one({"_id": self.name}) or {"_id": self.name, "position": 0}
 
+    def position(self):
+        return self.tracking()["position"]
+
+    def stopped(self):
+        """The error the projection is stopped at (None: running)."""
+        doc = self.tracking()
+        return doc.get("error") if doc.get("state") == "stopped" else None
+
+    def _hold_lease(self):
+        now = self.clock()
+        if self._lease_until - now > LEASE_SECONDS / 2:
+            return True
+        tracking = self.views[TRACKING]
+        try:
+            tracking.insert_one({"_id": self.name, "position": 0, "state": "running", "error": None,
+                                 "lease_owner": "", "lease_until": 0})
+        except DuplicateKeyError:
+            pass
+        free = [{"lease_owner": self.owner}, {"lease_until": {"$lt": now}}]
+        if self._take_over:
+            free.append({"_id": self.name})
+        if not tracking.find_one({"_id": self.name, "lease_until": {"$exists": True}}, {"_id": 1}):
+            free.append({"_id": self.name})  # tracked before leases existed
+        taken = tracking.update_one({"$and": [{"_id": self.name}, {"$or": free}]},
+                                    {"$set": {"lease_owner": self.owner, "lease_until": now + LEASE_SECONDS}})
+        self._take_over = False
+        self._lease_until = now + LEASE_SECONDS if taken.matched_count else 0.0
+        return bool(taken.matched_count)
+
+    def release(self):
+        """Give the lease up (a stopping process), so a successor applies at once."""
+        if self._lease_until:
+            self.views[TRACKING].update_one({"_id": self.name, "lease_owner": self.owner},
+                                            {"$set": {"lease_until": 0}})
+            self._lease_until = 0.0
+
+    def _track(self, position, resumed=False):
+        # Conditional on the lease and on moving forward: a replica that lost its lease, or a
+        # slower one, never moves the tracking position back.
+        fields = {"position": position, **({"state": "running", "error": None} if resumed else {})}
+        self.views[TRACKING].update_one({"$and": [{"_id": self.name}, {"lease_owner": self.owner},
+                                                  {"position": {"$lt": position}}]}, {"$set": fields})
+
+    # -- applying ------------------------------------------------------------------------------
     def run(self, stop=None):
-        """Process everything up to ``stop`` (default: the log's end); return the position."""
+        """Process everything up to ``stop`` (default: the log's end), if this process holds the
+        lease and the projection is not waiting out a backoff; return the tracked position."""
         with self._lock:
             return self._catch_up(stop)
 
     def _catch_up(self, stop):
-        position = self.position()
+        if not self._hold_lease():
+            return self.position()
+        tracking = self.tracking()
+        position, stopped = tracking["position"], tracking.get("state") == "stopped"
+        if stopped and self.clock() < self._retry_at:
+            return position
         recorder = self.application.recorder
-        while stop is None or position < stop:
-            notifications = recorder.select_notifications(start=position + 1, limit=self.batch_size, stop=stop)
+        head = recorder.max_notification_id() or 0
+        if stop is not None:
+            head = min(head, stop)
+        far = head - position > self.batch_size
+        while position < head:
+            self.progress = (position, head) if far else None
+            notifications = recorder.select_notifications(
+                start=position + 1, limit=CATCH_UP_BATCH if far else self.batch_size, stop=head)
             if not notifications:
                 break
-            events = [(n.id, self.application.mapper.to_domain_event(n)) for n in notifications]
-            self.projection.apply(self.views, events)
+            try:
+                self._apply(notifications)
+            except Exception:  # noqa: BLE001 - find the event, record it, keep the views readable
+                return self._one_by_one(notifications, position, stopped)
             position = notifications[-1].id
-            self._track(position)
+            self._track(position, resumed=stopped)
+            if stopped:
+                self._resumed(position)
+                stopped = False
+            if not self._hold_lease():
+                break
+            if far:
+                eventlet.sleep(0)  # let HTTP answer (503 with the progress) while building
+        self.progress = None
         return position
 
-    def _track(self, position):
-        # Conditional, so that a slower replica never moves the tracking position back: when the
-        # stored position is already further, the upsert collides with the existing document.
-        try:
-            self.views[TRACKING].update_one({"_id": self.name, "position": {"$lt": position}},
-                                            {"$set": {"position": position}}, upsert=True)
-        except DuplicateKeyError:
-            pass
+    def _apply(self, notifications):
+        events = [(n.id, self.application.mapper.to_domain_event(n)) for n in notifications]
+        self.projection.apply(self.views, events)
+
+    def _one_by_one(self, notifications, position, stopped):
+        for notification in notifications:
+            try:
+                self._apply([notification])
+            except Exception as error:  # noqa: BLE001 - recorded and logged by _stop
+                self._stop(notification, error)
+                return position
+            position = notification.id
+            self._track(position, resumed=stopped)
+            if stopped:
+                self._resumed(position)
+                stopped = False
+        return position
+
+    def _stop(self, notification, error):
+        now = self.clock()
+        previous = self.tracking().get("error") or {}
+        since = previous.get("since") if previous.get("position") == notification.id else None
+        record = {"position": notification.id, "event": event_name(notification.topic),
+                  "type": type(error).__name__, "message": clean_message(error),
+                  "since": since or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))}
+        self.views[TRACKING].update_one({"_id": self.name}, {"$set": {"state": "stopped", "error": record}})
+        self._delay = min(BACKOFF_CAP, self._delay * 2) if self._delay else BACKOFF_FIRST
+        self._retry_at = now + self._delay
+        self.progress = None
+        if self._stopped_here != notification.id:
+            self._stopped_here = notification.id
+            where = "".join(traceback.format_tb(error.__traceback__, limit=-3)).replace("\n", " | ")
+            log.error("projection %s stopped at log position %s (%s): %s: %s; views stay readable at "
+                      "position %s; retrying with backoff; at %s", self.name, notification.id, record["event"],
+                      record["type"], record["message"], notification.id - 1, where)
+        else:
+            log.warning("projection %s still stopped at log position %s (%s: %s); next retry in %.0f s",
+                        self.name, notification.id, record["type"], record["message"], self._delay)
+
+    def _resumed(self, position):
+        log.warning("projection %s resumed: applied the event it had stopped at; now at position %s",
+                    self.name, position)
+        self._delay, self._retry_at, self._stopped_here = 0.0, 0.0, None
+
+    # -- reading -------------------------------------------------------------------------------
+    def building(self):
+        """``{projection, position, head}`` while the views are far behind their log and being
+        built (a first start on an existing log, a rebuild), else None. A stopped projection is
+        not building: it answers from its views as they stand."""
+        progress = self.progress
+        if progress is None:
+            tracking = self.tracking()
+            head = self.application.recorder.max_notification_id() or 0
+            if tracking.get("state") == "stopped" or head - tracking["position"] <= CATCH_UP_BATCH:
+                return None
+            progress = (tracking["position"], head)
+        return {"projection": self.name, "position": progress[0], "head": progress[1]}
 
     def read(self, query):
-        """Catch up, then run ``query(views)`` before anything else in this process moves the
-        views on, so that the position reported is the one the answer was computed at."""
+        """Catch up (or, if another replica holds the lease, wait a little for it to), then run
+        ``query(views)``: ``(position, answer)``. A stopped projection answers from its views as
+        they stand, with the position they stand at. Views far behind are being built by the
+        pump, not by a read: ``ViewsBuilding`` (503) says how far it has got."""
+        building = self.building()
+        if building:
+            raise ViewsBuilding(f"the views of {self.name} are being built: position {building['position']} "
+                                f"of {building['head']}; try again shortly",
+                                {"projection": [building["projection"]], "position": [str(building["position"])],
+                                 "head": [str(building["head"])]})
         with self._lock:
             position = self._catch_up(None)
-            return position, query(self.views)
+            if self._lease_until:
+                return position, query(self.views)
+        position = self._await_holder()
+        return position, query(self.views)
+
+    def _await_holder(self):
+        head = self.application.recorder.max_notification_id() or 0
+        deadline = self.clock() + READ_WAIT_SECONDS
+        while True:
+            tracking = self.tracking()
+            if tracking["position"] >= head or tracking.get("state") == "stopped" or self.clock() >= deadline:
+                return tracking["position"]
+            eventlet.sleep(0.02)
 
     def rebuild(self):
-        """Drop the views and replay the whole log into them."""
+        """Drop the views and replay the whole log into them (the caller holds no other
+        process's lease: stop the services first)."""
         with self._lock:
+            self._take_over = True
+            self._hold_lease()
             self.projection.drop(self.views)
-            self.views[TRACKING].delete_one({"_id": self.name})
+            self.views[TRACKING].update_one({"_id": self.name}, {"$set": {
+                "position": 0, "state": "running", "error": None}})
+            self.projection.create_indexes(self.views)
+            self._retry_at = 0.0
         return self.run()
 
 
 class Projection:
     """A projection's shape: ``on_<EventName>(position, event)`` handlers yield ``(collection,
-    write)`` pairs; a batch of events becomes one ordered bulk write per collection."""
+    write)`` pairs; a batch of events becomes one ordered bulk write per collection, written
+    once every handler of the batch has run.
+
+    ``indexes`` declares what its queries need, created at start on either store:
+    ``{collection: [pymongo.IndexModel([("field", ASCENDING), ...]), ...]}``. On the embedded
+    store an indexed field must hold scalars (no arrays), and the fields a query compares with
+    equality, ranges or ``$in`` are answered through the index whose leading fields they are."""
 
     name = ""
     collections = ()
+    indexes = {}
 
     def apply(self, views, events):
         writes = {name: [] for name in self.collections}
@@ -87,6 +293,11 @@ class Projection:
         for collection, ops in writes.items():
             if ops:
                 views[collection].bulk_write(ops, ordered=True)
+
+    def create_indexes(self, views):
+        for collection, models in self.indexes.items():
+            if models:
+                views[collection].create_indexes(list(models))
 
     def drop(self, views):
         for name in self.collections:

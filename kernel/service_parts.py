@@ -28,27 +28,59 @@ class ServiceParts:
         self.settings = settings
         self.log = log
         self.app = log.open(settings)
+        if settings.embedded and not settings.mongo_uri:
+            views.hold_data_dir(settings)  # one process serves a data directory's views
         self.views = views.connect(settings)
         self.outbox = Outbox(log.name, self.app, log.personal_fields,
                              signer=checkpoint_signer(settings, log.name))
-        self.runners = tuple(ProjectionRunner(self.app, self.views, p()) for p in log.projections)
+        # Embedded, this process is the only one applying (it holds the data directory), so a
+        # lease left by a process that crashed is taken over at once rather than waited out.
+        self.runners = tuple(ProjectionRunner(self.app, self.views, p(), take_over=settings.embedded)
+                             for p in log.projections)
+        for runner in self.runners:
+            runner.projection.create_indexes(self.views)
 
     def read(self, query):
-        """``(position, query(views))`` from the service's (first) projection, caught up."""
-        return self.runners[0].read(query)
+        """``(position, query(views))`` from the service's (first) projection, caught up. If the
+        projection is stopped at an event it cannot apply, the answer comes from the views as they
+        stand and, when it is a dict, says so: ``stale`` names the projection, the position and
+        the error (``ViewsBuilding`` while the views are being built)."""
+        runner = self.runners[0]
+        position, answer = runner.read(query)
+        stopped = runner.stopped()
+        if stopped and isinstance(answer, dict):
+            answer = {**answer, "stale": {"projection": runner.name, "position": position, "error": stopped}}
+        return position, answer
 
     def pump(self, dispatch):
         self.outbox.publish_pending(dispatch)
         for runner in self.runners:
             runner.run()
 
+    def projections(self):
+        """Each projection's state for readiness: name, position, log head, state, error, and the
+        build progress while its views are being built."""
+        head = self.app.recorder.max_notification_id() or 0
+        found = []
+        for runner in self.runners:
+            tracking = runner.tracking()
+            found.append({"projection": runner.name, "position": tracking["position"], "head": head,
+                          "state": tracking.get("state") or "running", "error": tracking.get("error"),
+                          "building": runner.building() is not None})
+        return found
+
     def rebuild(self):
         """Drop every view of this service and replay the log into them: ``{projection: position}``."""
         return {runner.name: runner.rebuild() for runner in self.runners}
 
     def close(self):
+        for runner in self.runners:
+            try:
+                runner.release()
+            except Exception:  # noqa: BLE001 - a lease left behind expires by itself
+                pass
         self.app.close()
-        if self.settings.mongo_uri:  # the embedded in-process store lives as long as the process
+        if self.settings.mongo_uri:  # the embedded store lives as long as the process
             self.views.client.close()
 
 
@@ -114,9 +146,13 @@ class LogService:
 
     @rpc
     def ready(self):
-        self._parts.app.recorder.max_notification_id()
+        """``{ready, projections}``: not ready while a projection is stopped at an event it
+        cannot apply or its views are being built (reads answer meanwhile, from the views as
+        they stand, or 503 while building)."""
         self._parts.views.command("ping")
-        return True
+        projections = self._parts.projections()
+        ready = all(p["state"] == "running" and not p["building"] for p in projections)
+        return {"ready": ready, "projections": projections}
 
     @timer(interval=POLL_SECONDS)
     def pump(self):

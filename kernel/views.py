@@ -1,53 +1,81 @@
-"""The view store: MongoDB through pymongo, or an in-process mongomock store in embedded mode.
+"""The view store: MongoDB through pymongo, or in embedded mode a persistent, indexed store of
+our own in one SQLite file under the data directory, answering the subset of pymongo's API the
+projections and queries use (README: why no embedded library was good enough, with the numbers).
 
 Views are disposable: each is a deterministic function of an event log, rebuilt by replaying it.
 Only ASCII field names, string ids and integer money are used, so the same code runs on a real
-MongoDB 7 and on the wire-protocol stand-in the tests use.
+MongoDB 7, on the wire-protocol stand-in the tests use, and here.
+
+How the embedded store answers a query: a document is a JSON text in a table per collection,
+keyed by ``_id``. Each declared index is an SQLite index over ``json_extract`` of its fields.
+A filter's conditions on ``_id`` and on indexed fields are translated to SQL (equality, ranges,
+``$in``, ``$and``/``$or`` of those), so SQLite narrows the candidates through its indexes; every
+candidate is then matched in Python with MongoDB's semantics (null matches missing, an array
+field matches a member, numbers compare across int and float, types never compare across). The
+SQL narrowing is always a superset of the answer, so an undeclared index costs time, never
+correctness. Indexed fields must hold scalars (a write that puts an array there is refused),
+which keeps the translation exact enough for ``count_documents`` to count in SQL.
+
+Where it differs from MongoDB, on purpose: one ``bulk_write`` is atomic (all or nothing); a
+unique index does not treat a missing field as a value; sorts order scalars as MongoDB does
+(null, numbers, strings) but compare booleans as numbers. Integers beyond 64 bits are refused as
+BSON refuses them, so a view that breaks MongoDB breaks here too.
 """
+import json
+import sqlite3
 import threading
+from pathlib import Path
 
 import pymongo
+from pymongo import DeleteMany, DeleteOne, IndexModel, InsertOne, ReplaceOne, UpdateMany, UpdateOne
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
-_embedded_client = None
-_lock = threading.Lock()
-
-
-def _index_lookup_by_id():
-    """mongomock filters every query by scanning all documents, so a projection's upserts by
-    ``_id`` cost O(n) each and rebuilding n records O(n²) (10,000 households: minutes). Its store
-    is keyed by ``_id``: answer a filter whose ``_id`` is a plain value from there, then apply the
-    rest of the filter as before."""
-    from mongomock import collection as mongomock_collection
-    from mongomock.filtering import filter_applies
-
-    scan = mongomock_collection.Collection._iter_documents
-    if getattr(scan, "by_id", False):
-        return
-
-    def _iter_documents(self, filter):
-        key = filter.get("_id") if isinstance(filter, dict) else None
-        if isinstance(key, (str, int)) and not isinstance(key, bool):
-            document = self._store[key] if key in self._store else None
-            return iter([document] if document is not None and filter_applies(filter, document) else [])
-        return scan(self, filter)
-
-    _iter_documents.by_id = True
-    mongomock_collection.Collection._iter_documents = _iter_documents
+FILE_NAME = "views.sqlite3"
+INT64 = (-(2 ** 63), 2 ** 63 - 1)
+_clients = {}
+_clients_lock = threading.Lock()
 
 
 def connect(settings):
-    """A pymongo ``Database`` for the views named by the settings."""
-    global _embedded_client
+    """A pymongo ``Database`` for the views named by the settings (the embedded store, shared by
+    every service of the process, when ``MONGO_URI`` is not set)."""
     if settings.mongo_uri:
         client = pymongo.MongoClient(settings.mongo_uri, serverSelectionTimeoutMS=5000, tz_aware=False)
         return client[settings.views_db]
-    import mongomock
+    return embedded_client(Path(settings.data_dir) / FILE_NAME)[settings.views_db]
 
-    _index_lookup_by_id()
-    with _lock:  # one shared in-process store, so every service in the process sees the same views
-        if _embedded_client is None:
-            _embedded_client = mongomock.MongoClient()
-    return _embedded_client[settings.views_db]
+
+_held = {}
+
+
+def hold_data_dir(settings):
+    """Lock the data directory's view store for this process (an exclusive ``flock`` held until
+    the process exits), so that a second ``kjfp run`` or a ``kjfp rebuild-views`` on the same
+    directory is refused instead of applying the projections beside it."""
+    import fcntl
+
+    path = Path(settings.data_dir) / "views.lock"
+    with _clients_lock:
+        if str(path) in _held:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "a")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise RuntimeError(f"another process serves the views in {settings.data_dir}: stop it first")
+        _held[str(path)] = handle
+
+
+def embedded_client(path):
+    """The process's one client of the embedded store at ``path`` (created on first use)."""
+    key = str(path)
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None or client.closed:
+            client = _clients[key] = EmbeddedClient(key)
+        return client
 
 
 def all_of(*clauses):
@@ -55,3 +83,822 @@ def all_of(*clauses):
     ignores a dotted-path condition that sits beside a top-level ``$or``, while real MongoDB
     reads both forms alike."""
     return {"$and": [clause for clause in clauses if clause] or [{}]}
+
+
+# -- documents -----------------------------------------------------------------------------------
+_encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+_SCALARS = frozenset({str, float, bool, type(None)})
+
+
+def _check_ints(value):
+    kind = type(value)
+    if kind is int:
+        if not INT64[0] <= value <= INT64[1]:
+            raise OverflowError("MongoDB can only handle up to 8-byte ints")
+    elif kind is dict:
+        for item in value.values():
+            _check_ints(item)
+    elif kind is list or kind is tuple:
+        for item in value:
+            _check_ints(item)
+
+
+_MISSING = object()
+
+
+def _get(doc, path):
+    """The value at a dotted path (``_MISSING`` if absent); through arrays of documents, a list."""
+    value = doc
+    for part in path.split("."):
+        if type(value) is dict:
+            value = value.get(part, _MISSING)
+        elif type(value) is list and part.isdigit():
+            value = value[int(part)] if int(part) < len(value) else _MISSING
+        elif type(value) is list:
+            found = [item[part] for item in value if type(item) is dict and part in item]
+            value = found if found else _MISSING
+        else:
+            return _MISSING
+        if value is _MISSING:
+            return _MISSING
+    return value
+
+
+def _parent(doc, path, create):
+    if "." not in path:
+        return doc, path
+    parts = path.split(".")
+    for part in parts[:-1]:
+        child = doc.get(part)
+        if type(child) is not dict:
+            if not create:
+                return None, parts[-1]
+            child = doc[part] = {}
+        doc = child
+    return doc, parts[-1]
+
+
+# -- matching (MongoDB's semantics, in Python) ---------------------------------------------------
+def _rank(value):
+    """MongoDB's order of types: null, numbers, strings, objects, arrays, booleans."""
+    if value is None or value is _MISSING:
+        return 0
+    kind = type(value)
+    if kind is bool:
+        return 5
+    if kind in (int, float):
+        return 1
+    if kind is str:
+        return 2
+    if kind is dict:
+        return 3
+    return 4
+
+
+def _same(a, b):
+    if a is _MISSING:
+        a = None
+    return _rank(a) == _rank(b) and a == b
+
+
+def _compare(op, value, bound):
+    if value is _MISSING or _rank(value) != _rank(bound) or _rank(bound) in (0, 3, 4):
+        return op in ("$lte", "$gte") and _same(value, bound)
+    if op == "$gt":
+        return value > bound
+    if op == "$gte":
+        return value >= bound
+    if op == "$lt":
+        return value < bound
+    return value <= bound
+
+
+def _candidates(value):
+    """A field's value and, if it is an array, its members (what an equality may match)."""
+    return [value, *value] if type(value) is list else [value]
+
+
+def _cond(value, condition):
+    if type(condition) is dict and condition and next(iter(condition)).startswith("$"):
+        return all(_operator(value, op, arg) for op, arg in condition.items())
+    return any(_same(v, condition) for v in _candidates(value))
+
+
+def _operator(value, op, arg):
+    if op == "$eq":
+        return _cond(value, arg) if type(arg) is not dict else _same(value, arg)
+    if op == "$ne":
+        return not any(_same(v, arg) for v in _candidates(value))
+    if op in ("$gt", "$gte", "$lt", "$lte"):
+        return any(_compare(op, v, arg) for v in _candidates(value))
+    if op == "$in":
+        return any(_same(v, a) for v in _candidates(value) for a in arg)
+    if op == "$nin":
+        return not any(_same(v, a) for v in _candidates(value) for a in arg)
+    if op == "$exists":
+        return (value is not _MISSING) == bool(arg)
+    if op == "$not":
+        return not _cond(value, arg)
+    if op == "$size":
+        return type(value) is list and len(value) == arg
+    raise OperationFailure(f"the embedded view store does not support {op}")
+
+
+def matches(doc, query):
+    for key, condition in query.items():
+        if key == "$and":
+            if not all(matches(doc, q) for q in condition):
+                return False
+        elif key == "$or":
+            if not any(matches(doc, q) for q in condition):
+                return False
+        elif key == "$nor":
+            if any(matches(doc, q) for q in condition):
+                return False
+        elif key.startswith("$"):
+            raise OperationFailure(f"the embedded view store does not support {key}")
+        elif not _cond(_get(doc, key), condition):
+            return False
+    return True
+
+
+# -- narrowing (SQL over the indexes; a superset of the answer) ----------------------------------
+def _expression(path):
+    if path == "_id":
+        return "id"
+    return "json_extract(doc, '$." + ".".join(f'"{part}"' for part in path.split(".")) + "')"
+
+
+def _type_guard(path, bound):
+    if path == "_id":
+        return ""
+    types = "('integer','real')" if type(bound) in (int, float) else "('text')"
+    return f" AND json_type(doc, '$." + ".".join(f'"{p}"' for p in path.split(".")) + f"') IN {types}"
+
+
+def _sql_value(value):
+    return type(value) in (str, int, float) and type(value) is not bool
+
+
+def _narrow(query, indexed):
+    """``(sql, params, exact)`` for the conditions SQLite can answer through ``indexed`` paths
+    (and ``_id``); ``exact`` when the SQL alone decides the whole query."""
+    clauses, params, exact = [], [], True
+    for key, condition in query.items():
+        if key == "$and":
+            parts = [_narrow(q, indexed) for q in condition]
+            for sql, more, whole in parts:
+                if sql:
+                    clauses.append(sql)
+                    params += more
+                exact = exact and whole
+        elif key == "$or":
+            parts = [_narrow(q, indexed) for q in condition]
+            if parts and all(sql for sql, _, _ in parts):
+                clauses.append("(" + " OR ".join(f"({sql})" for sql, _, _ in parts) + ")")
+                for _, more, _ in parts:
+                    params += more
+                exact = exact and all(whole for _, _, whole in parts)
+            else:
+                exact = False
+        elif key in indexed or key == "_id":
+            sql, more, whole = _narrow_field(key, condition)
+            if sql:
+                clauses.append(sql)
+                params += more
+            exact = exact and whole
+        else:
+            exact = False
+    return " AND ".join(clauses), params, exact
+
+
+def _narrow_field(path, condition):
+    column = _expression(path)
+    if not (type(condition) is dict and condition and next(iter(condition)).startswith("$")):
+        condition = {"$eq": condition}
+    clauses, params, exact = [], [], True
+    for op, arg in condition.items():
+        if op == "$eq" and arg is None and path != "_id":
+            clauses.append(f"{column} IS NULL")
+        elif op == "$eq" and _sql_value(arg):
+            clauses.append(f"{column} = ?" + _type_guard(path, arg))
+            params.append(arg)
+        elif op in ("$gt", "$gte", "$lt", "$lte") and _sql_value(arg):
+            sign = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}[op]
+            clauses.append(f"{column} {sign} ?" + _type_guard(path, arg))
+            params.append(arg)
+        elif op == "$in" and arg and all(_sql_value(a) for a in arg) \
+                and len({type(a) is str for a in arg}) == 1:
+            clauses.append(f"{column} IN ({','.join('?' * len(arg))})" + _type_guard(path, arg[0]))
+            params += list(arg)
+        else:
+            exact = False
+    return " AND ".join(clauses), params, exact
+
+
+# -- updates -------------------------------------------------------------------------------------
+def _apply_update(doc, update, inserting):
+    """Apply an update document in place; the values written are checked as BSON would."""
+    for op, fields in update.items():
+        if "_id" in fields and op != "$setOnInsert":
+            raise OperationFailure("the _id field cannot be changed")
+        if op == "$set" or op == "$setOnInsert":
+            if op == "$setOnInsert" and not inserting:
+                continue
+            for path, arg in fields.items():
+                if type(arg) not in _SCALARS:
+                    _check_ints(arg)
+                    arg = _copy(arg)
+                if "." in path:
+                    parent, name = _parent(doc, path, True)
+                    parent[name] = arg
+                else:
+                    doc[path] = arg
+            continue
+        for path, arg in fields.items():
+            if type(arg) not in _SCALARS:
+                _check_ints(arg)
+                arg = _copy(arg)
+            parent, name = _parent(doc, path, op != "$unset")
+            if op == "$unset":
+                if parent is not None:
+                    parent.pop(name, None)
+            elif op == "$inc":
+                current = parent.get(name, 0)
+                if type(current) not in (int, float) or type(arg) not in (int, float):
+                    raise OperationFailure(f"cannot $inc the non-numeric field {path}")
+                parent[name] = current + arg
+                _check_ints(parent[name])
+            elif op in ("$max", "$min"):
+                current = parent.get(name, _MISSING)
+                if current is _MISSING or _rank(current) != _rank(arg) or \
+                        (arg > current if op == "$max" else arg < current):
+                    parent[name] = arg
+            elif op in ("$addToSet", "$push"):
+                members = parent.setdefault(name, [])
+                if type(members) is not list:
+                    raise OperationFailure(f"cannot {op} to the non-array field {path}")
+                values = arg["$each"] if type(arg) is dict and "$each" in arg else [arg]
+                for value in values:
+                    if op == "$push" or not any(_same(m, value) for m in members):
+                        members.append(value)
+            else:
+                raise OperationFailure(f"the embedded view store does not support {op}")
+
+
+def _copy(value):
+    kind = type(value)
+    if kind is dict:
+        return {k: _copy(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [_copy(v) for v in value]
+    return value
+
+
+def _seed(query):
+    """The fields an upsert's new document takes from its filter (plain equalities)."""
+    doc = {}
+    for key, value in query.items():
+        if key == "$and":
+            for clause in value:
+                doc.update(_seed(clause))
+        elif not key.startswith("$") and not (type(value) is dict and value
+                                               and next(iter(value)).startswith("$")):
+            parent, name = _parent(doc, key, True)
+            parent[name] = _copy(value)
+    return doc
+
+
+def _project(doc, projection):
+    if not projection:
+        return doc
+    if isinstance(projection, (list, tuple)):
+        projection = dict.fromkeys(projection, 1)
+    keep_id = projection.get("_id", 1)
+    included = [k for k, v in projection.items() if v and k != "_id"]
+    if included:
+        out = {}
+        for path in included:
+            value = _get(doc, path)
+            if value is not _MISSING:
+                parent, name = _parent(out, path, True)
+                parent[name] = value
+        if keep_id and "_id" in doc:
+            out["_id"] = doc["_id"]
+        return out
+    out = dict(doc)
+    for path, flag in projection.items():
+        if not flag:
+            parent, name = _parent(out, path, False)
+            if parent is not None:
+                parent.pop(name, None)
+    return out
+
+
+# -- results -------------------------------------------------------------------------------------
+class _Result:
+    def __init__(self, **fields):
+        self.acknowledged = True
+        self.__dict__.update(fields)
+
+    @property
+    def bulk_api_result(self):
+        return dict(self.__dict__)
+
+
+# -- the store -----------------------------------------------------------------------------------
+class EmbeddedClient:
+    """One SQLite file holding every database's collections (a table per collection)."""
+
+    def __init__(self, path):
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self.lock = threading.RLock()
+        self.connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                          timeout=30)
+        self.connection.execute("PRAGMA journal_mode=WAL")
+        self.connection.execute("PRAGMA synchronous=NORMAL")
+        self.connection.execute("PRAGMA cache_size=-65536")  # 64 MiB
+        self.connection.execute(
+            "CREATE TABLE IF NOT EXISTS _kjfp_indexes (tbl TEXT, name TEXT, keys TEXT, is_unique INT, "
+            "PRIMARY KEY (tbl, name))")
+        self.closed = False
+        self._tables = {}
+
+    def __getitem__(self, name):
+        return EmbeddedDatabase(self, name)
+
+    def get_database(self, name):
+        return self[name]
+
+    def close(self):
+        with self.lock:
+            if not self.closed:
+                self.connection.close()
+                self.closed = True
+
+    def table(self, name):
+        """``(exists, indexed paths)`` of a table, cached."""
+        with self.lock:
+            if name not in self._tables:
+                exists = self.connection.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)).fetchone()
+                paths = set()
+                for (keys,) in self.connection.execute("SELECT keys FROM _kjfp_indexes WHERE tbl=?", (name,)):
+                    paths.update(field for field, _ in json.loads(keys))
+                self._tables[name] = [bool(exists), paths]
+            return self._tables[name]
+
+    def create_table(self, name):
+        state = self.table(name)
+        if not state[0]:
+            self.connection.execute(f'CREATE TABLE IF NOT EXISTS "{name}" (id PRIMARY KEY, doc TEXT NOT NULL)')
+            state[0] = True
+
+    def forget(self, name):
+        self._tables.pop(name, None)
+
+
+class EmbeddedDatabase:
+    def __init__(self, client, name):
+        self.client = client
+        self.name = name
+
+    def __getitem__(self, name):
+        return EmbeddedCollection(self, name)
+
+    def get_collection(self, name):
+        return self[name]
+
+    def command(self, name, *args, **kwargs):
+        if name == "ping":
+            self.client.connection.execute("SELECT 1")
+            return {"ok": 1.0}
+        raise OperationFailure(f"the embedded view store does not support the command {name}")
+
+    def list_collection_names(self):
+        prefix = f"{self.name}."
+        rows = self.client.connection.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND substr(name, 1, ?) = ?", (len(prefix), prefix))
+        return sorted(name[len(prefix):] for (name,) in rows)
+
+    def drop_collection(self, name):
+        self[name].drop()
+
+
+class EmbeddedCollection:
+    def __init__(self, database, name):
+        self.database = database
+        self.client = database.client
+        self.name = name
+        self.table = f"{database.name}.{name}"
+
+    # -- indexes ---------------------------------------------------------------------------------
+    def create_indexes(self, models):
+        return [self._create_index(model.document) for model in models]
+
+    def create_index(self, keys, **options):
+        if isinstance(keys, str):
+            keys = [(keys, pymongo.ASCENDING)]
+        return self.create_indexes([IndexModel(keys, **options)])[0]
+
+    def _create_index(self, spec):
+        keys = [(field, direction) for field, direction in spec["key"].items()]
+        if any(direction not in (1, -1) for _, direction in keys):
+            raise OperationFailure("the embedded view store has ascending and descending indexes only")
+        name, unique = spec["name"], bool(spec.get("unique"))
+        columns = ", ".join(_expression(field) + (" DESC" if direction == -1 else "") for field, direction in keys)
+        with self.client.lock:
+            self.client.create_table(self.table)
+            self._refuse_arrays_at([field for field, _ in keys])
+            try:
+                self.client.connection.execute(
+                    f'CREATE {"UNIQUE " if unique else ""}INDEX IF NOT EXISTS "{self.table}.{name}" '
+                    f'ON "{self.table}" ({columns})')
+            except sqlite3.IntegrityError as duplicate:
+                raise DuplicateKeyError(str(duplicate))
+            self.client.connection.execute("INSERT OR REPLACE INTO _kjfp_indexes VALUES (?, ?, ?, ?)",
+                                           (self.table, name, json.dumps(keys), int(unique)))
+            self.client.forget(self.table)
+        return name
+
+    def _refuse_arrays_at(self, paths):
+        for path in paths:
+            if path != "_id":
+                found = self.client.connection.execute(
+                    f'SELECT id FROM "{self.table}" WHERE json_type(doc, \'$.'
+                    + ".".join(f'"{p}"' for p in path.split(".")) + "') IN ('array','object') LIMIT 1").fetchone()
+                if found:
+                    raise OperationFailure(f"{self.name}: the indexed field {path} holds an array or "
+                                           f"document in {found[0]!r}; the embedded store indexes scalars")
+
+    def index_information(self):
+        info = {"_id_": {"key": [("_id", 1)]}}
+        for name, keys, unique in self.client.connection.execute(
+                "SELECT name, keys, is_unique FROM _kjfp_indexes WHERE tbl=?", (self.table,)):
+            info[name] = {"key": [tuple(k) for k in json.loads(keys)], **({"unique": True} if unique else {})}
+        return info
+
+    def list_indexes(self):
+        return [{"name": name, **spec} for name, spec in self.index_information().items()]
+
+    def drop_indexes(self):
+        with self.client.lock:
+            for name in self.index_information():
+                if name != "_id_":
+                    self.client.connection.execute(f'DROP INDEX IF EXISTS "{self.table}.{name}"')
+            self.client.connection.execute("DELETE FROM _kjfp_indexes WHERE tbl=?", (self.table,))
+            self.client.forget(self.table)
+
+    # -- reads -----------------------------------------------------------------------------------
+    def _rows(self, query, sort=None, skip=0, limit=0):
+        """Matching documents, in ``sort`` order, streamed."""
+        exists, indexed = self.client.table(self.table)
+        if not exists:
+            return
+        query = query or {}
+        where, params, exact = _narrow(query, indexed)
+        sql = f'SELECT doc FROM "{self.table}"' + (f" WHERE {where}" if where else "")
+        if sort:
+            sql += " ORDER BY " + ", ".join(_expression(f) + (" DESC" if d == -1 else "") for f, d in sort)
+            sql += ", id" if all(f != "_id" for f, _ in sort) else ""
+        if exact:
+            if limit:
+                sql += f" LIMIT {int(limit)}"
+            if skip:
+                sql += ("" if limit else " LIMIT -1") + f" OFFSET {int(skip)}"
+            skip = limit = 0
+        with self.client.lock:
+            cursor = self.client.connection.execute(sql, params)
+            rows = cursor.fetchmany(500)
+        sent = 0
+        while rows:
+            for (text,) in rows:
+                doc = json.loads(text)
+                if exact or matches(doc, query):
+                    if skip:
+                        skip -= 1
+                        continue
+                    yield doc
+                    sent += 1
+                    if limit and sent >= limit:
+                        return
+            with self.client.lock:
+                rows = cursor.fetchmany(500)
+
+    def find(self, filter=None, projection=None, sort=None, skip=0, limit=0, **_):
+        return EmbeddedCursor(self, filter, projection, sort, skip, limit)
+
+    def find_one(self, filter=None, projection=None, sort=None, **_):
+        if filter is not None and not isinstance(filter, dict):
+            filter = {"_id": filter}
+        return next(iter(self.find(filter, projection, sort=sort, limit=1)), None)
+
+    def count_documents(self, filter, skip=0, limit=0, **_):
+        exists, indexed = self.client.table(self.table)
+        if not exists:
+            return 0
+        where, params, exact = _narrow(filter, indexed)
+        if exact and not skip and not limit:
+            with self.client.lock:
+                return self.client.connection.execute(
+                    f'SELECT COUNT(*) FROM "{self.table}"' + (f" WHERE {where}" if where else ""), params).fetchone()[0]
+        return sum(1 for _ in self._rows(filter, skip=skip, limit=limit))
+
+    def estimated_document_count(self, **_):
+        return self.count_documents({})
+
+    def distinct(self, key, filter=None):
+        values = []
+        for doc in self._rows(filter or {}):
+            for value in _candidates(_get(doc, key)):
+                if value is not _MISSING and type(value) is not list and not any(_same(value, v) for v in values):
+                    values.append(value)
+        return values
+
+    def aggregate(self, pipeline, **_):
+        """``$match`` (first, through the indexes), then ``$group`` with ``$sum``/``$min``/``$max``/
+        ``$first``/``$last``, ``$sort``, ``$skip``, ``$limit``, ``$project`` (inclusion)."""
+        stages = list(pipeline)
+        query = stages.pop(0)["$match"] if stages and "$match" in stages[0] else {}
+        docs = self._rows(query)
+        for stage in stages:
+            (op, arg), = stage.items()
+            if op == "$match":
+                docs = [d for d in docs if matches(d, arg)]
+            elif op == "$group":
+                docs = _group(docs, arg)
+            elif op == "$sort":
+                docs = _sorted(list(docs), list(arg.items()))
+            elif op == "$skip":
+                docs = list(docs)[arg:]
+            elif op == "$limit":
+                docs = list(docs)[:arg]
+            elif op == "$project":
+                docs = [_project(d, arg) for d in docs]
+            else:
+                raise OperationFailure(f"the embedded view store does not support the stage {op}")
+        return iter(list(docs))
+
+    # -- writes ----------------------------------------------------------------------------------
+    def bulk_write(self, requests, ordered=True, **_):
+        """All the operations in one SQLite transaction: all or none of them are applied. Updates
+        by ``_id`` read their documents in one query and write them back in one statement."""
+        client = self.client
+        counts = dict(inserted_count=0, matched_count=0, modified_count=0, deleted_count=0,
+                      upserted_count=0, upserted_ids={})
+        with client.lock:
+            client.create_table(self.table)
+            indexed = client.table(self.table)[1]
+            connection = client.connection
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                keys = {op._filter["_id"] for op in requests
+                        if type(op) is UpdateOne and set(op._filter) == {"_id"} and _key(op._filter["_id"])}
+                cache = self._load(keys)  # _id → document (None: absent), in this batch
+                changed = {}
+                for index, op in enumerate(requests):
+                    self._write_one(op, index, cache, changed, counts)
+                self._flush(changed, indexed)
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+        return _Result(**counts)
+
+    def _load(self, keys):
+        cache = dict.fromkeys(keys)
+        keys = list(keys)
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            for key, text in self.client.connection.execute(
+                    f'SELECT id, doc FROM "{self.table}" WHERE id IN ({",".join("?" * len(chunk))})', chunk):
+                cache[key] = json.loads(text)
+        return cache
+
+    def _flush(self, changed, indexed):
+        upserts = []
+        for key, doc in changed.items():
+            if doc is None:
+                self.client.connection.execute(f'DELETE FROM "{self.table}" WHERE id = ?', (key,))
+                continue
+            for path in indexed:
+                if type(_get(doc, path)) in (list, dict):
+                    raise OperationFailure(f"{self.name}: the indexed field {path} would hold an array or "
+                                           "document; the embedded store indexes scalars")
+            upserts.append((key, _encoder.encode(doc)))
+        try:
+            self.client.connection.executemany(f'INSERT OR REPLACE INTO "{self.table}" VALUES (?, ?)', upserts)
+        except sqlite3.IntegrityError as duplicate:
+            raise DuplicateKeyError(f"{self.name}: {duplicate}")
+
+    def _find_for_write(self, query, cache, changed, many=False):
+        """The documents ``query`` matches, as this batch has left them."""
+        if set(query) == {"_id"} and _key(query["_id"]):
+            key = query["_id"]
+            if key not in cache:
+                cache.update(self._load([key]))
+            doc = cache[key]
+            return [doc] if doc is not None else []
+        found = {d["_id"]: d for d in self._rows(query, limit=0 if many else 1)}
+        for key, doc in changed.items():  # this batch's own writes shadow the stored documents
+            found.pop(key, None)
+            if doc is not None and matches(doc, query):
+                found[key] = doc
+        docs = list(found.values())
+        return docs if many else docs[:1]
+
+    def _write_one(self, op, index, cache, changed, counts):
+        kind = type(op)
+        if kind is InsertOne:
+            _check_ints(op._doc)
+            doc = _copy(op._doc)
+            if "_id" not in doc:
+                raise OperationFailure("the embedded view store needs documents with an _id")
+            self._insert(doc, cache, changed)
+            counts["inserted_count"] += 1
+        elif kind in (UpdateOne, UpdateMany, ReplaceOne):
+            docs = self._find_for_write(op._filter, cache, changed, many=kind is UpdateMany)
+            for doc in docs:  # changed in place: the batch's cache is dropped if it fails
+                if kind is ReplaceOne:
+                    _check_ints(op._doc)
+                    doc = {"_id": doc["_id"], **_copy(op._doc)}
+                else:
+                    _apply_update(doc, op._doc, False)
+                counts["matched_count"] += 1
+                counts["modified_count"] += 1  # as matched: documents are not compared
+                cache[doc["_id"]] = changed[doc["_id"]] = doc
+            if not docs and op._upsert:
+                doc = _seed(op._filter)
+                if kind is ReplaceOne:
+                    _check_ints(op._doc)
+                    doc = {**({"_id": doc["_id"]} if "_id" in doc else {}), **_copy(op._doc)}
+                else:
+                    _apply_update(doc, op._doc, True)
+                if "_id" not in doc:
+                    raise OperationFailure("the embedded view store upserts documents with an _id")
+                self._insert(doc, cache, changed)
+                counts["upserted_count"] += 1
+                counts["upserted_ids"][index] = doc["_id"]
+        elif kind in (DeleteOne, DeleteMany):
+            for doc in self._find_for_write(op._filter, cache, changed, many=kind is DeleteMany):
+                cache[doc["_id"]] = changed[doc["_id"]] = None
+                counts["deleted_count"] += 1
+        else:
+            raise OperationFailure(f"the embedded view store does not support {kind.__name__}")
+
+    def _insert(self, doc, cache, changed):
+        key = doc["_id"]
+        if not _key(key):
+            raise OperationFailure("the embedded view store keys documents by a string or integer _id")
+        if key not in cache:
+            cache.update(self._load([key]))
+        if cache[key] is not None:
+            raise DuplicateKeyError(f"E11000 duplicate key error collection: {self.name} _id: {key!r}")
+        cache[key] = changed[key] = doc
+
+    def insert_one(self, document):
+        result = self.bulk_write([InsertOne(document)])
+        return _Result(inserted_id=document["_id"], **result.__dict__)
+
+    def insert_many(self, documents, ordered=True):
+        self.bulk_write([InsertOne(d) for d in documents])
+        return _Result(inserted_ids=[d["_id"] for d in documents])
+
+    def update_one(self, filter, update, upsert=False):
+        return self._single(UpdateOne(filter, update, upsert=upsert))
+
+    def update_many(self, filter, update, upsert=False):
+        return self._single(UpdateMany(filter, update, upsert=upsert))
+
+    def replace_one(self, filter, replacement, upsert=False):
+        return self._single(ReplaceOne(filter, replacement, upsert=upsert))
+
+    def _single(self, op):
+        result = self.bulk_write([op])
+        return _Result(matched_count=result.matched_count, modified_count=result.modified_count,
+                       upserted_id=result.upserted_ids.get(0), raw_result={})
+
+    def delete_one(self, filter):
+        return _Result(deleted_count=self.bulk_write([DeleteOne(filter)]).deleted_count)
+
+    def delete_many(self, filter):
+        return _Result(deleted_count=self.bulk_write([DeleteMany(filter)]).deleted_count)
+
+    def find_one_and_update(self, filter, update, upsert=False, return_document=False, projection=None, **_):
+        with self.client.lock:
+            before = self.find_one(filter)
+            self.update_one(filter if before is None else {"_id": before["_id"]}, update, upsert=upsert)
+            if return_document:
+                key = before["_id"] if before else _seed(filter).get("_id")
+                return self.find_one({"_id": key}, projection) if key is not None else None
+            return _project(before, projection) if before else None
+
+    def drop(self):
+        with self.client.lock:
+            self.client.connection.execute(f'DROP TABLE IF EXISTS "{self.table}"')
+            self.client.connection.execute("DELETE FROM _kjfp_indexes WHERE tbl=?", (self.table,))
+            self.client.forget(self.table)
+
+
+def _key(value):
+    return type(value) in (str, int)
+
+
+def _sort_key(doc, sort):
+    keys = []
+    for field, direction in sort:
+        value = _get(doc, field)
+        rank = _rank(value)
+        plain = value if rank in (1, 2) else (json.dumps(value, sort_keys=True) if rank in (3, 4) else 0)
+        keys.append(_Directed((rank, plain), direction))
+    return keys
+
+
+class _Directed:
+    __slots__ = ("key", "direction")
+
+    def __init__(self, key, direction):
+        self.key, self.direction = key, direction
+
+    def __lt__(self, other):
+        return self.key < other.key if self.direction == 1 else self.key > other.key
+
+    def __eq__(self, other):
+        return self.key == other.key
+
+
+def _sorted(docs, sort):
+    return sorted(docs, key=lambda d: _sort_key(d, sort))
+
+
+def _group(docs, spec):
+    groups = {}
+    for doc in docs:
+        key = _group_value(doc, spec["_id"])
+        marker = json.dumps(key, sort_keys=True)
+        group = groups.setdefault(marker, {"_id": key})
+        for name, accumulator in spec.items():
+            if name == "_id":
+                continue
+            (op, expression), = accumulator.items()
+            value = _group_value(doc, expression)
+            if op == "$sum":
+                value = value if type(value) in (int, float) else 0
+                group[name] = group.get(name, 0) + value
+            elif op in ("$min", "$max"):
+                if value is not None and (name not in group or group[name] is None
+                                          or (value < group[name] if op == "$min" else value > group[name])):
+                    group[name] = value
+                group.setdefault(name, None)
+            elif op == "$first":
+                group.setdefault(name, value)
+            elif op == "$last":
+                group[name] = value
+            else:
+                raise OperationFailure(f"the embedded view store does not support {op}")
+    return list(groups.values())
+
+
+def _group_value(doc, expression):
+    if type(expression) is str and expression.startswith("$"):
+        value = _get(doc, expression[1:])
+        return None if value is _MISSING else value
+    if type(expression) is dict:
+        return {k: _group_value(doc, v) for k, v in expression.items()}
+    return expression
+
+
+class EmbeddedCursor:
+    """What ``find`` returns: chain ``sort``, ``skip`` and ``limit``, then iterate."""
+
+    def __init__(self, collection, query, projection, sort, skip, limit):
+        self.collection, self.query, self.projection = collection, query or {}, projection
+        self._sort = _sort_spec(sort) if sort else None
+        self._skip, self._limit = skip, limit
+
+    def sort(self, key, direction=None):
+        self._sort = _sort_spec(key if direction is None else [(key, direction)])
+        return self
+
+    def skip(self, count):
+        self._skip = count
+        return self
+
+    def limit(self, count):
+        self._limit = count
+        return self
+
+    def __iter__(self):
+        for doc in self.collection._rows(self.query, self._sort, self._skip, self._limit):
+            yield _project(doc, self.projection)
+
+    def to_list(self, length=None):
+        return list(self)[:length] if length else list(self)
+
+
+def _sort_spec(spec):
+    if isinstance(spec, str):
+        return [(spec, 1)]
+    return [(field, direction) for field, direction in (spec.items() if isinstance(spec, dict) else spec)]

@@ -159,26 +159,3 @@ def test_distributed_mode_refuses_the_development_secrets():
                       ("checkpoint_signing_key", "c2hvcnQ=")):
         with pytest.raises(ValueError, match=name.upper()):
             Settings(**{**good, name: bad}).check()
-
-
-def test_the_embedded_view_stores_lookup_by_id_answers_like_a_full_scan():
-    """mongomock, patched to find ``_id`` equality in its keyed store instead of scanning."""
-    from mongomock import collection as mongomock_collection
-
-    from kernel import config, views
-
-    collection = views.connect(config.Settings(views_db="lookup_test"))["docs"]
-    collection.drop()
-    collection.insert_many([{"_id": str(n), "n": n, "even": n % 2 == 0} for n in range(50)] + [{"_id": 7, "n": 7}])
-    patched = mongomock_collection.Collection._iter_documents
-    assert patched.by_id
-    filters = [{"_id": "4"}, {"_id": "4", "even": True}, {"_id": "5", "even": True}, {"_id": "nope"},
-               {"_id": 7}, {"_id": {"$in": ["1", "2"]}}, {"n": {"$gt": 45}}, {}]
-    by_id = [sorted(map(str, (d["_id"] for d in collection.find(f)))) for f in filters]
-    mongomock_collection.Collection._iter_documents = lambda self, f: (
-        d for d in list(self._store.documents) if __import__("mongomock").filtering.filter_applies(f, d))
-    try:
-        scanned = [sorted(map(str, (d["_id"] for d in collection.find(f)))) for f in filters]
-    finally:
-        mongomock_collection.Collection._iter_documents = patched
-    assert by_id == scanned and by_id[0] == ["4"] and by_id[2] == []

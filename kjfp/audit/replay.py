@@ -20,6 +20,8 @@ class Replayer:
         self.mapper = mapper
         self.views = views
         self.projections = [p() for p in projections or log.service_log.projections]
+        for projection in self.projections:
+            projection.create_indexes(views)
         self.position = 0
         self.progress = progress
 

@@ -1,0 +1,132 @@
+"""The embedded view store (kernel.views, SQLite) answers like MongoDB for the pymongo subset the
+projections and queries use: each behaviour runs on the embedded store and on the MongoDB
+reached over the wire through real pymongo (the nx-27017 stand-in, or ``MONGO_URI``). Issue 14:
+a persistent, indexed store behind the pymongo API."""
+import pytest
+from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
+from pymongo.errors import DuplicateKeyError
+
+from kernel import views
+from kernel.views import EmbeddedClient, all_of
+
+
+@pytest.fixture(params=["embedded", "mongodb"])
+def db(request, tmp_path):
+    if request.param == "embedded":
+        client = EmbeddedClient(tmp_path / "views.sqlite3")
+        yield client["views"]
+        client.close()
+    else:
+        yield request.getfixturevalue("mongo_db")
+
+
+HOUSEHOLDS = [
+    {"_id": "h1", "unit": "province:山东", "on": "2019-01-01", "people": 3, "revoked_on": None,
+     "location": {"city": "临沂", "county": "沂南"}},
+    {"_id": "h2", "unit": "province:山东", "on": "2020-06-01", "people": 5, "revoked_on": "2021-01-01",
+     "location": {"city": "济南", "county": "历下"}},
+    {"_id": "h3", "unit": "province:山西", "on": "2018-03-01", "people": 2, "revoked_on": None,
+     "location": {"city": "吕梁", "county": "岚县"}},
+    {"_id": "h4", "unit": "province:山东", "on": "2017-01-01", "people": 4,
+     "location": {"city": "临沂", "county": "兰陵"}},  # no revoked_on at all: matches null
+]
+
+
+def _load(db, indexed=True):
+    coll = db["households"]
+    if indexed:
+        coll.create_indexes([IndexModel([("unit", ASCENDING), ("on", ASCENDING)]),
+                             IndexModel([("location.city", ASCENDING)]), IndexModel([("people", DESCENDING)])])
+    coll.bulk_write([UpdateOne({"_id": d["_id"]}, {"$set": {k: v for k, v in d.items() if k != "_id"}},
+                               upsert=True) for d in HOUSEHOLDS])
+    return coll
+
+
+def _ids(cursor):
+    return [d["_id"] for d in cursor]
+
+
+@pytest.mark.parametrize("indexed", [True, False])
+def test_queries_answer_alike_with_or_without_indexes(db, indexed):
+    coll = _load(db, indexed)
+    in_force = {"$or": [{"revoked_on": None}, {"revoked_on": {"$gt": "2020-12-31"}}]}
+    assert sorted(_ids(coll.find(all_of({"unit": "province:山东"}, {"on": {"$lte": "2020-12-31"}}, in_force)))) == [
+        "h1", "h2", "h4"]
+    assert _ids(coll.find({"location.city": {"$in": ["临沂", "吕梁"]}}).sort("people", ASCENDING)) == ["h3", "h1", "h4"]
+    assert _ids(coll.find({"unit": "province:山东"}).sort("on", DESCENDING).limit(2)) == ["h2", "h1"]
+    assert _ids(coll.find({"revoked_on": None}).sort("_id", ASCENDING).skip(1)) == ["h3", "h4"]
+    assert _ids(coll.find({"_id": {"$in": ["h2", "h9"]}})) == ["h2"]
+    assert coll.count_documents({"unit": "province:山东"}) == 3
+    assert coll.count_documents({"people": {"$gte": 4}}) == 2
+    assert coll.count_documents({"unit": "province:北京"}) == 0
+    assert coll.find_one({"_id": "h3"}, {"people": 1}) == {"_id": "h3", "people": 2}
+    assert coll.find_one({"_id": "nope"}) is None
+    assert _ids(coll.find({"unit": "province:山东", "people": {"$ne": 3}}).sort("_id", 1)) == ["h2", "h4"]
+
+
+def test_upserts_set_add_to_set_and_inc_like_mongodb(db):
+    coll = db["counts"]
+    ops = [UpdateOne({"_id": "a"}, {"$set": {"unit": "national"}, "$addToSet": {"positions": 1},
+                                    "$inc": {"people": 3}}, upsert=True),
+           UpdateOne({"_id": "a"}, {"$addToSet": {"positions": 1}, "$inc": {"people": -1}}, upsert=True),
+           UpdateOne({"_id": "a"}, {"$addToSet": {"positions": {"$each": [2, 1, 3]}}}, upsert=True),
+           UpdateOne({"_id": "b", "kind": "x"}, {"$set": {"n": 1}}, upsert=True),
+           UpdateOne({"_id": "c"}, {"$set": {"n": 1}})]  # no upsert: nothing
+    coll.bulk_write(ops, ordered=True)
+    assert coll.find_one({"_id": "a"}) == {"_id": "a", "unit": "national", "positions": [1, 2, 3], "people": 2}
+    assert coll.find_one({"_id": "b"}) == {"_id": "b", "kind": "x", "n": 1}
+    assert coll.find_one({"_id": "c"}) is None
+    assert coll.find_one({"positions": 2})["_id"] == "a"  # an array field matches a member
+    # The tracking write's shape: a conditional upsert that collides when the stored position is ahead.
+    coll.update_one({"_id": "t"}, {"$set": {"position": 5}}, upsert=True)
+    with pytest.raises(DuplicateKeyError):
+        coll.update_one({"_id": "t", "position": {"$lt": 3}}, {"$set": {"position": 3}}, upsert=True)
+    assert coll.update_one({"_id": "t", "position": {"$lt": 9}}, {"$set": {"position": 9}}).matched_count == 1
+    coll.drop()
+    assert coll.count_documents({}) == 0 and coll.find_one({}) is None
+
+
+def test_a_group_sums_an_indexed_range(db):
+    coll = _load(db)
+    rows = list(coll.aggregate([{"$match": {"unit": "province:山东", "on": {"$lte": "2019-12-31"}}},
+                                {"$group": {"_id": None, "people": {"$sum": "$people"}, "n": {"$sum": 1}}}]))
+    assert [(r["people"], r["n"]) for r in rows] == [(7, 2)]
+
+
+def test_an_integer_beyond_64_bits_is_refused_as_bson_refuses_it(db):
+    """Issue 13 item 2: the embedded store breaks where MongoDB breaks, so the embedded mode
+    shows the stopped projection the distributed one would."""
+    coll = db["targets"]
+    with pytest.raises(OverflowError):
+        coll.bulk_write([UpdateOne({"_id": "t"}, {"$set": {"targets": {"households": 2 ** 63}}}, upsert=True)])
+    assert coll.find_one({"_id": "t"}) is None
+
+
+def test_the_embedded_store_persists_and_uses_its_indexes(tmp_path):
+    client = EmbeddedClient(tmp_path / "views.sqlite3")
+    _load(client["views"])
+    client.close()
+    again = EmbeddedClient(tmp_path / "views.sqlite3")
+    coll = again["views"]["households"]
+    assert coll.count_documents({}) == 4
+    assert set(coll.index_information()) >= {"_id_", "unit_1_on_1", "location.city_1"}
+    plan = again.connection.execute(
+        'EXPLAIN QUERY PLAN SELECT doc FROM "views.households" WHERE json_extract(doc, \'$."unit"\') = ?',
+        ("province:山东",)).fetchall()
+    assert "unit_1_on_1" in str(plan)
+    with pytest.raises(Exception, match="indexes scalars"):
+        coll.update_one({"_id": "h1"}, {"$set": {"location": {"city": ["临沂"]}}})
+    assert coll.find_one({"_id": "h1"})["location"]["city"] == "临沂"  # all or nothing
+
+
+def test_one_process_serves_a_data_directory(tmp_path):
+    import subprocess
+    import sys
+
+    from kernel.config import Settings
+
+    views.hold_data_dir(Settings(data_dir=tmp_path))
+    other = subprocess.run([sys.executable, "-c", "from kernel import views, config; "
+                            f"views.hold_data_dir(config.Settings(data_dir={str(tmp_path)!r}))"],
+                           capture_output=True, text=True)
+    assert other.returncode != 0 and "another process serves the views" in other.stderr
