@@ -46,6 +46,7 @@ BACKOFF_FIRST, BACKOFF_CAP = 1.0, 300.0
 READ_WAIT_SECONDS = 2.0  # how long a read waits for another replica to catch its views up
 CATCH_UP_BATCH = 5000  # events per batch when far behind (a rebuild, a restart after a long stop)
 log = logging.getLogger("kjfp.projection")
+PROCESS = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"  # who holds a lease
 
 
 def event_name(topic):
@@ -61,6 +62,12 @@ def clean_message(error):
     return text[:300]
 
 
+def describe(error):
+    """One line for a stopped projection's error record."""
+    return (f"cannot apply log position {error['position']} ({error['event']}): {error['type']}: "
+            f"{error['message']} (since {error['since']})")
+
+
 class ProjectionRunner:
     def __init__(self, application, views, projection, batch_size=1000, owner=None, take_over=False,
                  clock=time.time):
@@ -68,9 +75,10 @@ class ProjectionRunner:
         self.views = views
         self.projection = projection
         self.batch_size = batch_size
-        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.owner = owner or PROCESS
         self.clock = clock
         self.progress = None  # (position, head) while catching up from far behind
+        self.on_batch = None  # called with the position after each batch (a progress bar)
         self._take_over = take_over  # the first lease ignores another holder (embedded: one process)
         self._lease_until = 0.0
         self._retry_at = 0.0
@@ -122,12 +130,11 @@ class ProjectionRunner:
                                             {"$set": {"lease_until": 0}})
             self._lease_until = 0.0
 
-    def _track(self, position, resumed=False):
+    def _track(self, position):
         # Conditional on the lease and on moving forward: a replica that lost its lease, or a
         # slower one, never moves the tracking position back.
-        fields = {"position": position, **({"state": "running", "error": None} if resumed else {})}
         self.views[TRACKING].update_one({"$and": [{"_id": self.name}, {"lease_owner": self.owner},
-                                                  {"position": {"$lt": position}}]}, {"$set": fields})
+                                                  {"position": {"$lt": position}}]}, {"$set": {"position": position}})
 
     # -- applying ------------------------------------------------------------------------------
     def run(self, stop=None):
@@ -159,7 +166,9 @@ class ProjectionRunner:
             except Exception:  # noqa: BLE001 - find the event, record it, keep the views readable
                 return self._one_by_one(notifications, position, stopped)
             position = notifications[-1].id
-            self._track(position, resumed=stopped)
+            self._track(position)
+            if self.on_batch:
+                self.on_batch(position)
             if stopped:
                 self._resumed(position)
                 stopped = False
@@ -182,7 +191,7 @@ class ProjectionRunner:
                 self._stop(notification, error)
                 return position
             position = notification.id
-            self._track(position, resumed=stopped)
+            self._track(position)
             if stopped:
                 self._resumed(position)
                 stopped = False
@@ -210,6 +219,8 @@ class ProjectionRunner:
                         self.name, notification.id, record["type"], record["message"], self._delay)
 
     def _resumed(self, position):
+        self.views[TRACKING].update_one({"_id": self.name, "lease_owner": self.owner},
+                                        {"$set": {"state": "running", "error": None}})
         log.warning("projection %s resumed: applied the event it had stopped at; now at position %s",
                     self.name, position)
         self._delay, self._retry_at, self._stopped_here = 0.0, 0.0, None

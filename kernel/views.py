@@ -229,11 +229,12 @@ def _expression(path):
     return "json_extract(doc, '$." + ".".join(f'"{part}"' for part in path.split(".")) + "')"
 
 
-def _type_guard(path, bound):
-    if path == "_id":
+def _type_guard(column, bound):
+    """Keep a range within its bound's type, through the index: SQLite orders NULL < numbers <
+    text, so every text is >= '' and every number < ''."""
+    if column == "id":
         return ""
-    types = "('integer','real')" if type(bound) in (int, float) else "('text')"
-    return f" AND json_type(doc, '$." + ".".join(f'"{p}"' for p in path.split(".")) + f"') IN {types}"
+    return f" AND {column} < ''" if type(bound) in (int, float) else f" AND {column} >= ''"
 
 
 def _sql_value(value):
@@ -281,15 +282,14 @@ def _narrow_field(path, condition):
         if op == "$eq" and arg is None and path != "_id":
             clauses.append(f"{column} IS NULL")
         elif op == "$eq" and _sql_value(arg):
-            clauses.append(f"{column} = ?" + _type_guard(path, arg))
+            clauses.append(f"{column} = ?")  # SQLite's typed values: text never equals a number
             params.append(arg)
         elif op in ("$gt", "$gte", "$lt", "$lte") and _sql_value(arg):
             sign = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}[op]
-            clauses.append(f"{column} {sign} ?" + _type_guard(path, arg))
+            clauses.append(f"{column} {sign} ?" + _type_guard(column, arg))
             params.append(arg)
-        elif op == "$in" and arg and all(_sql_value(a) for a in arg) \
-                and len({type(a) is str for a in arg}) == 1:
-            clauses.append(f"{column} IN ({','.join('?' * len(arg))})" + _type_guard(path, arg[0]))
+        elif op == "$in" and arg and all(_sql_value(a) for a in arg):
+            clauses.append(f"{column} IN ({','.join('?' * len(arg))})")
             params += list(arg)
         else:
             exact = False

@@ -123,8 +123,12 @@ def ready(name):
 @main.command("rebuild-views")
 @click.argument("names", nargs=-1)
 def rebuild_views(names):
-    """Drop the views of the services named (default: all) and replay their logs into them.
-    Stop those services first: a running replica would keep projecting meanwhile."""
+    """Drop the views of the services named (default: all) and replay their logs into them, with
+    a progress bar. Stop those services first (embedded: the running process holds the data
+    directory and this is refused; distributed: a running replica would keep projecting)."""
+    from tqdm import tqdm
+
+    from kernel import projection
     from kernel.catalogue import service_logs
     from kernel.service_parts import ServiceParts
 
@@ -133,10 +137,30 @@ def rebuild_views(names):
     for name in names or logs:
         if name not in logs:
             raise click.BadParameter(f"one of {', '.join(logs)}", param_hint="NAMES")
+    for name in names or logs:
         parts = ServiceParts(settings, logs[name])
-        for projection, position in parts.rebuild().items():
-            click.echo(f"{name}: {projection} rebuilt to position {position}")
+        head = parts.app.recorder.max_notification_id() or 0
+        for runner in parts.runners:
+            with tqdm(total=head, desc=f"{name}: {runner.name}", unit=" events", unit_scale=True) as bar:
+                runner.on_batch = lambda position, bar=bar: bar.update(position - bar.n)
+                position = runner.rebuild()
+                runner.on_batch = None
+            click.echo(f"{name}: {runner.name} rebuilt to position {position}")
+            if runner.stopped():
+                click.echo(f"{name}: {runner.name} stopped: {projection.describe(runner.stopped())}", err=True)
         parts.close()
+
+
+@main.command()
+def projections():
+    """Every projection's position, lag (log head - position) and state, read from the event
+    stores and view stores this environment names (embedded: the data directory; it may be
+    running). Exits 1 if a projection is stopped at an event it cannot apply."""
+    from kjfp import status
+
+    rows = status.projections(config.load())
+    click.echo(status.table(rows))
+    sys.exit(1 if any(row["state"] == "stopped" for row in rows) else 0)
 
 
 @main.command()

@@ -1,0 +1,151 @@
+"""Issue 13 item 2: no input can stall the read side. An event a projection cannot apply (targets
+of 2^63, which BSON cannot encode), recorded behind the gateway's back through the registry's
+own Application, stops that projection there and says so: ``GET /ready`` is 503 naming it, reads
+answer 200 from the views as they stand with their positions (marked stale), one log line, and
+``kjfp projections`` shows it. A fixed handler then resumes it and it catches up.
+
+Run on the embedded system (memory:// transport, SQLite event store, the embedded view store)
+and on the real parts (RabbitMQ, PostgreSQL, MongoDB over pymongo: the nx-27017 stand-in)."""
+import logging
+import time
+
+import psycopg
+import pytest
+import requests
+from click.testing import CliRunner
+
+from kernel import auth, config
+from kernel.catalogue import service_log, service_logs
+from kjfp import runner
+from kjfp.sample_data import id_number
+from services.registry.projection import TwoCountsProjection
+from services.registry.tests.forms import expert_form
+from tests.infrastructure import POSTGRES_HOST, distributed_env, free_port, settings_for
+
+UNIT = "city:山东/临沂"
+
+
+def until(predicate, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("the condition never held")
+
+
+@pytest.fixture
+def embedded(tmp_path):
+    settings = settings_for(tmp_path, http_port=free_port())
+    system = runner.start(settings)
+    yield settings, {"KJFP_DATA_DIR": str(settings.data_dir), "VIEWS_DB": settings.views_db}
+    system.stop()
+
+
+@pytest.fixture
+def real_parts(monkeypatch, amqp_uri, postgres_db, mongo_uri):
+    with psycopg.connect(f"host={POSTGRES_HOST} user=postgres dbname={postgres_db}", autocommit=True) as conn:
+        for name in service_logs():
+            conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+    env = distributed_env(amqp_uri, postgres_db, mongo_uri, HTTP_PORT=free_port())
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    settings = config.load()
+    system = runner.start(settings)
+    yield settings, {}
+    system.stop()
+
+
+@pytest.mark.parametrize("system", ["embedded", "real_parts"])
+def test_an_event_a_projection_cannot_apply_stops_it_there_and_it_says_so(system, request, caplog, monkeypatch):
+    settings, cli_env = request.getfixturevalue(system)
+    base = f"http://127.0.0.1:{settings.http_port}"
+    headers = {"Authorization": "Bearer " + auth.mint(settings.token_secret, "national_office", "national", "t")}
+
+    def get(path, **params):
+        return requests.get(base + path, params=params, headers=headers, timeout=30)
+
+    assert get("/api/v1/experts", unit="province:山东").status_code == 200  # started
+    assert requests.post(base + "/api/v1/experts", json=expert_form(), headers=headers, timeout=30).status_code == 201
+    app = service_log("registry").open(settings)
+    try:
+        app.set_targets(UNIT, 2020, {"households_paired": 2 ** 63}, "2020-01-01")  # past the edge's checks
+        bad = app.recorder.max_notification_id()
+    finally:
+        app.close()
+
+    with caplog.at_level(logging.WARNING, logger="kjfp.projection"):
+        ready = until(lambda: (r := get("/ready")).status_code == 503 and r.json()["projections"] and r.json())
+        stopped = ready["projections"][0]
+        assert stopped["service"] == "registry" and stopped["projection"] == "registry.two_counts"
+        assert stopped["state"] == "stopped" and stopped["position"] == bad - 1 and stopped["head"] == bad
+        assert stopped["error"]["position"] == bad and stopped["error"]["event"] == "TargetsSet"
+        assert stopped["error"]["type"] == "OverflowError"
+        assert get("/api/v1/ready").json()["projections"][0]["error"]["position"] == bad
+        assert ready["checks"]["registry"] == "not ready"
+
+        for _ in range(3):  # every read answers from the views as they stand, with their position
+            counts = get("/api/v1/two-counts", unit="national")
+            assert counts.status_code == 200 and counts.json()["positions"] == {"registry": bad - 1}
+            assert counts.json()["experts"] == 1
+            assert counts.json()["stale"]["projection"] == "registry.two_counts"
+            assert get("/api/v1/experts", unit="province:山东").status_code == 200
+            assert get("/api/v1/two-counts/explain", unit="national", metric="experts").status_code == 200
+
+        shown = CliRunner().invoke(_cli(), ["projections"], env=cli_env)
+        assert shown.exit_code == 1, shown.output
+        line = next(line for line in shown.output.splitlines() if "registry.two_counts" in line)
+        assert f"cannot apply log position {bad} (TargetsSet): OverflowError" in line and "stopped" in line
+        assert str(2 ** 63) not in shown.output
+
+        until(lambda: any("still stopped" in r.getMessage() for r in caplog.records), timeout=30)
+        stops = [r for r in caplog.records if r.getMessage().startswith("projection registry.two_counts stopped at")]
+        assert len(stops) == 1 and stops[0].levelname == "ERROR"
+
+        def fixed(self, position, e):  # what a deployed fix does: the figure within what a view holds
+            for collection, op in original(self, position, e):
+                op._doc["$set"]["targets"] = {k: min(v, 2 ** 62) for k, v in op._doc["$set"]["targets"].items()}
+                yield collection, op
+
+        original = TwoCountsProjection.on_TargetsSet
+        monkeypatch.setattr(TwoCountsProjection, "on_TargetsSet", fixed)
+        until(lambda: get("/ready").status_code == 200, timeout=60)
+        counts = get("/api/v1/two-counts", unit=UNIT, as_of="2020-06-30").json()
+        assert counts["positions"] == {"registry": bad} and "stale" not in counts
+        assert counts["targets"]["households_paired"] == 2 ** 62
+        assert any("resumed" in r.getMessage() for r in caplog.records)
+    shown = CliRunner().invoke(_cli(), ["projections"], env=cli_env)
+    assert shown.exit_code == 0 and "stopped" not in shown.output
+
+
+def _cli():
+    from kjfp.cli import main
+
+    return main
+
+
+def test_two_runners_never_apply_one_projection_at_once(tmp_path):
+    """Issue 13 item 2 (the lease): a second process's runner leaves a projection to the one
+    holding its lease, and reads what that one applied; it takes over once the lease is given up."""
+    from kernel import views
+    from kernel.projection import ProjectionRunner
+
+    settings = settings_for(tmp_path)
+    app = service_log("registry").open(settings)
+    store = views.connect(settings)
+    try:
+        app.register_expert(**expert_form())
+        first = ProjectionRunner(app, store, TwoCountsProjection(), owner="replica-1")
+        second = ProjectionRunner(app, store, TwoCountsProjection(), owner="replica-2")
+        assert first.run() == app.recorder.max_notification_id()
+        app.register_expert(**expert_form(id_number=id_number("371321", "19960313", "021"), name="李四"))
+        head = app.recorder.max_notification_id()
+        assert second.run() == first.position() < head  # not its turn: nothing applied
+        assert first.run() == head
+        first.release()
+        app.register_expert(**expert_form(id_number=id_number("371321", "19960314", "031"), name="赵六"))
+        assert second.run() == app.recorder.max_notification_id()
+        assert store["registry_experts"].count_documents({}) == 3
+    finally:
+        app.close()
