@@ -1,7 +1,7 @@
 """Configuration from environment variables (12-factor); the same names in both run modes.
 
 Embedded mode is the default: nothing set means one process, ``memory://``, SQLite files under
-``KJFP_DATA_DIR`` and views in mongomock. Setting ``AMQP_URI``, ``EVENT_STORE=postgres`` and
+``KJFP_DATA_DIR`` and views in the embedded view store there (kernel/views.py). Setting ``AMQP_URI``, ``EVENT_STORE=postgres`` and
 ``MONGO_URI`` gives the distributed mode.
 """
 import base64
@@ -41,7 +41,7 @@ class Settings:
     postgres_db: str = "kjfp"
     postgres_user: str = "postgres"
     postgres_password: str = ""
-    mongo_uri: str = ""  # empty: in-process mongomock
+    mongo_uri: str = ""  # empty: the embedded view store in data_dir
     views_db: str = "kjfp_views"
     token_secret: str = DEV_SECRET
     token_secret_previous: str = ""  # while rotating: tokens it signed are accepted until they expire

@@ -22,6 +22,7 @@ unique index does not treat a missing field as a value; sorts order scalars as M
 BSON refuses them, so a view that breaks MongoDB breaks here too.
 """
 import json
+import re
 import sqlite3
 import threading
 from pathlib import Path
@@ -88,6 +89,7 @@ def all_of(*clauses):
 # -- documents -----------------------------------------------------------------------------------
 _encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 _SCALARS = frozenset({str, float, bool, type(None)})
+_LONG_NUMBER = re.compile(r"\d{19}")
 
 
 def _check_ints(value):
@@ -298,7 +300,7 @@ def _narrow_field(path, condition):
 
 # -- updates -------------------------------------------------------------------------------------
 def _apply_update(doc, update, inserting):
-    """Apply an update document in place; the values written are checked as BSON would."""
+    """Apply an update document in place (integers are checked when the document is written)."""
     for op, fields in update.items():
         if "_id" in fields and op != "$setOnInsert":
             raise OperationFailure("the _id field cannot be changed")
@@ -306,8 +308,7 @@ def _apply_update(doc, update, inserting):
             if op == "$setOnInsert" and not inserting:
                 continue
             for path, arg in fields.items():
-                if type(arg) not in _SCALARS:
-                    _check_ints(arg)
+                if type(arg) not in _SCALARS and type(arg) is not int:
                     arg = _copy(arg)
                 if "." in path:
                     parent, name = _parent(doc, path, True)
@@ -316,8 +317,7 @@ def _apply_update(doc, update, inserting):
                     doc[path] = arg
             continue
         for path, arg in fields.items():
-            if type(arg) not in _SCALARS:
-                _check_ints(arg)
+            if type(arg) not in _SCALARS and type(arg) is not int:
                 arg = _copy(arg)
             parent, name = _parent(doc, path, op != "$unset")
             if op == "$unset":
@@ -328,7 +328,6 @@ def _apply_update(doc, update, inserting):
                 if type(current) not in (int, float) or type(arg) not in (int, float):
                     raise OperationFailure(f"cannot $inc the non-numeric field {path}")
                 parent[name] = current + arg
-                _check_ints(parent[name])
             elif op in ("$max", "$min"):
                 current = parent.get(name, _MISSING)
                 if current is _MISSING or _rank(current) != _rank(arg) or \
@@ -659,7 +658,10 @@ class EmbeddedCollection:
                 cache = self._load(keys)  # _id → document (None: absent), in this batch
                 changed = {}
                 for index, op in enumerate(requests):
-                    self._write_one(op, index, cache, changed, counts)
+                    if type(op) is UpdateOne and len(op._filter) == 1 and _key(op._filter.get("_id")):
+                        self._update_by_id(op, index, cache, changed, counts)  # the projections' write
+                    else:
+                        self._write_one(op, index, cache, changed, counts)
                 self._flush(changed, indexed)
                 connection.execute("COMMIT")
             except BaseException:
@@ -687,7 +689,10 @@ class EmbeddedCollection:
                 if type(_get(doc, path)) in (list, dict):
                     raise OperationFailure(f"{self.name}: the indexed field {path} would hold an array or "
                                            "document; the embedded store indexes scalars")
-            upserts.append((key, _encoder.encode(doc)))
+            text = _encoder.encode(doc)
+            if _LONG_NUMBER.search(text):  # a 19-digit run: look closer, as BSON would refuse
+                _check_ints(doc)
+            upserts.append((key, text))
         try:
             self.client.connection.executemany(f'INSERT OR REPLACE INTO "{self.table}" VALUES (?, ?)', upserts)
         except sqlite3.IntegrityError as duplicate:
@@ -709,10 +714,26 @@ class EmbeddedCollection:
         docs = list(found.values())
         return docs if many else docs[:1]
 
+    @staticmethod
+    def _update_by_id(op, index, cache, changed, counts):
+        key = op._filter["_id"]
+        doc = cache[key]
+        if doc is None:
+            if not op._upsert:
+                return
+            doc = {"_id": key}
+            _apply_update(doc, op._doc, True)
+            counts["upserted_count"] += 1
+            counts["upserted_ids"][index] = key
+        else:
+            _apply_update(doc, op._doc, False)
+            counts["matched_count"] += 1
+            counts["modified_count"] += 1
+        cache[key] = changed[key] = doc
+
     def _write_one(self, op, index, cache, changed, counts):
         kind = type(op)
         if kind is InsertOne:
-            _check_ints(op._doc)
             doc = _copy(op._doc)
             if "_id" not in doc:
                 raise OperationFailure("the embedded view store needs documents with an _id")
@@ -722,7 +743,6 @@ class EmbeddedCollection:
             docs = self._find_for_write(op._filter, cache, changed, many=kind is UpdateMany)
             for doc in docs:  # changed in place: the batch's cache is dropped if it fails
                 if kind is ReplaceOne:
-                    _check_ints(op._doc)
                     doc = {"_id": doc["_id"], **_copy(op._doc)}
                 else:
                     _apply_update(doc, op._doc, False)
@@ -732,7 +752,6 @@ class EmbeddedCollection:
             if not docs and op._upsert:
                 doc = _seed(op._filter)
                 if kind is ReplaceOne:
-                    _check_ints(op._doc)
                     doc = {**({"_id": doc["_id"]} if "_id" in doc else {}), **_copy(op._doc)}
                 else:
                     _apply_update(doc, op._doc, True)

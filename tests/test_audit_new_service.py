@@ -1,6 +1,6 @@
 """A service added after the auditor tools were written — here a small training-records service
 whose package is put beside the real ones — is verified, exported and replayed by them as it is,
-once its package declares its ``LOG``. Embedded parts: SQLite store, mongomock views."""
+once its package declares its ``LOG``. Embedded parts: SQLite store, the embedded view store."""
 import sys
 import textwrap
 

@@ -1,12 +1,14 @@
 """The README's first command's system: ``kjfp run`` as one OS process on the embedded default
-(memory:// transport, SQLite files in the data directory, mongomock views rebuilt at start).
-It answers over HTTP, prints an admin token and a link to the page, and a restart keeps the data
-and does not load the living sample twice (issue 17)."""
+(memory:// transport, SQLite files in the data directory, the embedded view store, kept across
+restarts). It answers over HTTP, prints an admin token and a link to the page, and a restart keeps
+the data and the views with their positions and does not load the living sample twice (issue 17)."""
 import os
 import time
 
 import requests
 
+from kernel.config import Settings
+from kjfp import status
 from tests import processes
 from tests.infrastructure import free_port
 
@@ -28,6 +30,10 @@ def test_the_one_process_system_answers_and_keeps_its_data_across_a_restart(tmp_
     assert figures == (11, 99, 342)  # the small living sample's 山东
     assert f"{base}/#token={token}&campaign=" in log.read_text()
     assert processes.stop(first) == 0
+    # Issue 14: the views persist with their tracking positions, so a restart replays only the tail.
+    tracked = {row["projection"]: row for row in status.projections(Settings(data_dir=tmp_path / "data"))}
+    assert tracked["registry.two_counts"]["position"] == tracked["registry.two_counts"]["head"] > 0
+    assert (tmp_path / "data" / "views.sqlite3").exists()
 
     second = processes.start(["run", "--sample-data", "--sample-size", "small"], env, log)  # loaded already
     processes.wait_ready(base, second, log)

@@ -1,5 +1,5 @@
 """Issue 5's acceptance scenario over HTTP, on the embedded system (in-process memory://
-transport, SQLite, mongomock): Shandong's expert service action, loaded by the CLI, runs in two
+transport, SQLite, the embedded view store): Shandong's expert service action, loaded by the CLI, runs in two
 cities — 莱芜 (5 places) fills its quota, 临沂 does not — through the whole chain, with
 rejections at two levels, a unit refused a training project, a fully budget-funded unit's
 popularisation project that is never paid, payments, a duplicate payment paid once, and the

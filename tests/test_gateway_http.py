@@ -1,5 +1,5 @@
 """The public HTTP API (API.md) end to end on the embedded system: the gateway and the registry in
-this process on kombu's in-process memory:// transport, SQLite event store, mongomock views.
+this process on kombu's in-process memory:// transport, SQLite event store, the embedded view store.
 Each test gets a fresh system. (The same paths over RabbitMQ, PostgreSQL and MongoDB:
 test_distributed_smoke.py.)"""
 import base64

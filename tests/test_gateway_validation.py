@@ -1,5 +1,5 @@
 """Refusals at the gateway (400 naming the field, 401) and the OpenAPI document, on one embedded
-system shared by the module (in-process memory:// transport, SQLite, mongomock): every test
+system shared by the module (in-process memory:// transport, SQLite, the embedded view store): every test
 here records nothing, and checks that it did not."""
 import pytest
 import requests

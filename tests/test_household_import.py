@@ -1,5 +1,5 @@
 """Bulk import of household base data over HTTP (JSON array and CSV), on the embedded system
-(in-process memory:// transport, SQLite event store, mongomock views)."""
+(in-process memory:// transport, SQLite event store, the embedded view store)."""
 import csv
 import io
 

@@ -1,5 +1,5 @@
 """``kjfp import-households`` (its own OS process, as a user runs it) sending a CSV of 100,000
-households to the embedded system (in-process memory:// transport, SQLite, mongomock); a re-run
+households to the embedded system (in-process memory:// transport, SQLite, the embedded view store); a re-run
 of the same file creates nothing."""
 import csv
 import subprocess

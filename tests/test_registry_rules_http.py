@@ -1,5 +1,5 @@
 """Every registry rule violation over HTTP is a 422 with a reason, and records nothing.
-On the embedded system (in-process memory:// transport, SQLite, mongomock)."""
+On the embedded system (in-process memory:// transport, SQLite, the embedded view store)."""
 import pytest
 
 from kjfp.sample_data import id_number

@@ -1,5 +1,5 @@
 """Issue 4's acceptance on one embedded system (in-process memory:// transport, SQLite event
-stores, mongomock views), over HTTP as users drive it: the 2017 special supervision (§000) of
+stores, the embedded view store), over HTTP as users drive it: the 2017 special supervision (§000) of
 三 provinces — the registers as of the cut-off, self-inspections (one inflated figure, one
 correct, one late), field inspection by assigned groups, three rectification items (verified,
 overdue, reopened) tracked at several dates, a rebuild of the views, and every refusal."""

@@ -1,0 +1,131 @@
+"""Benchmark: the cold rebuild of the embedded views against the read-and-decode rate of the same
+log, in the same run, and the embedded system's restart time on that long log.
+
+    PYTHONPATH=$PWD .venv/bin/python benchmarks/rebuild_views.py [--events 200000] [--keep DIR]
+
+The registry log is built (or reused with --keep) as benchmarks/audit_replay.py builds it. Then:
+- read and decode: the stored events read in batches and decoded (what any rebuild pays at least);
+- rebuild: ``ServiceParts.rebuild`` (what ``kjfp rebuild-views`` runs) into the embedded store
+  in the data directory; goal: at least 50% of the read-and-decode rate;
+- restart: the whole embedded system started on the data directory after 1,000 more events were
+  recorded (its views persist: only the tail is replayed), timed until ``GET /two-counts``
+  answers 200 for the nation; goal: within 10 s;
+- first start: the same with no views yet (the first start on an existing log): how long HTTP
+  answers 503 with the build progress, and when the first 200 comes.
+"""
+import warnings
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    import eventlet
+eventlet.monkey_patch()
+
+import argparse  # noqa: E402
+import shutil  # noqa: E402
+import socket  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import requests  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from audit_replay import build  # noqa: E402
+from kernel import auth, config, views  # noqa: E402
+from kernel.service_parts import ServiceParts  # noqa: E402
+from kjfp import runner  # noqa: E402
+from kjfp.audit.logs import StoreLog  # noqa: E402
+from services.registry import LOG  # noqa: E402
+
+
+def _port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def read_and_decode(settings):
+    log = StoreLog(settings, LOG)
+    mapper = LOG.scratch(settings.cipher_key).mapper
+    began = time.perf_counter()
+    decoded = sum(len([mapper.to_domain_event(n) for n in batch]) for batch in log.batches())
+    rate = decoded / (time.perf_counter() - began)
+    log.close()
+    return decoded, rate
+
+
+def rebuild(settings):
+    parts = ServiceParts(settings, LOG)
+    began = time.perf_counter()
+    position = parts.rebuild()["registry.two_counts"]
+    seconds = time.perf_counter() - began
+    parts.close()
+    return position, seconds
+
+
+def start_and_time(settings):
+    """Seconds from starting the embedded system to its first 200 for the national 两数, and how
+    many 503 answers (with the build progress) came before."""
+    settings = config.Settings(**{**settings.__dict__, "http_port": _port()})
+    token = auth.mint(settings.token_secret, "national_office", "national", "bench")
+    began = time.perf_counter()
+    system = runner.start(settings)
+    url = f"http://127.0.0.1:{settings.http_port}/api/v1/two-counts"
+    building, last = 0, None
+    try:
+        while True:
+            try:
+                reply = requests.get(url, params={"unit": "national"}, timeout=60,
+                                     headers={"Authorization": f"Bearer {token}"})
+            except requests.ConnectionError:
+                time.sleep(0.05)
+                continue
+            if reply.status_code == 200:
+                return time.perf_counter() - began, building, last
+            building, last = building + 1, reply.json().get("message")
+            time.sleep(0.5)
+    finally:
+        system.stop()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--keep", type=Path, help="Build the log here once and reuse it.")
+    args = parser.parse_args()
+    data_dir = args.keep or Path(tempfile.mkdtemp(prefix="kjfp-views-bench-"))
+    settings = config.Settings(data_dir=data_dir)
+    build(settings, args.events)
+
+    total, decode_rate = read_and_decode(settings)
+    position, seconds = rebuild(settings)
+    assert position == total
+    rebuild_rate = total / seconds
+    print(f"events={total}")
+    print(f"read and decode:  {decode_rate:9.0f} events/s   <- raw")
+    print(f"rebuild (两数):    {rebuild_rate:9.0f} events/s   ({seconds:.1f} s)")
+    print(f"rebuild / read and decode: {rebuild_rate / decode_rate:.0%} (goal: at least 50%)")
+
+    build(settings, total + 1000)  # a tail recorded while the system was down
+    seconds, building, _ = start_and_time(settings)
+    print(f"restart with a tail of 1,000 events: first national 两数 after {seconds:.1f} s (goal: 10 s)")
+
+    views.embedded_client(data_dir / views.FILE_NAME).close()  # this process's; reopened on use
+    shutil.move(str(data_dir / views.FILE_NAME), str(data_dir / "views.kept"))
+    for suffix in ("-wal", "-shm"):
+        (data_dir / (views.FILE_NAME + suffix)).unlink(missing_ok=True)
+    try:
+        seconds, building, message = start_and_time(settings)
+        print(f"first start on the log with no views: first national 两数 after {seconds:.1f} s, "
+              f"{building} answers of 503 before (last: {message})")
+    finally:
+        views.embedded_client(data_dir / views.FILE_NAME).close()
+        (data_dir / views.FILE_NAME).unlink(missing_ok=True)
+        shutil.move(str(data_dir / "views.kept"), str(data_dir / views.FILE_NAME))
+
+
+if __name__ == "__main__":
+    main()
