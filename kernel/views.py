@@ -22,7 +22,6 @@ unique index does not treat a missing field as a value; sorts order scalars as M
 BSON refuses them, so a view that breaks MongoDB breaks here too.
 """
 import json
-import re
 import sqlite3
 import threading
 from pathlib import Path
@@ -89,7 +88,6 @@ def all_of(*clauses):
 # -- documents -----------------------------------------------------------------------------------
 _encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 _SCALARS = frozenset({str, float, bool, type(None)})
-_LONG_NUMBER = re.compile(r"\d{19}")
 
 
 def _check_ints(value):
@@ -299,8 +297,22 @@ def _narrow_field(path, condition):
 
 
 # -- updates -------------------------------------------------------------------------------------
+def _written(arg):
+    """A value an update writes: checked as BSON checks integers, and copied if it is a container
+    (so no two documents of a batch share one)."""
+    kind = type(arg)
+    if kind is int:
+        if not INT64[0] <= arg <= INT64[1]:
+            raise OverflowError("MongoDB can only handle up to 8-byte ints")
+        return arg
+    if kind in _SCALARS:
+        return arg
+    _check_ints(arg)
+    return _copy(arg)
+
+
 def _apply_update(doc, update, inserting):
-    """Apply an update document in place (integers are checked when the document is written)."""
+    """Apply an update document in place."""
     for op, fields in update.items():
         if "_id" in fields and op != "$setOnInsert":
             raise OperationFailure("the _id field cannot be changed")
@@ -308,8 +320,8 @@ def _apply_update(doc, update, inserting):
             if op == "$setOnInsert" and not inserting:
                 continue
             for path, arg in fields.items():
-                if type(arg) not in _SCALARS and type(arg) is not int:
-                    arg = _copy(arg)
+                if type(arg) is not str and arg is not None:
+                    arg = _written(arg)
                 if "." in path:
                     parent, name = _parent(doc, path, True)
                     parent[name] = arg
@@ -317,30 +329,36 @@ def _apply_update(doc, update, inserting):
                     doc[path] = arg
             continue
         for path, arg in fields.items():
-            if type(arg) not in _SCALARS and type(arg) is not int:
-                arg = _copy(arg)
+            arg = _written(arg)
             parent, name = _parent(doc, path, op != "$unset")
-            if op == "$unset":
+            if op == "$addToSet":
+                members = parent.setdefault(name, [])
+                if type(members) is not list:
+                    raise OperationFailure(f"cannot $addToSet to the non-array field {path}")
+                for value in (arg["$each"] if type(arg) is dict and "$each" in arg else (arg,)):
+                    if type(value) is str:  # the common case: a string equals only a string
+                        if value not in members:
+                            members.append(value)
+                    elif not any(_same(m, value) for m in members):
+                        members.append(value)
+            elif op == "$unset":
                 if parent is not None:
                     parent.pop(name, None)
             elif op == "$inc":
                 current = parent.get(name, 0)
                 if type(current) not in (int, float) or type(arg) not in (int, float):
                     raise OperationFailure(f"cannot $inc the non-numeric field {path}")
-                parent[name] = current + arg
+                parent[name] = _written(current + arg)
             elif op in ("$max", "$min"):
                 current = parent.get(name, _MISSING)
                 if current is _MISSING or _rank(current) != _rank(arg) or \
                         (arg > current if op == "$max" else arg < current):
                     parent[name] = arg
-            elif op in ("$addToSet", "$push"):
+            elif op == "$push":
                 members = parent.setdefault(name, [])
                 if type(members) is not list:
-                    raise OperationFailure(f"cannot {op} to the non-array field {path}")
-                values = arg["$each"] if type(arg) is dict and "$each" in arg else [arg]
-                for value in values:
-                    if op == "$push" or not any(_same(m, value) for m in members):
-                        members.append(value)
+                    raise OperationFailure(f"cannot $push to the non-array field {path}")
+                members.extend(arg["$each"] if type(arg) is dict and "$each" in arg else (arg,))
             else:
                 raise OperationFailure(f"the embedded view store does not support {op}")
 
@@ -689,10 +707,7 @@ class EmbeddedCollection:
                 if type(_get(doc, path)) in (list, dict):
                     raise OperationFailure(f"{self.name}: the indexed field {path} would hold an array or "
                                            "document; the embedded store indexes scalars")
-            text = _encoder.encode(doc)
-            if _LONG_NUMBER.search(text):  # a 19-digit run: look closer, as BSON would refuse
-                _check_ints(doc)
-            upserts.append((key, text))
+            upserts.append((key, _encoder.encode(doc)))
         try:
             self.client.connection.executemany(f'INSERT OR REPLACE INTO "{self.table}" VALUES (?, ?)', upserts)
         except sqlite3.IntegrityError as duplicate:
@@ -734,7 +749,7 @@ class EmbeddedCollection:
     def _write_one(self, op, index, cache, changed, counts):
         kind = type(op)
         if kind is InsertOne:
-            doc = _copy(op._doc)
+            doc = _written(op._doc)
             if "_id" not in doc:
                 raise OperationFailure("the embedded view store needs documents with an _id")
             self._insert(doc, cache, changed)
@@ -743,7 +758,7 @@ class EmbeddedCollection:
             docs = self._find_for_write(op._filter, cache, changed, many=kind is UpdateMany)
             for doc in docs:  # changed in place: the batch's cache is dropped if it fails
                 if kind is ReplaceOne:
-                    doc = {"_id": doc["_id"], **_copy(op._doc)}
+                    doc = {"_id": doc["_id"], **_written(op._doc)}
                 else:
                     _apply_update(doc, op._doc, False)
                 counts["matched_count"] += 1
@@ -752,7 +767,7 @@ class EmbeddedCollection:
             if not docs and op._upsert:
                 doc = _seed(op._filter)
                 if kind is ReplaceOne:
-                    doc = {**({"_id": doc["_id"]} if "_id" in doc else {}), **_copy(op._doc)}
+                    doc = {**({"_id": doc["_id"]} if "_id" in doc else {}), **_written(op._doc)}
                 else:
                     _apply_update(doc, op._doc, True)
                 if "_id" not in doc:

@@ -5,7 +5,7 @@ Every write is an upsert keyed by a natural key (the aggregate's id, an objectio
 are stored masked (PERSONAL_FIELDS). Lists (a round's key provinces) are stored as plain values,
 never arrays of subdocuments (see kernel/views.py on the stand-in).
 """
-from pymongo import UpdateOne
+from pymongo import ASCENDING, IndexModel, UpdateOne
 
 from kernel.pii import mask_fields
 from kernel.projection import Projection
@@ -22,6 +22,13 @@ def _set(key, fields):
 class AwardsProjection(Projection):
     name = "awards.lists"
     collections = (ROUNDS, NOMINATIONS, HISTORY, OBJECTIONS, COMMENDATIONS)
+    # A round's nominations by a date, their history and objections by nomination; commendations by year.
+    indexes = {
+        NOMINATIONS: [IndexModel([("round_id", ASCENDING), ("submitted_on", ASCENDING)])],
+        HISTORY: [IndexModel([("nomination_id", ASCENDING), ("on", ASCENDING)])],
+        OBJECTIONS: [IndexModel([("nomination_id", ASCENDING)])],
+        COMMENDATIONS: [IndexModel([("year", ASCENDING)]), IndexModel([("unit", ASCENDING)])],
+    }
 
     # -- rounds ---------------------------------------------------------------------------
     def on_AwardRoundConfigured(self, position, e):

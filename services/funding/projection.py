@@ -14,7 +14,7 @@ handful of documents however many projects a unit has. A project counts for the 
 province, city and county its region lies in, and the society it is credited to; quota places
 for their region's lineage. They are written through the batch journal, after the record views.
 """
-from pymongo import UpdateOne
+from pymongo import ASCENDING, IndexModel, UpdateOne
 
 from kernel import dated_sums, pii
 from kernel.projection import Projection
@@ -59,7 +59,14 @@ def _years(first, last):
 class FundingProjection(Projection):
     name = "funding.ledger"
     collections = (PROGRAMMES, QUOTAS, PLACES, PROJECTS, HISTORY, DISBURSEMENTS, SUMS)
-    indexes = {SUMS: dated_sums.INDEXES}
+    # The summary reads dated sums; a project's record its history and payments by project id; a
+    # place taken finds its quota by the quota's id.
+    indexes = {
+        SUMS: dated_sums.INDEXES,
+        HISTORY: [IndexModel([("project_id", ASCENDING)])],
+        DISBURSEMENTS: [IndexModel([("project_id", ASCENDING)])],
+        QUOTAS: [IndexModel([("quota_id", ASCENDING)])],
+    }
 
     def apply(self, views, events):
         for name, models in self.indexes.items():

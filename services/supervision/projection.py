@@ -6,7 +6,7 @@ given day. Every write is an upsert keyed by a natural key, so replaying an even
 nothing. Units are stored with their province/city/county ancestors as plain fields, so a
 province's query reaches its cities' items without arrays (see kernel/views.py on the stand-in).
 """
-from pymongo import UpdateOne
+from pymongo import ASCENDING, IndexModel, UpdateOne
 
 from kernel.places import Unit
 from kernel.projection import Projection
@@ -31,6 +31,12 @@ def _set(key, fields):
 class SupervisionProjection(Projection):
     name = "supervision.tracking"
     collections = (CAMPAIGNS, SELF_INSPECTIONS, FINDINGS, RECTIFICATIONS, MOVES)
+    # Tracking reads a unit's items (at any level) required by a date, then their moves by a date.
+    indexes = {
+        RECTIFICATIONS: [IndexModel([(level, ASCENDING), ("required_on", ASCENDING)])
+                         for level in ("province_unit", "city_unit", "county_unit", "unit", "campaign_id")],
+        MOVES: [IndexModel([("item_id", ASCENDING), ("on", ASCENDING)])],
+    }
 
     # -- campaigns ------------------------------------------------------------------------
     def on_CampaignLaunched(self, position, e):
