@@ -26,6 +26,7 @@ them with their position, never an error), the state is recorded, one line is lo
 event is retried with exponential backoff (1 s doubling to 5 min; at once after a restart, so a
 deployed fix resumes it). See deploy/OPERATIONS.md.
 """
+import gc
 import logging
 import os
 import re
@@ -33,6 +34,9 @@ import socket
 import time
 import traceback
 import uuid
+from pathlib import Path
+
+from contextlib import contextmanager
 
 import eventlet
 import eventlet.semaphore
@@ -60,6 +64,21 @@ def clean_message(error):
     text = " ".join(str(error).split())
     text = re.sub(r"\d{6,}[\dXx]*", lambda m: f"<{len(m.group())} digits>", text)
     return text[:300]
+
+
+@contextmanager
+def no_cyclic_gc():
+    """Building views makes millions of small dicts that never form cycles; the cyclic
+    collector's full passes over them cost more than the build itself past a few hundred
+    thousand documents (measured: a cold rebuild at half the rate). Reference counting still
+    frees everything."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def describe(error):
@@ -107,16 +126,21 @@ class ProjectionRunner:
         if self._lease_until - now > LEASE_SECONDS / 2:
             return True
         tracking = self.views[TRACKING]
-        try:
-            tracking.insert_one({"_id": self.name, "position": 0, "state": "running", "error": None,
-                                 "lease_owner": "", "lease_until": 0})
-        except DuplicateKeyError:
-            pass
+        doc = tracking.find_one({"_id": self.name})
+        if doc is None:
+            doc = {"_id": self.name, "position": 0, "state": "running", "error": None,
+                   "lease_owner": "", "lease_until": 0}
+            try:
+                tracking.insert_one(dict(doc))
+            except DuplicateKeyError:
+                pass
+        held_elsewhere = doc.get("lease_owner") != self.owner and doc.get("lease_until", 0) >= now
+        if held_elsewhere and not self._take_over:
+            self._lease_until = 0.0
+            return False
         free = [{"lease_owner": self.owner}, {"lease_until": {"$lt": now}}]
-        if self._take_over:
+        if self._take_over or "lease_until" not in doc:  # embedded start, a rebuild; or tracked before leases
             free.append({"_id": self.name})
-        if not tracking.find_one({"_id": self.name, "lease_until": {"$exists": True}}, {"_id": 1}):
-            free.append({"_id": self.name})  # tracked before leases existed
         taken = tracking.update_one({"$and": [{"_id": self.name}, {"$or": free}]},
                                     {"$set": {"lease_owner": self.owner, "lease_until": now + LEASE_SECONDS}})
         self._take_over = False
@@ -141,7 +165,10 @@ class ProjectionRunner:
         """Process everything up to ``stop`` (default: the log's end), if this process holds the
         lease and the projection is not waiting out a backoff; return the tracked position."""
         with self._lock:
-            return self._catch_up(stop)
+            if self.building() is None:
+                return self._catch_up(stop)
+            with no_cyclic_gc():
+                return self._catch_up(stop)
 
     def _catch_up(self, stop):
         if not self._hold_lease():
@@ -210,7 +237,8 @@ class ProjectionRunner:
         self.progress = None
         if self._stopped_here != notification.id:
             self._stopped_here = notification.id
-            where = "".join(traceback.format_tb(error.__traceback__, limit=-3)).replace("\n", " | ")
+            where = " < ".join(f"{Path(frame.filename).name}:{frame.lineno} {frame.name}"
+                               for frame in reversed(traceback.extract_tb(error.__traceback__)[-6:]))
             log.error("projection %s stopped at log position %s (%s): %s: %s; views stay readable at "
                       "position %s; retrying with backoff; at %s", self.name, notification.id, record["event"],
                       record["type"], record["message"], notification.id - 1, where)

@@ -2,11 +2,9 @@
 with the live views. The live views are compared at the position their projection has tracked,
 so a running system can be audited: if a projection moves on while its views are being read,
 the replay follows it there and reads again."""
-import gc
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from kernel.projection import TRACKING
+from kernel.projection import TRACKING, no_cyclic_gc
 from kjfp.audit.scratch import ScratchViews
 
 ATTEMPTS = 5
@@ -26,7 +24,7 @@ class Replayer:
         self.progress = progress
 
     def run_to(self, stop=None):
-        with _no_cyclic_gc():
+        with no_cyclic_gc():
             self._run_to(stop)
         return self.position
 
@@ -40,20 +38,6 @@ class Replayer:
                 self.progress(len(batch))
         if stop is not None:
             self.position = max(self.position, stop)
-
-
-@contextmanager
-def _no_cyclic_gc():
-    """Replaying a long log makes millions of small dicts that never form cycles; the cyclic
-    collector's full passes over them cost more than the replay itself past a few hundred
-    thousand documents. Reference counting still frees everything."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 @dataclass
