@@ -123,9 +123,13 @@ def main():
     settings = config.Settings(data_dir=data_dir)
     build(settings, args.events)
 
+    # Best of two each, alternated: other jobs on the machine move single figures by up to 2x.
     total, decode_rate = read_and_decode(settings)
     position, seconds = rebuild(settings)
-    assert position == total
+    again, second_rate = read_and_decode(settings)
+    position, second = rebuild(settings)
+    assert position == total == again
+    decode_rate, seconds = max(decode_rate, second_rate), min(seconds, second)
     rebuild_rate = total / seconds
     print(f"events={total}")
     print(f"read and decode:  {decode_rate:9.0f} events/s   <- raw")

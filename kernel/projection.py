@@ -36,7 +36,7 @@ import traceback
 import uuid
 from pathlib import Path
 
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import eventlet
 import eventlet.semaphore
@@ -48,7 +48,9 @@ TRACKING = "tracking"
 LEASE_SECONDS = float(os.environ.get("PROJECTION_LEASE_SECONDS", "30"))
 BACKOFF_FIRST, BACKOFF_CAP = 1.0, 300.0
 READ_WAIT_SECONDS = 2.0  # how long a read waits for another replica to catch its views up
-CATCH_UP_BATCH = 5000  # events per batch when far behind (a rebuild, a restart after a long stop)
+CATCH_UP_BATCH = 2000  # events per batch when far behind (a rebuild, a restart after a long stop)
+BUILDING_LAG = 50_000  # events behind beyond which reads answer 503 while the pump builds (~5 s)
+BUILD_PAUSE_SECONDS = 0.005  # between those batches in a serving process: HTTP answers meanwhile
 log = logging.getLogger("kjfp.projection")
 PROCESS = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"  # who holds a lease
 
@@ -97,6 +99,7 @@ class ProjectionRunner:
         self.owner = owner or PROCESS
         self.clock = clock
         self.progress = None  # (position, head) while catching up from far behind
+        self.pause = BUILD_PAUSE_SECONDS  # 0 where nothing else runs (kjfp rebuild-views)
         self.on_batch = None  # called with the position after each batch (a progress bar)
         self._take_over = take_over  # the first lease ignores another holder (embedded: one process)
         self._lease_until = 0.0
@@ -165,10 +168,7 @@ class ProjectionRunner:
         """Process everything up to ``stop`` (default: the log's end), if this process holds the
         lease and the projection is not waiting out a backoff; return the tracked position."""
         with self._lock:
-            if self.building() is None:
-                return self._catch_up(stop)
-            with no_cyclic_gc():
-                return self._catch_up(stop)
+            return self._catch_up(stop)
 
     def _catch_up(self, stop):
         if not self._hold_lease():
@@ -181,11 +181,19 @@ class ProjectionRunner:
         head = recorder.max_notification_id() or 0
         if stop is not None:
             head = min(head, stop)
-        far = head - position > self.batch_size
+        far = head - position > BUILDING_LAG
+        try:
+            with no_cyclic_gc() if far else nullcontext():
+                return self._catch_up_to(position, head, far, stopped)
+        finally:
+            self.progress = None
+
+    def _catch_up_to(self, position, head, far, stopped):
+        recorder = self.application.recorder
+        batch = CATCH_UP_BATCH if head - position > self.batch_size else self.batch_size
         while position < head:
             self.progress = (position, head) if far else None
-            notifications = recorder.select_notifications(
-                start=position + 1, limit=CATCH_UP_BATCH if far else self.batch_size, stop=head)
+            notifications = recorder.select_notifications(start=position + 1, limit=batch, stop=head)
             if not notifications:
                 break
             try:
@@ -201,9 +209,8 @@ class ProjectionRunner:
                 stopped = False
             if not self._hold_lease():
                 break
-            if far:
-                eventlet.sleep(0)  # let HTTP answer (503 with the progress) while building
-        self.progress = None
+            if far and self.pause:
+                eventlet.sleep(self.pause)  # let HTTP answer (503 with the progress) while building
         return position
 
     def _apply(self, notifications):
@@ -262,7 +269,7 @@ class ProjectionRunner:
         if progress is None:
             tracking = self.tracking()
             head = self.application.recorder.max_notification_id() or 0
-            if tracking.get("state") == "stopped" or head - tracking["position"] <= CATCH_UP_BATCH:
+            if tracking.get("state") == "stopped" or head - tracking["position"] <= BUILDING_LAG:
                 return None
             progress = (tracking["position"], head)
         return {"projection": self.name, "position": progress[0], "head": progress[1]}
@@ -305,7 +312,11 @@ class ProjectionRunner:
                 "position": 0, "state": "running", "error": None}})
             self.projection.create_indexes(self.views)
             self._retry_at = 0.0
-        return self.run()
+        pause, self.pause = self.pause, 0
+        try:
+            return self.run()
+        finally:
+            self.pause = pause
 
 
 class Projection:

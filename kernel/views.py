@@ -26,6 +26,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
+import orjson
 import pymongo
 from pymongo import DeleteMany, DeleteOne, IndexModel, InsertOne, ReplaceOne, UpdateMany, UpdateOne
 from pymongo.errors import DuplicateKeyError, OperationFailure
@@ -86,7 +87,6 @@ def all_of(*clauses):
 
 
 # -- documents -----------------------------------------------------------------------------------
-_encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 _SCALARS = frozenset({str, float, bool, type(None)})
 
 
@@ -630,7 +630,7 @@ class EmbeddedCollection:
         sent = 0
         while rows:
             for (text,) in rows:
-                doc = json.loads(text)
+                doc = orjson.loads(text)
                 if exact or matches(doc, query):
                     if skip:
                         skip -= 1
@@ -732,7 +732,7 @@ class EmbeddedCollection:
             chunk = keys[start:start + 500]
             for key, text in self.client.connection.execute(
                     f'SELECT id, doc FROM "{self.table}" WHERE id IN ({",".join("?" * len(chunk))})', chunk):
-                cache[key] = json.loads(text)
+                cache[key] = orjson.loads(text)
         return cache
 
     def _flush(self, changed, indexed):
@@ -745,7 +745,7 @@ class EmbeddedCollection:
                 if type(_get(doc, path)) in (list, dict):
                     raise OperationFailure(f"{self.name}: the indexed field {path} would hold an array or "
                                            "document; the embedded store indexes scalars")
-            upserts.append((key, _encoder.encode(doc)))
+            upserts.append((key, orjson.dumps(doc).decode()))
         try:
             self.client.connection.executemany(f'INSERT OR REPLACE INTO "{self.table}" VALUES (?, ?)', upserts)
         except sqlite3.IntegrityError as duplicate:
