@@ -357,7 +357,11 @@ def _apply_update(doc, update, inserting):
             if op == "$setOnInsert" and not inserting:
                 continue
             for path, arg in fields.items():
-                if type(arg) is not str and arg is not None:
+                kind = type(arg)
+                if kind is int:
+                    if not INT64[0] <= arg <= INT64[1]:
+                        raise OverflowError("MongoDB can only handle up to 8-byte ints")
+                elif kind is not str and arg is not None:
                     arg = _written(arg)
                 if "." in path:
                     parent, name = _parent(doc, path, True)
@@ -366,7 +370,8 @@ def _apply_update(doc, update, inserting):
                     doc[path] = arg
             continue
         for path, arg in fields.items():
-            arg = _written(arg)
+            if type(arg) is not str:
+                arg = _written(arg)
             parent, name = _parent(doc, path, op != "$unset")
             if op == "$addToSet":
                 members = parent.setdefault(name, [])
@@ -726,12 +731,13 @@ class EmbeddedCollection:
         return _Result(**counts)
 
     def _load(self, keys):
+        """The stored documents of ``keys`` (None where absent), in one query."""
         cache = dict.fromkeys(keys)
-        keys = list(keys)
-        for start in range(0, len(keys), 500):
-            chunk = keys[start:start + 500]
-            for key, text in self.client.connection.execute(
-                    f'SELECT id, doc FROM "{self.table}" WHERE id IN ({",".join("?" * len(chunk))})', chunk):
+        if cache:
+            rows = self.client.connection.execute(
+                f'SELECT id, doc FROM "{self.table}" WHERE id IN (SELECT value FROM json_each(?))',
+                (orjson.dumps(list(cache)).decode(),))
+            for key, text in rows:
                 cache[key] = orjson.loads(text)
         return cache
 
