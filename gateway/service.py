@@ -55,6 +55,8 @@ class GatewayService(*ROUTES):
             except Exception as down:  # noqa: BLE001 - readiness reports, it does not raise
                 checks[name] = f"unavailable: {type(down).__name__}"
                 continue
+            if not isinstance(answer, dict):  # a replica of an earlier version: True when ready
+                answer = {"ready": bool(answer), "projections": []}
             checks[name] = "ok" if answer["ready"] else "not ready"
             for projection in answer["projections"]:
                 if projection["state"] == "stopped" or projection["building"]:
