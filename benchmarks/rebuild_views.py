@@ -52,8 +52,9 @@ def record_tail(settings, count):
     app = LOG.open(settings)
     first = app.recorder.max_notification_id()
     app.import_households([
-        {"code": f"38{first:08d}{n:03d}", "head_name": "户主", "head_id_number": id_number("371321", "19950101", "001"),
-         "people": 2, "location": PLACE, "effective_date": "2020-01-01"} for n in range(count)])
+        {"code": f"38{first:08d}{n:03d}", "head_name": "户主", "people": 2, "location": PLACE,
+         "head_id_number": id_number("371321", "19950101", "001"), "effective_date": "2020-01-01"}
+        for n in range(count)])
     app.close()
 
 
@@ -100,8 +101,8 @@ def start_and_time(settings, query_seconds=120):
             building, last = building + 1, reply.json().get("message")
             time.sleep(0.2)
         try:
-            reply = requests.get(base + "/api/v1/two-counts", params={"unit": "national"}, timeout=query_seconds,
-                                 headers={"Authorization": f"Bearer {token}"})
+            reply = requests.get(base + "/api/v1/two-counts", params={"unit": "national"},
+                                 timeout=query_seconds, headers={"Authorization": f"Bearer {token}"})
             counted = time.perf_counter() - began if reply.status_code == 200 else None
         except requests.Timeout:
             counted = None

@@ -160,8 +160,9 @@ class ProjectionRunner:
     def _track(self, position):
         # Conditional on the lease and on moving forward: a replica that lost its lease, or a
         # slower one, never moves the tracking position back.
-        self.views[TRACKING].update_one({"$and": [{"_id": self.name}, {"lease_owner": self.owner},
-                                                  {"position": {"$lt": position}}]}, {"$set": {"position": position}})
+        mine_and_behind = {"$and": [{"_id": self.name}, {"lease_owner": self.owner},
+                                    {"position": {"$lt": position}}]}
+        self.views[TRACKING].update_one(mine_and_behind, {"$set": {"position": position}})
 
     # -- applying ------------------------------------------------------------------------------
     def run(self, stop=None):
@@ -247,8 +248,8 @@ class ProjectionRunner:
             where = " < ".join(f"{Path(frame.filename).name}:{frame.lineno} {frame.name}"
                                for frame in reversed(traceback.extract_tb(error.__traceback__)[-6:]))
             log.error("projection %s stopped at log position %s (%s): %s: %s; views stay readable at "
-                      "position %s; retrying with backoff; at %s", self.name, notification.id, record["event"],
-                      record["type"], record["message"], notification.id - 1, where)
+                      "position %s; retrying with backoff; at %s", self.name, notification.id,
+                      record["event"], record["type"], record["message"], notification.id - 1, where)
         else:
             log.warning("projection %s still stopped at log position %s (%s: %s); next retry in %.0f s",
                         self.name, notification.id, record["type"], record["message"], self._delay)
@@ -283,8 +284,8 @@ class ProjectionRunner:
         if building:
             raise ViewsBuilding(f"the views of {self.name} are being built: position {building['position']} "
                                 f"of {building['head']}; try again shortly",
-                                {"projection": [building["projection"]], "position": [str(building["position"])],
-                                 "head": [str(building["head"])]})
+                                {"projection": [building["projection"]],
+                                 "position": [str(building["position"])], "head": [str(building["head"])]})
         with self._lock:
             position = self._catch_up(None)
             if self._lease_until:

@@ -512,7 +512,8 @@ class EmbeddedClient:
     def create_table(self, name):
         state = self.table(name)
         if not state[0]:
-            self.connection.execute(f'CREATE TABLE IF NOT EXISTS "{name}" (id PRIMARY KEY, doc TEXT NOT NULL)')
+            self.connection.execute(
+                f'CREATE TABLE IF NOT EXISTS "{name}" (id PRIMARY KEY, doc TEXT NOT NULL)')
             state[0] = True
 
     def forget(self, name):
@@ -539,7 +540,8 @@ class EmbeddedDatabase:
     def list_collection_names(self):
         prefix = f"{self.name}."
         rows = self.client.connection.execute(
-            "SELECT name FROM sqlite_master WHERE type='table' AND substr(name, 1, ?) = ?", (len(prefix), prefix))
+            "SELECT name FROM sqlite_master WHERE type='table' AND substr(name, 1, ?) = ?",
+            (len(prefix), prefix))
         return sorted(name[len(prefix):] for (name,) in rows)
 
     def drop_collection(self, name):
@@ -567,7 +569,8 @@ class EmbeddedCollection:
         if any(direction not in (1, -1) for _, direction in keys):
             raise OperationFailure("the embedded view store has ascending and descending indexes only")
         name, unique = spec["name"], bool(spec.get("unique"))
-        columns = ", ".join(_expression(field) + (" DESC" if direction == -1 else "") for field, direction in keys)
+        columns = ", ".join(_expression(field) + (" DESC" if direction == -1 else "")
+                            for field, direction in keys)
         with self.client.lock:
             self.client.create_table(self.table)
             self._refuse_arrays_at([field for field, _ in keys])
@@ -585,9 +588,10 @@ class EmbeddedCollection:
     def _refuse_arrays_at(self, paths):
         for path in paths:
             if path != "_id":
+                json_path = "$." + ".".join(f'"{p}"' for p in path.split("."))
                 found = self.client.connection.execute(
-                    f'SELECT id FROM "{self.table}" WHERE json_type(doc, \'$.'
-                    + ".".join(f'"{p}"' for p in path.split(".")) + "') IN ('array','object') LIMIT 1").fetchone()
+                    f'SELECT id FROM "{self.table}" WHERE json_type(doc, ?) IN (?, ?) LIMIT 1',
+                    (json_path, "array", "object")).fetchone()
                 if found:
                     raise OperationFailure(f"{self.name}: the indexed field {path} holds an array or "
                                            f"document in {found[0]!r}; the embedded store indexes scalars")
@@ -662,8 +666,8 @@ class EmbeddedCollection:
         where, params, exact = _narrow(filter, indexed)
         if exact and not skip and not limit:
             with self.client.lock:
-                return self.client.connection.execute(
-                    f'SELECT COUNT(*) FROM "{self.table}"' + (f" WHERE {where}" if where else ""), params).fetchone()[0]
+                sql = f'SELECT COUNT(*) FROM "{self.table}"' + (f" WHERE {where}" if where else "")
+                return self.client.connection.execute(sql, params).fetchone()[0]
         return sum(1 for _ in self._rows(filter, skip=skip, limit=limit))
 
     def estimated_document_count(self, **_):
@@ -673,7 +677,8 @@ class EmbeddedCollection:
         values = []
         for doc in self._rows(filter or {}):
             for value in _candidates(_get(doc, key)):
-                if value is not _MISSING and type(value) is not list and not any(_same(value, v) for v in values):
+                if value is not _MISSING and type(value) is not list \
+                        and not any(_same(value, v) for v in values):
                     values.append(value)
         return values
 
@@ -753,7 +758,8 @@ class EmbeddedCollection:
                                            "document; the embedded store indexes scalars")
             upserts.append((key, orjson.dumps(doc).decode()))
         try:
-            self.client.connection.executemany(f'INSERT OR REPLACE INTO "{self.table}" VALUES (?, ?)', upserts)
+            self.client.connection.executemany(
+                f'INSERT OR REPLACE INTO "{self.table}" VALUES (?, ?)', upserts)
         except sqlite3.IntegrityError as duplicate:
             raise DuplicateKeyError(f"{self.name}: {duplicate}")
 

@@ -146,8 +146,9 @@ def rebuild_views(names):
                 position = runner.rebuild()
                 runner.on_batch = None
             click.echo(f"{name}: {runner.name} rebuilt to position {position}")
-            if runner.stopped():
-                click.echo(f"{name}: {runner.name} stopped: {projection.describe(runner.stopped())}", err=True)
+            stopped = runner.stopped()
+            if stopped:
+                click.echo(f"{name}: {runner.name} stopped: {projection.describe(stopped)}", err=True)
         parts.close()
 
 

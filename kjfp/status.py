@@ -22,8 +22,8 @@ def projections(settings):
             for projection in service_log.projections:
                 tracking = store[TRACKING].find_one({"_id": projection.name}) or {}
                 position = tracking.get("position", 0)
-                rows.append({"service": name, "projection": projection.name, "position": position, "head": head,
-                             "lag": None if head is None else head - position,
+                rows.append({"service": name, "projection": projection.name, "position": position,
+                             "head": head, "lag": None if head is None else head - position,
                              "state": tracking.get("state") or ("running" if tracking else "not started"),
                              "error": tracking.get("error")})
     finally:
@@ -37,6 +37,9 @@ def table(rows):
     for row in rows:
         head = "-" if row["head"] is None else row["head"]
         lag = "-" if row["lag"] is None else row["lag"]
-        state = row["state"] + (f": {describe(row['error'])}" if row["error"] and row["state"] == "stopped" else "")
-        lines.append(f"{row['service']:<12} {row['projection']:<24} {row['position']:>9} {head:>9} {lag:>8}  {state}")
+        state = row["state"]
+        if row["error"] and state == "stopped":
+            state += f": {describe(row['error'])}"
+        lines.append(f"{row['service']:<12} {row['projection']:<24} {row['position']:>9} {head:>9} {lag:>8}"
+                     f"  {state}")
     return "\n".join(lines)

@@ -58,16 +58,19 @@ def real_parts(monkeypatch, amqp_uri, postgres_db, mongo_uri):
 
 
 @pytest.mark.parametrize("system", ["embedded", "real_parts"])
-def test_an_event_a_projection_cannot_apply_stops_it_there_and_it_says_so(system, request, caplog, monkeypatch):
+def test_an_event_a_projection_cannot_apply_stops_it_there_and_it_says_so(system, request, caplog,
+                                                                          monkeypatch):
     settings, cli_env = request.getfixturevalue(system)
     base = f"http://127.0.0.1:{settings.http_port}"
-    headers = {"Authorization": "Bearer " + auth.mint(settings.token_secret, "national_office", "national", "t")}
+    token = auth.mint(settings.token_secret, "national_office", "national", "t")
+    headers = {"Authorization": f"Bearer {token}"}
 
     def get(path, **params):
         return requests.get(base + path, params=params, headers=headers, timeout=30)
 
     assert get("/api/v1/experts", unit="province:山东").status_code == 200  # started
-    assert requests.post(base + "/api/v1/experts", json=expert_form(), headers=headers, timeout=30).status_code == 201
+    created = requests.post(base + "/api/v1/experts", json=expert_form(), headers=headers, timeout=30)
+    assert created.status_code == 201
     app = service_log("registry").open(settings)
     try:
         app.set_targets(UNIT, 2020, {"households_paired": 2 ** 63}, "2020-01-01")  # past the edge's checks
@@ -76,7 +79,8 @@ def test_an_event_a_projection_cannot_apply_stops_it_there_and_it_says_so(system
         app.close()
 
     with caplog.at_level(logging.WARNING, logger="kjfp.projection"):
-        ready = until(lambda: (r := get("/ready")).status_code == 503 and r.json()["projections"] and r.json())
+        ready = until(lambda: (r := get("/ready")).status_code == 503 and r.json()["projections"]
+                      and r.json())
         stopped = ready["projections"][0]
         assert stopped["service"] == "registry" and stopped["projection"] == "registry.two_counts"
         assert stopped["state"] == "stopped" and stopped["position"] == bad - 1 and stopped["head"] == bad
@@ -100,12 +104,14 @@ def test_an_event_a_projection_cannot_apply_stops_it_there_and_it_says_so(system
         assert str(2 ** 63) not in shown.output
 
         until(lambda: any("still stopped" in r.getMessage() for r in caplog.records), timeout=30)
-        stops = [r for r in caplog.records if r.getMessage().startswith("projection registry.two_counts stopped at")]
+        stops = [r for r in caplog.records
+                 if r.getMessage().startswith("projection registry.two_counts stopped at")]
         assert len(stops) == 1 and stops[0].levelname == "ERROR"
 
         def fixed(self, position, e):  # what a deployed fix does: the figure within what a view holds
             for collection, op in original(self, position, e):
-                op._doc["$set"]["targets"] = {k: min(v, 2 ** 62) for k, v in op._doc["$set"]["targets"].items()}
+                targets = op._doc["$set"]["targets"]
+                op._doc["$set"]["targets"] = {k: min(v, 2 ** 62) for k, v in targets.items()}
                 yield collection, op
 
         original = TwoCountsProjection.on_TargetsSet
