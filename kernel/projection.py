@@ -191,7 +191,7 @@ class ProjectionRunner:
 
     def _catch_up_to(self, position, head, far, stopped):
         recorder = self.application.recorder
-        batch = CATCH_UP_BATCH if head - position > self.batch_size else self.batch_size
+        batch = CATCH_UP_BATCH if far else self.batch_size
         while position < head:
             self.progress = (position, head) if far else None
             notifications = recorder.select_notifications(start=position + 1, limit=batch, stop=head)

@@ -155,3 +155,43 @@ def test_two_runners_never_apply_one_projection_at_once(tmp_path):
         assert store["registry_experts"].count_documents({}) == 3
     finally:
         app.close()
+
+
+def test_while_views_are_built_http_answers_503_with_the_progress(tmp_path, monkeypatch):
+    """Issue 14 (restart and rebuild): a first start on a log its views are far behind builds them
+    in the background; meanwhile reads and /ready answer 503 with the error contract, the
+    projection, its position and the log head, instead of hanging; then 200. Embedded system;
+    the thresholds are lowered so that twenty households make a long log."""
+    from kernel import projection
+    from services.registry.tests.forms import household_form
+
+    monkeypatch.setattr(projection, "BUILDING_LAG", 5)
+    monkeypatch.setattr(projection, "CATCH_UP_BATCH", 2)
+    monkeypatch.setattr(projection, "BUILD_PAUSE_SECONDS", 1.0)
+    settings = settings_for(tmp_path, http_port=free_port())
+    app = service_log("registry").open(settings)
+    for n in range(20):
+        app.register_household(**household_form(f"371321000{n:03d}"))
+    head = app.recorder.max_notification_id()
+    app.close()
+
+    system = runner.start(settings)
+    try:
+        base = f"http://127.0.0.1:{settings.http_port}"
+        token = auth.mint(settings.token_secret, "national_office", "national", "t")
+        counts = requests.get(base + "/api/v1/two-counts", params={"unit": "national"}, timeout=30,
+                              headers={"Authorization": f"Bearer {token}"})
+        assert counts.status_code == 503 and counts.json()["error"] == "UNAVAILABLE"
+        assert counts.json()["details"]["projection"] == ["registry.two_counts"]
+        assert counts.json()["details"]["head"] == [str(head)]
+        ready = requests.get(base + "/ready", timeout=30)
+        assert ready.status_code == 503
+        building = ready.json()["projections"][0]
+        assert building["projection"] == "registry.two_counts" and building["building"]
+        assert building["head"] == head and building["position"] < head
+        until(lambda: requests.get(base + "/ready", timeout=30).status_code == 200)
+        counts = requests.get(base + "/api/v1/two-counts", params={"unit": "national"}, timeout=30,
+                              headers={"Authorization": f"Bearer {token}"})
+        assert counts.status_code == 200 and counts.json()["positions"] == {"registry": head}
+    finally:
+        system.stop()
