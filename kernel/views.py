@@ -29,7 +29,7 @@ from pathlib import Path
 import orjson
 import pymongo
 from pymongo import DeleteMany, DeleteOne, IndexModel, InsertOne, ReplaceOne, UpdateMany, UpdateOne
-from pymongo.errors import DuplicateKeyError, OperationFailure
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
 FILE_NAME = "views.sqlite3"
 INT64 = (-(2 ** 63), 2 ** 63 - 1)
@@ -709,7 +709,17 @@ class EmbeddedCollection:
     # -- writes ----------------------------------------------------------------------------------
     def bulk_write(self, requests, ordered=True, **_):
         """All the operations in one SQLite transaction: all or none of them are applied. Updates
-        by ``_id`` read their documents in one query and write them back in one statement."""
+        by ``_id`` read their documents in one query and write them back in one statement. A
+        duplicate ``_id`` raises ``BulkWriteError`` (code 11000), as pymongo's does."""
+        try:
+            return self._bulk(requests)
+        except DuplicateKeyError as duplicate:
+            raise BulkWriteError({"writeErrors": [{"index": getattr(duplicate, "index", 0), "code": 11000,
+                                                   "errmsg": str(duplicate)}],
+                                  "writeConcernErrors": [], "nInserted": 0, "nUpserted": 0, "nMatched": 0,
+                                  "nModified": 0, "nRemoved": 0, "upserted": []})
+
+    def _bulk(self, requests):
         client = self.client
         counts = dict(inserted_count=0, matched_count=0, modified_count=0, deleted_count=0,
                       upserted_count=0, upserted_ids={})
@@ -727,7 +737,11 @@ class EmbeddedCollection:
                     if type(op) is UpdateOne and len(op._filter) == 1 and _key(op._filter.get("_id")):
                         self._update_by_id(op, index, cache, changed, counts)  # the projections' write
                     else:
-                        self._write_one(op, index, cache, changed, counts)
+                        try:
+                            self._write_one(op, index, cache, changed, counts)
+                        except DuplicateKeyError as duplicate:
+                            duplicate.index = index
+                            raise
                 self._flush(changed, indexed)
                 connection.execute("COMMIT")
             except BaseException:
@@ -843,11 +857,11 @@ class EmbeddedCollection:
         cache[key] = changed[key] = doc
 
     def insert_one(self, document):
-        result = self.bulk_write([InsertOne(document)])
+        result = self._bulk([InsertOne(document)])
         return _Result(inserted_id=document["_id"], **result.__dict__)
 
     def insert_many(self, documents, ordered=True):
-        self.bulk_write([InsertOne(d) for d in documents])
+        self.bulk_write([InsertOne(d) for d in documents])  # BulkWriteError, as pymongo's
         return _Result(inserted_ids=[d["_id"] for d in documents])
 
     def update_one(self, filter, update, upsert=False):
@@ -860,15 +874,15 @@ class EmbeddedCollection:
         return self._single(ReplaceOne(filter, replacement, upsert=upsert))
 
     def _single(self, op):
-        result = self.bulk_write([op])
+        result = self._bulk([op])
         return _Result(matched_count=result.matched_count, modified_count=result.modified_count,
                        upserted_id=result.upserted_ids.get(0), raw_result={})
 
     def delete_one(self, filter):
-        return _Result(deleted_count=self.bulk_write([DeleteOne(filter)]).deleted_count)
+        return _Result(deleted_count=self._bulk([DeleteOne(filter)]).deleted_count)
 
     def delete_many(self, filter):
-        return _Result(deleted_count=self.bulk_write([DeleteMany(filter)]).deleted_count)
+        return _Result(deleted_count=self._bulk([DeleteMany(filter)]).deleted_count)
 
     def find_one_and_update(self, filter, update, upsert=False, return_document=False, projection=None, **_):
         with self.client.lock:

@@ -134,3 +134,18 @@ def test_one_process_serves_a_data_directory(tmp_path):
                             f"views.hold_data_dir(config.Settings(data_dir={str(tmp_path)!r}))"],
                            capture_output=True, text=True)
     assert other.returncode != 0 and "another process serves the views" in other.stderr
+
+
+def test_an_insert_claims_an_id_once(db):
+    """Issue 14: the dated sums' journal is claimed by an insert (kernel.dated_sums.apply_once);
+    a second claim fails as pymongo says it does, in a bulk write and alone."""
+    from pymongo import InsertOne
+    from pymongo.errors import BulkWriteError
+
+    journal = db["journal"]
+    journal.bulk_write([InsertOne({"_id": "pending", "nonce": "a"})])
+    with pytest.raises(BulkWriteError):
+        journal.bulk_write([InsertOne({"_id": "pending", "nonce": "b"})])
+    with pytest.raises(DuplicateKeyError):
+        journal.insert_one({"_id": "pending", "nonce": "c"})
+    assert journal.find_one({"_id": "pending"})["nonce"] == "a"
