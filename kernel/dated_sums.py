@@ -18,6 +18,8 @@ import json
 import time
 import uuid
 
+import bson
+
 from pymongo import ASCENDING, DeleteOne, IndexModel, InsertOne, ReplaceOne, UpdateOne
 from pymongo.errors import BulkWriteError
 
@@ -86,6 +88,7 @@ def apply_once(views, journal, events, compute):
         if not fresh:
             return
         writes = [*compute(fresh), (journal, "set", "applied", {"position": fresh[-1][0]})]
+        _storable(writes)
         nonce = uuid.uuid4().hex
         try:
             views[journal].bulk_write([InsertOne({"_id": "pending", "nonce": nonce, "position": fresh[-1][0],
@@ -99,6 +102,15 @@ def apply_once(views, journal, events, compute):
         _write(views, journal, writes, nonce)
         return
     raise RuntimeError(f"{journal}: other processes kept applying the same log; try again")
+
+
+def _storable(writes):
+    """Refuse, before journaling them, writes the view store cannot hold (an integer beyond 64
+    bits): journaled, they would fail at every re-application, before any later batch, and hide
+    the event that caused them; refused here, the projection runner stops at that event."""
+    for _, _, _, fields in writes:
+        if fields:
+            bson.encode(fields)
 
 
 def applied_position(views, journal):

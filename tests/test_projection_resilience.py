@@ -18,7 +18,7 @@ from kernel import auth, config
 from kernel.catalogue import service_log, service_logs
 from kjfp import runner
 from kjfp.sample_data import id_number
-from services.registry.projection import TwoCountsProjection
+from services.registry.projection import TwoCountsProjection, _Batch
 from services.registry.tests.forms import expert_form
 from tests.infrastructure import POSTGRES_HOST, distributed_env, free_port, settings_for
 
@@ -109,13 +109,13 @@ def test_an_event_a_projection_cannot_apply_stops_it_there_and_it_says_so(system
         assert len(stops) == 1 and stops[0].levelname == "ERROR"
 
         def fixed(self, position, e):  # what a deployed fix does: the figure within what a view holds
-            for collection, op in original(self, position, e):
-                targets = op._doc["$set"]["targets"]
-                op._doc["$set"]["targets"] = {k: min(v, 2 ** 62) for k, v in targets.items()}
-                yield collection, op
+            original(self, position, e)
+            collection, kind, key, fields = self.plain[-1]
+            targets = {k: min(v, 2 ** 62) for k, v in fields["targets"].items()}
+            self.plain[-1] = (collection, kind, key, {**fields, "targets": targets})
 
-        original = TwoCountsProjection.on_TargetsSet
-        monkeypatch.setattr(TwoCountsProjection, "on_TargetsSet", fixed)
+        original = _Batch.on_TargetsSet
+        monkeypatch.setattr(_Batch, "on_TargetsSet", fixed)
         until(lambda: get("/ready").status_code == 200, timeout=60)
         counts = get("/api/v1/two-counts", unit=UNIT, as_of="2020-06-30").json()
         assert counts["positions"] == {"registry": bad} and "stale" not in counts
