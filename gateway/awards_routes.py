@@ -1,7 +1,7 @@
 """HTTP paths of awards (API.md "Awards"), relayed to the awards service over RPC."""
 from gateway import awards_schemas as schemas
 from gateway.entrypoints import http
-from gateway.requests import API, idempotency_key, load_body, load_query
+from gateway.requests import API, keyed_request, load_body, load_query
 from gateway.rpc import BoundedRpcProxy
 
 NATIONAL = ("national_office",)
@@ -43,7 +43,7 @@ class AwardsRoutes:
     def configure_round(self, request):
         actor = self.auth.actor(request, NATIONAL)
         form = load_body(request, schemas.RoundSchema())
-        return 201, self.awards.configure_round(form, actor.to_dict(), idempotency_key(request))
+        return 201, self.awards.configure_round(form, actor.to_dict(), keyed_request(request))
 
     @http("GET", API + "/award-rounds/<string:round_id>")
     def get_round(self, request, round_id):
@@ -54,7 +54,7 @@ class AwardsRoutes:
     def nominate(self, request, round_id):
         actor = self.auth.actor(request, NOMINATORS)
         form = load_body(request, schemas.NominationSchema())
-        return 201, self.awards.nominate(round_id, form, actor.to_dict(), idempotency_key(request))
+        return 201, self.awards.nominate(round_id, form, actor.to_dict(), keyed_request(request))
 
     @http("GET", API + "/award-rounds/<string:round_id>/nominations")
     def nominations(self, request, round_id):
@@ -67,19 +67,19 @@ class AwardsRoutes:
     def endorse(self, request, round_id):
         actor = self.auth.actor(request, NATIONAL)
         form = load_body(request, schemas.EndorsementSchema())
-        return 201, self.awards.endorse_outstanding(round_id, form, actor.to_dict())
+        return 201, self.awards.endorse_outstanding(round_id, form, actor.to_dict(), keyed_request(request))
 
     @http("POST", API + "/award-rounds/<string:round_id>/publicize")
     def publicize(self, request, round_id):
         actor = self.auth.actor(request, NATIONAL)
         form = load_body(request, schemas.PublicizeSchema())
-        return self.awards.publicize(round_id, form, actor.to_dict())
+        return self.awards.publicize(round_id, form, actor.to_dict(), keyed_request(request))
 
     @http("POST", API + "/award-rounds/<string:round_id>/commend")
     def commend(self, request, round_id):
         actor = self.auth.actor(request, NATIONAL)
         form = load_body(request, schemas.CommendSchema())
-        return self.awards.commend(round_id, form, actor.to_dict())
+        return self.awards.commend(round_id, form, actor.to_dict(), keyed_request(request))
 
     @http("GET", API + "/nominations/<string:nomination_id>")
     def get_nomination(self, request, nomination_id):
@@ -96,25 +96,26 @@ class AwardsRoutes:
     def raise_objection(self, request, nomination_id):
         actor = self.auth.actor(request, OBJECTORS)
         form = load_body(request, schemas.ObjectionSchema())
-        return 201, self.awards.raise_objection(nomination_id, form, actor.to_dict())
+        return 201, self.awards.raise_objection(nomination_id, form, actor.to_dict(), keyed_request(request))
 
     @http("POST", API + "/nominations/<string:nomination_id>/objections/<string:objection_id>/resolve")
     def resolve_objection(self, request, nomination_id, objection_id):
         actor = self.auth.actor(request, NATIONAL)
         form = load_body(request, schemas.ResolveSchema())
-        return self.awards.resolve_objection(nomination_id, objection_id, form, actor.to_dict())
+        return self.awards.resolve_objection(nomination_id, objection_id, form, actor.to_dict(),
+                                             keyed_request(request))
 
     @http("POST", API + "/nominations/<string:nomination_id>/revoke")
     def revoke(self, request, nomination_id):
         actor = self.auth.actor(request, NATIONAL)
         form = load_body(request, schemas.RevokeSchema())
-        return self.awards.revoke(nomination_id, form, actor.to_dict())
+        return self.awards.revoke(nomination_id, form, actor.to_dict(), keyed_request(request))
 
     @http("POST", API + "/commendations")
     def record_commendation(self, request):
         actor = self.auth.actor(request, NATIONAL)
         form = load_body(request, schemas.CommendationSchema())
-        return 201, self.awards.record_commendation(form, actor.to_dict(), idempotency_key(request))
+        return 201, self.awards.record_commendation(form, actor.to_dict(), keyed_request(request))
 
     @http("GET", API + "/commendations")
     def commendations(self, request):

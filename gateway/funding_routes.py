@@ -1,7 +1,7 @@
 """HTTP paths of funding (API.md "Funding"), relayed to the funding service over RPC."""
 from gateway import funding_schemas as schemas
 from gateway.entrypoints import http
-from gateway.requests import API, idempotency_key, load_body, load_query
+from gateway.requests import API, keyed_request, load_body, load_query
 from gateway.rpc import BoundedRpcProxy
 from kernel.auth import WRITERS
 
@@ -27,7 +27,7 @@ class FundingRoutes:
     def configure_programme(self, request):
         actor = self.auth.actor(request, WRITERS)
         form = load_body(request, schemas.ProgrammeSchema())
-        return 201, self.funding.configure_programme(form, actor.to_dict(), idempotency_key(request))
+        return 201, self.funding.configure_programme(form, actor.to_dict(), keyed_request(request))
 
     @http("GET", API + "/programmes/<string:programme_id>")
     def get_programme(self, request, programme_id):
@@ -38,7 +38,7 @@ class FundingRoutes:
     def apply_for_project(self, request):
         actor = self.auth.actor(request, WRITERS)
         form = load_body(request, schemas.ProjectSchema())
-        return 201, self.funding.apply(form, actor.to_dict(), idempotency_key(request))
+        return 201, self.funding.apply(form, actor.to_dict(), keyed_request(request))
 
     @http("GET", API + "/projects/<string:project_id>")
     def get_project(self, request, project_id):
@@ -49,25 +49,25 @@ class FundingRoutes:
     def review_project(self, request, project_id):
         actor = self.auth.actor(request, WRITERS)
         form = load_body(request, schemas.ReviewSchema())
-        return 201, self.funding.review(project_id, form, actor.to_dict(), idempotency_key(request))
+        return 201, self.funding.review(project_id, form, actor.to_dict(), keyed_request(request))
 
     @http("POST", API + "/projects/<string:project_id>/publicize")
     def publicize_project(self, request, project_id):
         actor = self.auth.actor(request, WRITERS)
         form = load_body(request, schemas.StepSchema())
-        return self.funding.publicize(project_id, form, actor.to_dict(), idempotency_key(request))
+        return self.funding.publicize(project_id, form, actor.to_dict(), keyed_request(request))
 
     @http("POST", API + "/projects/<string:project_id>/confirm")
     def confirm_project(self, request, project_id):
         actor = self.auth.actor(request, WRITERS)
         form = load_body(request, schemas.StepSchema())
-        return self.funding.confirm(project_id, form, actor.to_dict(), idempotency_key(request))
+        return self.funding.confirm(project_id, form, actor.to_dict(), keyed_request(request))
 
     @http("POST", API + "/disbursements")
     def disburse(self, request):
         actor = self.auth.actor(request, WRITERS)
         form = load_body(request, schemas.DisbursementSchema())
-        return 201, self.funding.disburse(form, actor.to_dict(), idempotency_key(request))
+        return 201, self.funding.disburse(form, actor.to_dict(), keyed_request(request))
 
     @http("GET", API + "/funding/summary")
     def funding_summary(self, request):

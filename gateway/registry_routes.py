@@ -3,7 +3,7 @@ from werkzeug.wrappers import Response
 
 from gateway import imports, schemas
 from gateway.entrypoints import http
-from gateway.requests import API, idempotency_key, load_body, load_query
+from gateway.requests import API, keyed_request, load_body, load_query
 from gateway.rpc import BoundedRpcProxy
 from kernel.auth import WRITERS
 from services.registry.queries import MAX_PAGE, csv_lines
@@ -40,7 +40,7 @@ class RegistryRoutes:
     def register_expert(self, request):
         actor = self.auth.actor(request, WRITERS)
         form = load_body(request, schemas.ExpertSchema())
-        return 201, self.registry.register_expert(form, actor.to_dict(), idempotency_key(request))
+        return 201, self.registry.register_expert(form, actor.to_dict(), keyed_request(request))
 
     @http("GET", API + "/experts/<string:expert_id>")
     def get_expert(self, request, expert_id):
@@ -58,7 +58,7 @@ class RegistryRoutes:
     def register_household(self, request):
         actor = self.auth.actor(request, WRITERS)
         form = load_body(request, schemas.HouseholdSchema())
-        return 201, self.registry.register_household(form, actor.to_dict(), idempotency_key(request))
+        return 201, self.registry.register_household(form, actor.to_dict(), keyed_request(request))
 
     @http("POST", API + "/households/import")
     def import_households(self, request):
@@ -71,61 +71,61 @@ class RegistryRoutes:
     def file_pairing(self, request):
         actor = self.auth.actor(request, WRITERS)
         form = load_body(request, schemas.PairingSchema())
-        return 201, self.registry.file_pairing(form, actor.to_dict(), idempotency_key(request))
+        return 201, self.registry.file_pairing(form, actor.to_dict(), keyed_request(request))
 
     @http("POST", API + "/experts/<string:expert_id>/revoke")
     def revoke_expert(self, request, expert_id):
         actor = self.auth.actor(request, WRITERS)
         change = load_body(request, schemas.RevocationSchema())
-        return self.registry.revoke_expert(expert_id, change, actor.to_dict())
+        return self.registry.revoke_expert(expert_id, change, actor.to_dict(), keyed_request(request))
 
     @http("POST", API + "/experts/<string:expert_id>/corrections")
     def correct_expert(self, request, expert_id):
         actor = self.auth.actor(request, WRITERS)
         change = load_body(request, schemas.ExpertCorrectionSchema())
-        return self.registry.correct_expert(expert_id, change, actor.to_dict())
+        return self.registry.correct_expert(expert_id, change, actor.to_dict(), keyed_request(request))
 
     @http("POST", API + "/associations")
     def register_association(self, request):
         actor = self.auth.actor(request, WRITERS)
         form = load_body(request, schemas.AssociationSchema())
-        return 201, self.registry.register_association(form, actor.to_dict(), idempotency_key(request))
+        return 201, self.registry.register_association(form, actor.to_dict(), keyed_request(request))
 
     @http("POST", API + "/associations/<string:credit_code>/revoke")
     def revoke_association(self, request, credit_code):
         actor = self.auth.actor(request, WRITERS)
         change = load_body(request, schemas.RevocationSchema())
-        return self.registry.revoke_association(credit_code, change, actor.to_dict())
+        return self.registry.revoke_association(credit_code, change, actor.to_dict(), keyed_request(request))
 
     @http("POST", API + "/associations/<string:credit_code>/corrections")
     def correct_association(self, request, credit_code):
         actor = self.auth.actor(request, WRITERS)
         change = load_body(request, schemas.AssociationCorrectionSchema())
-        return self.registry.correct_association(credit_code, change, actor.to_dict())
+        return self.registry.correct_association(credit_code, change, actor.to_dict(), keyed_request(request))
 
     @http("POST", API + "/households/<string:code>/revoke")
     def revoke_household(self, request, code):
         actor = self.auth.actor(request, WRITERS)
         change = load_body(request, schemas.RevocationSchema())
-        return self.registry.revoke_household(code, change, actor.to_dict())
+        return self.registry.revoke_household(code, change, actor.to_dict(), keyed_request(request))
 
     @http("POST", API + "/households/<string:code>/corrections")
     def correct_household(self, request, code):
         actor = self.auth.actor(request, WRITERS)
         change = load_body(request, schemas.HouseholdCorrectionSchema())
-        return self.registry.correct_household(code, change, actor.to_dict())
+        return self.registry.correct_household(code, change, actor.to_dict(), keyed_request(request))
 
     @http("POST", API + "/households/<string:code>/lifted-out")
     def lift_out(self, request, code):
         actor = self.auth.actor(request, WRITERS)
         form = load_body(request, schemas.LiftedOutSchema())
-        return 201, self.registry.lift_out(code, form, actor.to_dict(), idempotency_key(request))
+        return 201, self.registry.lift_out(code, form, actor.to_dict(), keyed_request(request))
 
     @http("POST", API + "/service-logs")
     def log_service(self, request):
         actor = self.auth.actor(request, WRITERS)
         form = load_body(request, schemas.ServiceLogSchema())
-        return 201, self.registry.log_service(form, actor.to_dict(), idempotency_key(request))
+        return 201, self.registry.log_service(form, actor.to_dict(), keyed_request(request))
 
     @http("PUT", API + "/targets/<path:unit>")
     def set_targets(self, request, unit):
@@ -134,7 +134,7 @@ class RegistryRoutes:
         form = load_body(request, schemas.TargetsSchema())
         year, effective_date = form.pop("year"), form.pop("effective_date")
         return self.registry.set_targets(unit, {"year": year, "targets": form, "effective_date": effective_date},
-                                         actor.to_dict())
+                                         actor.to_dict(), keyed_request(request))
 
     @http("GET", API + "/two-counts/explain")
     def explain(self, request):

@@ -4,6 +4,7 @@ import re
 from urllib.parse import parse_qsl
 
 from kernel.errors import ValidationFailed
+from kernel.idempotency import KeyedRequest
 
 API = "/api/v1"
 # C0/C1 controls other than tab and line breaks, and lone UTF-16 surrogates (not encodable as UTF-8).
@@ -64,12 +65,15 @@ def _bad_text(value):
     return None
 
 
-def idempotency_key(request):
-    """The ``Idempotency-Key`` header, if any (the service binds it to the requester and body)."""
+def keyed_request(request):
+    """The write with its ``Idempotency-Key`` header and what the client sent (None without a
+    key); the service binds it to the requester."""
     key = request.headers.get("Idempotency-Key", "").strip()
     if len(key) > 200:
         raise ValidationFailed("Idempotency-Key is too long", {"Idempotency-Key": ["at most 200 characters"]})
-    return key or None
+    if not key:
+        return None
+    return KeyedRequest(key, request.method, request.path, parse_json(json_text(request)))
 
 
 def load_query(request, schema):

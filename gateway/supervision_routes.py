@@ -1,7 +1,7 @@
 """HTTP paths of supervision (API.md "Supervision"), relayed to the supervision service over RPC."""
 from gateway import supervision_schemas as schemas
 from gateway.entrypoints import http
-from gateway.requests import API, idempotency_key, load_body, load_query
+from gateway.requests import API, keyed_request, load_body, load_query
 from gateway.rpc import BoundedRpcProxy
 from kernel.auth import WRITERS
 from kernel.errors import NotFound
@@ -40,7 +40,7 @@ class SupervisionRoutes:
     def launch_campaign(self, request):
         actor = self.auth.actor(request, ("national_office",))
         form = load_body(request, schemas.CampaignSchema())
-        return 201, self.supervision.launch_campaign(form, actor.to_dict(), idempotency_key(request))
+        return 201, self.supervision.launch_campaign(form, actor.to_dict(), keyed_request(request))
 
     @http("GET", API + "/campaigns/<string:campaign_id>")
     def get_campaign(self, request, campaign_id):
@@ -51,14 +51,14 @@ class SupervisionRoutes:
     def close_campaign(self, request, campaign_id):
         actor = self.auth.actor(request, ("national_office",))
         form = load_body(request, schemas.CloseSchema())
-        return self.supervision.close_campaign(campaign_id, form, actor.to_dict())
+        return self.supervision.close_campaign(campaign_id, form, actor.to_dict(), keyed_request(request))
 
     @http("POST", API + "/campaigns/<string:campaign_id>/self-inspections")
     def submit_self_inspection(self, request, campaign_id):
         actor = self.auth.actor(request, RESPONSIBLE_UNITS)
         form = load_body(request, schemas.SelfInspectionSchema())
         return 201, self.supervision.submit_self_inspection(campaign_id, form, actor.to_dict(),
-                                                            idempotency_key(request))
+                                                            keyed_request(request))
 
     @http("GET", API + "/campaigns/<string:campaign_id>/statistics-table")
     def statistics_table(self, request, campaign_id):
@@ -70,19 +70,21 @@ class SupervisionRoutes:
     def schedule_field_inspection(self, request, campaign_id):
         actor = self.auth.actor(request, ("national_office",))
         form = load_body(request, schemas.FieldInspectionSchema())
-        return 201, self.supervision.schedule_field_inspection(campaign_id, form, actor.to_dict())
+        return 201, self.supervision.schedule_field_inspection(campaign_id, form, actor.to_dict(),
+                                                                 keyed_request(request))
 
     @http("POST", API + "/campaigns/<string:campaign_id>/findings")
     def record_finding(self, request, campaign_id):
         actor = self.auth.actor(request, ("inspector",))
         form = load_body(request, schemas.FindingSchema())
-        return 201, self.supervision.record_finding(campaign_id, form, actor.to_dict(), idempotency_key(request))
+        return 201, self.supervision.record_finding(campaign_id, form, actor.to_dict(), keyed_request(request))
 
     @http("POST", API + "/campaigns/<string:campaign_id>/spot-checks")
     def draw_spot_check(self, request, campaign_id):
         actor = self.auth.actor(request, CHECKERS)
         form = load_body(request, schemas.SpotCheckSchema())
-        return 201, self.supervision.draw_spot_check(campaign_id, form, actor.to_dict())
+        return 201, self.supervision.draw_spot_check(campaign_id, form, actor.to_dict(),
+                                                     keyed_request(request))
 
     @http("GET", API + "/rectifications")
     def rectifications(self, request):
@@ -103,4 +105,5 @@ class SupervisionRoutes:
             raise NotFound(f"no such move: {move}", {"path": ["one of progress, submit, verify, reopen"]})
         actor = self.auth.actor(request, RESPONSIBLE_UNITS if move in ("progress", "submit") else CHECKERS)
         form = load_body(request, schemas.MOVE_SCHEMAS[move]())
-        return self.supervision.move_rectification(item_id, move, form, actor.to_dict())
+        return self.supervision.move_rectification(item_id, move, form, actor.to_dict(),
+                                                   keyed_request(request))

@@ -1,9 +1,47 @@
-"""The base of every service's eventsourcing Application: lookups that answer in the error contract."""
+"""The base of every service's eventsourcing Application, and ``@command``: the one place where a
+write is retried after a lost race and a repeated Idempotency-Key is answered with the first
+result; lookups that answer in the error contract."""
+import contextvars
+import functools
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 
+from kernel.concurrency import retrying
 from kernel.errors import NotFound
+
+# The key of the command running in this greenthread, until its save() records it.
+_pending_key = contextvars.ContextVar("kjfp_pending_idempotency", default=None)
+
+
+def command(method=None, *, reread=None):
+    """Mark an Application method as a command (a write). It takes ``idempotency`` (a
+    kernel.idempotency.Idempotency, or None) beside its own arguments:
+    - a key already used for the same request answers ``reread(app, result_id)`` at once and
+      records nothing; for another request, 409 naming ``Idempotency-Key``;
+    - otherwise the command runs, and its ``save()`` records the key with its aggregates in the
+      same atomic write, naming the first object saved as the result (or ``save(..., result_id=)``);
+    - a save that lost an optimistic-concurrency race re-runs the whole, key check included.
+    ``reread`` defaults to the aggregate the result id names."""
+    if method is None:
+        return functools.partial(command, reread=reread)
+
+    @functools.wraps(method)
+    def run(app, *args, idempotency=None, **kwargs):
+        def attempt():
+            if idempotency is not None:
+                earlier = idempotency.earlier_result(app)
+                if earlier is not None:
+                    return (reread or ServiceApplication.aggregate)(app, earlier)
+            token = _pending_key.set(idempotency)
+            try:
+                return method(app, *args, **kwargs)
+            finally:
+                _pending_key.reset(token)
+
+        return retrying(attempt)
+
+    return run
 
 
 class ServiceApplication(Application):
@@ -11,10 +49,23 @@ class ServiceApplication(Application):
         super().__init__(env=env)
         self.pii_hash_key = pii_hash_key  # keys the hashes that dedup personal numbers
 
+    def save(self, *objects, result_id=None, **kwargs):
+        """Save, adding the running command's idempotency record to the same atomic write."""
+        idempotency = _pending_key.get()
+        if idempotency is not None:
+            _pending_key.set(None)  # one record per command
+            first = objects[0]
+            result_id = result_id or getattr(first, "id", None) or first.originator_id
+            objects += (idempotency.record(result_id),)
+        return super().save(*objects, **kwargs)
+
+    def aggregate(self, aggregate_id):
+        return self.repository.get(UUID(str(aggregate_id)))
+
     def _get(self, aggregate_id, cls, what):
         """The aggregate of type ``cls`` with this id, or NotFound naming ``{what}_id``."""
         try:
-            aggregate = self.repository.get(UUID(str(aggregate_id)))
+            aggregate = self.aggregate(aggregate_id)
         except (ValueError, AggregateNotFoundError):
             aggregate = None
         if not isinstance(aggregate, cls):

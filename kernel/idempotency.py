@@ -61,13 +61,22 @@ class Idempotency:
                                  fingerprint=self.fingerprint, result_id=str(result_id))
 
 
-def keyed(idempotency, result_id):
-    """The idempotency record to save with a command's aggregates (none without a key)."""
-    return [idempotency.record(result_id)] if idempotency else []
+class KeyedRequest:
+    """A write the client sent with an ``Idempotency-Key``, as the gateway received it: the
+    fingerprint covers the method, the path and the JSON body as sent, so what the server fills
+    in (a defaulted ``effective_date``) never makes the same retry a different request."""
+
+    def __init__(self, key, method, path, body):
+        self.key, self.method, self.path, self.body = key, method, path, body
+
+    def wire(self, hash_key):
+        """What travels to the service: the key and a keyed fingerprint (never the body again)."""
+        return {"key": self.key,
+                "fingerprint": fingerprint(hash_key, {"method": self.method, "path": self.path, "body": self.body})}
 
 
-def from_request(service, actor, request_key, form, hash_key):
-    """The ``Idempotency-Key`` the gateway passed on (None without one), bound to the requester."""
-    if not request_key:
+def from_request(service, actor, request):
+    """The key the gateway passed on (``KeyedRequest.wire``; None without one), bound to the requester."""
+    if not request:
         return None
-    return Idempotency(service, actor.subject, request_key, fingerprint(hash_key, form))
+    return Idempotency(service, actor.subject, request["key"], request["fingerprint"])

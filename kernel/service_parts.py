@@ -8,7 +8,6 @@ import os
 
 from nameko.events import EventDispatcher
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from kernel import config, views
@@ -16,6 +15,7 @@ from kernel.call_log import CallLog
 from kernel.idempotency import from_request
 from kernel.outbox import Outbox
 from kernel.projection import ProjectionRunner
+from kernel.sealed import rpc
 from kernel.tree import checkpoint_signer
 
 # nameko fixes a timer's interval when the class is defined, so this one setting is read here.
@@ -159,8 +159,9 @@ class LogService:
         """Publish newly recorded events, then bring the views up to date."""
         self._parts.pump(self.dispatch)
 
-    def _keyed(self, actor, request_key, form):
-        return from_request(self.name, actor, request_key, form, self._parts.settings.pii_hash_key)
+    def _keyed(self, actor, request):
+        """The write's Idempotency-Key as the gateway passed it on, bound to the requester."""
+        return from_request(self.name, actor, request)
 
 
 def stored_form(notification, chain_hash):

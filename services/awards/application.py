@@ -6,10 +6,8 @@ domain, and every command that records several aggregates saves them in one atom
 """
 import uuid
 
-from kernel.application import ServiceApplication
-from kernel.concurrency import retry_on_conflict
+from kernel.application import ServiceApplication, command
 from kernel.errors import Conflict, RuleViolation
-from kernel.idempotency import keyed
 from kernel.places import canonical_place, canonical_province, canonical_unit
 from services.awards.domain import (
     ACTIVE, AwardRound, Commendation, Nomination, hours_check, nominee_key, prior_commendation_check,
@@ -20,11 +18,8 @@ class AwardsApplication(ServiceApplication):
     name = "awards"
 
     # -- rounds ---------------------------------------------------------------------------
-    @retry_on_conflict
-    def configure_round(self, *, effective_date, idempotency=None, name=None, eligibility=None, **form) -> AwardRound:
-        earlier = idempotency and idempotency.earlier_result(self)
-        if earlier:
-            return self.get_round(earlier)
+    @command
+    def configure_round(self, *, effective_date, name=None, eligibility=None, **form) -> AwardRound:
         form["key_provinces"] = [canonical_province(p, "key_provinces")
                                  for p in form.get("key_provinces", ())]
         round_id = AwardRound.create_id(form["year"])
@@ -33,13 +28,13 @@ class AwardsApplication(ServiceApplication):
                            {"year": ["a round for this year exists"], "round_id": [str(round_id)]})
         award_round = AwardRound(name=name or f"{form['year']}年度科技助力精准扶贫表扬", eligibility=eligibility,
                                  effective_date=effective_date, **form)
-        self.save(award_round, *keyed(idempotency, award_round.id))
+        self.save(award_round)
         return award_round
 
     def get_round(self, round_id) -> AwardRound:
         return self._get(round_id, AwardRound, "round")
 
-    @retry_on_conflict
+    @command
     def endorse_outstanding(self, round_id, expert_id, justification, effective_date) -> AwardRound:
         """The national office records an "especially outstanding" justification (§001 第六条(三)2)."""
         award_round = self.get_round(round_id)
@@ -48,14 +43,11 @@ class AwardsApplication(ServiceApplication):
         return award_round
 
     # -- nominations ----------------------------------------------------------------------
-    @retry_on_conflict
-    def nominate(self, round_id, *, unit, category, form, evidence, effective_date, idempotency=None) -> Nomination:
+    @command
+    def nominate(self, round_id, *, unit, category, form, evidence, effective_date) -> Nomination:
         """Guards in order: the round takes nominations (open, by the deadline, the category), the
         nominee is not yet nominated (409), the unit's quota has room, the nominee is eligible.
         ``evidence`` holds what other services said: ``hours`` or ``rectification``."""
-        earlier = idempotency and idempotency.earlier_result(self)
-        if earlier:
-            return self.get_nomination(earlier)
         unit = canonical_unit(unit)
         if form.get("area") is not None:
             form = {**form, "area": canonical_place(form["area"], "area")}
@@ -71,7 +63,7 @@ class AwardsApplication(ServiceApplication):
         refuse_unless_eligible(checks)
         nomination = Nomination(round_id=str(award_round.id), nominee=nominee, category=category, unit=unit,
                                 form=form, checks=checks, effective_date=effective_date)
-        self.save(award_round, nomination, *keyed(idempotency, nomination.id))
+        self.save(award_round, nomination, result_id=nomination.id)
         return nomination
 
     def checks(self, award_round, category, nominee, form, evidence):
@@ -105,7 +97,7 @@ class AwardsApplication(ServiceApplication):
         return self._get(nomination_id, Nomination, "nomination")
 
     # -- public notice --------------------------------------------------------------------
-    @retry_on_conflict
+    @command
     def publicize(self, round_id, effective_date) -> AwardRound:
         """Publish the list: NominationPublicized for each active nomination, with the window."""
         award_round = self.get_round(round_id)
@@ -119,22 +111,23 @@ class AwardsApplication(ServiceApplication):
         self.save(award_round, *nominations)
         return award_round
 
-    @retry_on_conflict
+    @command(reread=lambda app, result_id: (app.get_nomination(result_id.split("/")[0]),
+                                             result_id.split("/")[1]))
     def raise_objection(self, nomination_id, reason, raised_by, effective_date):
         nomination = self.get_nomination(nomination_id)
         objection_id = str(uuid.uuid4())
         nomination.raise_objection(objection_id, reason, raised_by, effective_date)
-        self.save(nomination)
+        self.save(nomination, result_id=f"{nomination.id}/{objection_id}")
         return nomination, objection_id
 
-    @retry_on_conflict
+    @command
     def resolve_objection(self, nomination_id, objection_id, upheld, comment, effective_date) -> Nomination:
         nomination = self.get_nomination(nomination_id)
         nomination.resolve_objection(objection_id, upheld, comment, effective_date)
         self.save(nomination)
         return nomination
 
-    @retry_on_conflict
+    @command(reread=lambda app, round_id: app.conferred(round_id))
     def commend(self, round_id, selected, effective_date):
         """After the notice: confer the awards on the selected publicized nominations (default all),
         within the national totals; no objection may be left unresolved. Each award is also
@@ -167,7 +160,7 @@ class AwardsApplication(ServiceApplication):
         self.save(award_round, *chosen, *[c for c in commendations if not self._exists(c.id)])
         return award_round, chosen
 
-    @retry_on_conflict
+    @command
     def revoke(self, nomination_id, reason, effective_date) -> Nomination:
         """Revoke for false material (撤销评选资格, §002 四(五)); a conferred award's commendation
         stops counting for later rounds. History stays in the log."""
@@ -184,13 +177,16 @@ class AwardsApplication(ServiceApplication):
         self.save(*aggregates)
         return nomination
 
+    def conferred(self, round_id):
+        """The round and its conferred nominations: what ``commend`` answers."""
+        award_round = self.get_round(round_id)
+        nominations = [self.get_nomination(n) for n in award_round.nominations]
+        return award_round, [n for n in nominations if n.status == "conferred"]
+
     # -- past commendations ---------------------------------------------------------------
-    @retry_on_conflict
+    @command
     def record_commendation(self, *, year, category, unit, effective_date, expert_id=None, team_name=None,
-                            name=None, idempotency=None) -> Commendation:
-        earlier = idempotency and idempotency.earlier_result(self)
-        if earlier:
-            return self._get(earlier, Commendation, "commendation")
+                            name=None) -> Commendation:
         unit = canonical_unit(unit)
         nominee = nominee_key(category, unit, {"expert_id": expert_id, "team_name": team_name or ""})
         commendation_id = Commendation.create_id(nominee, year)
@@ -200,7 +196,7 @@ class AwardsApplication(ServiceApplication):
         commendation = Commendation(nominee=nominee, year=year, category=category, unit=unit,
                                     name=name or team_name or expert_id or unit, source="record",
                                     effective_date=effective_date)
-        self.save(commendation, *keyed(idempotency, commendation.id))
+        self.save(commendation)
         return commendation
 
     # -- helpers --------------------------------------------------------------------------

@@ -5,11 +5,12 @@ from datetime import date
 import eventlet
 
 from nameko.exceptions import MethodNotFound, UnknownService
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import RpcProxy
 
 from kernel.auth import Actor, authorize_read, require_role
 from kernel.places import canonical_unit
 from kernel.errors import EXPECTED, Forbidden, NotFound, RuleViolation
+from kernel.sealed import rpc
 from kernel.service_parts import LogService, PartsProvider
 from services.awards import LOG
 from kernel.pii import mask
@@ -34,10 +35,10 @@ class AwardsService(LogService):
 
     # -- rounds ---------------------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def configure_round(self, form, actor, idempotency_key=None):
+    def configure_round(self, form, actor, idempotency=None):
         actor = Actor.from_dict(actor)
         require_role(actor, "national_office")
-        award_round = self.awards.app.configure_round(**form, idempotency=self._keyed(actor, idempotency_key, form))
+        award_round = self.awards.app.configure_round(**form, idempotency=self._keyed(actor, idempotency))
         return round_view(award_round)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -45,14 +46,16 @@ class AwardsService(LogService):
         return round_view(self.awards.app.get_round(round_id))
 
     @rpc(expected_exceptions=EXPECTED)
-    def endorse_outstanding(self, round_id, form, actor):
+    def endorse_outstanding(self, round_id, form, actor, idempotency=None):
         """The national office records an especially-outstanding justification for an expert."""
-        require_role(Actor.from_dict(actor), "national_office")
-        return round_view(self.awards.app.endorse_outstanding(round_id, **form))
+        actor = Actor.from_dict(actor)
+        require_role(actor, "national_office")
+        return round_view(self.awards.app.endorse_outstanding(
+            round_id, **form, idempotency=self._keyed(actor, idempotency)))
 
     # -- nominations ----------------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def nominate(self, round_id, form, actor, idempotency_key=None):
+    def nominate(self, round_id, form, actor, idempotency=None):
         """A province or national society nominates for itself; the evidence the rules need is
         gathered here (as of the nomination's effective date) and the application decides."""
         actor = Actor.from_dict(actor)
@@ -61,7 +64,6 @@ class AwardsService(LogService):
         unit = canonical_unit(form.pop("unit", None) or actor.scope)
         if unit != actor.scope:
             raise Forbidden(f"{actor.scope} may not nominate for {unit}", {"unit": ["units nominate only for themselves"]})
-        idempotency = self._keyed(actor, idempotency_key, {**form, "unit": unit})
         category, effective_date = form.pop("category"), form.pop("effective_date")
         app = self.awards.app
         award_round = app.get_round(round_id)
@@ -72,7 +74,7 @@ class AwardsService(LogService):
         elif category == "organising_unit":
             evidence["rectification"] = self._rectification(unit, effective_date)
         nomination = app.nominate(round_id, unit=unit, category=category, form=form, evidence=evidence,
-                                  effective_date=effective_date, idempotency=idempotency)
+                                  effective_date=effective_date, idempotency=self._keyed(actor, idempotency))
         return nomination_view(nomination)
 
     def _nominee(self, form, unit):
@@ -144,41 +146,48 @@ class AwardsService(LogService):
 
     # -- public notice, objections, commendation ------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def publicize(self, round_id, form, actor):
-        require_role(Actor.from_dict(actor), "national_office")
-        return round_view(self.awards.app.publicize(round_id, **form))
+    def publicize(self, round_id, form, actor, idempotency=None):
+        actor = Actor.from_dict(actor)
+        require_role(actor, "national_office")
+        return round_view(self.awards.app.publicize(round_id, **form, idempotency=self._keyed(actor, idempotency)))
 
     @rpc(expected_exceptions=EXPECTED)
-    def raise_objection(self, nomination_id, form, actor):
+    def raise_objection(self, nomination_id, form, actor, idempotency=None):
         actor = Actor.from_dict(actor)
         require_role(actor, *OBJECTORS)
-        nomination, objection_id = self.awards.app.raise_objection(nomination_id, raised_by=actor.subject, **form)
+        nomination, objection_id = self.awards.app.raise_objection(
+            nomination_id, raised_by=actor.subject, **form, idempotency=self._keyed(actor, idempotency))
         return {"id": objection_id, "nomination_id": str(nomination.id),
                 **nomination.objections[objection_id]}
 
     @rpc(expected_exceptions=EXPECTED)
-    def resolve_objection(self, nomination_id, objection_id, form, actor):
-        require_role(Actor.from_dict(actor), "national_office")
-        return nomination_view(self.awards.app.resolve_objection(nomination_id, objection_id, **form))
+    def resolve_objection(self, nomination_id, objection_id, form, actor, idempotency=None):
+        actor = Actor.from_dict(actor)
+        require_role(actor, "national_office")
+        return nomination_view(self.awards.app.resolve_objection(
+            nomination_id, objection_id, **form, idempotency=self._keyed(actor, idempotency)))
 
     @rpc(expected_exceptions=EXPECTED)
-    def commend(self, round_id, form, actor):
-        require_role(Actor.from_dict(actor), "national_office")
-        award_round, conferred = self.awards.app.commend(round_id, form.get("nomination_ids"), form["effective_date"])
+    def commend(self, round_id, form, actor, idempotency=None):
+        actor = Actor.from_dict(actor)
+        require_role(actor, "national_office")
+        award_round, conferred = self.awards.app.commend(round_id, form.get("nomination_ids"), form["effective_date"],
+                                                         idempotency=self._keyed(actor, idempotency))
         return {**round_view(award_round), "conferred": [nomination_view(n) for n in conferred]}
 
     @rpc(expected_exceptions=EXPECTED)
-    def revoke(self, nomination_id, form, actor):
-        require_role(Actor.from_dict(actor), "national_office")
-        return nomination_view(self.awards.app.revoke(nomination_id, **form))
+    def revoke(self, nomination_id, form, actor, idempotency=None):
+        actor = Actor.from_dict(actor)
+        require_role(actor, "national_office")
+        return nomination_view(self.awards.app.revoke(nomination_id, **form, idempotency=self._keyed(actor, idempotency)))
 
     # -- commendations --------------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def record_commendation(self, form, actor, idempotency_key=None):
+    def record_commendation(self, form, actor, idempotency=None):
         """A past year's commended list, entered by the national office (feeds "commended since")."""
         actor = Actor.from_dict(actor)
         require_role(actor, "national_office")
-        commendation = self.awards.app.record_commendation(**form, idempotency=self._keyed(actor, idempotency_key, form))
+        commendation = self.awards.app.record_commendation(**form, idempotency=self._keyed(actor, idempotency))
         return commendation_view(commendation)
 
     @rpc(expected_exceptions=EXPECTED)

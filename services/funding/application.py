@@ -5,10 +5,8 @@ hash of the registered account, ``payee``) comes in as an argument.
 """
 
 from kernel import pii
-from kernel.application import ServiceApplication
-from kernel.concurrency import retry_on_conflict
+from kernel.application import ServiceApplication, command
 from kernel.errors import NotFound, RuleViolation, ValidationFailed
-from kernel.idempotency import keyed
 from kernel.places import PlaceError, Unit, canonical_unit
 from services.funding.domain import (
     APPLICANTS, KINDS, KNOWN_LEVELS, LEVEL_KINDS, Disbursement, Programme, Project, ProjectYear,
@@ -71,11 +69,8 @@ class FundingApplication(ServiceApplication):
     name = "funding"
 
     # -- programmes -----------------------------------------------------------------------
-    @retry_on_conflict
-    def configure_programme(self, *, effective_date, idempotency=None, **form) -> Programme:
-        earlier = idempotency and idempotency.earlier_result(self)
-        if earlier:
-            return self.get_programme(earlier)
+    @command
+    def configure_programme(self, *, effective_date, **form) -> Programme:
         form["until_year"] = form.get("until_year") or form["year"]
         scopes = form.get("level_scopes") or {}
         check_programme({**form, "level_scopes": scopes})
@@ -85,7 +80,7 @@ class FundingApplication(ServiceApplication):
         programme = Programme(effective_date=effective_date, **form)
         quotas = [RegionQuota(programme_id=str(programme.id), region=region, total=places)
                   for region, places in sorted(form["quotas"].items())]
-        self.save(programme, *quotas, *keyed(idempotency, programme.id))
+        self.save(programme, *quotas)
         return programme
 
     def get_programme(self, programme_id) -> Programme:
@@ -95,14 +90,11 @@ class FundingApplication(ServiceApplication):
         return self.repository.get(RegionQuota.create_id(programme_id, region))
 
     # -- projects -------------------------------------------------------------------------
-    @retry_on_conflict
+    @command
     def apply(self, *, programme_id, applicant, kind, region, villages, content, year, effective_date,
-              unit=None, until_year=None, amount_fen=None, expert=None, idempotency=None) -> Project:
+              unit=None, until_year=None, amount_fen=None, expert=None) -> Project:
         """A project application. ``expert`` is the registry's payee record of an individual
         applicant (None for a unit)."""
-        earlier = idempotency and idempotency.earlier_result(self)
-        if earlier:
-            return self.get_project(earlier)
         programme = self._referenced(programme_id, Programme, "programme")
         region = canonical_unit(region, "region", kinds=("province", "city", "county"))
         unit = canonical_unit(unit, kinds=("province", "society")) if unit is not None else None
@@ -140,7 +132,7 @@ class FundingApplication(ServiceApplication):
             until_year=until_year, amount_fen=amount_fen, approval_levels=programme.approval_levels,
             quota_region=programme.quota_region_for(region),
             no_subsidy_reason=programme.no_subsidy_reason(applicant, kind), effective_date=effective_date)
-        self.save(project, *keyed(idempotency, project.id))
+        self.save(project)
         return project
 
     def get_project(self, project_id) -> Project:
@@ -149,40 +141,34 @@ class FundingApplication(ServiceApplication):
     def referenced_project(self, project_id) -> Project:
         return self._referenced(project_id, Project, "project")
 
-    @retry_on_conflict
-    def review(self, project_id, *, level, decision, comment, effective_date, idempotency=None) -> Project:
-        return self._step(project_id, idempotency,
+    @command
+    def review(self, project_id, *, level, decision, comment, effective_date) -> Project:
+        return self._step(project_id,
                           lambda project: project.review(level, decision, comment, effective_date))
 
-    @retry_on_conflict
-    def publicize(self, project_id, *, effective_date, idempotency=None) -> Project:
+    @command
+    def publicize(self, project_id, *, effective_date) -> Project:
         """Start the public notice (公示): it runs ``notice_days`` days from the effective date."""
-        return self._step(project_id, idempotency, lambda project: project.publicize(
+        return self._step(project_id, lambda project: project.publicize(
             self.get_programme(project.programme_id).notice_days, effective_date))
 
-    @retry_on_conflict
-    def confirm(self, project_id, *, effective_date, idempotency=None) -> Project:
+    @command
+    def confirm(self, project_id, *, effective_date) -> Project:
         """After the notice has run its days, the project takes effect (生效实施)."""
-        return self._step(project_id, idempotency, lambda project: project.confirm(effective_date))
+        return self._step(project_id, lambda project: project.confirm(effective_date))
 
-    def _step(self, project_id, idempotency, act):
-        if idempotency and idempotency.earlier_result(self):
-            return self.get_project(project_id)
+    def _step(self, project_id, act):
         project = self.get_project(project_id)
         act(project)
-        self.save(project, *keyed(idempotency, project.id))
+        self.save(project)
         return project
 
     # -- disbursements --------------------------------------------------------------------
-    @retry_on_conflict
-    def disburse(self, *, project_id, year, amount_fen, account, effective_date, payee=None,
-                 idempotency=None) -> Disbursement:
+    @command
+    def disburse(self, *, project_id, year, amount_fen, account, effective_date, payee=None) -> Disbursement:
         """Pay a project-year's subsidy (FundDisbursed). ``payee`` is the registry's record of
         the applicant expert (None for a unit applicant). The project-year's ledger and the
         region's quota change in the same atomic save as the payment itself."""
-        earlier = idempotency and idempotency.earlier_result(self)
-        if earlier:
-            return self.get_disbursement(earlier)
         project = self.referenced_project(project_id)
         programme = self.get_programme(project.programme_id)
         if not project.effective:
@@ -220,7 +206,7 @@ class FundingApplication(ServiceApplication):
             quota = self.quota(project.programme_id, project.quota_region)
             quota.take(str(project.id), effective_date)
             changed.append(quota)
-        self.save(*changed, *keyed(idempotency, disbursement.id))
+        self.save(*changed)
         return disbursement
 
     def get_disbursement(self, disbursement_id) -> Disbursement:

@@ -1,10 +1,11 @@
 """Nameko adapter for funding: RPC methods check jurisdiction and call the Application; the
 registry is asked over RPC for what funding needs of an expert. No rules live here."""
 
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import RpcProxy
 
 from kernel.auth import Actor, authorize_read, require_writer, unit_of
 from kernel.errors import EXPECTED, NotFound, RuleViolation
+from kernel.sealed import rpc
 from kernel.service_parts import LogService, PartsProvider
 from services.funding import LOG
 from services.funding import access, queries
@@ -20,11 +21,11 @@ class FundingService(LogService):
 
     # -- programmes -----------------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def configure_programme(self, form, actor, idempotency_key=None):
+    def configure_programme(self, form, actor, idempotency=None):
         actor = Actor.from_dict(actor)
         form = {**form, "unit": form.get("unit") or default_programme_unit(actor)}
         access.authorize_programme(actor, form["unit"])
-        programme = self.funding.app.configure_programme(**form, idempotency=self._keyed(actor, idempotency_key, form))
+        programme = self.funding.app.configure_programme(**form, idempotency=self._keyed(actor, idempotency))
         return programme_view(programme)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -33,14 +34,14 @@ class FundingService(LogService):
 
     # -- projects -------------------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def apply(self, form, actor, idempotency_key=None):
+    def apply(self, form, actor, idempotency=None):
         actor = Actor.from_dict(actor)
         region = form["region"]
         access.authorize_application(actor, form.get("unit") or unit_of(region).lineage[1], region)
         expert = None
         if form["applicant"]["type"] == "individual":
             expert = self._payee(form["applicant"]["expert_id"], "applicant.expert_id")
-        project = self.funding.app.apply(**form, expert=expert, idempotency=self._keyed(actor, idempotency_key, form))
+        project = self.funding.app.apply(**form, expert=expert, idempotency=self._keyed(actor, idempotency))
         return project_view(project)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -54,32 +55,32 @@ class FundingService(LogService):
         return {**project_record_view(record), "positions_at": {"funding": position}}
 
     @rpc(expected_exceptions=EXPECTED)
-    def review(self, project_id, form, actor, idempotency_key=None):
+    def review(self, project_id, form, actor, idempotency=None):
         actor = Actor.from_dict(actor)
         app = self.funding.app
         project = app.get_project(project_id)
         programme = app.get_programme(project.programme_id)
         access.authorize_review(actor, project, form["level"], programme.level_scopes.get(form["level"]))
-        return project_view(app.review(project_id, **form, idempotency=self._keyed(actor, idempotency_key, form)))
+        return project_view(app.review(project_id, **form, idempotency=self._keyed(actor, idempotency)))
 
     @rpc(expected_exceptions=EXPECTED)
-    def publicize(self, project_id, form, actor, idempotency_key=None):
-        return self._owner_step("publicize", project_id, form, actor, idempotency_key)
+    def publicize(self, project_id, form, actor, idempotency=None):
+        return self._owner_step("publicize", project_id, form, actor, idempotency)
 
     @rpc(expected_exceptions=EXPECTED)
-    def confirm(self, project_id, form, actor, idempotency_key=None):
-        return self._owner_step("confirm", project_id, form, actor, idempotency_key)
+    def confirm(self, project_id, form, actor, idempotency=None):
+        return self._owner_step("confirm", project_id, form, actor, idempotency)
 
-    def _owner_step(self, action, project_id, form, actor, idempotency_key):
+    def _owner_step(self, action, project_id, form, actor, idempotency):
         actor = Actor.from_dict(actor)
         app = self.funding.app
         access.authorize_owner(actor, app.get_programme(app.get_project(project_id).programme_id))
-        project = getattr(app, action)(project_id, **form, idempotency=self._keyed(actor, idempotency_key, form))
+        project = getattr(app, action)(project_id, **form, idempotency=self._keyed(actor, idempotency))
         return project_view(project)
 
     # -- disbursements --------------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def disburse(self, form, actor, idempotency_key=None):
+    def disburse(self, form, actor, idempotency=None):
         actor = Actor.from_dict(actor)
         require_writer(actor)
         app = self.funding.app
@@ -87,7 +88,7 @@ class FundingService(LogService):
         access.authorize_owner(actor, app.get_programme(project.programme_id))
         expert_id = project.applicant.get("expert_id")
         payee = self._payee(expert_id, "account") if expert_id else None
-        disbursement = app.disburse(**form, payee=payee, idempotency=self._keyed(actor, idempotency_key, form))
+        disbursement = app.disburse(**form, payee=payee, idempotency=self._keyed(actor, idempotency))
         return disbursement_view(disbursement)
 
     # -- figures --------------------------------------------------------------------------

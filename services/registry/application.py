@@ -4,11 +4,10 @@ from eventsourcing.persistence import IntegrityError
 from stdnum.cn import uscc
 
 from kernel import pii
-from kernel.application import ServiceApplication
-from kernel.concurrency import MAX_ATTEMPTS, retry_on_conflict
+from kernel.application import ServiceApplication, command
+from kernel.concurrency import MAX_ATTEMPTS
 from kernel.identity import IdNumberError, canonical_id_number
 from kernel.errors import Conflict, NotFound, RuleViolation, ValidationFailed
-from kernel.idempotency import keyed
 from kernel.places import canonical_place, canonical_unit
 from services.registry.domain import (
     Association, Expert, Household, IdNumberClaim, PairingAgreement, ServiceLog, Targets)
@@ -47,11 +46,8 @@ class RegistryApplication(ServiceApplication):
     name = "registry"
 
     # -- experts --------------------------------------------------------------------------
-    @retry_on_conflict
-    def register_expert(self, *, id_number, effective_date, idempotency=None, **form) -> Expert:
-        earlier = idempotency and idempotency.earlier_result(self)
-        if earlier:
-            return self.get_expert(earlier)
+    @command
+    def register_expert(self, *, id_number, effective_date, **form) -> Expert:
         id_number = validate_id_number(id_number)
         form = _canonical(form)
         id_hash = pii.keyed_hash(self.pii_hash_key, id_number)
@@ -65,30 +61,27 @@ class RegistryApplication(ServiceApplication):
             claim.reassign(str(expert.id))  # registered anew after a revocation
         else:
             claim = IdNumberClaim(id_hash=id_hash, expert_id=str(expert.id))
-        self.save(expert, claim, *keyed(idempotency, expert.id))
+        self.save(expert, claim)
         return expert
 
-    @retry_on_conflict
+    @command
     def revoke_expert(self, expert_id, reason, effective_date):
         return self._amend(self.get_expert(expert_id), "revoke", reason, effective_date)
 
-    @retry_on_conflict
+    @command
     def correct_expert(self, expert_id, changes, reason, effective_date):
         return self._amend(self.get_expert(expert_id), "correct", _canonical(changes), reason, effective_date)
 
     # -- associations and federations -----------------------------------------------------
-    @retry_on_conflict
-    def register_association(self, *, credit_code, effective_date, idempotency=None, **form):
-        earlier = idempotency and idempotency.earlier_result(self)
-        if earlier:
-            return self.get_association(earlier)
+    @command
+    def register_association(self, *, credit_code, effective_date, **form):
         credit_code = validate_credit_code(credit_code)
         form = _canonical(form)
         if self._exists(Association.create_id(credit_code)):
             raise Conflict(f"an organisation with credit code {credit_code} is already registered",
                            {"credit_code": ["already registered"]})
         association = Association(credit_code=credit_code, effective_date=effective_date, **form)
-        self.save(association, *keyed(idempotency, credit_code))
+        self.save(association)
         return association
 
     def get_association(self, credit_code):
@@ -97,11 +90,11 @@ class RegistryApplication(ServiceApplication):
         except AggregateNotFoundError:
             raise NotFound(f"no association with credit code {credit_code}", {"credit_code": ["not registered"]})
 
-    @retry_on_conflict
+    @command
     def revoke_association(self, credit_code, reason, effective_date):
         return self._amend(self.get_association(credit_code), "revoke", reason, effective_date)
 
-    @retry_on_conflict
+    @command
     def correct_association(self, credit_code, changes, reason, effective_date):
         association = self.get_association(credit_code)
         return self._amend(association, "correct", _canonical(changes), reason, effective_date)
@@ -117,12 +110,9 @@ class RegistryApplication(ServiceApplication):
             raise RuleViolation(f"no registered expert with id {expert_id}", {"expert_id": ["not registered"]})
 
     # -- households -----------------------------------------------------------------------
-    @retry_on_conflict
-    def register_household(self, *, code, head_id_number, effective_date, idempotency=None,
+    @command
+    def register_household(self, *, code, head_id_number, effective_date,
                            **form) -> Household:
-        earlier = idempotency and idempotency.earlier_result(self)
-        if earlier:
-            return self.get_household(earlier)
         head_id_number = validate_id_number(head_id_number, "head_id_number")
         form = _canonical(form)
         if self._exists(Household.create_id(code)):
@@ -131,28 +121,25 @@ class RegistryApplication(ServiceApplication):
             code=code, head_id_number=head_id_number,
             head_id_hash=pii.keyed_hash(self.pii_hash_key, head_id_number),
             effective_date=effective_date, **form)
-        self.save(household, *keyed(idempotency, code))
+        self.save(household)
         return household
 
-    @retry_on_conflict
+    @command
     def revoke_household(self, code, reason, effective_date):
         return self._amend(self.get_household(code), "revoke", reason, effective_date)
 
-    @retry_on_conflict
+    @command
     def correct_household(self, code, changes, reason, effective_date):
         return self._amend(self.get_household(code), "correct", _canonical(changes), reason, effective_date)
 
-    @retry_on_conflict
-    def lift_out(self, code, date, people, effective_date, idempotency=None):
+    @command
+    def lift_out(self, code, date, people, effective_date):
         """Record that a paired household was lifted out of poverty (脱贫) on ``date``."""
-        earlier = idempotency and idempotency.earlier_result(self)
-        if earlier:
-            return self.get_household(earlier)
         if date > effective_date:
             raise RuleViolation("the date is after the effective date", {"date": ["in the future"]})
         household = self.get_household(code)
         household.lift_out(date, people, effective_date)
-        self.save(household, *keyed(idempotency, code))
+        self.save(household)
         return household
 
     def import_households(self, rows):
@@ -216,13 +203,10 @@ class RegistryApplication(ServiceApplication):
             raise NotFound(f"household {code} is not registered", {"code": ["not registered"]})
 
     # -- pairings -------------------------------------------------------------------------
-    @retry_on_conflict
+    @command
     def file_pairing(self, *, expert_id, household_codes, village, start, end, goals, tasks,
-                     mechanism, effective_date, idempotency=None):
+                     mechanism, effective_date):
         """File an agreement and pair each household with the expert, all or nothing."""
-        earlier = idempotency and idempotency.earlier_result(self)
-        if earlier:
-            return self._get(earlier, PairingAgreement, "agreement")
         expert = self.referenced_expert(expert_id)
         if not expert.active:
             raise RuleViolation("the expert's registration is revoked", {"expert_id": ["revoked"]})
@@ -243,16 +227,13 @@ class RegistryApplication(ServiceApplication):
             household.pair(agreement_id=str(agreement.id), expert_id=str(expert.id), unit=expert.unit,
                            start=start, end=end, effective_date=effective_date)
         expert.take_agreement(str(agreement.id), start, end)
-        self.save(agreement, expert, *households, *keyed(idempotency, agreement.id))
+        self.save(agreement, expert, *households)
         return agreement
 
     # -- service logs ---------------------------------------------------------------------
-    @retry_on_conflict
-    def log_service(self, *, expert_id, date, effective_date, idempotency=None, **entry):
+    @command
+    def log_service(self, *, expert_id, date, effective_date, **entry):
         """Record one help activity (工作台账) inside one of the expert's agreements."""
-        earlier = idempotency and idempotency.earlier_result(self)
-        if earlier:
-            return self._get(earlier, ServiceLog, "service log")
         expert = self.referenced_expert(expert_id)
         if expert.revoked_on is not None and expert.revoked_on <= date:
             raise RuleViolation("the expert's registration was revoked by then", {"expert_id": ["revoked"]})
@@ -263,11 +244,11 @@ class RegistryApplication(ServiceApplication):
                                 {"date": ["outside the expert's pairing agreements"]})
         log = ServiceLog(expert_id=str(expert.id), unit=expert.unit, date=date,
                          effective_date=effective_date, **entry)
-        self.save(log, *keyed(idempotency, log.id))
+        self.save(log)
         return log
 
     # -- targets --------------------------------------------------------------------------
-    @retry_on_conflict
+    @command
     def set_targets(self, unit, year, targets, effective_date):
         unit = canonical_unit(unit)
         targets_id = Targets.create_id(unit, year)

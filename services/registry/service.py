@@ -1,11 +1,10 @@
 """Nameko adapter for the registry: RPC methods call the Application; no rules live here."""
 
-from nameko.rpc import rpc
-
 from kernel.auth import (
     NATIONWIDE_READERS, Actor, authorize_change, authorize_household_in_pairing, authorize_read,
     authorize_targets, authorize_write, place_of, require_writer)
 from kernel.errors import EXPECTED, RuleViolation
+from kernel.sealed import rpc
 from kernel.service_parts import LogService, PartsProvider
 from services.registry import LOG
 from services.registry import queries
@@ -20,10 +19,10 @@ class RegistryService(LogService):
     registry = PartsProvider(LOG)
 
     @rpc(expected_exceptions=EXPECTED)
-    def register_expert(self, form, actor, idempotency_key=None):
+    def register_expert(self, form, actor, idempotency=None):
         actor = Actor.from_dict(actor)
         authorize_write(actor, unit=form["unit"], location=form["location"])
-        expert = self.registry.app.register_expert(**form, idempotency=self._keyed(actor, idempotency_key, form))
+        expert = self.registry.app.register_expert(**form, idempotency=self._keyed(actor, idempotency))
         return expert_view(expert)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -44,11 +43,11 @@ class RegistryService(LogService):
         return {"items": [expert_listing(d) for d in docs], "next_cursor": next_cursor}
 
     @rpc(expected_exceptions=EXPECTED)
-    def register_household(self, form, actor, idempotency_key=None):
+    def register_household(self, form, actor, idempotency=None):
         actor = Actor.from_dict(actor)
         authorize_write(actor, location=form["location"])
         household = self.registry.app.register_household(
-            **form, idempotency=self._keyed(actor, idempotency_key, form))
+            **form, idempotency=self._keyed(actor, idempotency))
         return household_view(household)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -65,81 +64,94 @@ class RegistryService(LogService):
         return result
 
     @rpc(expected_exceptions=EXPECTED)
-    def file_pairing(self, form, actor, idempotency_key=None):
+    def file_pairing(self, form, actor, idempotency=None):
         app, actor = self.registry.app, Actor.from_dict(actor)
         expert = app.referenced_expert(form["expert_id"])
         authorize_write(actor, unit=expert.unit, location=expert.location)
         for household in app.registered_households(form["household_codes"]):
             authorize_household_in_pairing(actor, household.location)
-        agreement = app.file_pairing(**form, idempotency=self._keyed(actor, idempotency_key, form))
+        agreement = app.file_pairing(**form, idempotency=self._keyed(actor, idempotency))
         return pairing_view(agreement)
 
     @rpc(expected_exceptions=EXPECTED)
-    def revoke_expert(self, expert_id, change, actor):
+    def revoke_expert(self, expert_id, change, actor, idempotency=None):
+        actor = Actor.from_dict(actor)
         expert = self.registry.app.get_expert(expert_id)
-        authorize_write(Actor.from_dict(actor), unit=expert.unit, location=expert.location)
-        return expert_view(self.registry.app.revoke_expert(expert_id, **change))
+        authorize_write(actor, unit=expert.unit, location=expert.location)
+        return expert_view(self.registry.app.revoke_expert(
+            expert_id, **change, idempotency=self._keyed(actor, idempotency)))
 
     @rpc(expected_exceptions=EXPECTED)
-    def correct_expert(self, expert_id, change, actor):
+    def correct_expert(self, expert_id, change, actor, idempotency=None):
+        actor = Actor.from_dict(actor)
         expert = self.registry.app.get_expert(expert_id)
-        authorize_change(Actor.from_dict(actor), unit=expert.unit, location=expert.location,
+        authorize_change(actor, unit=expert.unit, location=expert.location,
                          new_location=change["changes"].get("location"))
-        return expert_view(self.registry.app.correct_expert(expert_id, **change))
+        return expert_view(self.registry.app.correct_expert(
+            expert_id, **change, idempotency=self._keyed(actor, idempotency)))
 
     @rpc(expected_exceptions=EXPECTED)
-    def register_association(self, form, actor, idempotency_key=None):
+    def register_association(self, form, actor, idempotency=None):
         actor = Actor.from_dict(actor)
         authorize_write(actor, unit=form["unit"], location=form["location"])
         association = self.registry.app.register_association(
-            **form, idempotency=self._keyed(actor, idempotency_key, form))
+            **form, idempotency=self._keyed(actor, idempotency))
         return association_view(association)
 
     @rpc(expected_exceptions=EXPECTED)
-    def revoke_association(self, credit_code, change, actor):
+    def revoke_association(self, credit_code, change, actor, idempotency=None):
+        actor = Actor.from_dict(actor)
         association = self.registry.app.get_association(credit_code)
-        authorize_write(Actor.from_dict(actor), unit=association.unit, location=association.location)
-        return association_view(self.registry.app.revoke_association(credit_code, **change))
+        authorize_write(actor, unit=association.unit, location=association.location)
+        return association_view(self.registry.app.revoke_association(
+            credit_code, **change, idempotency=self._keyed(actor, idempotency)))
 
     @rpc(expected_exceptions=EXPECTED)
-    def correct_association(self, credit_code, change, actor):
+    def correct_association(self, credit_code, change, actor, idempotency=None):
+        actor = Actor.from_dict(actor)
         association = self.registry.app.get_association(credit_code)
-        authorize_change(Actor.from_dict(actor), unit=association.unit, location=association.location,
+        authorize_change(actor, unit=association.unit, location=association.location,
                          new_location=change["changes"].get("location"))
-        return association_view(self.registry.app.correct_association(credit_code, **change))
+        return association_view(self.registry.app.correct_association(
+            credit_code, **change, idempotency=self._keyed(actor, idempotency)))
 
     @rpc(expected_exceptions=EXPECTED)
-    def revoke_household(self, code, change, actor):
+    def revoke_household(self, code, change, actor, idempotency=None):
+        actor = Actor.from_dict(actor)
         household = self.registry.app.get_household(code)
-        authorize_write(Actor.from_dict(actor), location=household.location)
-        return household_view(self.registry.app.revoke_household(code, **change))
+        authorize_write(actor, location=household.location)
+        return household_view(self.registry.app.revoke_household(
+            code, **change, idempotency=self._keyed(actor, idempotency)))
 
     @rpc(expected_exceptions=EXPECTED)
-    def correct_household(self, code, change, actor):
+    def correct_household(self, code, change, actor, idempotency=None):
+        actor = Actor.from_dict(actor)
         household = self.registry.app.get_household(code)
-        authorize_change(Actor.from_dict(actor), location=household.location,
+        authorize_change(actor, location=household.location,
                          new_location=change["changes"].get("location"))
-        return household_view(self.registry.app.correct_household(code, **change))
+        return household_view(self.registry.app.correct_household(
+            code, **change, idempotency=self._keyed(actor, idempotency)))
 
     @rpc(expected_exceptions=EXPECTED)
-    def lift_out(self, code, form, actor, idempotency_key=None):
+    def lift_out(self, code, form, actor, idempotency=None):
         actor = Actor.from_dict(actor)
         authorize_write(actor, location=self.registry.app.get_household(code).location)
-        household = self.registry.app.lift_out(code, **form, idempotency=self._keyed(actor, idempotency_key, form))
+        household = self.registry.app.lift_out(code, **form, idempotency=self._keyed(actor, idempotency))
         return household_view(household)
 
     @rpc(expected_exceptions=EXPECTED)
-    def log_service(self, form, actor, idempotency_key=None):
+    def log_service(self, form, actor, idempotency=None):
         actor = Actor.from_dict(actor)
         expert = self.registry.app.referenced_expert(form["expert_id"])
         authorize_write(actor, unit=expert.unit, location=expert.location)
-        log = self.registry.app.log_service(**form, idempotency=self._keyed(actor, idempotency_key, form))
+        log = self.registry.app.log_service(**form, idempotency=self._keyed(actor, idempotency))
         return service_log_view(log)
 
     @rpc(expected_exceptions=EXPECTED)
-    def set_targets(self, unit, form, actor):
-        authorize_targets(Actor.from_dict(actor), unit)
-        return targets_view(self.registry.app.set_targets(unit, **form))
+    def set_targets(self, unit, form, actor, idempotency=None):
+        actor = Actor.from_dict(actor)
+        authorize_targets(actor, unit)
+        return targets_view(self.registry.app.set_targets(unit, **form, idempotency=self._keyed(actor, idempotency)))
 
     @rpc(expected_exceptions=EXPECTED)
     def explain(self, unit, metric, as_of, actor, limit=queries.MAX_PAGE, cursor=None):

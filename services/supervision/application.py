@@ -1,10 +1,7 @@
 """SupervisionApplication: the write side of supervision campaigns (专项督查)."""
-from uuid import UUID
 
-from kernel.application import ServiceApplication
-from kernel.concurrency import retry_on_conflict
+from kernel.application import ServiceApplication, command
 from kernel.errors import Forbidden, RuleViolation
-from kernel.idempotency import keyed
 from kernel.places import canonical_province, canonical_unit
 from services.supervision.domain import (
     Campaign, Finding, Rectification, SelfInspection, SpotCheck, draw, province_of)
@@ -14,17 +11,14 @@ class SupervisionApplication(ServiceApplication):
     name = "supervision"
 
     # -- campaigns ------------------------------------------------------------------------
-    @retry_on_conflict
-    def launch_campaign(self, *, effective_date, idempotency=None, **form) -> Campaign:
-        earlier = idempotency and idempotency.earlier_result(self)
-        if earlier:
-            return self.get_campaign(earlier)
+    @command
+    def launch_campaign(self, *, effective_date, **form) -> Campaign:
         form["units"] = [canonical_unit(u, "units", kinds=("province", "society")) for u in form["units"]]
         campaign = Campaign(effective_date=effective_date, **form)
-        self.save(campaign, *keyed(idempotency, campaign.id))
+        self.save(campaign)
         return campaign
 
-    @retry_on_conflict
+    @command
     def schedule_field_inspection(self, campaign_id, groups, effective_date) -> Campaign:
         campaign = self.get_campaign(campaign_id)
         groups = [{**g, "provinces": [canonical_province(p, "groups.provinces")
@@ -33,7 +27,7 @@ class SupervisionApplication(ServiceApplication):
         self.save(campaign)
         return campaign
 
-    @retry_on_conflict
+    @command
     def close_campaign(self, campaign_id, effective_date) -> Campaign:
         campaign = self.get_campaign(campaign_id)
         campaign.close(effective_date)
@@ -44,13 +38,10 @@ class SupervisionApplication(ServiceApplication):
         return self._get(campaign_id, Campaign, "campaign")
 
     # -- self-inspection ------------------------------------------------------------------
-    @retry_on_conflict
-    def submit_self_inspection(self, campaign_id, *, unit, declared, figures, text, effective_date,
-                               idempotency=None) -> SelfInspection:
+    @command
+    def submit_self_inspection(self, campaign_id, *, unit, declared, figures, text,
+                               effective_date) -> SelfInspection:
         """File (or revise) a unit's report; after the due date it is accepted and marked late."""
-        earlier = idempotency and idempotency.earlier_result(self)
-        if earlier:
-            return self.repository.get(UUID(earlier))
         unit = canonical_unit(unit, kinds=("province", "society"))
         campaign = self.get_campaign(campaign_id)
         campaign.guard_open("self-inspection", effective_date)
@@ -64,7 +55,7 @@ class SupervisionApplication(ServiceApplication):
         else:
             report = SelfInspection(campaign_id=str(campaign.id), unit=unit, declared=declared,
                                     figures=figures, text=text, late=late, effective_date=effective_date)
-        self.save(report, *keyed(idempotency, report.id))
+        self.save(report)
         return report
 
     def self_inspection(self, campaign_id, unit):
@@ -73,14 +64,11 @@ class SupervisionApplication(ServiceApplication):
         return self.repository.get(report_id) if self._exists(report_id) else None
 
     # -- field inspection -----------------------------------------------------------------
-    @retry_on_conflict
+    @command
     def record_finding(self, campaign_id, *, inspector, unit, description, severity,
-                       requires_rectification, due, effective_date, idempotency=None) -> Finding:
+                       requires_rectification, due, effective_date) -> Finding:
         """An assigned inspector records a finding; one that needs action opens a rectification
         item due by ``due`` (default: the campaign's rectification deadline)."""
-        earlier = idempotency and idempotency.earlier_result(self)
-        if earlier:
-            return self._get(earlier, Finding, "finding")
         unit = canonical_unit(unit)
         campaign = self.get_campaign(campaign_id)
         campaign.guard_open("findings", effective_date)
@@ -103,11 +91,11 @@ class SupervisionApplication(ServiceApplication):
             aggregates.append(Rectification(
                 finding_id=str(finding.id), campaign_id=str(campaign.id), unit=unit,
                 description=description, due=finding.due, effective_date=effective_date))
-        self.save(*aggregates, *keyed(idempotency, finding.id))
+        self.save(*aggregates)
         return finding
 
     # -- rectification --------------------------------------------------------------------
-    @retry_on_conflict
+    @command
     def work_on_rectification(self, item_id, move, actor_unit, effective_date, **details) -> Rectification:
         """The responsible unit reports progress or submits its evidence."""
         item = self.get_rectification(item_id)
@@ -115,7 +103,7 @@ class SupervisionApplication(ServiceApplication):
         self.save(item)
         return item
 
-    @retry_on_conflict
+    @command
     def check_rectification(self, item_id, move, verifier, national_office, effective_date,
                             **details) -> Rectification:
         """The national office, or an inspector assigned to the unit's province in the item's
@@ -138,7 +126,7 @@ class SupervisionApplication(ServiceApplication):
         covered = {province_of(unit) for unit in campaign.units} - {None}
         return draw(seed, "provinces", covered, provinces)
 
-    @retry_on_conflict
+    @command
     def record_spot_check(self, campaign_id, *, seed, provinces, records_per_province, registry_position,
                           frames, effective_date) -> SpotCheck:
         """Draw ``records_per_province`` records from each province's register ``frames`` (the

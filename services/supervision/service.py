@@ -4,11 +4,12 @@ from datetime import date
 import eventlet
 
 from nameko.exceptions import MethodNotFound, UnknownService
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import RpcProxy
 
 from kernel.auth import Actor, NATIONWIDE_READERS, WRITERS, authorize_read, require_role
 from kernel.places import canonical_unit
 from kernel.errors import EXPECTED, Forbidden, RuleViolation
+from kernel.sealed import rpc
 from kernel.service_parts import LogService, PartsProvider
 from services.supervision import LOG
 from services.supervision import queries
@@ -28,10 +29,10 @@ class SupervisionService(LogService):
 
     # -- campaigns ------------------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def launch_campaign(self, form, actor, idempotency_key=None):
+    def launch_campaign(self, form, actor, idempotency=None):
         actor = Actor.from_dict(actor)
         require_role(actor, "national_office")
-        campaign = self.supervision.app.launch_campaign(**form, idempotency=self._keyed(actor, idempotency_key, form))
+        campaign = self.supervision.app.launch_campaign(**form, idempotency=self._keyed(actor, idempotency))
         return campaign_view(campaign)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -39,25 +40,29 @@ class SupervisionService(LogService):
         return campaign_view(self.supervision.app.get_campaign(campaign_id))
 
     @rpc(expected_exceptions=EXPECTED)
-    def schedule_field_inspection(self, campaign_id, form, actor):
-        require_role(Actor.from_dict(actor), "national_office")
-        return campaign_view(self.supervision.app.schedule_field_inspection(campaign_id, **form))
+    def schedule_field_inspection(self, campaign_id, form, actor, idempotency=None):
+        actor = Actor.from_dict(actor)
+        require_role(actor, "national_office")
+        return campaign_view(self.supervision.app.schedule_field_inspection(
+            campaign_id, **form, idempotency=self._keyed(actor, idempotency)))
 
     @rpc(expected_exceptions=EXPECTED)
-    def close_campaign(self, campaign_id, form, actor):
-        require_role(Actor.from_dict(actor), "national_office")
-        return campaign_view(self.supervision.app.close_campaign(campaign_id, **form))
+    def close_campaign(self, campaign_id, form, actor, idempotency=None):
+        actor = Actor.from_dict(actor)
+        require_role(actor, "national_office")
+        return campaign_view(self.supervision.app.close_campaign(
+            campaign_id, **form, idempotency=self._keyed(actor, idempotency)))
 
     # -- self-inspection and the statistics table -----------------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def submit_self_inspection(self, campaign_id, form, actor, idempotency_key=None):
+    def submit_self_inspection(self, campaign_id, form, actor, idempotency=None):
         actor = Actor.from_dict(actor)
         require_role(actor, *WRITERS)
         form = {**form, "unit": canonical_unit(form["unit"])}
         if actor.scope != form["unit"]:
             raise Forbidden(f"{actor.scope} may not report for {form['unit']}", {"unit": ["only the unit reports for itself"]})
         report = self.supervision.app.submit_self_inspection(
-            campaign_id, **form, idempotency=self._keyed(actor, idempotency_key, form))
+            campaign_id, **form, idempotency=self._keyed(actor, idempotency))
         return self_inspection_view(report)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -87,25 +92,27 @@ class SupervisionService(LogService):
 
     # -- field inspection -----------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def record_finding(self, campaign_id, form, actor, idempotency_key=None):
+    def record_finding(self, campaign_id, form, actor, idempotency=None):
         actor = Actor.from_dict(actor)
         require_role(actor, "inspector")
         finding = self.supervision.app.record_finding(
-            campaign_id, inspector=actor.subject, **form, idempotency=self._keyed(actor, idempotency_key, form))
+            campaign_id, inspector=actor.subject, **form, idempotency=self._keyed(actor, idempotency))
         return finding_view(finding)
 
     # -- rectification --------------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def move_rectification(self, item_id, move, form, actor):
+    def move_rectification(self, item_id, move, form, actor, idempotency=None):
         """progress / submit by the responsible unit; verify / reopen by an inspector or the
         national office."""
         actor, app = Actor.from_dict(actor), self.supervision.app
         if move in ("progress", "submit"):
             require_role(actor, *[role for role in WRITERS if role != "national_office"])
-            item = app.work_on_rectification(item_id, move, actor.scope, **form)
+            item = app.work_on_rectification(item_id, move, actor.scope, **form,
+                                             idempotency=self._keyed(actor, idempotency))
         else:
             require_role(actor, "inspector", "national_office")
-            item = app.check_rectification(item_id, move, actor.subject, actor.role == "national_office", **form)
+            item = app.check_rectification(item_id, move, actor.subject, actor.role == "national_office", **form,
+                                           idempotency=self._keyed(actor, idempotency))
         return rectification_view(item, date.today().isoformat())
 
     @rpc(expected_exceptions=EXPECTED)
@@ -129,16 +136,18 @@ class SupervisionService(LogService):
 
     # -- spot checks ----------------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def draw_spot_check(self, campaign_id, form, actor):
+    def draw_spot_check(self, campaign_id, form, actor, idempotency=None):
         """Draw provinces from the seed, then records from each province's register as it stood
         at one registry log position; the same seed and position always give the same sample."""
-        require_role(Actor.from_dict(actor), "national_office", "inspector")
+        actor = Actor.from_dict(actor)
+        require_role(actor, "national_office", "inspector")
         app = self.supervision.app
         provinces = app.draw_provinces(campaign_id, form["seed"], form["provinces"])
         frames = self.registry.register_frames(provinces, form.get("at_position"))
         spot_check = app.record_spot_check(
             campaign_id, seed=form["seed"], provinces=provinces, records_per_province=form["records_per_province"],
-            registry_position=frames["position"], frames=frames["frames"], effective_date=form["effective_date"])
+            registry_position=frames["position"], frames=frames["frames"], effective_date=form["effective_date"],
+            idempotency=self._keyed(actor, idempotency))
         return spot_check_view(spot_check)
 
     # -- for consumers and operations -----------------------------------------------------
