@@ -77,7 +77,8 @@ class SupervisionRoutes:
     def record_finding(self, request, campaign_id):
         actor = self.auth.actor(request, ("inspector",))
         form = load_body(request, schemas.FindingSchema())
-        return 201, self.supervision.record_finding(campaign_id, form, actor.to_dict(), keyed_request(request))
+        return 201, self.supervision.record_finding(campaign_id, form, actor.to_dict(),
+                                                    keyed_request(request))
 
     @http("POST", API + "/campaigns/<string:campaign_id>/spot-checks")
     def draw_spot_check(self, request, campaign_id):

@@ -71,8 +71,8 @@ class KeyedRequest:
 
     def wire(self, hash_key):
         """What travels to the service: the key and a keyed fingerprint (never the body again)."""
-        return {"key": self.key,
-                "fingerprint": fingerprint(hash_key, {"method": self.method, "path": self.path, "body": self.body})}
+        request = {"method": self.method, "path": self.path, "body": self.body}
+        return {"key": self.key, "fingerprint": fingerprint(hash_key, request)}
 
 
 def from_request(service, actor, request):

@@ -71,7 +71,8 @@ class SealedRpc(Rpc):
 
     def handle_message(self, body, message):
         if isinstance(body, dict) and "args" in body and "kwargs" in body:
-            body = {**body, "args": self.seal.unseal(body["args"]), "kwargs": self.seal.unseal(body["kwargs"])}
+            body = {**body, "args": self.seal.unseal(body["args"]),
+                    "kwargs": self.seal.unseal(body["kwargs"])}
         super().handle_message(body, message)
 
 

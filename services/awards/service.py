@@ -149,7 +149,8 @@ class AwardsService(LogService):
     def publicize(self, round_id, form, actor, idempotency=None):
         actor = Actor.from_dict(actor)
         require_role(actor, "national_office")
-        return round_view(self.awards.app.publicize(round_id, **form, idempotency=self._keyed(actor, idempotency)))
+        return round_view(self.awards.app.publicize(
+            round_id, **form, idempotency=self._keyed(actor, idempotency)))
 
     @rpc(expected_exceptions=EXPECTED)
     def raise_objection(self, nomination_id, form, actor, idempotency=None):
@@ -171,15 +172,17 @@ class AwardsService(LogService):
     def commend(self, round_id, form, actor, idempotency=None):
         actor = Actor.from_dict(actor)
         require_role(actor, "national_office")
-        award_round, conferred = self.awards.app.commend(round_id, form.get("nomination_ids"), form["effective_date"],
-                                                         idempotency=self._keyed(actor, idempotency))
+        award_round, conferred = self.awards.app.commend(
+            round_id, form.get("nomination_ids"), form["effective_date"],
+            idempotency=self._keyed(actor, idempotency))
         return {**round_view(award_round), "conferred": [nomination_view(n) for n in conferred]}
 
     @rpc(expected_exceptions=EXPECTED)
     def revoke(self, nomination_id, form, actor, idempotency=None):
         actor = Actor.from_dict(actor)
         require_role(actor, "national_office")
-        return nomination_view(self.awards.app.revoke(nomination_id, **form, idempotency=self._keyed(actor, idempotency)))
+        return nomination_view(self.awards.app.revoke(
+            nomination_id, **form, idempotency=self._keyed(actor, idempotency)))
 
     # -- commendations --------------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
@@ -187,7 +190,8 @@ class AwardsService(LogService):
         """A past year's commended list, entered by the national office (feeds "commended since")."""
         actor = Actor.from_dict(actor)
         require_role(actor, "national_office")
-        commendation = self.awards.app.record_commendation(**form, idempotency=self._keyed(actor, idempotency))
+        commendation = self.awards.app.record_commendation(
+            **form, idempotency=self._keyed(actor, idempotency))
         return commendation_view(commendation)
 
     @rpc(expected_exceptions=EXPECTED)

@@ -151,7 +151,8 @@ class RegistryService(LogService):
     def set_targets(self, unit, form, actor, idempotency=None):
         actor = Actor.from_dict(actor)
         authorize_targets(actor, unit)
-        return targets_view(self.registry.app.set_targets(unit, **form, idempotency=self._keyed(actor, idempotency)))
+        return targets_view(self.registry.app.set_targets(
+            unit, **form, idempotency=self._keyed(actor, idempotency)))
 
     @rpc(expected_exceptions=EXPECTED)
     def explain(self, unit, metric, as_of, actor, limit=queries.MAX_PAGE, cursor=None):

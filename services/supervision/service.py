@@ -111,8 +111,8 @@ class SupervisionService(LogService):
                                              idempotency=self._keyed(actor, idempotency))
         else:
             require_role(actor, "inspector", "national_office")
-            item = app.check_rectification(item_id, move, actor.subject, actor.role == "national_office", **form,
-                                           idempotency=self._keyed(actor, idempotency))
+            item = app.check_rectification(item_id, move, actor.subject, actor.role == "national_office",
+                                           **form, idempotency=self._keyed(actor, idempotency))
         return rectification_view(item, date.today().isoformat())
 
     @rpc(expected_exceptions=EXPECTED)
@@ -146,8 +146,8 @@ class SupervisionService(LogService):
         frames = self.registry.register_frames(provinces, form.get("at_position"))
         spot_check = app.record_spot_check(
             campaign_id, seed=form["seed"], provinces=provinces, records_per_province=form["records_per_province"],
-            registry_position=frames["position"], frames=frames["frames"], effective_date=form["effective_date"],
-            idempotency=self._keyed(actor, idempotency))
+            registry_position=frames["position"], frames=frames["frames"],
+            effective_date=form["effective_date"], idempotency=self._keyed(actor, idempotency))
         return spot_check_view(spot_check)
 
     # -- for consumers and operations -----------------------------------------------------
