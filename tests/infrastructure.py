@@ -138,10 +138,12 @@ def distributed_env(amqp_uri, postgres_db, mongo_uri, **extra):
 
 
 @contextlib.contextmanager
-def services_on_real_parts(monkeypatch, amqp_uri, postgres_db, mongo_uri, *service_classes):
+def services_on_real_parts(monkeypatch, amqp_uri, postgres_db, mongo_uri, *service_classes,
+                           web_port=None):
     """Nameko containers of ``service_classes`` configured by the environment, as ``kjfp service``
     would be, on the real RabbitMQ, PostgreSQL (every service's schema fresh) and MongoDB (a fresh
-    views database, dropped afterwards). Yields the running ``ServiceRunner``."""
+    views database, dropped afterwards); the gateway among them serves HTTP on ``web_port``.
+    Yields the running ``ServiceRunner``."""
     from nameko.runners import ServiceRunner
 
     from kernel.catalogue import service_logs
@@ -153,7 +155,8 @@ def services_on_real_parts(monkeypatch, amqp_uri, postgres_db, mongo_uri, *servi
     for name in ("AMQP_URI", "EVENT_STORE", "POSTGRES_DB", "MONGO_URI", "VIEWS_DB", "TOKEN_SECRET",
                  "CIPHER_KEY", "PII_HASH_KEY", "CHECKPOINT_SIGNING_KEY"):
         monkeypatch.setenv(name, env[name])
-    runner = ServiceRunner({"AMQP_URI": amqp_uri})
+    web_address = f"127.0.0.1:{web_port or free_port()}"
+    runner = ServiceRunner({"AMQP_URI": amqp_uri, "WEB_SERVER_ADDRESS": web_address})
     for cls in service_classes:
         runner.add_service(cls)
     runner.start()

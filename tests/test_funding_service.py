@@ -8,6 +8,7 @@ from nameko.testing.services import entrypoint_waiter
 from nameko.testing.utils import get_container
 
 from kernel.errors import Forbidden, RuleViolation
+from kernel.idempotency import KeyedRequest
 from services.funding.programmes import SHANDONG
 from services.funding.service import FundingService
 from services.registry.service import RegistryService
@@ -65,9 +66,10 @@ def test_a_project_is_approved_publicized_and_paid_once_over_rpc(runner, amqp_ur
                    "effective_date": "2016-06-01"}
 
         listener = get_container(runner, BusListener)
+        key = KeyedRequest("pay-1", "POST", "/api/v1/disbursements", payment).wire("test-key")  # as the gateway
         with entrypoint_waiter(listener, "fund_disbursed"):
-            paid = funding.disburse(payment, PROVINCE, "pay-1")
-        again = funding.disburse(payment, PROVINCE, "pay-1")
+            paid = funding.disburse(payment, PROVINCE, key)
+        again = funding.disburse(payment, PROVINCE, key)
         with pytest.raises(RuleViolation) as twice:
             funding.disburse(payment, PROVINCE)
 
