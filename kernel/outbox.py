@@ -9,6 +9,7 @@ events with the same chain hashes (at-least-once; consumers dedup by service and
 import eventlet.semaphore
 
 from kernel.chain import ChainLedger, link
+from kernel.concurrency import pause
 from kernel.config import Settings
 from kernel.pii import mask_fields
 from kernel.tree import LogTree, checkpoint_signer
@@ -94,3 +95,4 @@ class Outbox:
                 self.ledger.advance([(item["position"], item["chain_hash"]) for item in envelopes])
                 self.tree.grow(notifications, self.application.recorder, position)
                 sent += len(envelopes)
+                pause()  # a long backlog (after a bulk import) must not hold up every other request

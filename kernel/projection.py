@@ -42,6 +42,7 @@ import eventlet
 import eventlet.semaphore
 from pymongo.errors import DuplicateKeyError
 
+from kernel.concurrency import pause
 from kernel.errors import ViewsBuilding
 
 TRACKING = "tracking"
@@ -212,6 +213,8 @@ class ProjectionRunner:
                 break
             if far and self.pause:
                 eventlet.sleep(self.pause)  # let HTTP answer (503 with the progress) while building
+            elif not far:
+                pause()  # a long catch-up (after a bulk import) must not hold up every other request
         return position
 
     def _apply(self, notifications):

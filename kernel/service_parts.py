@@ -21,6 +21,7 @@ from kernel.tree import checkpoint_signer
 # nameko fixes a timer's interval when the class is defined, so this one setting is read here.
 POLL_SECONDS = float(os.environ.get("POLL_INTERVAL", "0.2"))
 MAX_PAGE = 1000
+EMBEDDED_BATCH = 20
 
 
 class ServiceParts:
@@ -31,11 +32,14 @@ class ServiceParts:
         if settings.embedded and not settings.mongo_uri:
             views.hold_data_dir(settings)  # one process serves a data directory's views
         self.views = views.connect(settings)
+        # Embedded, one eventlet hub serves every request and the event and view stores block it:
+        # short batches (with a pause after each) let other requests in between.
+        batch = {"batch_size": EMBEDDED_BATCH} if settings.embedded else {}
         self.outbox = Outbox(log.name, self.app, log.personal_fields,
-                             signer=checkpoint_signer(settings, log.name))
+                             signer=checkpoint_signer(settings, log.name), **batch)
         # Embedded, this process is the only one applying (it holds the data directory), so a
         # lease left by a process that crashed is taken over at once rather than waited out.
-        self.runners = tuple(ProjectionRunner(self.app, self.views, p(), take_over=settings.embedded)
+        self.runners = tuple(ProjectionRunner(self.app, self.views, p(), take_over=settings.embedded, **batch)
                              for p in log.projections)
         for runner in self.runners:
             runner.projection.create_indexes(self.views)

@@ -31,8 +31,8 @@ NEW_ACCOUNT = "6222020200998877665"
 @pytest.fixture
 def system(monkeypatch, amqp_uri, postgres_db, mongo_uri):
     port = free_port()
-    with services_on_real_parts(monkeypatch, amqp_uri, postgres_db, mongo_uri, RegistryService, GatewayService,
-                                web_port=port):
+    with services_on_real_parts(monkeypatch, amqp_uri, postgres_db, mongo_uri,
+                                RegistryService, GatewayService, web_port=port):
         yield f"http://127.0.0.1:{port}/api/v1", os.environ["TOKEN_SECRET"]
 
 
@@ -67,7 +67,8 @@ def test_no_clear_id_number_or_account_on_the_broker_and_the_registry_still_regi
     created = requests.post(f"{base}/experts", json=expert, headers={**headers, "Idempotency-Key": "e-1"})
     assert created.status_code == 201, created.text
     corrected = requests.post(f"{base}/experts/{created.json()['id']}/corrections",
-                              json={"changes": {"bank_account": NEW_ACCOUNT}, "reason": "换卡"}, headers=headers)
+                              json={"changes": {"bank_account": NEW_ACCOUNT}, "reason": "换卡"},
+                              headers=headers)
     assert corrected.status_code == 200, corrected.text
     assert requests.post(f"{base}/households", json=households[0], headers=headers).status_code == 201
     imported = requests.post(f"{base}/households/import", json=households[1:], headers=headers)
@@ -85,3 +86,22 @@ def test_no_clear_id_number_or_account_on_the_broker_and_the_registry_still_regi
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=30) as cluster:
         payee = cluster.registry.payee(created.json()["id"])
     assert payee["bank_account_hash"] == keyed_hash(os.environ["PII_HASH_KEY"], NEW_ACCOUNT)
+
+
+def test_a_sealed_value_opens_only_under_its_own_field_and_key():
+    """Issue 13 item 13 (in memory, no broker): what the broker could do to a sealed value —
+    move it to another field, alter it, or hold another deployment's key — never opens it."""
+    from kernel.errors import ValidationFailed
+    from kernel.sealed import Seal
+
+    seal = Seal("the deployment's CIPHER_KEY")
+    form = {"name": "王建国", "id_number": "370102199603120112", "changes": [{"bank_account": ACCOUNT}]}
+    sealed = seal.seal(form, {"id_number", "bank_account"})
+
+    assert sealed["name"] == "王建国" and SEALED in sealed["id_number"] and ACCOUNT not in str(sealed)
+    assert seal.unseal(sealed) == form
+    with pytest.raises(ValidationFailed) as moved:
+        seal.unseal({"bank_account": sealed["id_number"]})
+    assert "bank_account" in moved.value.details
+    with pytest.raises(ValidationFailed):
+        Seal("another key").unseal(sealed)
