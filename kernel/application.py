@@ -8,7 +8,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 
 from kernel.concurrency import retrying
-from kernel.errors import NotFound
+from kernel.errors import DomainError, NotFound
 
 # The key of the command running in this greenthread, until its save() records it.
 _pending_key = contextvars.ContextVar("kjfp_pending_idempotency", default=None)
@@ -21,21 +21,32 @@ def command(method=None, *, reread=None):
       records nothing; for another request, 409 naming ``Idempotency-Key``;
     - otherwise the command runs, and its ``save()`` records the key with its aggregates in the
       same atomic write, naming the first object saved as the result (or ``save(..., result_id=)``);
-    - a save that lost an optimistic-concurrency race re-runs the whole, key check included.
+    - a save that lost an optimistic-concurrency race re-runs the whole, key check included, and
+      a refusal is checked against the key again (a racing twin with the key may have won).
     ``reread`` defaults to the aggregate the result id names."""
     if method is None:
         return functools.partial(command, reread=reread)
 
     @functools.wraps(method)
     def run(app, *args, idempotency=None, **kwargs):
+        def first_result():
+            earlier = idempotency.earlier_result(app) if idempotency is not None else None
+            return None if earlier is None else (reread or ServiceApplication.aggregate)(app, earlier)
+
         def attempt():
-            if idempotency is not None:
-                earlier = idempotency.earlier_result(app)
-                if earlier is not None:
-                    return (reread or ServiceApplication.aggregate)(app, earlier)
+            answered = first_result()
+            if answered is not None:
+                return answered
             token = _pending_key.set(idempotency)
             try:
                 return method(app, *args, **kwargs)
+            except DomainError:
+                # A twin request with the same key may have been recorded since the check above
+                # (and made this one a duplicate): its result is this request's answer too.
+                answered = first_result()
+                if answered is None:
+                    raise
+                return answered
             finally:
                 _pending_key.reset(token)
 
