@@ -21,7 +21,7 @@ from kernel.tree import checkpoint_signer
 # nameko fixes a timer's interval when the class is defined, so this one setting is read here.
 POLL_SECONDS = float(os.environ.get("POLL_INTERVAL", "0.2"))
 MAX_PAGE = 1000
-EMBEDDED_BATCH = 20
+EMBEDDED_BATCH = 50
 
 
 class ServiceParts:
