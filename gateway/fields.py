@@ -9,7 +9,8 @@ import re
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
-from kernel.identity import IdNumberError, canonical_id_number
+from kernel.identity import (
+    CreditCodeError, IdNumberError, canonical_credit_code, canonical_id_number)
 from kernel.places import KINDS, Place, PlaceError, Unit
 
 # What the programme can hold, the bounds of figures, targets and counts (DOMAIN.md, issue 13):
@@ -148,3 +149,16 @@ class IdNumberField(fields.String):
             return canonical_id_number(text)
         except IdNumberError as bad:
             raise ValidationError(f"not a valid resident ID number: {bad}") from None
+
+
+class CreditCodeField(fields.String):
+    """A unified social credit code (kernel.identity): normalised and checked."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if len(text) > 64:
+            raise ValidationError("at most 64 characters")
+        try:
+            return canonical_credit_code(text)
+        except CreditCodeError as bad:
+            raise ValidationError(f"not a valid unified social credit code: {bad}") from None

@@ -4,8 +4,8 @@ from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from gateway.fields import (MAX_BODIES, MAX_HOUSEHOLDS, MAX_PEOPLE, PHONE, PHONE_ERROR, Count, IdNumberField,
-                            LocationSchema, Pattern, Position, QueryCount, Text, UnitField, Year)
+from gateway.fields import (MAX_BODIES, MAX_HOUSEHOLDS, MAX_PEOPLE, PHONE, PHONE_ERROR, Count, CreditCodeField,
+                            IdNumberField, LocationSchema, Pattern, Position, QueryCount, Text, UnitField, Year)
 
 DATES = (date(2000, 1, 1), date(2100, 12, 31))
 HOUSEHOLD_PEOPLE = "people in one household"
@@ -103,7 +103,7 @@ class ExpertListQuery(Schema):
 
 class AssociationSchema(WriteSchema):
     name = Text(required=True, max=200)
-    credit_code = fields.String(required=True, validate=validate.Length(equal=18))
+    credit_code = CreditCodeField(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(["association", "federation"]))
     level = fields.String(required=True, validate=validate.OneOf(["county", "township", "village"]))
     unit = UnitField(kinds=("province", "society"), required=True)

@@ -15,7 +15,7 @@ The rules (one place for each):
 """
 from datetime import date
 
-from stdnum.cn import ric
+from stdnum.cn import ric, uscc
 
 from kernel.pii import normalise
 from kernel.places import region_code_exists
@@ -58,3 +58,31 @@ def canonical_id_number(text, today=None):
     if check_character(number[:17]) != number[17]:
         raise IdNumberError("the check character does not match the other 17 (GB 11643, ISO 7064 MOD 11-2)")
     return number
+
+
+# GB 32100: the first character names the registering authority (1 机构编制, 5 民政, 9 工商, A-Y
+# others), the second the kind of organisation; characters 3-8 are the authority's region code.
+_AUTHORITIES = "123456789ANY"
+NATIONAL_REGION = "100000"  # organisations registered by a national authority (中国农学会: 51100000…)
+
+
+class CreditCodeError(ValueError):
+    """What is wrong with a unified social credit code, naming the part."""
+
+
+def canonical_credit_code(text):
+    """The 18-character unified social credit code (统一社会信用代码, GB 32100) ``text`` is:
+    normalised like an ID number (NFKC, no spaces, upper case), then its registering authority,
+    its region code (any edition of GB/T 2260, or the national authorities' 100000) and its
+    check character (python-stdnum) checked — a checksum alone passes 000000000000000000."""
+    code = normalise(text)
+    if len(code) != 18:
+        raise CreditCodeError(f"a credit code has 18 characters, not {len(code)}")
+    if code[0] not in _AUTHORITIES or not code[1].isdigit() or code[1] == "0":
+        raise CreditCodeError(f"{code[:2]} names no registering authority and kind of organisation")
+    if not code[2:8].isdigit() or not (code[2:8] == NATIONAL_REGION or region_code_exists(code[2:8])):
+        raise CreditCodeError(f"region code {code[2:8]} is in no edition of GB/T 2260")
+    try:
+        return uscc.validate(code)
+    except ValueError:
+        raise CreditCodeError("the check character does not match the other 17 (GB 32100)") from None

@@ -3,7 +3,8 @@
 import pytest
 
 from kernel import pii
-from kernel.identity import IdNumberError, canonical_id_number, check_character
+from kernel.identity import (
+    CreditCodeError, IdNumberError, canonical_credit_code, canonical_id_number, check_character)
 from kernel.places import Place, PlaceError, Unit
 
 
@@ -174,3 +175,32 @@ def test_a_token_for_a_provinces_full_name_is_the_token_for_the_province():
         forged = jwt.encode(claims, secret, algorithm="HS256")
         with pytest.raises(Unauthorized):
             auth.verify(secret, forged)
+
+
+def _credit(body17):
+    from stdnum.cn import uscc
+    return body17 + uscc.calc_check_digit(body17 + "0")
+
+
+@pytest.mark.parametrize("code", [
+    "91110000600037341L",              # an enterprise registered in 北京
+    _credit("51100000500000448"),      # a national society registered by 民政部 (region 100000)
+    _credit("52371321MJ0000001"),      # an association registered in 沂南县
+])
+def test_real_credit_codes_are_valid_and_normalised(code):
+    """Found beside issue 13: a checksum alone passes 000000000000000000; the registering
+    authority and the region code are checked too, and full-width input is the same code."""
+    assert canonical_credit_code(code) == code
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in code)
+    assert canonical_credit_code(f" {full_width.lower()} ") == code
+
+
+@pytest.mark.parametrize("code, part", [
+    ("000000000000000000", "registering authority"),
+    (_credit("91999999MA0000001"), "region code 999999"),
+    ("91110000600037341X", "check character"),
+    ("9111000060003734", "18 characters"),
+])
+def test_a_credit_code_that_is_not_one_says_which_part_is_wrong(code, part):
+    with pytest.raises(CreditCodeError, match=part):
+        canonical_credit_code(code)

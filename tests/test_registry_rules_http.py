@@ -82,7 +82,7 @@ def test_associations_are_registered_once_per_valid_credit_code(world):
     wrong = api.post("/associations", {**body, "credit_code": "91110000600037341X"})
     assert wrong.status_code == 400 and "credit_code" in wrong.json()["details"]
     hebei = api.token("provincial_office", "province:河北")
-    assert api.post("/associations", {**body, "credit_code": "91110000600037342J"}, token=hebei).status_code == 403
+    assert api.post("/associations", {**body, "credit_code": "91110000600037342P"}, token=hebei).status_code == 403
 
 
 def test_targets_are_set_by_the_office_above_and_read_back_with_completion(world):

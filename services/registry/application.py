@@ -1,12 +1,12 @@
 """RegistryApplication: the registry's write side (commands validate, then record events)."""
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
-from stdnum.cn import uscc
 
 from kernel import pii
 from kernel.application import ServiceApplication, command
 from kernel.concurrency import MAX_ATTEMPTS
-from kernel.identity import IdNumberError, canonical_id_number
+from kernel.identity import (
+    CreditCodeError, IdNumberError, canonical_credit_code, canonical_id_number)
 from kernel.errors import Conflict, NotFound, RuleViolation, ValidationFailed
 from kernel.places import canonical_place, canonical_unit
 from services.registry.domain import (
@@ -14,12 +14,12 @@ from services.registry.domain import (
 
 
 def validate_credit_code(code, field="credit_code"):
-    """GB 32100 unified social credit code: 18 characters and its check character (python-stdnum)."""
+    """The canonical credit code (kernel.identity), or a ValidationFailed naming ``field``."""
     try:
-        return uscc.validate(str(code).strip().upper())
-    except Exception as invalid:
-        raise ValidationFailed(f"{field} is not a valid unified social credit code",
-                               {field: [f"not a valid unified social credit code: {invalid}"]})
+        return canonical_credit_code(code)
+    except CreditCodeError as invalid:
+        raise ValidationFailed(f"{field} is not a valid unified social credit code: {invalid}",
+                               {field: [str(invalid)]})
 
 
 def validate_id_number(number, field="id_number"):
@@ -86,7 +86,7 @@ class RegistryApplication(ServiceApplication):
 
     def get_association(self, credit_code):
         try:
-            return self.repository.get(Association.create_id(str(credit_code).upper()))
+            return self.repository.get(Association.create_id(pii.normalise(credit_code)))
         except AggregateNotFoundError:
             raise NotFound(f"no association with credit code {credit_code}", {"credit_code": ["not registered"]})
 

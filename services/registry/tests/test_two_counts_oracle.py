@@ -88,7 +88,7 @@ def code(i):
 
 
 def credit_code(i):
-    body = f"5137{i:04d}MJ{i:07d}"[:17]
+    body = f"51371321MJ{i:07d}"
     return body + uscc.calc_check_digit(body)
 
 

@@ -26,7 +26,7 @@ D1, D2, D3 = "2019-06-30", "2020-06-30", "2020-12-31"
 def credit_code(serial):
     from stdnum.cn import uscc
 
-    body = f"5137{serial:04d}MJ{serial:07d}"[:17]
+    body = f"51371321MJ{serial:07d}"
     return body + uscc.calc_check_digit(body)
 
 
