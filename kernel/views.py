@@ -69,6 +69,15 @@ def hold_data_dir(settings):
         _held[str(path)] = handle
 
 
+def release_data_dir(settings):
+    """Let go of the data directory's lock (a process that stopped serving it, e.g. a benchmark
+    that starts the next process on the same directory)."""
+    with _clients_lock:
+        handle = _held.pop(str(Path(settings.data_dir) / "views.lock"), None)
+    if handle is not None:
+        handle.close()  # closing the file releases its flock
+
+
 def embedded_client(path):
     """The process's one client of the embedded store at ``path`` (created on first use)."""
     key = str(path)
