@@ -12,12 +12,10 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate
 from kernel.identity import (
     CreditCodeError, IdNumberError, canonical_credit_code, canonical_id_number)
 from kernel.places import KINDS, Place, PlaceError, Unit
+from services.registry.contract import MAX_BODIES, MAX_HOUSEHOLDS, MAX_PEOPLE  # noqa: F401 - not copied
 
 # What the programme can hold, the bounds of figures, targets and counts (DOMAIN.md, issue 13):
 # about 29.5 million registered poor households nationwide, about 90 million people in them.
-MAX_HOUSEHOLDS = 30_000_000
-MAX_PEOPLE = 100_000_000
-MAX_BODIES = 1_000_000  # experts, associations, federations of one unit
 MAX_POSITION = 2**53 - 1  # a log position or cursor: exact in every JSON reader and in SQLite/PostgreSQL
 YEARS = (2010, 2035)  # the programme's years: 2015-2020 and its consolidation period, funding from 2010
 

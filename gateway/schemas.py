@@ -4,8 +4,8 @@ from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from gateway.fields import (MAX_BODIES, MAX_HOUSEHOLDS, MAX_PEOPLE, PHONE, PHONE_ERROR, Count, CreditCodeField,
-                            IdNumberField, LocationSchema, Pattern, Position, QueryCount, Text, UnitField, Year)
+from gateway.fields import (PHONE, PHONE_ERROR, Count, CreditCodeField, IdNumberField, LocationSchema, Pattern, Position, QueryCount, Text, UnitField, Year)
+from services.registry.contract import METRIC_LIMITS, METRICS
 
 DATES = (date(2000, 1, 1), date(2100, 12, 31))
 HOUSEHOLD_PEOPLE = "people in one household"
@@ -178,32 +178,28 @@ class LiftedOutSchema(WriteSchema):
     people = Count(50, min=1, what=HOUSEHOLD_PEOPLE, required=True)
 
 
-METRIC_NAMES = ("federations", "associations", "experts", "households_paired",
-                "people_in_paired_households", "households_lifted", "people_lifted")
-
-
-def _target(max, what):
-    return Count(max, what=what + " nationwide at most")
+def _target(metric):
+    return Count(METRIC_LIMITS[metric], what=metric + " nationwide at most")
 
 
 class TargetsSchema(WriteSchema):
     year = Year(first=2015, required=True)
-    federations = _target(MAX_BODIES, "federations")
-    associations = _target(MAX_BODIES, "associations")
-    experts = _target(MAX_BODIES, "experts")
-    households_paired = _target(MAX_HOUSEHOLDS, "registered households")
-    people_in_paired_households = _target(MAX_PEOPLE, "people in registered households")
-    households_lifted = _target(MAX_HOUSEHOLDS, "registered households")
-    people_lifted = _target(MAX_PEOPLE, "people in registered households")
+    federations = _target("federations")
+    associations = _target("associations")
+    experts = _target("experts")
+    households_paired = _target("households_paired")
+    people_in_paired_households = _target("people_in_paired_households")
+    households_lifted = _target("households_lifted")
+    people_lifted = _target("people_lifted")
 
     @validates_schema
     def some_target(self, data, **kwargs):
-        if not any(data.get(m) is not None for m in METRIC_NAMES):
+        if not any(data.get(m) is not None for m in METRICS):
             raise ValidationError("set at least one metric's target", "targets")
 
 
 class ExplainQuery(TwoCountsQuery):
-    metric = fields.String(required=True, validate=validate.OneOf(METRIC_NAMES))
+    metric = fields.String(required=True, validate=validate.OneOf(METRICS))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
     cursor = fields.String(
         validate=validate.Regexp(r"\A[A-Za-z0-9_-]{1,2000}\Z", error="a next_cursor from a page")

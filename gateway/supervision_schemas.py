@@ -6,7 +6,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from gateway.fields import (MAX_BODIES, MAX_HOUSEHOLDS, MAX_PEOPLE, MAX_POSITION, Amount, Count, Pattern,
                             Position, ProvinceField, QueryCount, StrictBoolean, UnitField, Year)
 from gateway.schemas import IsoDate, Text, WriteSchema, distinct
-from services.supervision.domain import PHASES
+from services.supervision.domain import FUNDS_WAN_MAX, PHASES
 from services.supervision.queries import FILTERS
 
 REPORTING_UNIT = ("province", "society")
@@ -55,7 +55,7 @@ class FiguresSchema(Schema):
     experts = _figure(MAX_BODIES, "experts")
     households = _figure(MAX_HOUSEHOLDS, "registered households")
     people = _figure(MAX_PEOPLE, "people in registered households")
-    project_funds_wan = Amount(10_000_000, what="万元, i.e. 1,000 亿元", required=True)
+    project_funds_wan = Amount(FUNDS_WAN_MAX, what="万元, i.e. 1,000 亿元", required=True)
 
 
 class SelfInspectionSchema(WriteSchema):

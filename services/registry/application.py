@@ -256,7 +256,7 @@ class RegistryApplication(ServiceApplication):
             record = self.repository.get(targets_id)
             record.revise(targets, effective_date)
         else:
-            record = Targets(unit=unit, year=year, targets=targets, effective_date=effective_date)
+            record = Targets.set(unit, year, targets, effective_date)
         self.save(record)
         return record
 

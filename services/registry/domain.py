@@ -10,6 +10,7 @@ from eventsourcing.domain import Aggregate, datetime_now_with_tzinfo, event
 from eventsourcing.utils import get_topic
 
 from kernel.errors import Conflict, RuleViolation
+from services.registry.contract import METRIC_LIMITS, METRICS, bounded_figures  # noqa: F401 - METRICS re-exported
 
 # Fields of registry events that hold personal numbers (masked on the bus and in views).
 PERSONAL_FIELDS = ("id_number", "head_id_number", "bank_account")
@@ -288,8 +289,6 @@ class ServiceLog(Aggregate):
         self.hours = hours
 
 
-METRICS = ("federations", "associations", "experts", "households_paired",
-           "people_in_paired_households", "households_lifted", "people_lifted")
 
 
 class Targets(Aggregate):
@@ -299,6 +298,13 @@ class Targets(Aggregate):
     def create_id(unit, year):
         return _natural_id("targets", f"{unit}:{year}")
 
+    @classmethod
+    def set(cls, unit, year, targets, effective_date):
+        """New targets, each bounded (the check is not in the event's __init__: replaying an
+        event recorded before the check existed must still rebuild the aggregate)."""
+        bounded_figures(targets, METRIC_LIMITS)
+        return cls(unit=unit, year=year, targets=targets, effective_date=effective_date)
+
     @event("TargetsSet")
     def __init__(self, unit, year, targets, effective_date):
         self.unit = unit
@@ -306,6 +312,7 @@ class Targets(Aggregate):
         self.targets = targets
 
     def revise(self, targets, effective_date):
+        bounded_figures(targets, METRIC_LIMITS)
         self._revised(unit=self.unit, year=self.year, targets=targets, effective_date=effective_date)
 
     @event("TargetsRevised")

@@ -4,7 +4,7 @@ from kernel.application import ServiceApplication, command
 from kernel.errors import Forbidden, RuleViolation
 from kernel.places import canonical_province, canonical_unit
 from services.supervision.domain import (
-    Campaign, Finding, Rectification, SelfInspection, SpotCheck, draw, province_of)
+    Campaign, Finding, Rectification, SelfInspection, SpotCheck, bounded, draw, province_of)
 
 
 class SupervisionApplication(ServiceApplication):
@@ -43,6 +43,7 @@ class SupervisionApplication(ServiceApplication):
                                effective_date) -> SelfInspection:
         """File (or revise) a unit's report; after the due date it is accepted and marked late."""
         unit = canonical_unit(unit, kinds=("province", "society"))
+        figures = bounded(figures)
         campaign = self.get_campaign(campaign_id)
         campaign.guard_open("self-inspection", effective_date)
         if unit not in campaign.units:

@@ -8,8 +8,9 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from kernel.errors import Conflict, Forbidden, RuleViolation, ValidationFailed
 from kernel.places import Unit
-from kernel.errors import Conflict, Forbidden, RuleViolation
+from services.registry.contract import MAX_BODIES, MAX_HOUSEHOLDS, MAX_PEOPLE, bounded_figures
 
 # Supervision events hold no personal numbers; the outbox masks nothing.
 PERSONAL_FIELDS = ()
@@ -102,6 +103,23 @@ class Campaign(Aggregate):
 DECLARATIONS = ("leading_group", "plan_issued", "regular_meetings", "tasks_and_targets_precise",
                 "pairing_assessment_publicity", "fund_measures")
 FIGURES = ("federations", "associations", "experts", "households", "people", "project_funds_wan")
+# A declared figure beyond what the nation holds is a typing error (the registry's limits; funds
+# up to 1,000 亿元): refused here as at the gateway, so no caller records one.
+COUNT_LIMITS = {"federations": MAX_BODIES, "associations": MAX_BODIES, "experts": MAX_BODIES,
+                "households": MAX_HOUSEHOLDS, "people": MAX_PEOPLE}
+FUNDS_WAN_MAX = 10_000_000
+
+
+def bounded(figures):
+    """The self-inspection's figures, each within its bounds; ValidationFailed naming the field."""
+    counts = {k: v for k, v in figures.items() if k != "project_funds_wan"}
+    bounded_figures(counts, COUNT_LIMITS, "figures")
+    funds = figures.get("project_funds_wan")
+    if funds is not None and (isinstance(funds, bool) or not isinstance(funds, (int, float))
+                              or not 0 <= funds <= FUNDS_WAN_MAX):
+        raise ValidationFailed("figures.project_funds_wan is out of bounds",
+                               {"figures.project_funds_wan": [f"a number from 0 to {FUNDS_WAN_MAX:,}"]})
+    return figures
 
 
 class SelfInspection(Aggregate):

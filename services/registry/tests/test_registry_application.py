@@ -203,3 +203,18 @@ def test_an_imported_household_is_the_same_aggregate_as_one_registered_by_the_co
     differs = {k for k in vars(imported) if vars(imported)[k] != vars(registered)[k]}
     assert differs == {"_id", "_created_on", "_modified_on", "code", "head_id_number", "head_id_hash"}
     assert type(imported) is Household and imported.version == registered.version == 1
+
+
+def test_targets_beyond_what_the_nation_holds_are_refused_even_without_the_gateway(app):
+    """Issue 13 item 2: targets of 2^63 once stalled every reader of the 两数 for good; the
+    aggregate refuses them as the gateway's schema does (one limit: services/registry/contract.py),
+    when set and when revised, and records nothing."""
+    with pytest.raises(ValidationFailed) as refused:
+        app.set_targets("city:山东/临沂", 2020, {"households_paired": 2**63}, "2020-01-01")
+    assert "households_paired" in refused.value.details
+    assert (app.recorder.max_notification_id() or 0) == 0
+    app.set_targets("city:山东/临沂", 2020, {"households_paired": 100}, "2020-01-01")
+    with pytest.raises(ValidationFailed) as refused:
+        app.set_targets("city:山东/临沂", 2020, {"experts": -1, "households_paired": True}, "2020-02-01")
+    assert set(refused.value.details) == {"experts", "households_paired"}
+    assert app.recorder.max_notification_id() == 1

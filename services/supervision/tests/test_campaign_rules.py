@@ -2,7 +2,7 @@
 each refusal says why and records nothing."""
 import pytest
 
-from kernel.errors import Conflict, Forbidden, RuleViolation
+from kernel.errors import Conflict, Forbidden, RuleViolation, ValidationFailed
 from services.supervision.tests.forms import GROUPS, campaign_2017, finding, self_inspection
 
 
@@ -115,3 +115,16 @@ def test_a_spot_check_draw_is_reproducible_from_its_seed(app, campaign):
     assert other.sample != first.sample
     with pytest.raises(RuleViolation):
         app.draw_provinces(str(campaign.id), "2020-抽查", 4)  # the campaign covers three
+
+
+@pytest.mark.parametrize("figures, field", [({"households": 2**63}, "figures.households"),
+                                             ({"people": -1}, "figures.people"),
+                                             ({"project_funds_wan": 1e308}, "figures.project_funds_wan")])
+def test_a_figure_beyond_what_the_nation_holds_is_refused_even_without_the_gateway(app, campaign, figures, field):
+    """Issue 13 item 2: a self-inspection figure ≥ 2^63 once stalled GET /rectifications for good;
+    the application refuses it as the gateway's schema does (one limit, the registry's contract)."""
+    before = recorded(app)
+    with pytest.raises(ValidationFailed) as refused:
+        app.submit_self_inspection(str(campaign.id), **self_inspection("province:山西", **figures))
+    assert field in refused.value.details
+    assert recorded(app) == before
