@@ -13,12 +13,14 @@ journal (``apply_once``): every write of the batch, absolute, saved in one docum
 applied (``$set``, replace, delete: idempotent), then the journal deleted; its ``applied``
 document records the batch's last position. A run first re-applies a journal a crash left and
 skips events at or before the applied position: a redelivered batch never counts twice.
+A build from scratch into empty views may go without the journal (``journaled=False``): its
+runner restarts a build that was cut off from scratch instead (kernel.projection).
 """
-import json
 import time
 import uuid
 
 import bson
+import orjson
 
 from pymongo import ASCENDING, DeleteOne, IndexModel, InsertOne, ReplaceOne, UpdateOne
 from pymongo.errors import BulkWriteError
@@ -74,7 +76,7 @@ def read(views, collection, key, as_of, metrics):
     return sums
 
 
-def apply_once(views, journal, events, compute):
+def apply_once(views, journal, events, compute, journaled=True):
     """Apply a batch of ``(position, event)`` once: ``compute(fresh)`` returns the absolute writes
     (``(collection, "set"|"replace"|"delete", id, fields)``) of the events not yet applied.
 
@@ -87,12 +89,15 @@ def apply_once(views, journal, events, compute):
         fresh = [(position, e) for position, e in events if position > applied]
         if not fresh:
             return
-        writes = [*compute(fresh), (journal, "set", "applied", {"position": fresh[-1][0]})]
+        writes = [*compute(fresh), (journal, "replace", "applied", {"position": fresh[-1][0]})]
+        if not journaled:  # a failed write makes the runner build again, journaled: no check first
+            _write(views, journal, writes, None)
+            return
         _storable(writes)
         nonce = uuid.uuid4().hex
         try:
             views[journal].bulk_write([InsertOne({"_id": "pending", "nonce": nonce, "position": fresh[-1][0],
-                                                  "writes": json.dumps(writes, ensure_ascii=False)})])
+                                                  "writes": orjson.dumps(writes).decode()})])
         except BulkWriteError:  # another process's batch is pending: let it finish
             time.sleep(0.02 * (attempt + 1))
             continue
@@ -117,7 +122,7 @@ def applied_position(views, journal):
     """Re-apply a journal a crash left, then the last position whose changes are in."""
     pending = views[journal].find_one({"_id": "pending"})
     if pending is not None:
-        _write(views, journal, json.loads(pending["writes"]), pending["nonce"])
+        _write(views, journal, orjson.loads(pending["writes"]), pending["nonce"])
     return _applied(views, journal)
 
 
@@ -135,4 +140,5 @@ def _write(views, journal, writes, nonce):
             else UpdateOne({"_id": key}, {"$set": fields}, upsert=True))
     for collection, batch in ops.items():
         views[collection].bulk_write(batch, ordered=True)
-    views[journal].bulk_write([DeleteOne({"_id": "pending", "nonce": nonce})])
+    if nonce is not None:
+        views[journal].bulk_write([DeleteOne({"_id": "pending", "nonce": nonce})])

@@ -12,6 +12,8 @@ import unicodedata
 def normalise(number):
     """One form per number, before validation and before hashing: Unicode NFKC (full-width digits
     become ASCII), no whitespace, invisible or control characters, upper case (ID numbers' X)."""
+    if type(number) is str and number.isascii() and number.isalnum():
+        return number.upper()  # the common case, which NFKC and the filter leave as it is
     text = unicodedata.normalize("NFKC", str(number))
     return "".join(c for c in text if not c.isspace() and unicodedata.category(c) not in ("Cf", "Cc")).upper()
 

@@ -49,7 +49,7 @@ TRACKING = "tracking"
 LEASE_SECONDS = float(os.environ.get("PROJECTION_LEASE_SECONDS", "30"))
 BACKOFF_FIRST, BACKOFF_CAP = 1.0, 300.0
 READ_WAIT_SECONDS = 2.0  # how long a read waits for another replica to catch its views up
-CATCH_UP_BATCH = 2000  # events per batch when far behind (a rebuild, a restart after a long stop)
+CATCH_UP_BATCH = 10_000  # events per batch when far behind (a rebuild, a restart after a long stop)
 BUILDING_LAG = 50_000  # events behind beyond which reads answer 503 while the pump builds (~5 s)
 BUILD_PAUSE_SECONDS = 0.005  # between those batches in a serving process: HTTP answers meanwhile
 log = logging.getLogger("kjfp.projection")
@@ -183,6 +183,12 @@ class ProjectionRunner:
         head = recorder.max_notification_id() or 0
         if stop is not None:
             head = min(head, stop)
+        builder = tracking.get("from_scratch")
+        if (builder and builder != self.owner) or (not builder and not stopped and position == 0
+                                                   and head > BUILDING_LAG):
+            position = self._start_over(scratch=True)  # a first build, or one that was cut off
+        else:
+            self.projection.from_scratch = builder == self.owner
         far = head - position > BUILDING_LAG
         try:
             with no_cyclic_gc() if far else nullcontext():
@@ -201,6 +207,10 @@ class ProjectionRunner:
             try:
                 self._apply(notifications)
             except Exception:  # noqa: BLE001 - find the event, record it, keep the views readable
+                if self.projection.from_scratch:  # its writes may be half done: build again, with care
+                    log.warning("projection %s: a batch of its build from scratch failed at positions "
+                                "%s-%s; building again batch by batch", self.name, position + 1, notifications[-1].id)
+                    return self._catch_up_to(self._start_over(scratch=False), head, far, stopped)
                 return self._one_by_one(notifications, position, stopped)
             position = notifications[-1].id
             self._track(position)
@@ -215,7 +225,23 @@ class ProjectionRunner:
                 eventlet.sleep(self.pause)  # let HTTP answer (503 with the progress) while building
             elif not far:
                 pause()  # a long catch-up (after a bulk import) must not hold up every other request
+        if self.projection.from_scratch and position >= head:
+            self.views[TRACKING].update_one({"_id": self.name, "from_scratch": self.owner},
+                                            {"$set": {"from_scratch": None}})
+            self.projection.from_scratch = False
         return position
+
+    def _start_over(self, scratch):
+        """Drop the views and apply the log from its beginning. A build from scratch (``scratch``)
+        lets the projection skip its crash journal (``from_scratch``): the tracking document
+        names the process building, so that if the build is cut off whoever runs next builds
+        again from scratch instead of resuming on half-written batches."""
+        self.projection.drop(self.views)
+        self.projection.create_indexes(self.views)
+        self.views[TRACKING].update_one({"_id": self.name}, {"$set": {
+            "position": 0, "state": "running", "error": None, "from_scratch": self.owner if scratch else None}})
+        self.projection.from_scratch = scratch
+        return 0
 
     def _apply(self, notifications):
         events = [(n.id, self.application.mapper.to_domain_event(n)) for n in notifications]
@@ -336,6 +362,7 @@ class Projection:
     name = ""
     collections = ()
     indexes = {}
+    from_scratch = False  # set by the runner while it builds the views from scratch (see _start_over)
 
     def apply(self, views, events):
         writes = {name: [] for name in self.collections}

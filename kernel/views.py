@@ -104,12 +104,16 @@ def _check_ints(value):
     if kind is int:
         if not INT64[0] <= value <= INT64[1]:
             raise OverflowError("MongoDB can only handle up to 8-byte ints")
-    elif kind is dict:
-        for item in value.values():
-            _check_ints(item)
-    elif kind is list or kind is tuple:
-        for item in value:
-            _check_ints(item)
+    elif kind is dict or kind is list or kind is tuple:
+        for item in (value.values() if kind is dict else value):
+            kind = type(item)
+            if kind is str or item is None:
+                continue  # most values: no call for them
+            if kind is int:
+                if not INT64[0] <= item <= INT64[1]:
+                    raise OverflowError("MongoDB can only handle up to 8-byte ints")
+            elif kind is dict or kind is list or kind is tuple:
+                _check_ints(item)
 
 
 _MISSING = object()
@@ -738,6 +742,10 @@ class EmbeddedCollection:
             connection = client.connection
             connection.execute("BEGIN IMMEDIATE")
             try:
+                if _by_distinct_ids(requests):
+                    self._replace_or_delete(requests, indexed, counts)
+                    connection.execute("COMMIT")
+                    return _Result(**counts)
                 keys = {op._filter["_id"] for op in requests
                         if type(op) is UpdateOne and set(op._filter) == {"_id"} and _key(op._filter["_id"])}
                 cache = self._load(keys)  # _id → document (None: absent), in this batch
@@ -757,6 +765,46 @@ class EmbeddedCollection:
                 connection.execute("ROLLBACK")
                 raise
         return _Result(**counts)
+
+    def _replace_or_delete(self, requests, indexed, counts):
+        """A batch of replaces and deletes of distinct ``_id`` (a projection's absolute writes):
+        no document is read or copied, each is written once as it is serialised."""
+        connection = self.client.connection
+        present = {key for (key,) in connection.execute(
+            f'SELECT id FROM "{self.table}" WHERE id IN (SELECT value FROM json_each(?))',
+            (orjson.dumps([op._filter["_id"] for op in requests]).decode(),))}
+        inserts, replaces, deletes = [], [], []
+        for index, op in enumerate(requests):
+            key = op._filter["_id"]
+            if type(op) is DeleteOne:
+                if key in present:
+                    deletes.append((key,))
+                    counts["deleted_count"] += 1
+                continue
+            if key in present:
+                counts["matched_count"] += 1
+                counts["modified_count"] += 1
+            elif op._upsert:
+                counts["upserted_count"] += 1
+                counts["upserted_ids"][index] = key
+            else:
+                continue
+            doc = op._doc
+            if doc.get("_id", key) != key:
+                raise OperationFailure("the _id field cannot be changed")
+            _check_ints(doc)
+            for path in indexed:
+                if type(_get(doc, path)) in (list, dict):
+                    raise OperationFailure(f"{self.name}: the indexed field {path} would hold an array or "
+                                           "document; the embedded store indexes scalars")
+            (replaces if key in present else inserts).append((key, orjson.dumps({"_id": key, **doc}).decode()))
+        if deletes:
+            connection.executemany(f'DELETE FROM "{self.table}" WHERE id = ?', deletes)
+        try:  # a plain insert where nothing is replaced: a third less work for SQLite (measured)
+            connection.executemany(f'INSERT INTO "{self.table}" VALUES (?, ?)', inserts)
+            connection.executemany(f'INSERT OR REPLACE INTO "{self.table}" VALUES (?, ?)', replaces)
+        except sqlite3.IntegrityError as duplicate:
+            raise DuplicateKeyError(f"{self.name}: {duplicate}")
 
     def _load(self, keys):
         """The stored documents of ``keys`` (None where absent), in one query."""
@@ -911,6 +959,20 @@ class EmbeddedCollection:
 
 def _key(value):
     return type(value) in (str, int)
+
+
+def _by_distinct_ids(requests):
+    """Whether every request is a ``ReplaceOne`` or ``DeleteOne`` by ``_id`` alone, each of another
+    ``_id``: such a batch needs no document read, and no write sees another's."""
+    keys = set()
+    for op in requests:
+        if type(op) not in (ReplaceOne, DeleteOne) or len(op._filter) != 1:
+            return False
+        key = op._filter.get("_id", _MISSING)
+        if not _key(key) or key in keys:
+            return False
+        keys.add(key)
+    return bool(keys)
 
 
 def _sort_key(doc, sort):

@@ -23,9 +23,10 @@ Why this shape (issue 14: a figure must not cost more as the register grows):
   writes (idempotent), with the batch's last position recorded as applied. A run first finishes
   any journal a crash left and skips events already applied, so a redelivered batch never counts
   twice; the journal is claimed by one process at a time, so two replicas never do either.
+  A build from scratch into empty views skips the journal (``from_scratch``): the runner
+  restarts such a build from scratch if it was cut off.
 """
-import json
-
+import orjson
 from pymongo import ASCENDING, IndexModel
 
 from kernel import dated_sums, pii
@@ -76,7 +77,8 @@ class TwoCountsProjection(Projection):
 
     def apply(self, views, events):
         self._ensure_indexes(views)
-        dated_sums.apply_once(views, JOURNAL, events, lambda fresh: _Batch(views, fresh).writes())
+        dated_sums.apply_once(views, JOURNAL, events, lambda fresh: _Batch(views, fresh).writes(),
+                              journaled=not self.from_scratch)
 
     def drop(self, views):
         super().drop(views)
@@ -99,7 +101,7 @@ def _load(views, collection, keys):
 
 def _decoded(doc):
     doc = dict(doc)
-    doc["history"] = json.loads(doc["history"])
+    doc["history"] = orjson.loads(doc["history"])
     return doc
 
 
@@ -167,14 +169,14 @@ class _Batch:
             doc = self._collection(collection)[key]
             fields = {k: v for k, v in doc.items() if k != "_id"}
             if "history" in fields:
-                fields["history"] = json.dumps(fields["history"], ensure_ascii=False, sort_keys=True)
-            writes.append((collection, "set", key, fields))
+                fields["history"] = orjson.dumps(fields["history"], option=orjson.OPT_SORT_KEYS).decode()
+            writes.append((collection, "replace", key, fields))
         before, after = self.changed_rows
         for key in sorted(before.keys() - after.keys()):
             writes.append((MEMBERSHIP, "delete", key, None))
         for key in sorted(after):
             if before.get(key) != after[key]:
-                writes.append((MEMBERSHIP, "set", key, row_fields(after[key])))
+                writes.append((MEMBERSHIP, "replace", key, row_fields(after[key])))
         writes += self._count_writes(before, after)
         return writes
 
@@ -276,13 +278,13 @@ class _Batch:
             "expert_revoked_on": expert["revoked_on"] if expert else None})
         if expert is not None and e.code not in expert["households"]:
             self._touch(EXPERTS, e.expert_id)["households"] = [*expert["households"], e.code]
-        self.plain.append((PAIRINGS, "set", f"{e.agreement_id}:{e.code}", {
+        self.plain.append((PAIRINGS, "replace", f"{e.agreement_id}:{e.code}", {
             "agreement_id": e.agreement_id, "code": e.code, "expert_id": e.expert_id, "unit": e.unit,
             "since": e.effective_date, "start": e.start, "end": e.end, "position": position}))
 
     # -- service logs and targets ---------------------------------------------------------
     def on_ServiceLogged(self, position, e):
-        self.plain.append((SERVICE_LOGS, "set", str(e.originator_id), {
+        self.plain.append((SERVICE_LOGS, "replace", str(e.originator_id), {
             "expert_id": e.expert_id, "unit": e.unit, "date": e.date, "year": int(e.date[:4]),
             "place": e.place, "form": e.form, "hours": e.hours, "position": position}))
         key = f"{e.expert_id}|{e.date[:4]}"
@@ -293,7 +295,7 @@ class _Batch:
         self.dirty.add((SERVICE_HOURS, key))
 
     def on_TargetsSet(self, position, e):
-        self.plain.append((TARGETS, "set", f"{e.unit}:{e.year}", {
+        self.plain.append((TARGETS, "replace", f"{e.unit}:{e.year}", {
             "unit": e.unit, "year": e.year, "targets": e.targets, "position": position}))
 
     on_TargetsRevised = on_TargetsSet
