@@ -22,6 +22,7 @@ unique index does not treat a missing field as a value; sorts order scalars as M
 BSON refuses them, so a view that breaks MongoDB breaks here too.
 """
 import json
+import re
 import sqlite3
 import threading
 from pathlib import Path
@@ -33,6 +34,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
 FILE_NAME = "views.sqlite3"
 INT64 = (-(2 ** 63), 2 ** 63 - 1)
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")
 _clients = {}
 _clients_lock = threading.Lock()
 
@@ -792,12 +794,19 @@ class EmbeddedCollection:
             doc = op._doc
             if doc.get("_id", key) != key:
                 raise OperationFailure("the _id field cannot be changed")
-            _check_ints(doc)
             for path in indexed:
                 if type(_get(doc, path)) in (list, dict):
                     raise OperationFailure(f"{self.name}: the indexed field {path} would hold an array or "
                                            "document; the embedded store indexes scalars")
-            (replaces if key in present else inserts).append((key, orjson.dumps({"_id": key, **doc}).decode()))
+            try:
+                text = orjson.dumps(doc if "_id" in doc else {"_id": key, **doc})
+            except orjson.JSONEncodeError:
+                _check_ints(doc)  # an integer beyond 64 bits: refused as BSON refuses it
+                raise
+            if _LONG_DIGITS.search(text):  # an integer beyond int64 has 19 digits at least
+                _check_ints(doc)
+            text = text.decode()
+            (replaces if key in present else inserts).append((key, text))
         if deletes:
             connection.executemany(f'DELETE FROM "{self.table}" WHERE id = ?', deletes)
         try:  # a plain insert where nothing is replaced: a third less work for SQLite (measured)

@@ -149,6 +149,8 @@ class _Batch:
         self.households = {k: _decoded(d) for k, d in _load(views, HOUSEHOLDS, codes).items()}
         self.associations = {k: _decoded(d) for k, d in _load(views, ASSOCIATIONS, credit_codes).items()}
         self.hours = _load(views, SERVICE_HOURS, hour_keys)
+        self.by_name = {EXPERTS: self.experts, PERSONS: self.persons, HOUSEHOLDS: self.households,
+                        ASSOCIATIONS: self.associations, SERVICE_HOURS: self.hours}
 
     def _rows(self):
         rows = {}
@@ -189,8 +191,7 @@ class _Batch:
         return dated_sums.folded(self.views, COUNTS, changes)
 
     def _collection(self, name):
-        return {EXPERTS: self.experts, PERSONS: self.persons, HOUSEHOLDS: self.households,
-                ASSOCIATIONS: self.associations, SERVICE_HOURS: self.hours}[name]
+        return self.by_name[name]
 
     def _touch(self, collection, key, position=None):
         doc = self._collection(collection)[key]
