@@ -208,8 +208,8 @@ class ProjectionRunner:
                 self._apply(notifications)
             except Exception:  # noqa: BLE001 - find the event, record it, keep the views readable
                 if self.projection.from_scratch:  # its writes may be half done: build again, with care
-                    log.warning("projection %s: a batch of its build from scratch failed at positions "
-                                "%s-%s; building again batch by batch", self.name, position + 1, notifications[-1].id)
+                    log.warning("projection %s: a batch of its build from scratch failed at positions %s-%s; "
+                                "building again, journaled", self.name, position + 1, notifications[-1].id)
                     return self._catch_up_to(self._start_over(scratch=False), head, far, stopped)
                 return self._one_by_one(notifications, position, stopped)
             position = notifications[-1].id
@@ -239,7 +239,8 @@ class ProjectionRunner:
         self.projection.drop(self.views)
         self.projection.create_indexes(self.views)
         self.views[TRACKING].update_one({"_id": self.name}, {"$set": {
-            "position": 0, "state": "running", "error": None, "from_scratch": self.owner if scratch else None}})
+            "position": 0, "state": "running", "error": None,
+            "from_scratch": self.owner if scratch else None}})
         self.projection.from_scratch = scratch
         return 0
 
