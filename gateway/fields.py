@@ -9,8 +9,7 @@ import re
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
-from kernel.identity import (
-    CreditCodeError, IdNumberError, canonical_credit_code, canonical_id_number)
+from kernel.identity import canonical_credit_code, canonical_id_number
 from kernel.places import KINDS, Place, PlaceError, Unit
 from services.registry.contract import MAX_BODIES, MAX_HOUSEHOLDS, MAX_PEOPLE  # noqa: F401 - not copied
 
@@ -136,27 +135,33 @@ class LocationSchema(Schema):
             raise ValidationError(bad.details) from None
 
 
-class IdNumberField(fields.String):
-    """A resident ID number (kernel.identity): normalised, checked, a 15-digit one upgraded."""
+class _Identifier(fields.String):
+    """An identifying number checked by its rule in kernel.identity (``canonical``, which raises
+    a ValueError saying which part is wrong) and loaded in its canonical form."""
+
+    what = ""
+
+    @staticmethod
+    def canonical(text):
+        raise NotImplementedError
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
         if len(text) > 64:
             raise ValidationError("at most 64 characters")
         try:
-            return canonical_id_number(text)
-        except IdNumberError as bad:
-            raise ValidationError(f"not a valid resident ID number: {bad}") from None
+            return self.canonical(text)
+        except ValueError as bad:
+            raise ValidationError(f"not a valid {self.what}: {bad}") from None
 
 
-class CreditCodeField(fields.String):
-    """A unified social credit code (kernel.identity): normalised and checked."""
+class IdNumberField(_Identifier):
+    """A resident ID number: normalised, checked, a 15-digit one upgraded."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs)
-        if len(text) > 64:
-            raise ValidationError("at most 64 characters")
-        try:
-            return canonical_credit_code(text)
-        except CreditCodeError as bad:
-            raise ValidationError(f"not a valid unified social credit code: {bad}") from None
+    what, canonical = "resident ID number", staticmethod(canonical_id_number)
+
+
+class CreditCodeField(_Identifier):
+    """A unified social credit code: normalised and checked."""
+
+    what, canonical = "unified social credit code", staticmethod(canonical_credit_code)
