@@ -1,9 +1,9 @@
 """Transactional outbox: publish a service's recorded events on the bus, in log order.
 
 The event store is the outbox. The publisher reads notifications after the chain head,
-extends the hash chain over them, dispatches each as a nameko event named by its public name,
-then advances the head, appends the batch to the log's Merkle tree and signs a checkpoint of
-it (kernel/tree.py). A crash after dispatch and before the advance re-publishes the same
+extends the hash chain over them, publishes each as a nameko event named by its public name
+(a batch through one producer, kernel/bus.py), then advances the head, appends the batch to the
+log's Merkle tree and signs a checkpoint of it (kernel/tree.py). A crash after dispatch and before the advance re-publishes the same
 events with the same chain hashes (at-least-once; consumers dedup by service and position).
 """
 import eventlet.semaphore
@@ -38,10 +38,12 @@ def envelope(service, notification, domain_event, chain_hash, personal_fields):
 
 
 class Outbox:
-    def __init__(self, service, application, personal_fields, batch_size=500, signer=None):
-        """``signer`` signs the checkpoints (default: the development key, embedded mode)."""
+    def __init__(self, service, application, personal_fields, batch_size=500, signer=None, decode=None):
+        """``signer`` signs the checkpoints (default: the development key, embedded mode);
+        ``decode`` as the projections' (kernel.projection.ProjectionRunner)."""
         self.service = service
         self.application = application
+        self.decode = decode or application.mapper.to_domain_event
         self.personal_fields = frozenset(personal_fields)
         self.batch_size = batch_size
         self.ledger = ChainLedger(application.recorder, service)
@@ -59,7 +61,7 @@ class Outbox:
         envelopes = []
         for notification in notifications:
             previous_hash = link(previous_hash, notification)
-            domain_event = self.application.mapper.to_domain_event(notification)
+            domain_event = self.decode(notification)
             envelopes.append(envelope(self.service, notification, domain_event, previous_hash,
                                       self.personal_fields))
         return notifications, envelopes
@@ -80,8 +82,9 @@ class Outbox:
             done = batch[-1].id
         return chain_hash
 
-    def publish_pending(self, dispatch):
-        """Dispatch everything not yet published; returns how many events went out."""
+    def publish_pending(self, publish):
+        """Publish everything not yet published, ``publish(envelopes)`` a batch at a time;
+        returns how many events went out."""
         with self._lock:
             sent = 0
             while True:
@@ -90,8 +93,7 @@ class Outbox:
                 if not envelopes:
                     self.tree.grow((), self.application.recorder, position)  # catch up, if behind
                     return sent
-                for item in envelopes:
-                    dispatch(item["type"], item)
+                publish(envelopes)
                 self.ledger.advance([(item["position"], item["chain_hash"]) for item in envelopes])
                 self.tree.grow(notifications, self.application.recorder, position)
                 sent += len(envelopes)

@@ -92,8 +92,11 @@ def describe(error):
 
 class ProjectionRunner:
     def __init__(self, application, views, projection, batch_size=1000, owner=None, take_over=False,
-                 clock=time.time):
+                 clock=time.time, decode=None):
+        """``decode`` turns a notification into its domain event (default: the application's
+        mapper; a service process shares one kernel.decoding.RecentlyDecoded with its outbox)."""
         self.application = application
+        self.decode = decode or application.mapper.to_domain_event
         self.views = views
         self.projection = projection
         self.batch_size = batch_size
@@ -245,7 +248,7 @@ class ProjectionRunner:
         return 0
 
     def _apply(self, notifications):
-        events = [(n.id, self.application.mapper.to_domain_event(n)) for n in notifications]
+        events = [(n.id, self.decode(n)) for n in notifications]
         self.projection.apply(self.views, events)
 
     def _one_by_one(self, notifications, position, stopped):

@@ -82,7 +82,7 @@ def test_a_new_service_is_verified_exported_and_replayed_without_changes_to_the_
     app = training.open(settings)
     sessions = [app.hold("西岭村", 30, "371321199501010017"), app.hold("东岭村", 12, "371321199501010025")]
     app.correct(sessions[0].id, 31)
-    Outbox("training", app, training.personal_fields).publish_pending(lambda *_: None)
+    Outbox("training", app, training.personal_fields).publish_pending(lambda batch: None)
     live = views.connect(settings)
     ProjectionRunner(app, live, training.projections[0]()).run()
     app.close()

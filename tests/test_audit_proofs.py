@@ -44,7 +44,7 @@ class Store:
     def record(self, codes):
         for n in codes:
             self.app.register_household(**household_form(f"3713210001{n:02d}"))
-        self.outbox.publish_pending(lambda *_: None)
+        self.outbox.publish_pending(lambda batch: None)
 
     def audit(self, *args, **env):
         where = (["--data-dir", str(self.settings.data_dir)] if self.kind == "sqlite" else [])
@@ -235,7 +235,7 @@ def test_two_replicas_publishing_at_once_grow_one_tree(tmp_path):
                     Outbox("registry", other, (), batch_size=5)]
         for n in range(30):
             store.app.register_household(**household_form(f"3713210002{n:02d}"))
-        for pool in [eventlet.spawn(r.publish_pending, lambda *_: eventlet.sleep(0)) for r in replicas]:
+        for pool in [eventlet.spawn(r.publish_pending, lambda batch: eventlet.sleep(0)) for r in replicas]:
             pool.wait()
         published = store.app.recorder.select_notifications(start=1, limit=100)
         nodes = merkle.complete_nodes([merkle.leaf_hash(event_bytes(n)) for n in published])
@@ -283,7 +283,7 @@ def test_a_log_published_before_the_tree_existed_gets_its_tree(tmp_path):
     with sqlite3.connect(store.settings.data_dir / "registry.sqlite") as conn:
         for table in ("merkle_leaves", "merkle_nodes", "signed_checkpoints"):
             conn.execute(f"DELETE FROM {table}")
-    store.outbox.publish_pending(lambda *_: None)  # publishes the 12th event, catching up first
+    store.outbox.publish_pending(lambda batch: None)  # publishes the 12th event, catching up first
     assert store.tree.last() == (12, 12) and store.tree.root(11) == root
     store.app.close()
 

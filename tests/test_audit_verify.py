@@ -31,10 +31,10 @@ class Store:
         outbox = Outbox("registry", app, ())
         for n in range(6):
             app.register_household(**household_form(f"3713210001{n:02d}"))
-        outbox.publish_pending(lambda *_: None)
+        outbox.publish_pending(lambda batch: None)
         for n in range(6, 11):
             app.register_household(**household_form(f"3713210001{n:02d}"))
-        outbox.publish_pending(lambda *_: None)
+        outbox.publish_pending(lambda batch: None)
         app.register_household(**household_form("371321000199"))
         app.close()
 

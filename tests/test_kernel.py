@@ -10,6 +10,7 @@ from nameko.runners import ServiceRunner
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from kernel import auth, memory_transport, pii
+from kernel.bus import BatchDispatcher
 from kernel.errors import Conflict, Forbidden, Unauthorized, ValidationFailed
 from kernel.places import Unit
 
@@ -83,10 +84,14 @@ def test_domain_errors_survive_nameko_serialisation_with_their_details(error):
 class Echo:
     name = "echo"
     dispatch = EventDispatcher()
+    publish = BatchDispatcher()
 
     @rpc
     def echo(self, value):
-        self.dispatch("Echoed", {"value": value})
+        if value % 2:
+            self.dispatch("Echoed", {"value": value})
+        else:  # the outbox's way: a batch, here with an event nobody listens for
+            self.publish([{"type": "Unheard", "value": -1}, {"type": "Echoed", "value": value}])
         return value
 
 
@@ -102,7 +107,8 @@ class Listener:
 
 
 def test_nameko_rpc_and_events_work_on_the_memory_transport_once_patched():
-    """In-process memory:// transport (the embedded mode's bus)."""
+    """In-process memory:// transport (the embedded mode's bus): nameko's dispatcher and the
+    outbox's batch dispatcher reach a handler alike."""
     memory_transport.apply()
     config = {"AMQP_URI": "memory://localhost/"}
     runner = ServiceRunner(config)

@@ -34,7 +34,7 @@ def test_a_restored_backup_verifies_and_the_views_are_rebuilt_from_it(tmp_path, 
         app = LOG.open(_settings(env))
         for n in range(5):
             app.register_household(**household_form(f"37132100000{n}"))
-        Outbox("registry", app, LOG.personal_fields).publish_pending(lambda *_: None)
+        Outbox("registry", app, LOG.personal_fields).publish_pending(lambda batch: None)
         app.close()
         built = kjfp(env, "rebuild-views", "registry")
         assert built.returncode == 0, built.stderr

@@ -16,8 +16,8 @@ def test_every_event_is_published_once_in_log_order_with_its_chain_hash(app):
     sent = []
     outbox = Outbox("registry", app, PERSONAL_FIELDS)
 
-    assert outbox.publish_pending(lambda name, envelope: sent.append(envelope)) == 3
-    assert outbox.publish_pending(lambda name, envelope: sent.append(envelope)) == 0
+    assert outbox.publish_pending(sent.extend) == 3
+    assert outbox.publish_pending(sent.extend) == 0
 
     assert [e["type"] for e in sent] == ["ExpertRegistered", "IdNumberClaimed", "HouseholdRegistered"]
     assert [e["position"] for e in sent] == [1, 2, 3]
@@ -40,11 +40,11 @@ def test_a_crash_before_the_position_is_recorded_republishes_the_same_envelopes(
 
     outbox.ledger.advance = crash
     with pytest.raises(SystemExit):
-        outbox.publish_pending(lambda name, envelope: crashed.append(envelope))
+        outbox.publish_pending(crashed.extend)
     outbox.ledger.advance = advance
 
     restarted = Outbox("registry", app, PERSONAL_FIELDS)
-    restarted.publish_pending(lambda name, envelope: sent.append(envelope))
+    restarted.publish_pending(sent.extend)
 
     assert sent == crashed  # at-least-once: the same envelopes, the same hashes; consumers dedup
 
@@ -67,7 +67,7 @@ def test_an_idempotency_record_on_the_bus_cannot_be_reversed_to_the_id_number(ap
     form = expert_form()
     app.register_expert(**form, idempotency=Idempotency("registry", "clerk", "k-1", fingerprint("secret-key", form)))
     sent = []
-    Outbox("registry", app, PERSONAL_FIELDS).publish_pending(lambda name, envelope: sent.append(envelope))
+    Outbox("registry", app, PERSONAL_FIELDS).publish_pending(sent.extend)
 
     record = next(e for e in sent if e["type"] == "IdempotencyKeyUsed")
     unkeyed = hashlib.sha256(json.dumps(form, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
@@ -87,7 +87,7 @@ def test_catching_up_across_gaps_in_postgresql_positions_gives_the_same_hashes(t
     assert positions != list(range(1, len(positions) + 1)), "the failed insert left no gap"
     outbox = Outbox("registry", app, PERSONAL_FIELDS)
     everything = outbox.read(0, 100)
-    outbox.publish_pending(lambda name, envelope: None)  # records checkpoints and moves the head
+    outbox.publish_pending(lambda batch: None)  # records checkpoints and moves the head
 
     for after in positions[:-1]:
         assert outbox.read(after, 100) == [e for e in everything if e["position"] > after]
