@@ -62,7 +62,9 @@ class TwoCountsProjection(Projection):
     collections = (EXPERTS, PERSONS, ASSOCIATIONS, HOUSEHOLDS, PAIRINGS, SERVICE_LOGS, SERVICE_HOURS,
                    TARGETS, MEMBERSHIP, COUNTS)
     indexes = {
-        MEMBERSHIP: [IndexModel([("key", ASCENDING), ("group", ASCENDING), ("entity", ASCENDING)])],
+        # explain pages: rows that began by a date, in the order they began
+        MEMBERSHIP: [IndexModel([("key", ASCENDING), ("group", ASCENDING), ("from", ASCENDING),
+                                 ("entity", ASCENDING)])],
         COUNTS: dated_sums.INDEXES,
         # Listings and spot-check frames (queries.list_experts, queries.register_frame).
         EXPERTS: [IndexModel([("position", ASCENDING)]),

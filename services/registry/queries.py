@@ -49,50 +49,68 @@ def two_counts(views, unit, as_of):
 
 
 # -- explain ------------------------------------------------------------------------------
-def encode_cursor(entity):
-    return base64.urlsafe_b64encode(entity.encode()).decode().rstrip("=")
+def encode_cursor(row):
+    """The last row of a page as ``next_cursor``: where it began to count, and its record."""
+    text = json.dumps([row["from"], row["entity"]], ensure_ascii=False, separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
 def decode_cursor(cursor):
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise ValidationFailed(
-            "the cursor is not one this API gave", {"cursor": ["not a cursor from next_cursor"]}
-        )
+        began, entity = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
+        if isinstance(began, str) and isinstance(entity, str):
+            return began, entity
+    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
+        pass
+    raise ValidationFailed("the cursor is not one this API gave", {"cursor": ["not a cursor from next_cursor"]})
 
 
 def explain(views, unit, metric, as_of, limit=MAX_PAGE, cursor=None):
-    """One page of the records (masked) behind a figure, in entity order: ``total`` is the
-    figure; pass ``next_cursor`` back as ``cursor`` for the next page (None: the last)."""
-    records, next_entity = _page(views, unit, metric, as_of, min(limit, MAX_PAGE),
-                                 decode_cursor(cursor) if cursor else None)
+    """One page of the records (masked) behind a figure, in the order they began to count (then
+    by record key): ``total`` is the figure; pass ``next_cursor`` back as ``cursor`` for the next
+    page (None: the last)."""
+    records, last = _page(views, unit, metric, as_of, min(limit, MAX_PAGE),
+                          decode_cursor(cursor) if cursor else None)
     total = figures(views, unit, as_of)[metric]
     return {"unit": unit, "metric": metric, "as_of": as_of, "figure": total, "total": total,
-            "records": records, "next_cursor": encode_cursor(next_entity) if next_entity else None}
+            "records": records, "next_cursor": encode_cursor(last) if last else None}
 
 
 def explain_records(views, unit, metric, as_of, page=MAX_PAGE):
     """Every record behind a figure, a page at a time (memory bounded by a page)."""
     after = None
     while True:
-        records, after = _page(views, unit, metric, as_of, page, after)
+        records, last = _page(views, unit, metric, as_of, page, after)
         yield from records
-        if after is None:
+        if last is None:
             return
+        after = last["from"], last["entity"]
 
 
 def _page(views, unit, metric, as_of, limit, after):
+    """The records of up to ``limit`` membership rows in force on ``as_of`` after the row
+    ``after`` (``(from, entity)``), and the last row if more follow. The rows are read in the
+    index's order (key, group, from, entity) from the first that began by ``as_of``: a page
+    costs its rows (and the few that had ended by then), never the rows not yet begun."""
     key = membership.unit_key(unit)
     group = membership.METRIC_SOURCE[metric][0]
-    query = {"key": key, "group": group, "from": {"$lte": as_of}, "to": {"$gt": as_of}}
-    if after is not None:
-        query["entity"] = {"$gt": after}
-    rows = list(views[MEMBERSHIP].find(query).sort("entity", 1).limit(limit + 1))
+    in_force = {"key": key, "group": group, "to": {"$gt": as_of}}
+    if after is None:
+        ranges = [{"from": {"$lte": as_of}}]
+    else:  # the rest of the cursor's day, then the days after it
+        began, entity = after
+        ranges = [{"from": began, "entity": {"$gt": entity}},
+                  {"from": {"$gt": began, "$lte": as_of}}] if began <= as_of else []
+    rows = []
+    for dates in ranges:
+        found = views[MEMBERSHIP].find({**in_force, **dates}).sort([("from", 1), ("entity", 1)])
+        rows += found.limit(limit + 1 - len(rows))
+        if len(rows) > limit:
+            break
     more = len(rows) > limit
     rows = rows[:limit]
     records = _RECORDS[group](views, key, as_of, rows)
-    return records, (rows[-1]["entity"] if more else None)
+    return records, (rows[-1] if more else None)
 
 
 def _organisations(views, key, as_of, rows):
