@@ -6,12 +6,14 @@ Two gaps, each found on this machine:
    nameko's RPC ``Responder`` reads it from there to encode the reply the way the request was
    encoded, and raises ``KeyError`` without it.
 2. The virtual transport polls its queues once a second when they are empty, so each RPC would
-   take about a second. A few milliseconds keeps it responsive without spinning.
+   take about a second. Every 2 ms: an RPC waits ~1 ms on average at each end (at 5 ms the
+   两数's p50 over HTTP was ~10 ms more), and the idle process uses ~9% of a core (4% at 5 ms,
+   10% at 1 ms; measured on this 2-core machine).
 """
 import kombu.transport.memory
 from nameko import rpc
 
-POLLING_INTERVAL = 0.005
+POLLING_INTERVAL = 0.002
 
 _applied = False
 
