@@ -136,7 +136,7 @@ class ProjectionRunner:
         doc = tracking.find_one({"_id": self.name})
         if doc is None:
             doc = {"_id": self.name, "position": 0, "state": "running", "error": None,
-                   "lease_owner": "", "lease_until": 0}
+                   "lease_owner": "", "lease_until": 0, "version": self.projection.version}
             try:
                 tracking.insert_one(dict(doc))
             except DuplicateKeyError:
@@ -187,9 +187,10 @@ class ProjectionRunner:
         if stop is not None:
             head = min(head, stop)
         builder = tracking.get("from_scratch")
+        outdated = tracking.get("version", 1) != self.projection.version
         if (builder and builder != self.owner) or (not builder and not stopped and position == 0
-                                                   and head > BUILDING_LAG):
-            position = self._start_over(scratch=True)  # a first build, or one that was cut off
+                                                   and head > BUILDING_LAG) or (outdated and position):
+            position = self._start_over(scratch=True)  # a first build, one cut off, or views of old code
         else:
             self.projection.from_scratch = builder == self.owner
         far = head - position > BUILDING_LAG
@@ -242,7 +243,7 @@ class ProjectionRunner:
         self.projection.drop(self.views)
         self.projection.create_indexes(self.views)
         self.views[TRACKING].update_one({"_id": self.name}, {"$set": {
-            "position": 0, "state": "running", "error": None,
+            "position": 0, "state": "running", "error": None, "version": self.projection.version,
             "from_scratch": self.owner if scratch else None}})
         self.projection.from_scratch = scratch
         return 0
@@ -343,7 +344,7 @@ class ProjectionRunner:
             self._hold_lease()
             self.projection.drop(self.views)
             self.views[TRACKING].update_one({"_id": self.name}, {"$set": {
-                "position": 0, "state": "running", "error": None}})
+                "position": 0, "state": "running", "error": None, "version": self.projection.version}})
             self.projection.create_indexes(self.views)
             self._retry_at = 0.0
         pause, self.pause = self.pause, 0
@@ -364,6 +365,7 @@ class Projection:
     equality, ranges or ``$in`` are answered through the index whose leading fields they are."""
 
     name = ""
+    version = 1  # of the views' shape: views an older version wrote are built again from the log
     collections = ()
     indexes = {}
     from_scratch = False  # set by the runner while it builds the views from scratch (see _start_over)

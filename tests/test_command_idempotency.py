@@ -53,10 +53,12 @@ def test_supervision_moves_retried_with_their_key_record_nothing(supervision):
     first, again, recorded = twice(app, app.check_rectification, item_id, "verify", "inspector:li", False,
                                    "2017-09-12", comment="好")
     assert (again.id, again.status) == (first.id, "verified") and not recorded
-    frames = {p: [f"household:{n}" for n in range(9)] for p in ("山西", "山东", "河北")}
+    def lookup(province, ordinals):  # a frame of nine households, all in force
+        return {str(n): {"record": f"household:{n}", "in_force": True} for n in ordinals if n <= 9}
+
     first, again, recorded = twice(app, app.record_spot_check, campaign_id, seed="s", provinces=["山西"],
-                                   records_per_province=2, registry_position=1, frames=frames,
-                                   effective_date="2017-08-15")
+                                   records_per_province=2, registry_position=1, frame_sizes={"山西": 9},
+                                   lookup=lookup, effective_date="2017-08-15")
     assert again.id == first.id and not recorded
     first, again, recorded = twice(app, app.close_campaign, campaign_id, "2017-10-01")
     assert again.id == first.id and not recorded

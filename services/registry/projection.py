@@ -13,6 +13,11 @@ Why this shape (issue 14: a figure must not cost more as the register grows):
   "As of D" is the totals of the years before plus D's year's days up to D: one indexed read of
   a handful of small documents, whatever the register's size. Rows and aggregates come from the
   same rows, so a figure and its records cannot disagree.
+- The spot-check frame (``registry_frame``): each expert, association or household credited to
+  a province gets the next ordinal of that province's frame when it is registered (one document
+  per ordinal: the record, the positions of its registration and revocation). Ordinals follow
+  the log, so the frame at a position is ordinals 1..n; a sample draws ordinals and reads those
+  documents, never the province's register (``queries.frame_size``, ``queries.frame_records``).
 - Per batch: the touched entities are loaded by ``_id`` (a fixed number of queries), their
   rows are computed before and after the batch's events, and only the difference is written:
   changed rows, and dated deltas folded into the touched aggregate documents as absolute values.
@@ -38,6 +43,7 @@ EXPERTS, PERSONS, ASSOCIATIONS, HOUSEHOLDS = (
 PAIRINGS, SERVICE_LOGS, SERVICE_HOURS, TARGETS = (
     "registry_pairings", "registry_service_logs", "registry_service_hours", "registry_targets")
 MEMBERSHIP, COUNTS, JOURNAL = "registry_membership", "registry_counts", "registry_journal"
+FRAME = "registry_frame"
 OPEN_END = "9999-12-31"  # a membership row still open (a date range query cannot match null)
 
 
@@ -59,18 +65,18 @@ def row_fields(row):
 
 class TwoCountsProjection(Projection):
     name = "registry.two_counts"
+    version = 2  # 2: the spot-check frame
     collections = (EXPERTS, PERSONS, ASSOCIATIONS, HOUSEHOLDS, PAIRINGS, SERVICE_LOGS, SERVICE_HOURS,
-                   TARGETS, MEMBERSHIP, COUNTS)
+                   TARGETS, MEMBERSHIP, COUNTS, FRAME)
     indexes = {
         # explain pages: rows that began by a date, in the order they began
         MEMBERSHIP: [IndexModel([("key", ASCENDING), ("group", ASCENDING), ("from", ASCENDING),
                                  ("entity", ASCENDING)])],
         COUNTS: dated_sums.INDEXES,
-        # Listings and spot-check frames (queries.list_experts, queries.register_frame).
+        # Listings (queries.list_experts) and the spot-check frame's size at a position.
         EXPERTS: [IndexModel([("position", ASCENDING)]),
                   IndexModel([("unit", ASCENDING), ("position", ASCENDING)])],
-        ASSOCIATIONS: [IndexModel([("unit", ASCENDING)])],
-        HOUSEHOLDS: [IndexModel([("location.province", ASCENDING)])],
+        FRAME: [IndexModel([("province", ASCENDING), ("registered_position", ASCENDING)])],
         SERVICE_LOGS: [IndexModel([("expert_id", ASCENDING), ("year", ASCENDING)])],
     }
 
@@ -113,7 +119,8 @@ class _Batch:
     def __init__(self, views, events):
         self.views, self.events = views, events
         self.dirty = set()  # (collection, key) of record documents to write
-        self.plain = []  # absolute writes that need no state (pairings, service logs, targets)
+        self.plain = []  # absolute writes that need no state (pairings, service logs, targets, frame)
+        self.frame_sizes = {}  # province → its frame's last ordinal, as this batch goes
         self._load()
         before = self._rows()
         for position, e in events:
@@ -202,6 +209,25 @@ class _Batch:
         self.dirty.add((collection, key))
         return doc
 
+    # -- the spot-check frame -------------------------------------------------------------
+    def _enter_frame(self, doc, unit_or_place, record, position):
+        """Give a record credited to a province the next ordinal of its frame."""
+        province = _province(unit_or_place)
+        if province is None:
+            return
+        if province not in self.frame_sizes:
+            last = list(self.views[FRAME].find({"province": province}).sort("registered_position", -1).limit(1))
+            self.frame_sizes[province] = last[0]["ordinal"] if last else 0
+        ordinal = self.frame_sizes[province] = self.frame_sizes[province] + 1
+        doc["frame_id"] = frame_id(province, ordinal)
+        self.plain.append((FRAME, "replace", doc["frame_id"], {
+            "province": province, "ordinal": ordinal, "record": record, "registered_position": position,
+            "revoked_position": None}))
+
+    def _leave_frame(self, doc, position):
+        if doc.get("frame_id"):
+            self.plain.append((FRAME, "set", doc["frame_id"], {"revoked_position": position}))
+
     # -- experts --------------------------------------------------------------------------
     def on_ExpertRegistered(self, position, e):
         key = str(e.originator_id)
@@ -213,6 +239,7 @@ class _Batch:
             "revoked_on": None, "revoked_position": None, "position": position, "positions": [],
             "households": [], "history": {"locations": [[e.effective_date, position, _place(e.location)]]}}
         self._touch(EXPERTS, key, position)
+        self._enter_frame(self.experts[key], e.unit, f"expert:{key}", position)
         person = self.persons.setdefault(e.id_hash, {"_id": e.id_hash, "expert_ids": []})
         if key not in person["expert_ids"]:
             person["expert_ids"] = [*person["expert_ids"], key]
@@ -222,6 +249,7 @@ class _Batch:
         key = str(e.originator_id)
         doc = self._touch(EXPERTS, key, position)
         doc.update(revoked_on=e.effective_date, revoked_position=position)
+        self._leave_frame(doc, position)
         for code in doc["households"]:
             household = self._touch(HOUSEHOLDS, code)
             for pairing in household["history"]["pairings"]:
@@ -241,10 +269,12 @@ class _Batch:
             "revoked_position": None, "positions": [],
             "history": {"locations": [[e.effective_date, position, _place(e.location)]]}}
         self._touch(ASSOCIATIONS, e.credit_code, position)
+        self._enter_frame(self.associations[e.credit_code], e.unit, f"association:{e.credit_code}", position)
 
     def on_AssociationRevoked(self, position, e):
         doc = self._touch(ASSOCIATIONS, e.credit_code, position)
         doc.update(revoked_on=e.effective_date, revoked_position=position)
+        self._leave_frame(doc, position)
 
     def on_AssociationCorrected(self, position, e):
         _correct(self._touch(ASSOCIATIONS, e.credit_code, position), e, position)
@@ -259,6 +289,7 @@ class _Batch:
             "history": {"people": [[e.effective_date, position, e.people]],
                         "locations": [[e.effective_date, position, _place(e.location)]], "pairings": []}}
         self._touch(HOUSEHOLDS, e.code, position)
+        self._enter_frame(self.households[e.code], e.location, f"household:{e.code}", position)
 
     def on_HouseholdCorrected(self, position, e):
         doc = self._touch(HOUSEHOLDS, e.code, position)
@@ -267,6 +298,7 @@ class _Batch:
     def on_HouseholdRevoked(self, position, e):
         doc = self._touch(HOUSEHOLDS, e.code, position)
         doc.update(revoked_on=e.effective_date, revoked_position=position)
+        self._leave_frame(doc, position)
 
     def on_HouseholdLiftedOut(self, position, e):
         doc = self._touch(HOUSEHOLDS, e.code, position)
@@ -302,6 +334,19 @@ class _Batch:
             "unit": e.unit, "year": e.year, "targets": e.targets, "position": position}))
 
     on_TargetsRevised = on_TargetsSet
+
+
+def frame_id(province, ordinal):
+    return f"{province}|{ordinal:010d}"
+
+
+def _province(unit_or_place):
+    """The province whose frame a record enters: its unit's (experts, associations) or its
+    location's at registration (households); None for a society's or a national record."""
+    if isinstance(unit_or_place, dict):
+        return unit_or_place.get("province")
+    kind, _, rest = str(unit_or_place).partition(":")
+    return rest if kind == "province" else None
 
 
 def _correct(doc, e, position, masked=()):

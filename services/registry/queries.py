@@ -14,11 +14,10 @@ import json
 
 from kernel import dated_sums
 from kernel.errors import ValidationFailed
-from kernel.views import all_of
 from services.registry import membership
 from services.registry.domain import METRICS
 from services.registry.projection import (
-    ASSOCIATIONS, COUNTS, EXPERTS, HOUSEHOLDS, MEMBERSHIP, PERSONS, SERVICE_HOURS, TARGETS)
+    ASSOCIATIONS, COUNTS, EXPERTS, FRAME, HOUSEHOLDS, MEMBERSHIP, PERSONS, SERVICE_HOURS, TARGETS, frame_id)
 
 MAX_PAGE = 1000
 
@@ -224,18 +223,28 @@ def service_hours(views, expert_id, year):
             "days": len(doc.get("days", ())), "entries": doc.get("entries", 0)}
 
 
-def register_frame(views, province, at_position):
-    """The keys of a province's records in force at a log position (registered by then and not
-    revoked by then; None: now), sorted: the population a spot check (抽查) draws its sample from. The
-    revocation is checked here rather than with ``$or`` in the query: the MongoDB stand-in
-    answers an ``$or`` holding a null match with nothing."""
-    def keys(kind, collection, *clauses, registered="registered_position"):
-        by_then = {registered: {"$lte": at_position}} if at_position is not None else {}
-        docs = views[collection].find(all_of(*clauses, by_then), {"_id": 1, "revoked_position": 1})
-        return [f"{kind}:{d['_id']}" for d in docs if d.get("revoked_position") is None
-                or (at_position is not None and d["revoked_position"] > at_position)]
+def frame_size(views, province, at_position):
+    """How many records had entered a province's spot-check frame by a log position (None: as
+    the views stand): its ordinals are 1..n. One indexed read."""
+    query = {"province": province}
+    if at_position is not None:
+        query["registered_position"] = {"$lte": at_position}
+    last = list(views[FRAME].find(query).sort("registered_position", -1).limit(1))
+    return last[0]["ordinal"] if last else 0
 
-    unit = f"province:{province}"
-    return sorted(keys("expert", EXPERTS, {"unit": unit}, registered="position")
-                  + keys("association", ASSOCIATIONS, {"unit": unit})
-                  + keys("household", HOUSEHOLDS, {"location.province": province}))
+
+def frame_records(views, province, ordinals, at_position):
+    """The records at these ordinals of a province's frame, each with whether it was in force
+    at the position (registered by then and not revoked by then; None: as the views stand)."""
+    docs = {d["ordinal"]: d for d in views[FRAME].find(
+        {"_id": {"$in": [frame_id(province, n) for n in ordinals]}})}
+    found = {}
+    for n in ordinals:
+        doc = docs.get(n)
+        if doc is None or (at_position is not None and doc["registered_position"] > at_position):
+            continue
+        revoked = doc.get("revoked_position")
+        found[n] = {"record": doc["record"],
+                    "in_force": revoked is None or (at_position is not None and revoked > at_position)}
+    return found
+

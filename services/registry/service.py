@@ -167,15 +167,23 @@ class RegistryService(LogService):
         return self.registry.read(lambda views: queries.service_hours(views, expert_id, year))[1]
 
     @rpc(expected_exceptions=EXPECTED)
-    def register_frames(self, provinces, at_position=None):
-        """Each province's records in force at one log position (default: the end of the log),
-        for spot checks: one call and one read for all the provinces drawn."""
-        position, frames = self.registry.read(
-            lambda views: {p: queries.register_frame(views, p, at_position) for p in provinces})
+    def frame_sizes(self, provinces, at_position=None):
+        """How many records had entered each province's spot-check frame by one log position
+        (default: the end of the log): ``{position, sizes}``; one indexed read per province."""
+        position, sizes = self.registry.read(
+            lambda views: {p: queries.frame_size(views, p, at_position) for p in provinces})
         if at_position is not None and at_position > position:
             raise RuleViolation(f"the registry's log ends at position {position}",
                                 {"at_position": [f"beyond the end of the log ({position})"]})
-        return {"position": position if at_position is None else at_position, "frames": frames}
+        return {"position": position if at_position is None else at_position, "sizes": sizes}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def frame_records(self, province, ordinals, at_position):
+        """The records at these ordinals of a province's frame and whether each was in force at
+        the position (a spot check's draw: services.supervision.domain.draw_records)."""
+        _, found = self.registry.read(lambda views: queries.frame_records(views, province, ordinals,
+                                                                         at_position))
+        return {str(n): record for n, record in found.items()}
 
     @rpc(expected_exceptions=EXPECTED)
     def payee(self, expert_id):

@@ -4,7 +4,7 @@ from kernel.application import ServiceApplication, command
 from kernel.errors import Forbidden, RuleViolation
 from kernel.places import canonical_province, canonical_unit
 from services.supervision.domain import (
-    Campaign, Finding, Rectification, SelfInspection, SpotCheck, bounded, draw, province_of)
+    Campaign, Finding, Rectification, SelfInspection, SpotCheck, bounded, draw, draw_records, province_of)
 
 
 class SupervisionApplication(ServiceApplication):
@@ -129,13 +129,14 @@ class SupervisionApplication(ServiceApplication):
 
     @command
     def record_spot_check(self, campaign_id, *, seed, provinces, records_per_province, registry_position,
-                          frames, effective_date) -> SpotCheck:
-        """Draw ``records_per_province`` records from each province's register ``frames`` (the
-        keys of its records in force at ``registry_position``) and record the whole draw."""
+                          frame_sizes, lookup, effective_date) -> SpotCheck:
+        """Draw ``records_per_province`` records from each province's spot-check frame as it stood
+        at ``registry_position`` (``frame_sizes``: its ordinals 1..n then; ``lookup(province,
+        ordinals)`` reads them from the registry) and record the whole draw."""
         campaign = self.get_campaign(campaign_id)
         campaign.guard_open("spot checks", effective_date)
-        sample = {province: draw(seed, f"records:{province}", frames[province],
-                                 min(records_per_province, len(frames[province])))
+        sample = {province: draw_records(seed, f"records:{province}", frame_sizes[province], records_per_province,
+                                         lambda ordinals, province=province: lookup(province, ordinals))
                   for province in provinces}
         spot_check = SpotCheck(campaign_id=str(campaign.id), seed=seed, provinces=provinces,
                                records_per_province=records_per_province,

@@ -272,6 +272,38 @@ class SpotCheck(Aggregate):
         self.drawn_on = effective_date
 
 
+def draw_records(seed, purpose, size, k, lookup, chunk=200):
+    """``k`` records drawn reproducibly from a frame of ``size`` ordinals (1..size, in the order
+    they entered it), of those in force: the ordinals are visited in the order a generator seeded
+    with ``seed`` and ``purpose`` shuffles them (a Fisher–Yates shuffle done lazily, so a draw
+    costs what it visits, not the frame's size), and each is taken if its record was in force.
+    Every record in force is equally likely. ``lookup(ordinals)`` → ``{str(ordinal): {record,
+    in_force}}`` reads up to ``chunk`` at a time. Fewer than ``k`` in force: all of them."""
+    order, taken = _shuffled(random.Random(f"{seed}|{purpose}"), size), []
+    while len(taken) < k:
+        ordinals = [n for _, n in zip(range(max(chunk, 2 * (k - len(taken)))), order)]
+        if not ordinals:
+            break
+        found = lookup(ordinals)
+        for n in ordinals:
+            record = found.get(str(n))
+            if record and record["in_force"]:
+                taken.append(record["record"])
+                if len(taken) == k:
+                    break
+    return taken
+
+
+def _shuffled(rng, size):
+    """1..size in a random order, one at a time: position i swaps with a random j ≥ i, and only
+    the swapped positions are remembered."""
+    swapped = {}
+    for i in range(size):
+        j = rng.randrange(i, size)
+        yield swapped.get(j, j) + 1
+        swapped[j] = swapped.pop(i, i)
+
+
 def draw(seed, purpose, population, k):
     """``k`` of ``population`` drawn reproducibly: the same seed, purpose and population (sorted,
     so the order it arrived in does not matter) give the same draw on any machine."""

@@ -143,10 +143,11 @@ class SupervisionService(LogService):
         require_role(actor, "national_office", "inspector")
         app = self.supervision.app
         provinces = app.draw_provinces(campaign_id, form["seed"], form["provinces"])
-        frames = self.registry.register_frames(provinces, form.get("at_position"))
+        frame = self.registry.frame_sizes(provinces, form.get("at_position"))
         spot_check = app.record_spot_check(
             campaign_id, seed=form["seed"], provinces=provinces, records_per_province=form["records_per_province"],
-            registry_position=frames["position"], frames=frames["frames"],
+            registry_position=frame["position"], frame_sizes=frame["sizes"],
+            lookup=lambda province, ordinals: self.registry.frame_records(province, ordinals, frame["position"]),
             effective_date=form["effective_date"], idempotency=self._keyed(actor, idempotency))
         return spot_check_view(spot_check)
 

@@ -109,23 +109,29 @@ def test_views_hold_no_personal_numbers_in_clear(province, mongo_db):
 
 
 def test_a_spot_check_frame_holds_the_records_in_force_at_a_log_position(province, mongo_db):
-    """Over real pymongo: a revocation after the position leaves the record in that frame; a
-    record registered after it is not there yet."""
+    """Over real pymongo: each record credited to 山东 has an ordinal of its frame, in log order;
+    a revocation after the position leaves the record in force in that frame; a record
+    registered after it is not there yet; a society's expert is in no province's frame."""
     position = ProjectionRunner(province, mongo_db, TwoCountsProjection()).run()
     wang = next(e for e in mongo_db["registry_experts"].find() if e["name"] == "王建国")
     province.revoke_expert(wang["_id"], reason="调离", effective_date="2020-07-01")
     province.register_household(**household_form("371321000009"))
-    ProjectionRunner(province, mongo_db, TwoCountsProjection()).run()
+    now = ProjectionRunner(province, mongo_db, TwoCountsProjection()).run()
 
-    then = queries.register_frame(mongo_db, "山东", position)
-    now = queries.register_frame(mongo_db, "山东", province.recorder.max_notification_id())
-
-    assert f"expert:{wang['_id']}" in then and f"expert:{wang['_id']}" not in now
-    assert "household:371321000009" not in then and "household:371321000009" in now
-    assert len([k for k in then if k.startswith("household:")]) == 5
-    assert not any(k.startswith("expert:") and "陈农" in k for k in then)  # society experts are not 山东's
-    assert then == sorted(then)
-    assert queries.register_frame(mongo_db, "山东", None) == now  # None: as the views stand
+    size_then, size_now = queries.frame_size(mongo_db, "山东", position), queries.frame_size(mongo_db, "山东", now)
+    assert size_now == size_then + 1 == queries.frame_size(mongo_db, "山东", None)
+    then = queries.frame_records(mongo_db, "山东", list(range(1, size_now + 1)), position)
+    later = queries.frame_records(mongo_db, "山东", list(range(1, size_now + 1)), now)
+    expert = f"expert:{wang['_id']}"
+    assert [r["in_force"] for r in then.values() if r["record"] == expert] == [True]
+    assert [r["in_force"] for r in later.values() if r["record"] == expert] == [False]
+    assert "household:371321000009" not in {r["record"] for r in then.values()}
+    assert later[size_now]["record"] == "household:371321000009"  # the last to enter
+    assert len([r for r in then.values() if r["record"].startswith("household:")]) == 5
+    chen = mongo_db["registry_experts"].find_one({"name": "陈农"})
+    assert chen["unit"].startswith("society:")
+    assert f"expert:{chen['_id']}" not in {r["record"] for r in later.values()}
+    assert queries.frame_size(mongo_db, "陕西", now) == 0
 
 
 def test_a_crash_halfway_through_a_batchs_writes_neither_loses_nor_doubles_a_count(

@@ -100,21 +100,54 @@ def test_a_rectification_item_moves_only_along_its_workflow(app, campaign):
         app.check_rectification(item_id, "reopen", "inspector:li", False, "2017-09-21", reason="again")
 
 
+class Frames:
+    """Each province's spot-check frame as the registry keeps it (in memory here): ordinals 1..n
+    in the order records entered it; ``revoked`` ordinals are no longer in force."""
+
+    def __init__(self, size, revoked=()):
+        self.size, self.revoked, self.read = size, set(revoked), []
+
+    def lookup(self, province, ordinals):
+        self.read += ordinals
+        return {str(n): {"record": f"household:{province}{n:04d}", "in_force": n not in self.revoked}
+                for n in ordinals if 1 <= n <= self.size}
+
+
 def test_a_spot_check_draw_is_reproducible_from_its_seed(app, campaign):
-    frames = {p: [f"household:{p}{n:04d}" for n in range(50)] for p in ("山西", "山东", "河北")}
+    frames = Frames(50)
     provinces = app.draw_provinces(str(campaign.id), "2020-抽查", 2)
     assert provinces == app.draw_provinces(str(campaign.id), "2020-抽查", 2)
-    first = app.record_spot_check(str(campaign.id), seed="2020-抽查", provinces=provinces, records_per_province=5,
-                                  registry_position=120, frames=frames, effective_date="2017-08-15")
-    shuffled = {p: list(reversed(keys)) for p, keys in frames.items()}  # order of arrival does not matter
-    second = app.record_spot_check(str(campaign.id), seed="2020-抽查", provinces=provinces, records_per_province=5,
-                                   registry_position=120, frames=shuffled, effective_date="2017-08-15")
-    assert first.sample == second.sample and all(len(keys) == 5 for keys in first.sample.values())
-    other = app.record_spot_check(str(campaign.id), seed="another", provinces=provinces, records_per_province=5,
-                                  registry_position=120, frames=frames, effective_date="2017-08-15")
-    assert other.sample != first.sample
+
+    def spot_check(seed, frames):
+        return app.record_spot_check(str(campaign.id), seed=seed, provinces=provinces, records_per_province=5,
+                                     registry_position=120, frame_sizes={p: frames.size for p in provinces},
+                                     lookup=frames.lookup, effective_date="2017-08-15")
+
+    first, second = spot_check("2020-抽查", frames), spot_check("2020-抽查", Frames(50))
+    assert first.sample == second.sample and all(len(set(keys)) == 5 for keys in first.sample.values())
+    assert spot_check("another", frames).sample != first.sample
     with pytest.raises(RuleViolation):
         app.draw_provinces(str(campaign.id), "2020-抽查", 4)  # the campaign covers three
+
+
+def test_a_spot_check_draws_only_records_in_force_and_reads_what_it_draws_not_the_register(app, campaign):
+    """Issue 14: a frame of a million records, nine in ten of them revoked: the sample holds
+    records in force only, each province's draw reads a few hundred ordinals, not the frame."""
+    frames = Frames(1_000_000, revoked={n for n in range(1, 1_000_001) if n % 10})
+    spot_check = app.record_spot_check(str(campaign.id), seed=7, provinces=["山西"], records_per_province=20,
+                                       registry_position=5, frame_sizes={"山西": frames.size},
+                                       lookup=frames.lookup, effective_date="2017-08-15")
+    drawn = spot_check.sample["山西"]
+    assert len(set(drawn)) == 20 and all(int(key[-4:]) % 10 == 0 for key in drawn)
+    assert len(frames.read) < 2_000 and len(set(frames.read)) == len(frames.read)  # no ordinal twice
+
+
+def test_a_small_frame_gives_every_record_in_force_once(app, campaign):
+    frames = Frames(6, revoked={2, 5})
+    spot_check = app.record_spot_check(str(campaign.id), seed=1, provinces=["山西"], records_per_province=10,
+                                       registry_position=5, frame_sizes={"山西": 6}, lookup=frames.lookup,
+                                       effective_date="2017-08-15")
+    assert sorted(spot_check.sample["山西"]) == [f"household:山西{n:04d}" for n in (1, 3, 4, 6)]
 
 
 @pytest.mark.parametrize("figures, field", [({"households": 2**63}, "figures.households"),
