@@ -340,6 +340,8 @@ def _narrow_field(path, condition):
             sign = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}[op]
             clauses.append(f"{column} {sign} ?" + _type_guard(column, arg))
             params.append(arg)
+        elif op == "$in" and type(arg) is list and not arg:
+            clauses.append("0")  # matches nothing, without reading the table
         elif op == "$in" and arg and all(_sql_value(a) for a in arg):
             clauses.append(f"{column} IN ({','.join('?' * len(arg))})")
             params += list(arg)

@@ -58,6 +58,7 @@ def test_queries_answer_alike_with_or_without_indexes(db, indexed):
     assert _ids(coll.find({"unit": "province:山东"}).sort("on", DESCENDING).limit(2)) == ["h2", "h1"]
     assert _ids(coll.find({"revoked_on": None}).sort("_id", ASCENDING).skip(1)) == ["h3", "h4"]
     assert _ids(coll.find({"_id": {"$in": ["h2", "h9"]}})) == ["h2"]
+    assert _ids(coll.find({"_id": {"$in": []}})) == [] and _ids(coll.find({"location.city": {"$in": []}})) == []
     assert coll.count_documents({"unit": "province:山东"}) == 3
     assert coll.count_documents({"people": {"$gte": 4}}) == 2
     assert coll.count_documents({"unit": "province:北京"}) == 0

@@ -108,7 +108,7 @@ def _page(views, unit, metric, as_of, limit, after):
             break
     more = len(rows) > limit
     rows = rows[:limit]
-    records = _RECORDS[group](views, key, as_of, rows)
+    records = _RECORDS[group](views, key, as_of, rows) if rows else []  # `$in: []` reads nothing
     return records, (rows[-1] if more else None)
 
 
