@@ -33,7 +33,7 @@ from kjfp.audit.logs import StoreLog  # noqa: E402
 from kjfp.audit.replay import Replayer  # noqa: E402
 from kjfp.audit.scratch import ScratchViews  # noqa: E402
 from kjfp.sample_data import id_number  # noqa: E402
-from services.registry import LOG  # noqa: E402
+from services.registry import SERVICE  # noqa: E402
 
 PLACE = {"province": "山东", "city": "临沂", "county": "沂南"}
 HOUSEHOLDS_PER_EXPERT = 40  # of which 5 paired, 2 lifted out, with 10 service logs per expert
@@ -41,7 +41,7 @@ HOUSEHOLDS_PER_EXPERT = 40  # of which 5 paired, 2 lifted out, with 10 service l
 
 def build(settings, events):
     """Record about ``events`` events through the registry's commands."""
-    app = LOG.open(settings)
+    app = SERVICE.open(settings)
     bar = tqdm(total=events, unit="event", desc="building the log")
     expert_no = 0
     while (done := app.recorder.max_notification_id() or 0) < events:
@@ -80,8 +80,8 @@ def main():
                                event_store=args.store, postgres_db=args.postgres_db)
     build(settings, args.events)
 
-    log = StoreLog(settings, LOG)
-    mapper = LOG.scratch(settings.cipher_key).mapper
+    log = StoreLog(settings, SERVICE)
+    mapper = SERVICE.scratch(settings.cipher_key).mapper
     total = log.last_position()
 
     began = time.perf_counter()

@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from kernel import config, merkle  # noqa: E402
 from kernel.chain import ChainLedger  # noqa: E402
 from kernel.tree import LogTree, checkpoint_signer  # noqa: E402
-from services.registry import LOG  # noqa: E402
+from services.registry import SERVICE  # noqa: E402
 
 BATCH = 5000
 
@@ -76,7 +76,7 @@ def main():
     with tempfile.TemporaryDirectory() as scratch:
         settings = config.Settings(event_store=args.store, data_dir=Path(scratch),
                                    postgres_db=args.postgres_db)
-        app = LOG.open(settings)
+        app = SERVICE.open(settings)
         tree = LogTree(ChainLedger(app.recorder, "registry"), checkpoint_signer(settings, "registry"))
         started = time.perf_counter()
         build(tree, args.leaves)

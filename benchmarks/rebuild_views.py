@@ -39,7 +39,7 @@ from kernel.service_parts import ServiceParts  # noqa: E402
 from kjfp import runner  # noqa: E402
 from kjfp.audit.logs import StoreLog  # noqa: E402
 from kjfp.sample_data import id_number  # noqa: E402
-from services.registry import LOG  # noqa: E402
+from services.registry import SERVICE  # noqa: E402
 
 
 def _port():
@@ -49,7 +49,7 @@ def _port():
 
 
 def record_tail(settings, count):
-    app = LOG.open(settings)
+    app = SERVICE.open(settings)
     first = app.recorder.max_notification_id()
     app.import_households([
         {"code": f"38{first:08d}{n:03d}", "head_name": "户主", "people": 2, "location": PLACE,
@@ -59,8 +59,8 @@ def record_tail(settings, count):
 
 
 def read_and_decode(settings):
-    log = StoreLog(settings, LOG)
-    mapper = LOG.scratch(settings.cipher_key).mapper
+    log = StoreLog(settings, SERVICE)
+    mapper = SERVICE.scratch(settings.cipher_key).mapper
     began = time.perf_counter()
     decoded = sum(len([mapper.to_domain_event(n) for n in batch]) for batch in log.batches())
     rate = decoded / (time.perf_counter() - began)
@@ -69,7 +69,7 @@ def read_and_decode(settings):
 
 
 def rebuild(settings):
-    parts = ServiceParts(settings, LOG)
+    parts = ServiceParts(settings, SERVICE)
     began = time.perf_counter()
     position = parts.rebuild()["registry.two_counts"]
     seconds = time.perf_counter() - began

@@ -49,7 +49,7 @@ from kernel.tree import checkpoint_signer  # noqa: E402
 from kjfp import runner  # noqa: E402
 from kjfp.audit.logs import StoreLog  # noqa: E402
 from kjfp.sample_data import id_number  # noqa: E402
-from services.registry import LOG  # noqa: E402
+from services.registry import SERVICE  # noqa: E402
 
 PLACES = [{"province": "山东", "city": "临沂", "county": "沂南"}, {"province": "山东", "city": "临沂", "county": "兰山"},
           {"province": "山东", "city": "济南", "county": "历下"}, {"province": "山西", "city": "吕梁", "county": "临县"},
@@ -76,7 +76,7 @@ def build(settings, households):
         admin = f"host={settings.postgres_host} user={settings.postgres_user} dbname=postgres"
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{settings.postgres_db}" WITH (FORCE)')
-    app = LOG.open(settings)
+    app = SERVICE.open(settings)
     with tqdm(total=households, unit="household", desc="importing households", disable=None) as bar:
         for first in range(0, households, BATCH):
             app.import_households(
@@ -129,8 +129,8 @@ def publish(settings):
 
 
 def read_and_decode_rate(settings):
-    log = StoreLog(settings, LOG)
-    mapper = LOG.scratch(settings.cipher_key).mapper
+    log = StoreLog(settings, SERVICE)
+    mapper = SERVICE.scratch(settings.cipher_key).mapper
     began = time.perf_counter()
     decoded = sum(len([mapper.to_domain_event(n) for n in batch]) for batch in log.batches())
     elapsed = time.perf_counter() - began

@@ -1,6 +1,6 @@
 """RPC from the gateway, as every route makes it.
 
-- Sealed: the personal fields the target service declares (``LOG.personal_fields``: ID numbers,
+- Sealed: the personal fields the target service declares (``SERVICE.personal_fields``: ID numbers,
   bank accounts) travel sealed with a key the broker never holds (kernel.sealed); an
   Idempotency-Key travels as the key and a keyed fingerprint of the client's request.
 - With a time limit. Without one, a request to a service that has no replica running waits on
@@ -14,10 +14,10 @@ import eventlet
 from nameko.rpc import RpcProxy, ServiceProxy
 
 from kernel import config
-from kernel.catalogue import service_log
 from kernel.errors import Unavailable
 from kernel.idempotency import KeyedRequest
 from kernel.sealed import Seal
+from kjfp.bootstrap import declaration
 
 # nameko builds dependencies when the class is defined, so this one setting is read here.
 TIMEOUT_SECONDS = float(os.environ.get("RPC_TIMEOUT_SECONDS", "60"))
@@ -28,7 +28,7 @@ class BoundedRpcProxy(RpcProxy):
         super().setup()
         settings = config.from_container(self.container)
         self.wire = Wire(Seal(settings.cipher_key), settings.pii_hash_key,
-                         frozenset(service_log(self.target_service).personal_fields))
+                         frozenset(declaration(self.target_service).personal_fields))
 
     def get_dependency(self, worker_ctx):
         return _BoundedServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener, self.wire,

@@ -1,21 +1,19 @@
 """The gateway service: HTTP in, RPC to the services out. Validation and auth live here.
 
-Each service's paths are a mixin in its own module; nameko finds inherited entrypoints."""
+Each service's paths are a mixin in its own module, named by the service's declaration and found
+by the composition root (kjfp/bootstrap.py); nameko finds inherited entrypoints."""
 import eventlet
 
 from gateway.audit_routes import AuditRoutes
 from gateway.auth import Auth
-from gateway.awards_routes import AwardsRoutes
 from gateway.entrypoints import http
-from gateway.funding_routes import FundingRoutes
 from gateway.openapi import openapi_document
-from gateway.registry_routes import RegistryRoutes
 from gateway.requests import API
-from gateway.supervision_routes import SupervisionRoutes
 from gateway.web_routes import WebRoutes
+from kjfp.bootstrap import route_mixins
 
 READY_SECONDS = 5  # a probe must answer sooner than a request may wait
-ROUTES = (RegistryRoutes, SupervisionRoutes, AwardsRoutes, FundingRoutes, AuditRoutes, WebRoutes)
+ROUTES = (*route_mixins(), AuditRoutes, WebRoutes)
 
 
 class GatewayService(*ROUTES):

@@ -1,5 +1,5 @@
 """Personal numbers sealed for the trip over the broker: the gateway seals every personal field
-of an RPC request (ID numbers, bank accounts: each service's ``LOG.personal_fields``) and the
+of an RPC request (ID numbers, bank accounts: each service's ``SERVICE.personal_fields``) and the
 service's RPC entrypoint unseals them before its code sees the arguments, so the broker, which
 never holds the key, carries only ``{"$sealed": "<base64>"}``.
 

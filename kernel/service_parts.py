@@ -1,4 +1,4 @@
-"""What every service process holds and answers alike, built from the service's ``ServiceLog``:
+"""What every service process holds and answers alike, built from the service's ``Declaration``:
 its Application, view store, outbox and projections (``ServiceParts``, given to the nameko
 class as a dependency named like the service), and the RPCs and timer that concern the log
 rather than the domain (``LogService``): notifications for consumers, checkpoints and stored

@@ -129,11 +129,11 @@ def rebuild_views(names):
     from tqdm import tqdm
 
     from kernel import projection
-    from kernel.catalogue import service_logs
     from kernel.service_parts import ServiceParts
+    from kjfp.bootstrap import declarations
 
     settings = config.load()
-    logs = service_logs()
+    logs = declarations()
     for name in names or logs:
         if name not in logs:
             raise click.BadParameter(f"one of {', '.join(logs)}", param_hint="NAMES")

@@ -6,8 +6,8 @@ import urllib.request
 import kombu
 import pymongo
 
-from kernel.catalogue import service_log
 from kjfp.audit.logs import StoreLog
+from kjfp.bootstrap import declaration
 
 TIMEOUT_SECONDS = 5
 
@@ -23,7 +23,7 @@ def problems(settings, name):
         _check(found, "gateway", lambda: urllib.request.urlopen(
             f"http://{host}:{settings.http_port}/health", timeout=TIMEOUT_SECONDS).close())
         return found
-    log = service_log(name)
+    log = declaration(name)
     _check(found, "event store", lambda: _event_store(settings, log))
     _check(found, "view store", lambda: _view_store(settings))
     return found

@@ -2,16 +2,7 @@
 from nameko.runners import ServiceRunner
 
 from kernel import memory_transport
-
-
-def service_classes():
-    from gateway.service import GatewayService
-    from services.awards.service import AwardsService
-    from services.funding.service import FundingService
-    from services.registry.service import RegistryService
-    from services.supervision.service import SupervisionService
-
-    return {"registry": RegistryService, "supervision": SupervisionService, "awards": AwardsService, "funding": FundingService, "gateway": GatewayService}
+from kjfp.bootstrap import service_classes
 
 
 def start(settings, names=None):

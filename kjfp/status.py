@@ -1,9 +1,9 @@
 """``kjfp projections``: every projection's position, lag and state, read from the stores the
 environment names (the data directory's, embedded), without starting any service."""
 from kernel import views
-from kernel.catalogue import service_logs
 from kernel.projection import TRACKING, describe
 from kjfp.audit.logs import StoreLog
+from kjfp.bootstrap import declarations
 
 
 def projections(settings):
@@ -11,7 +11,7 @@ def projections(settings):
     store = views.connect(settings)
     rows = []
     try:
-        for name, service_log in service_logs().items():
+        for name, service_log in declarations().items():
             try:
                 log = StoreLog(settings, service_log)
             except FileNotFoundError:

@@ -146,10 +146,10 @@ def services_on_real_parts(monkeypatch, amqp_uri, postgres_db, mongo_uri, *servi
     Yields the running ``ServiceRunner``."""
     from nameko.runners import ServiceRunner
 
-    from kernel.catalogue import service_logs
+    from kjfp.bootstrap import declarations
 
     with psycopg.connect(f"host={POSTGRES_HOST} user=postgres dbname={postgres_db}", autocommit=True) as conn:
-        for name in service_logs():  # every service's, so no other test's log is found here
+        for name in declarations():  # every service's, so no other test's log is found here
             conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
     env = distributed_env(amqp_uri, postgres_db, mongo_uri)
     for name in ("AMQP_URI", "EVENT_STORE", "POSTGRES_DB", "MONGO_URI", "VIEWS_DB", "TOKEN_SECRET",

@@ -1,6 +1,6 @@
 """A service added after the auditor tools were written — here a small training-records service
 whose package is put beside the real ones — is verified, exported and replayed by them as it is,
-once its package declares its ``LOG``. Embedded parts: SQLite store, the embedded view store."""
+once its package declares itself (``SERVICE``). Embedded parts: SQLite store, the embedded view store."""
 import sys
 import textwrap
 
@@ -9,9 +9,9 @@ from click.testing import CliRunner
 
 import services
 from kernel import views
-from kernel.catalogue import service_logs
 from kernel.outbox import Outbox
 from kernel.projection import ProjectionRunner
+from kjfp.bootstrap import declarations
 from kjfp.cli import main
 from tests.auditing import assert_replay_equals_views_and_catches_a_hand_edit
 from tests.infrastructure import settings_for
@@ -22,7 +22,7 @@ from eventsourcing.domain import Aggregate, event
 from pymongo import UpdateOne
 
 from kernel.application import ServiceApplication
-from kernel.catalogue import ServiceLog
+from kernel.declaration import Declaration
 from kernel.projection import Projection
 
 
@@ -63,7 +63,7 @@ class TrainingProjection(Projection):
             "$set": {"trainees": e.trainees}, "$addToSet": {"corrections": position}}, upsert=True)
 
 
-LOG = ServiceLog("training", TrainingApplication, (TrainingProjection,), ("trainer_id_number",))
+SERVICE = Declaration("training", TrainingApplication, (TrainingProjection,), ("trainer_id_number",))
 '''
 
 
@@ -73,7 +73,7 @@ def training(tmp_path, monkeypatch):
     package.mkdir(parents=True)
     (package / "__init__.py").write_text(textwrap.dedent(TRAINING), encoding="utf-8")
     monkeypatch.setattr(services, "__path__", [*services.__path__, str(tmp_path / "extra")])
-    yield service_logs()["training"]
+    yield declarations()["training"]
     sys.modules.pop("services.training", None)
 
 

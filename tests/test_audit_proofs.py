@@ -19,7 +19,7 @@ from kernel.note import NoteSigner, open_checkpoint
 from kernel.outbox import Outbox
 from kjfp.audit.proofs import check_consistency, check_inclusion
 from kjfp.cli import main
-from services.registry import LOG
+from services.registry import SERVICE
 from services.registry.tests.forms import household_form
 from tests.http_client import start_system
 from tests.infrastructure import fresh_database, settings_for
@@ -34,7 +34,7 @@ class Store:
     def __init__(self, kind, tmp_path, database, codes=range(11)):
         self.kind, self.tmp_path = kind, tmp_path
         self.settings = settings_for(tmp_path, event_store=kind, postgres_db=database)
-        self.app = LOG.open(self.settings)
+        self.app = SERVICE.open(self.settings)
         self.outbox = Outbox("registry", self.app, (), batch_size=4)
         self.record(codes)
         self.app.register_household(**household_form("371321000199"))
@@ -230,7 +230,7 @@ def test_two_replicas_publishing_at_once_grow_one_tree(tmp_path):
 
     with fresh_database() as database:
         store = Store("postgres", tmp_path, database, codes=range(0))
-        other = LOG.open(store.settings)
+        other = SERVICE.open(store.settings)
         replicas = [Outbox("registry", store.app, (), batch_size=3),
                     Outbox("registry", other, (), batch_size=5)]
         for n in range(30):

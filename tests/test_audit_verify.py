@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from kernel.outbox import Outbox
 from kjfp.cli import main
-from services.registry import LOG
+from services.registry import SERVICE
 from services.registry.tests.forms import household_form
 from tests.infrastructure import fresh_database, settings_for
 
@@ -27,7 +27,7 @@ class Store:
     def __init__(self, kind, tmp_path, database):
         self.kind = kind
         self.settings = settings_for(tmp_path, event_store=kind, postgres_db=database)
-        app = LOG.open(self.settings)
+        app = SERVICE.open(self.settings)
         outbox = Outbox("registry", app, ())
         for n in range(6):
             app.register_household(**household_form(f"3713210001{n:02d}"))

@@ -12,7 +12,7 @@ from gateway.auth import Authenticator
 from kernel.auth import mint
 from kernel.errors import Unauthorized
 from kernel.outbox import Outbox
-from services.registry import LOG
+from services.registry import SERVICE
 from services.registry.tests.forms import household_form
 from tests.infrastructure import (
     POSTGRES_HOST,
@@ -31,10 +31,10 @@ def kjfp(env, *args):
 def test_a_restored_backup_verifies_and_the_views_are_rebuilt_from_it(tmp_path, amqp_uri, mongo_uri):
     with fresh_database() as database:
         env = distributed_env(amqp_uri, database, mongo_uri)
-        app = LOG.open(_settings(env))
+        app = SERVICE.open(_settings(env))
         for n in range(5):
             app.register_household(**household_form(f"37132100000{n}"))
-        Outbox("registry", app, LOG.personal_fields).publish_pending(lambda batch: None)
+        Outbox("registry", app, SERVICE.personal_fields).publish_pending(lambda batch: None)
         app.close()
         built = kjfp(env, "rebuild-views", "registry")
         assert built.returncode == 0, built.stderr

@@ -15,8 +15,8 @@ import requests
 from click.testing import CliRunner
 
 from kernel import auth, config
-from kernel.catalogue import service_log, service_logs
 from kjfp import runner
+from kjfp.bootstrap import declaration, declarations
 from kjfp.sample_data import id_number
 from services.registry.domain import Targets
 from services.registry.projection import TwoCountsProjection, _Batch
@@ -47,7 +47,7 @@ def embedded(tmp_path):
 @pytest.fixture
 def real_parts(monkeypatch, amqp_uri, postgres_db, mongo_uri):
     with psycopg.connect(f"host={POSTGRES_HOST} user=postgres dbname={postgres_db}", autocommit=True) as conn:
-        for name in service_logs():
+        for name in declarations():
             conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
     env = distributed_env(amqp_uri, postgres_db, mongo_uri, HTTP_PORT=free_port())
     for name, value in env.items():
@@ -72,7 +72,7 @@ def test_an_event_a_projection_cannot_apply_stops_it_there_and_it_says_so(system
     assert get("/api/v1/experts", unit="province:山东").status_code == 200  # started
     created = requests.post(base + "/api/v1/experts", json=expert_form(), headers=headers, timeout=30)
     assert created.status_code == 201
-    app = service_log("registry").open(settings)
+    app = declaration("registry").open(settings)
     try:
         # An event past every check (recorded before the aggregate bounded targets, or by a bug):
         # the aggregate's own command refuses it, so it is made here as the store would hold it.
@@ -141,7 +141,7 @@ def test_two_runners_never_apply_one_projection_at_once(tmp_path):
     from kernel.projection import ProjectionRunner
 
     settings = settings_for(tmp_path)
-    app = service_log("registry").open(settings)
+    app = declaration("registry").open(settings)
     store = views.connect(settings)
     try:
         app.register_expert(**expert_form())
@@ -202,7 +202,7 @@ def test_while_views_are_built_http_answers_503_with_the_progress(tmp_path, monk
     monkeypatch.setattr(projection, "CATCH_UP_BATCH", 2)
     monkeypatch.setattr(projection, "BUILD_PAUSE_SECONDS", 1.0)
     settings = settings_for(tmp_path, http_port=free_port())
-    app = service_log("registry").open(settings)
+    app = declaration("registry").open(settings)
     for n in range(20):
         app.register_household(**household_form(f"371321000{n:03d}"))
     head = app.recorder.max_notification_id()

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 import requests
 
-from kernel.catalogue import service_logs
+from kjfp.bootstrap import declarations
 from kjfp.sample_data import id_number
 from services.registry.tests.forms import expert_form, household_form
 from services.supervision.tests.forms import campaign_2017, self_inspection
@@ -26,7 +26,7 @@ LVLIANG = {"province": "山西", "city": "吕梁", "county": "岚县"}
 
 def fresh_schemas(postgres_db):
     with psycopg.connect(f"host=127.0.0.1 user=postgres dbname={postgres_db}", autocommit=True) as conn:
-        for name in service_logs():
+        for name in declarations():
             conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
 
 
@@ -89,7 +89,7 @@ def test_the_compose_topology_serves_a_cross_service_scenario(topology):
     assert api.get(f"/award-rounds/{loaded.stdout.strip().splitlines()[-1]}").json()["year"] == 2020
 
     report = audit_is_clean(topology)
-    assert all(f"{name}: OK" in report for name in service_logs())
+    assert all(f"{name}: OK" in report for name in declarations())
     assert all(code == 0 for code in topology.stop_all().values())  # SIGTERM: a clean exit
 
 

@@ -52,9 +52,9 @@ def _logs(ctx, services, optional=()):
     with _input_errors():
         logs = open_logs(ctx.obj["settings"], services or None, ctx.obj["exports"], optional)
     if not services:
-        from kernel.catalogue import service_logs
+        from kjfp.bootstrap import declarations
 
-        for name in sorted(set(service_logs()) - set(logs)):
+        for name in sorted(set(declarations()) - set(logs)):
             click.echo(f"{name}: no event log here (skipped)", err=True)
     for log in logs.values():
         ctx.call_on_close(log.close)

@@ -15,10 +15,10 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification
 
-from kernel.catalogue import service_logs
 from kernel.chain import ChainLedger
 from kernel.service_parts import stored_form
 from kernel.tree import LogTree
+from kjfp.bootstrap import declarations
 
 FORMAT = "kjfp-event-log/1"
 BATCH = 5000
@@ -92,7 +92,7 @@ class ExportLog:
                 if item["chain_hash"] is not None:
                     self._links.append((item["position"], item["chain_hash"]))
         self._positions = [p for p, _ in self._links]
-        self.service_log = service_log or service_logs()[self.service]
+        self.service_log = service_log or declarations()[self.service]
 
     def _items(self):
         with self.path.open(encoding="utf-8") as lines:
@@ -174,16 +174,16 @@ def open_logs(settings, services=None, exports=None, optional=()):
     """The logs named, from the stores or from ``exports`` (a directory of ``<service>.jsonl``
     files). A named log must be there, except those also ``optional``; with none named, every
     service's log that is there."""
-    catalogue = service_logs()
-    names = list(services or catalogue) + [name for name in optional if name not in (services or ())]
-    unknown = [name for name in names if name not in catalogue]
+    declared = declarations()
+    names = list(services or declared) + [name for name in optional if name not in (services or ())]
+    unknown = [name for name in names if name not in declared]
     if unknown:
-        raise KeyError(f"no service {', '.join(unknown)}; one of {', '.join(catalogue)}")
+        raise KeyError(f"no service {', '.join(unknown)}; one of {', '.join(declared)}")
     logs = {}
     for name in names:
         try:
-            logs[name] = (ExportLog(Path(exports) / f"{name}.jsonl", catalogue[name]) if exports is not None
-                          else StoreLog(settings, catalogue[name]))
+            logs[name] = (ExportLog(Path(exports) / f"{name}.jsonl", declared[name]) if exports is not None
+                          else StoreLog(settings, declared[name]))
         except FileNotFoundError:
             if services and name in services:
                 for log in logs.values():

@@ -12,7 +12,7 @@ from kernel.places import canonical_unit
 from kernel.errors import EXPECTED, Forbidden, NotFound, RuleViolation
 from kernel.sealed import rpc
 from kernel.service_parts import LogService, PartsProvider
-from services.awards import LOG
+from services.awards import SERVICE
 from kernel.pii import mask
 from services.awards import queries
 from services.awards.presenters import (
@@ -29,7 +29,7 @@ READER = {"subject": "service:awards", "role": "auditor", "scope": "national"}
 class AwardsService(LogService):
     name = "awards"
 
-    awards = PartsProvider(LOG)
+    awards = PartsProvider(SERVICE)
     registry = RpcProxy("registry")
     supervision = RpcProxy("supervision")
 

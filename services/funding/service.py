@@ -7,7 +7,7 @@ from kernel.auth import Actor, authorize_read, require_writer, unit_of
 from kernel.errors import EXPECTED, NotFound, RuleViolation
 from kernel.sealed import rpc
 from kernel.service_parts import LogService, PartsProvider
-from services.funding import LOG
+from services.funding import SERVICE
 from services.funding import access, queries
 from services.funding.presenters import (
     disbursement_view, programme_view, project_record_view, project_view)
@@ -16,7 +16,7 @@ from services.funding.presenters import (
 class FundingService(LogService):
     name = "funding"
 
-    funding = PartsProvider(LOG)
+    funding = PartsProvider(SERVICE)
     registry_rpc = RpcProxy("registry")
 
     # -- programmes -----------------------------------------------------------------------

@@ -6,7 +6,7 @@ from kernel.auth import (
 from kernel.errors import EXPECTED, RuleViolation
 from kernel.sealed import rpc
 from kernel.service_parts import LogService, PartsProvider
-from services.registry import LOG
+from services.registry import SERVICE
 from services.registry import queries
 from services.registry.presenters import (
     association_view, expert_listing, expert_view, household_view, pairing_view, payee_view,
@@ -16,7 +16,7 @@ from services.registry.presenters import (
 class RegistryService(LogService):
     name = "registry"
 
-    registry = PartsProvider(LOG)
+    registry = PartsProvider(SERVICE)
 
     @rpc(expected_exceptions=EXPECTED)
     def register_expert(self, form, actor, idempotency=None):

@@ -1,7 +1,9 @@
 """Supervision service: campaigns, self-inspections and the statistics table, field inspection, rectification."""
-from kernel.catalogue import ServiceLog
+from kernel.declaration import Declaration
 from services.supervision.application import SupervisionApplication
 from services.supervision.domain import PERSONAL_FIELDS
 from services.supervision.projection import SupervisionProjection
 
-LOG = ServiceLog("supervision", SupervisionApplication, (SupervisionProjection,), PERSONAL_FIELDS)
+SERVICE = Declaration("supervision", SupervisionApplication, (SupervisionProjection,), PERSONAL_FIELDS,
+                      rpc="services.supervision.service:SupervisionService",
+                      routes="gateway.supervision_routes:SupervisionRoutes")

@@ -11,7 +11,7 @@ from kernel.places import canonical_unit
 from kernel.errors import EXPECTED, Forbidden, RuleViolation
 from kernel.sealed import rpc
 from kernel.service_parts import LogService, PartsProvider
-from services.supervision import LOG
+from services.supervision import SERVICE
 from services.supervision import queries
 from services.supervision.presenters import (
     campaign_view, finding_view, rectification_view, self_inspection_view, spot_check_view, tracked_item)
@@ -23,7 +23,7 @@ FUNDING_TIMEOUT_SECONDS = 10
 class SupervisionService(LogService):
     name = "supervision"
 
-    supervision = PartsProvider(LOG)
+    supervision = PartsProvider(SERVICE)
     registry = RpcProxy("registry")
     funding = RpcProxy("funding")
 

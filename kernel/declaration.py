@@ -1,10 +1,11 @@
-"""Which services keep an event log, and what each log needs to be run, published and audited.
+"""What a service package declares about itself, once, in its ``__init__``:
+``SERVICE = Declaration(...)``. The composition root (kjfp/bootstrap.py) finds the declarations;
+the processes that run a service, the gateway and the auditor tools take everything they need
+from it, so a service added later needs no change to any of them.
 
-A service package declares ``LOG = ServiceLog(...)`` in its ``__init__``; the processes that
-run it and the auditor tools find it here by scanning the ``services`` package, so a service
-added later is verified, exported and replayed without any change to the audit code.
-"""
-import importlib
+The nameko class and the gateway's route mixin are named by import path (``module:Class``) and
+imported only when asked for: a process that audits a log need not load the gateway's schemas,
+and the service's own nameko module imports this declaration back."""
 import pkgutil
 from dataclasses import dataclass
 
@@ -15,11 +16,19 @@ from kernel import eventstore
 
 
 @dataclass(frozen=True)
-class ServiceLog:
+class Declaration:
     name: str
     application: type  # a kernel.application.ServiceApplication
-    projections: tuple  # kernel.projection.Projection classes fed by this log
-    personal_fields: tuple = ()  # payload fields masked on the bus
+    projections: tuple  # kernel.projection.Projection classes fed by this service's log
+    personal_fields: tuple = ()  # payload fields masked on the bus and sealed in RPC requests
+    rpc: str | None = None  # "module:Class": the nameko service class (None: not run as a service)
+    routes: str | None = None  # "module:Class": the gateway's route mixin, with its schemas
+
+    def service_class(self):
+        return pkgutil.resolve_name(self.rpc)
+
+    def routes_class(self):
+        return pkgutil.resolve_name(self.routes)
 
     def open(self, settings):
         """The service's Application on its event store (created on first use)."""
@@ -40,22 +49,3 @@ class ServiceLog:
         the key, and stored events inserted into its recorder rebuild its aggregates."""
         return self.application(env={"PERSISTENCE_MODULE": "eventsourcing.popo",
                                      "CIPHER_TOPIC": eventstore.CIPHER_TOPIC, "CIPHER_KEY": cipher_key})
-
-
-def service_logs():
-    """Every service's ``LOG``, by name."""
-    import services
-
-    found = {}
-    for module in pkgutil.iter_modules(services.__path__):
-        log = getattr(importlib.import_module(f"services.{module.name}"), "LOG", None)
-        if isinstance(log, ServiceLog):
-            found[log.name] = log
-    return dict(sorted(found.items()))
-
-
-def service_log(name):
-    logs = service_logs()
-    if name not in logs:
-        raise KeyError(f"no service {name!r} keeps a log here; one of {', '.join(logs)}")
-    return logs[name]
