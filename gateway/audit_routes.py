@@ -3,9 +3,9 @@ checkpoints, its log as stored, and inclusion and consistency proofs (RFC 9162, 
 Any service the gateway routes to is answerable here: its ``LogService`` RPCs do the work."""
 from marshmallow import Schema, fields, validate
 
-from gateway.entrypoints import http
 from gateway.fields import Position, QueryCount
-from gateway.requests import API, load_query
+from gateway.openapi import route
+from gateway.requests import load_query
 from kernel.errors import ValidationFailed
 
 AUDITORS = ("auditor",)
@@ -35,18 +35,9 @@ class StoredEventsQuery(CheckpointsQuery):
 
 class AuditRoutes:
     SERVICE = None  # reads every service's log
-    PATHS = [
-        ("/audit/checkpoints", "get", "审计 A service's chain checkpoints (position, hash, time)", None,
-         CheckpointsQuery),
-        ("/audit/events", "get", "审计 A service's log as stored (state encrypted), with chain hashes", None,
-         StoredEventsQuery),
-        ("/audit/proofs/inclusion", "get", "审计 An event's inclusion proof in its log's Merkle tree", None,
-         InclusionQuery),
-        ("/audit/proofs/consistency", "get", "审计 A consistency proof between two sizes of a log's tree", None,
-         ConsistencyQuery),
-    ]
 
-    @http("GET", API + "/audit/checkpoints")
+    @route("GET", "/audit/checkpoints", "审计 A service's chain checkpoints (position, hash, time)",
+           query=CheckpointsQuery)
     def audit_checkpoints(self, request):
         self.auth.actor(request, AUDITORS)
         query = load_query(request, CheckpointsQuery())
@@ -56,19 +47,25 @@ class AuditRoutes:
                 "signed": [item.pop("note") for item in tree["signed"]], "signed_checkpoints": tree["signed"],
                 "verifier_key": tree["verifier_key"], "verifier_keys": tree["verifier_keys"]}
 
-    @http("GET", API + "/audit/proofs/inclusion")
+    @route("GET", "/audit/proofs/inclusion",
+           "审计 An event's inclusion proof in its log's Merkle tree",
+           query=InclusionQuery)
     def audit_inclusion_proof(self, request):
         self.auth.actor(request, AUDITORS)
         query = load_query(request, InclusionQuery())
         return self._audited(query["service"]).inclusion_proof(query["position"], query["tree_size"])
 
-    @http("GET", API + "/audit/proofs/consistency")
+    @route("GET", "/audit/proofs/consistency",
+           "审计 A consistency proof between two sizes of a log's tree",
+           query=ConsistencyQuery)
     def audit_consistency_proof(self, request):
         self.auth.actor(request, AUDITORS)
         query = load_query(request, ConsistencyQuery())
         return self._audited(query["service"]).consistency_proof(query["first"], query["second"])
 
-    @http("GET", API + "/audit/events")
+    @route("GET", "/audit/events",
+           "审计 A service's log as stored (state encrypted), with chain hashes",
+           query=StoredEventsQuery)
     def audit_events(self, request):
         self.auth.actor(request, AUDITORS)
         query = load_query(request, StoredEventsQuery())

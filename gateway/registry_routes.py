@@ -2,8 +2,8 @@
 from werkzeug.wrappers import Response
 
 from gateway import imports, schemas
-from gateway.entrypoints import http
-from gateway.requests import API, keyed_request, load_body, load_query
+from gateway.openapi import route
+from gateway.requests import keyed_request, load_body, load_query
 from gateway.rpc import BoundedRpcProxy
 from kernel.auth import WRITERS
 from services.registry.queries import MAX_PAGE, csv_lines
@@ -11,123 +11,112 @@ from services.registry.queries import MAX_PAGE, csv_lines
 
 class RegistryRoutes:
     SERVICE = "registry"
-    PATHS = [
-        ("/experts", "post", "登记科技专家 Register an expert", schemas.ExpertSchema, None),
-        ("/experts", "get", "List experts", None, schemas.ExpertListQuery),
-        ("/experts/{expert_id}", "get", "Read an expert", None, None),
-        ("/experts/{expert_id}/revoke", "post", "Revoke an expert's registration", schemas.RevocationSchema, None),
-        ("/experts/{expert_id}/corrections", "post", "Correct an expert's record", schemas.ExpertCorrectionSchema, None),
-        ("/associations", "post", "登记农技协/联合会 Register an association or federation", schemas.AssociationSchema, None),
-        ("/associations/{credit_code}/revoke", "post", "Revoke an association", schemas.RevocationSchema, None),
-        ("/associations/{credit_code}/corrections", "post", "Correct an association",
-         schemas.AssociationCorrectionSchema, None),
-        ("/households", "post", "登记建档立卡贫困户 Register a household", schemas.HouseholdSchema, None),
-        ("/households/import", "post", "批量导入 Import households (JSON array or CSV)", imports.BODIES, None),
-        ("/households/{code}/revoke", "post", "Revoke a household", schemas.RevocationSchema, None),
-        ("/households/{code}/corrections", "post", "Correct a household", schemas.HouseholdCorrectionSchema, None),
-        ("/households/{code}/lifted-out", "post", "脱贫 Record a household lifted out of poverty",
-         schemas.LiftedOutSchema, None),
-        ("/pairings", "post", "结对帮扶备案 File a pairing agreement", schemas.PairingSchema, None),
-        ("/service-logs", "post", "工作台账 Record a help activity", schemas.ServiceLogSchema, None),
-        ("/targets/{unit}", "put", "目标任务 Set a unit's targets for a year", schemas.TargetsSchema, None),
-        ("/two-counts", "get", "两数 for a unit as of a date", None, schemas.TwoCountsQuery),
-        ("/two-counts/explain", "get", "The records and events behind one figure", None, schemas.ExplainQuery),
-    ]
 
     registry = BoundedRpcProxy("registry")
 
-    @http("POST", API + "/experts")
+    @route("POST", "/experts", "登记科技专家 Register an expert", body=schemas.ExpertSchema)
     def register_expert(self, request):
         actor = self.auth.actor(request, WRITERS)
         form = load_body(request, schemas.ExpertSchema())
         return 201, self.registry.register_expert(form, actor.to_dict(), keyed_request(request))
 
-    @http("GET", API + "/experts/<string:expert_id>")
+    @route("GET", "/experts/<string:expert_id>", "Read an expert")
     def get_expert(self, request, expert_id):
         actor = self.auth.actor(request)
         return self.registry.get_expert(expert_id, actor.to_dict())
 
-    @http("GET", API + "/experts")
+    @route("GET", "/experts", "List experts", query=schemas.ExpertListQuery)
     def list_experts(self, request):
         actor = self.auth.actor(request)
         query = load_query(request, schemas.ExpertListQuery())
         return self.registry.list_experts(actor.to_dict(), query.get("unit"), query.get("specialty"),
                                           query["cursor"], query["limit"])
 
-    @http("POST", API + "/households")
+    @route("POST", "/households", "登记建档立卡贫困户 Register a household", body=schemas.HouseholdSchema)
     def register_household(self, request):
         actor = self.auth.actor(request, WRITERS)
         form = load_body(request, schemas.HouseholdSchema())
         return 201, self.registry.register_household(form, actor.to_dict(), keyed_request(request))
 
-    @http("POST", API + "/households/import")
+    @route("POST", "/households/import", "批量导入 Import households (JSON array or CSV)",
+           body=imports.BODIES)
     def import_households(self, request):
         actor = self.auth.actor(request, WRITERS)
         rows, rejected = imports.validate(imports.parse(request))
         results = [self.registry.import_households(batch, actor.to_dict()) for batch in imports.batches(rows)]
         return imports.summary(results, rejected)
 
-    @http("POST", API + "/pairings")
+    @route("POST", "/pairings", "结对帮扶备案 File a pairing agreement", body=schemas.PairingSchema)
     def file_pairing(self, request):
         actor = self.auth.actor(request, WRITERS)
         form = load_body(request, schemas.PairingSchema())
         return 201, self.registry.file_pairing(form, actor.to_dict(), keyed_request(request))
 
-    @http("POST", API + "/experts/<string:expert_id>/revoke")
+    @route("POST", "/experts/<string:expert_id>/revoke", "Revoke an expert's registration",
+           body=schemas.RevocationSchema)
     def revoke_expert(self, request, expert_id):
         actor = self.auth.actor(request, WRITERS)
         change = load_body(request, schemas.RevocationSchema())
         return self.registry.revoke_expert(expert_id, change, actor.to_dict(), keyed_request(request))
 
-    @http("POST", API + "/experts/<string:expert_id>/corrections")
+    @route("POST", "/experts/<string:expert_id>/corrections", "Correct an expert's record",
+           body=schemas.ExpertCorrectionSchema)
     def correct_expert(self, request, expert_id):
         actor = self.auth.actor(request, WRITERS)
         change = load_body(request, schemas.ExpertCorrectionSchema())
         return self.registry.correct_expert(expert_id, change, actor.to_dict(), keyed_request(request))
 
-    @http("POST", API + "/associations")
+    @route("POST", "/associations", "登记农技协/联合会 Register an association or federation",
+           body=schemas.AssociationSchema)
     def register_association(self, request):
         actor = self.auth.actor(request, WRITERS)
         form = load_body(request, schemas.AssociationSchema())
         return 201, self.registry.register_association(form, actor.to_dict(), keyed_request(request))
 
-    @http("POST", API + "/associations/<string:credit_code>/revoke")
+    @route("POST", "/associations/<string:credit_code>/revoke", "Revoke an association",
+           body=schemas.RevocationSchema)
     def revoke_association(self, request, credit_code):
         actor = self.auth.actor(request, WRITERS)
         change = load_body(request, schemas.RevocationSchema())
         return self.registry.revoke_association(credit_code, change, actor.to_dict(), keyed_request(request))
 
-    @http("POST", API + "/associations/<string:credit_code>/corrections")
+    @route("POST", "/associations/<string:credit_code>/corrections", "Correct an association",
+           body=schemas.AssociationCorrectionSchema)
     def correct_association(self, request, credit_code):
         actor = self.auth.actor(request, WRITERS)
         change = load_body(request, schemas.AssociationCorrectionSchema())
         return self.registry.correct_association(credit_code, change, actor.to_dict(), keyed_request(request))
 
-    @http("POST", API + "/households/<string:code>/revoke")
+    @route("POST", "/households/<string:code>/revoke", "Revoke a household",
+           body=schemas.RevocationSchema)
     def revoke_household(self, request, code):
         actor = self.auth.actor(request, WRITERS)
         change = load_body(request, schemas.RevocationSchema())
         return self.registry.revoke_household(code, change, actor.to_dict(), keyed_request(request))
 
-    @http("POST", API + "/households/<string:code>/corrections")
+    @route("POST", "/households/<string:code>/corrections", "Correct a household",
+           body=schemas.HouseholdCorrectionSchema)
     def correct_household(self, request, code):
         actor = self.auth.actor(request, WRITERS)
         change = load_body(request, schemas.HouseholdCorrectionSchema())
         return self.registry.correct_household(code, change, actor.to_dict(), keyed_request(request))
 
-    @http("POST", API + "/households/<string:code>/lifted-out")
+    @route("POST", "/households/<string:code>/lifted-out",
+           "脱贫 Record a household lifted out of poverty",
+           body=schemas.LiftedOutSchema)
     def lift_out(self, request, code):
         actor = self.auth.actor(request, WRITERS)
         form = load_body(request, schemas.LiftedOutSchema())
         return 201, self.registry.lift_out(code, form, actor.to_dict(), keyed_request(request))
 
-    @http("POST", API + "/service-logs")
+    @route("POST", "/service-logs", "工作台账 Record a help activity", body=schemas.ServiceLogSchema)
     def log_service(self, request):
         actor = self.auth.actor(request, WRITERS)
         form = load_body(request, schemas.ServiceLogSchema())
         return 201, self.registry.log_service(form, actor.to_dict(), keyed_request(request))
 
-    @http("PUT", API + "/targets/<path:unit>")
+    @route("PUT", "/targets/<path:unit>", "目标任务 Set a unit's targets for a year",
+           body=schemas.TargetsSchema)
     def set_targets(self, request, unit):
         actor = self.auth.actor(request, WRITERS)
         schemas.TwoCountsQuery().load({"unit": unit})
@@ -136,7 +125,8 @@ class RegistryRoutes:
         return self.registry.set_targets(unit, {"year": year, "targets": form, "effective_date": effective_date},
                                          actor.to_dict(), keyed_request(request))
 
-    @http("GET", API + "/two-counts/explain")
+    @route("GET", "/two-counts/explain", "The records and events behind one figure",
+           query=schemas.ExplainQuery)
     def explain(self, request):
         actor = self.auth.actor(request)
         query = load_query(request, schemas.ExplainQuery())
@@ -150,7 +140,7 @@ class RegistryRoutes:
             "Content-Disposition": f'attachment; filename="{query["metric"]}-{query["as_of"]}.csv"',
             "X-Figure": str(first["total"]), "X-Registry-Position": str(first["positions"]["registry"])})
 
-    @http("GET", API + "/two-counts")
+    @route("GET", "/two-counts", "两数 for a unit as of a date", query=schemas.TwoCountsQuery)
     def two_counts(self, request):
         self.auth.actor(request)
         query = load_query(request, schemas.TwoCountsQuery())

@@ -112,9 +112,6 @@ class ReopenSchema(WriteSchema):
     reason = Text(required=True, max=5000)
 
 
-MOVE_SCHEMAS = {"progress": ProgressSchema, "submit": SubmitSchema, "verify": VerifySchema, "reopen": ReopenSchema}
-
-
 class RectificationQuery(Schema):
     unit = UnitField(kinds=ANY_UNIT)
     campaign = fields.String(validate=validate.Length(min=1, max=64))

@@ -48,7 +48,6 @@ def _divisions():
 
 class WebRoutes:
     SERVICE = None  # asks no service
-    PATHS = []      # not part of the JSON API's document
 
     @http("GET", "/")
     def page(self, request):

@@ -36,7 +36,6 @@ class NoticeService:
 ROUTES = '''
 class NoticeRoutes:
     SERVICE = "notices"
-    PATHS = []
 '''
 
 
