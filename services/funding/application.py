@@ -1,4 +1,5 @@
-"""FundingApplication: the funding write side (commands validate, then record events).
+"""FundingApplication: the funding write side. Each command gets the aggregates it needs, calls
+their verbs (which guard the rules) and saves them.
 
 It knows nothing of nameko: what it needs of the registry (an expert's standing and the keyed
 hash of the registered account, ``payee``) comes in as an argument.
@@ -6,63 +7,9 @@ hash of the registered account, ``payee``) comes in as an argument.
 
 from kernel import pii
 from kernel.application import ServiceApplication, command
-from kernel.errors import NotFound, RuleViolation, ValidationFailed
-from kernel.places import PlaceError, Unit, canonical_unit
-from services.funding.domain import (
-    APPLICANTS, KINDS, KNOWN_LEVELS, LEVEL_KINDS, Disbursement, Programme, Project, ProjectYear,
-    RegionQuota, guard_not_revoked, region_covers)
-
-
-def check_programme(form):
-    """A programme's configuration must hang together; every fault names its field (400)."""
-    problems = {}
-
-    def fault(field, message):
-        problems.setdefault(field, []).append(message)
-
-    unit = form["unit"]
-    try:
-        unit_kind = Unit.parse(unit).kind
-    except PlaceError as bad:
-        unit_kind = None
-        fault("unit", str(bad))
-    if unit_kind not in (None, "national", "province"):
-        fault("unit", "a programme belongs to national or to a province")
-    if form["until_year"] < form["year"]:
-        fault("until_year", "before year")
-    codes = [k["code"] for k in form["project_kinds"]]
-    if not codes or len(set(codes)) != len(codes) or not set(codes) <= set(KINDS):
-        fault("project_kinds", f"distinct codes among {', '.join(KINDS)}")
-    for entry in form["project_kinds"]:
-        if not entry["applicants"] or not set(entry["applicants"]) <= set(APPLICANTS):
-            fault("project_kinds", f"{entry['code']}: applicants among {', '.join(APPLICANTS)}")
-    levels = form["approval_levels"]
-    if not levels or len(set(levels)) != len(levels):
-        fault("approval_levels", "at least one level, each once")
-    for level in levels:
-        if form["level_scopes"].get(level, KNOWN_LEVELS.get(level)) not in LEVEL_KINDS:
-            fault("level_scopes", f"{level}: say which unit level reviews it ({', '.join(LEVEL_KINDS)})")
-    for level in set(form["level_scopes"]) - set(levels):
-        fault("level_scopes", f"{level}: not one of the approval levels")
-    for region, places in form["quotas"].items():
-        try:
-            kind = Unit.parse(region).kind
-        except PlaceError as bad:
-            fault("quotas", str(bad))
-            continue
-        if kind not in ("province", "city", "county"):
-            fault("quotas", f"{region}: a quota belongs to a province, city or county")
-        elif unit_kind and not region_covers(unit, region):
-            fault("quotas", f"{region}: outside the programme's unit {unit}")
-        if not isinstance(places, int) or isinstance(places, bool) or places < 0:
-            fault("quotas", f"{region}: a number of places (0 or more)")
-    subsidy = form["subsidy_fen_per_project_year"]
-    if subsidy is not None and (not isinstance(subsidy, int) or subsidy <= 0):
-        fault("subsidy_fen_per_project_year", "a positive number of fen, or null for free amounts")
-    if form["notice_days"] < 1:
-        fault("notice_days", "at least one day")
-    if problems:
-        raise ValidationFailed("the programme's configuration does not hang together", problems)
+from kernel.errors import NotFound, RuleViolation
+from kernel.places import canonical_unit
+from services.funding.domain import Disbursement, Programme, Project, ProjectYear, RegionQuota
 
 
 class FundingApplication(ServiceApplication):
@@ -71,16 +18,8 @@ class FundingApplication(ServiceApplication):
     # -- programmes -----------------------------------------------------------------------
     @command
     def configure_programme(self, *, effective_date, **form) -> Programme:
-        form["until_year"] = form.get("until_year") or form["year"]
-        scopes = form.get("level_scopes") or {}
-        check_programme({**form, "level_scopes": scopes})
-        form["unit"] = str(Unit.parse(form["unit"]))
-        form["quotas"] = {str(Unit.parse(region)): places for region, places in form["quotas"].items()}
-        form["level_scopes"] = {level: scopes.get(level, KNOWN_LEVELS.get(level)) for level in form["approval_levels"]}
-        programme = Programme(effective_date=effective_date, **form)
-        quotas = [RegionQuota(programme_id=str(programme.id), region=region, total=places)
-                  for region, places in sorted(form["quotas"].items())]
-        self.save(programme, *quotas)
+        programme = Programme.configure(effective_date=effective_date, **form)
+        self.save(programme, *programme.open_quotas())
         return programme
 
     def get_programme(self, programme_id) -> Programme:
@@ -98,40 +37,9 @@ class FundingApplication(ServiceApplication):
         programme = self._referenced(programme_id, Programme, "programme")
         region = canonical_unit(region, "region", kinds=("province", "city", "county"))
         unit = canonical_unit(unit, kinds=("province", "society")) if unit is not None else None
-        allowed = programme.applicants_for(kind)
-        if allowed is None:
-            raise RuleViolation(f"{kind} is not a project kind of this programme",
-                                {"kind": ["not a project kind of this programme"]})
-        if applicant["type"] not in allowed:
-            raise RuleViolation(f"{kind} projects of this programme are open to: {', '.join(allowed)}",
-                                {"applicant.type": [f"{kind} projects are open to: {', '.join(allowed)}"]})
-        if applicant["type"] == "individual":
-            if expert is None:
-                raise RuleViolation("an individual applicant must be a registered expert",
-                                    {"applicant.expert_id": ["not registered"]})
-            guard_not_revoked(expert, effective_date)
-        if not region_covers(programme.unit, region):
-            raise RuleViolation(f"{region} is outside the programme's unit {programme.unit}",
-                                {"region": [f"outside {programme.unit}"]})
-        until_year = until_year or year
-        if not (programme.year <= year <= until_year <= programme.until_year):
-            raise RuleViolation(f"the programme runs {programme.year}–{programme.until_year}",
-                                {"year": [f"the programme runs {programme.year}–{programme.until_year}"]})
-        if programme.free_amounts and amount_fen is None:
-            raise RuleViolation("this programme has free amounts: say how much a year the project asks",
-                                {"amount_fen": ["required: the programme has free amounts"]})
-        if not programme.free_amounts and amount_fen is not None:
-            raise RuleViolation("this programme pays a fixed subsidy per project-year",
-                                {"amount_fen": [f"fixed by the programme: {programme.subsidy_fen_per_project_year} fen"]})
-        if effective_date < programme.configured_on:
-            raise RuleViolation("the programme was not yet configured then",
-                                {"effective_date": [f"before the programme ({programme.configured_on})"]})
-        project = Project(
-            programme_id=str(programme.id), applicant=applicant, kind=kind, region=region,
-            unit=unit or str(Unit.parse(region).lineage[1]), villages=villages, content=content, year=year,
-            until_year=until_year, amount_fen=amount_fen, approval_levels=programme.approval_levels,
-            quota_region=programme.quota_region_for(region),
-            no_subsidy_reason=programme.no_subsidy_reason(applicant, kind), effective_date=effective_date)
+        project = programme.take_application(
+            applicant=applicant, kind=kind, region=region, unit=unit, villages=villages, content=content,
+            year=year, until_year=until_year, amount_fen=amount_fen, expert=expert, effective_date=effective_date)
         self.save(project)
         return project
 
@@ -171,35 +79,10 @@ class FundingApplication(ServiceApplication):
         region's quota change in the same atomic save as the payment itself."""
         project = self.referenced_project(project_id)
         programme = self.get_programme(project.programme_id)
-        if not project.effective:
-            raise RuleViolation(f"the project is {project.status}: no payment before approval and publicity",
-                                {"project_id": [f"not effective ({project.status})"]})
-        if effective_date < project.confirmed_on:
-            raise RuleViolation("the project was not yet effective then",
-                                {"effective_date": [f"before the project took effect ({project.confirmed_on})"]})
-        if not project.covers_year(year):
-            raise RuleViolation(f"the project runs {project.year}–{project.until_year}",
-                                {"year": [f"not an implementation year of the project ({project.year}–{project.until_year})"]})
-        if year > int(effective_date[:4]):
-            raise RuleViolation(f"{year} has not begun", {"year": ["a year that has not begun"]})
-        if project.no_subsidy_reason:
-            raise RuleViolation(project.no_subsidy_reason, {"project_id": [project.no_subsidy_reason]})
-        expert_id = project.applicant.get("expert_id")
-        if expert_id:
-            if payee is None or payee["expert_id"] != expert_id:
-                raise RuleViolation("the payee is not the project's expert", {"account": ["no registered payee"]})
-            guard_not_revoked(payee, effective_date)
-            if not payee["bank_account_hash"] or payee["bank_account_hash"] != pii.keyed_hash(self.pii_hash_key, account):
-                raise RuleViolation("subsidies are paid only into the expert's registered personal account",
-                                    {"account": ["not the expert's registered account"]})
-        cap = programme.subsidy_fen_per_project_year if not programme.free_amounts else project.amount_fen
-        ledger_id = ProjectYear.create_id(str(project.id), year)
-        ledger = (self.repository.get(ledger_id) if self._exists(ledger_id)
-                  else ProjectYear(project_id=str(project.id), year=year, cap_fen=cap))
-        disbursement = Disbursement(
-            project_id=str(project.id), programme_id=project.programme_id, year=year, amount_fen=amount_fen,
-            account=pii.normalise(account), expert_id=expert_id, region=project.region, unit=project.unit,
-            quota_region=project.quota_region, trail=project.trail, effective_date=effective_date)
+        project.check_payable(year, effective_date)
+        project.check_payee(payee, pii.keyed_hash(self.pii_hash_key, account), effective_date)
+        ledger = self._ledger(project, year, programme.cap_fen(project))
+        disbursement = project.disbursement(year, amount_fen, pii.normalise(account), effective_date)
         ledger.pay(str(disbursement.id), amount_fen, effective_date)
         changed = [disbursement, ledger]
         if project.quota_region:
@@ -211,6 +94,13 @@ class FundingApplication(ServiceApplication):
 
     def get_disbursement(self, disbursement_id) -> Disbursement:
         return self._get(disbursement_id, Disbursement, "disbursement")
+
+    def _ledger(self, project, year, cap_fen) -> ProjectYear:
+        """What the project-year has been paid so far (opened with its first payment)."""
+        ledger_id = ProjectYear.create_id(str(project.id), year)
+        if self._exists(ledger_id):
+            return self.repository.get(ledger_id)
+        return ProjectYear(project_id=str(project.id), year=year, cap_fen=cap_fen)
 
     # -- helpers --------------------------------------------------------------------------
     def _referenced(self, aggregate_id, cls, what):

@@ -14,8 +14,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from kernel.places import Unit
-from kernel.errors import RuleViolation
+from kernel.errors import RuleViolation, ValidationFailed
+from kernel.places import PlaceError, Unit
 
 # Fields of funding events that hold personal numbers (masked on the bus, in views and responses).
 PERSONAL_FIELDS = ("account",)
@@ -52,6 +52,19 @@ def days_after(day, days):
 class Programme(Aggregate):
     """A funding programme (e.g. 山东省科协精准扶贫专家服务行动, or the 先行先试 pilot projects)."""
 
+    @classmethod
+    def configure(cls, *, effective_date, **form):
+        """A programme from its configuration, which must hang together (every fault names its
+        field, 400); units and quota regions in their canonical form, and each approval level's
+        reviewing unit level filled in from the well-known names."""
+        form["until_year"] = form.get("until_year") or form["year"]
+        scopes = form.get("level_scopes") or {}
+        check_configuration({**form, "level_scopes": scopes})
+        form["unit"] = str(Unit.parse(form["unit"]))
+        form["quotas"] = {str(Unit.parse(region)): places for region, places in form["quotas"].items()}
+        form["level_scopes"] = {level: scopes.get(level, KNOWN_LEVELS.get(level)) for level in form["approval_levels"]}
+        return cls(effective_date=effective_date, **form)
+
     @event("ProgrammeConfigured")
     def __init__(self, name, year, until_year, unit, project_kinds, approval_levels, level_scopes,
                  subsidy_fen_per_project_year, subsidise_units, subsidise_fully_budget_funded,
@@ -73,6 +86,56 @@ class Programme(Aggregate):
     @property
     def free_amounts(self):
         return self.subsidy_fen_per_project_year is None
+
+    def open_quotas(self):
+        """Each quota region's places, opened with the programme (saved with it)."""
+        return [RegionQuota(programme_id=str(self.id), region=region, total=places)
+                for region, places in sorted(self.quotas.items())]
+
+    def take_application(self, *, applicant, kind, region, unit, villages, content, year, until_year,
+                         amount_fen, expert, effective_date):
+        """A project application (项目书) under this programme, refused unless the programme takes
+        it: a kind it funds, from an applicant of a type that kind is open to (an individual: an
+        expert registered then, ``expert`` being the registry's record), in its unit, in its years,
+        with an amount only where amounts are free, and not before it was configured."""
+        allowed = self.applicants_for(kind)
+        if allowed is None:
+            raise RuleViolation(f"{kind} is not a project kind of this programme",
+                                {"kind": ["not a project kind of this programme"]})
+        if applicant["type"] not in allowed:
+            raise RuleViolation(f"{kind} projects of this programme are open to: {', '.join(allowed)}",
+                                {"applicant.type": [f"{kind} projects are open to: {', '.join(allowed)}"]})
+        if applicant["type"] == "individual":
+            if expert is None:
+                raise RuleViolation("an individual applicant must be a registered expert",
+                                    {"applicant.expert_id": ["not registered"]})
+            guard_not_revoked(expert, effective_date)
+        if not region_covers(self.unit, region):
+            raise RuleViolation(f"{region} is outside the programme's unit {self.unit}",
+                                {"region": [f"outside {self.unit}"]})
+        until_year = until_year or year
+        if not (self.year <= year <= until_year <= self.until_year):
+            raise RuleViolation(f"the programme runs {self.year}–{self.until_year}",
+                                {"year": [f"the programme runs {self.year}–{self.until_year}"]})
+        if self.free_amounts and amount_fen is None:
+            raise RuleViolation("this programme has free amounts: say how much a year the project asks",
+                                {"amount_fen": ["required: the programme has free amounts"]})
+        if not self.free_amounts and amount_fen is not None:
+            raise RuleViolation("this programme pays a fixed subsidy per project-year",
+                                {"amount_fen": [f"fixed by the programme: {self.subsidy_fen_per_project_year} fen"]})
+        if effective_date < self.configured_on:
+            raise RuleViolation("the programme was not yet configured then",
+                                {"effective_date": [f"before the programme ({self.configured_on})"]})
+        return Project(
+            programme_id=str(self.id), applicant=applicant, kind=kind, region=region,
+            unit=unit or str(Unit.parse(region).lineage[1]), villages=villages, content=content, year=year,
+            until_year=until_year, amount_fen=amount_fen, approval_levels=self.approval_levels,
+            quota_region=self.quota_region_for(region),
+            no_subsidy_reason=self.no_subsidy_reason(applicant, kind), effective_date=effective_date)
+
+    def cap_fen(self, project):
+        """What one year of ``project`` may be paid: the fixed subsidy, or the amount it asked."""
+        return project.amount_fen if self.free_amounts else self.subsidy_fen_per_project_year
 
     def applicants_for(self, kind):
         for entry in self.project_kinds:
@@ -145,6 +208,45 @@ class Project(Aggregate):
 
     def covers_year(self, year):
         return self.year <= year <= self.until_year
+
+    def check_payable(self, year, effective_date):
+        """A year's subsidy is paid only for an effective project, once it took effect, for one of
+        its implementation years that has begun, and only if the project is subsidised at all."""
+        if not self.effective:
+            raise RuleViolation(f"the project is {self.status}: no payment before approval and publicity",
+                                {"project_id": [f"not effective ({self.status})"]})
+        if effective_date < self.confirmed_on:
+            raise RuleViolation("the project was not yet effective then",
+                                {"effective_date": [f"before the project took effect ({self.confirmed_on})"]})
+        if not self.covers_year(year):
+            raise RuleViolation(f"the project runs {self.year}–{self.until_year}",
+                                {"year": [f"not an implementation year of the project ({self.year}–{self.until_year})"]})
+        if year > int(effective_date[:4]):
+            raise RuleViolation(f"{year} has not begun", {"year": ["a year that has not begun"]})
+        if self.no_subsidy_reason:
+            raise RuleViolation(self.no_subsidy_reason, {"project_id": [self.no_subsidy_reason]})
+
+    def check_payee(self, payee, account_hash, effective_date):
+        """An individual's project is paid only into its expert's registered personal account
+        (``account_hash``: the account's keyed hash), while the registration is in force; ``payee``
+        is the registry's record of the expert (None for a unit's project)."""
+        expert_id = self.applicant.get("expert_id")
+        if not expert_id:
+            return
+        if payee is None or payee["expert_id"] != expert_id:
+            raise RuleViolation("the payee is not the project's expert", {"account": ["no registered payee"]})
+        guard_not_revoked(payee, effective_date)
+        if not payee["bank_account_hash"] or payee["bank_account_hash"] != account_hash:
+            raise RuleViolation("subsidies are paid only into the expert's registered personal account",
+                                {"account": ["not the expert's registered account"]})
+
+    def disbursement(self, year, amount_fen, account, effective_date):
+        """A payment of this project's subsidy for ``year`` into ``account``, with the versions of
+        the events it rests on."""
+        return Disbursement(
+            project_id=str(self.id), programme_id=self.programme_id, year=year, amount_fen=amount_fen,
+            account=account, expert_id=self.applicant.get("expert_id"), region=self.region, unit=self.unit,
+            quota_region=self.quota_region, trail=self.trail, effective_date=effective_date)
 
     def review(self, level, decision, comment, effective_date):
         if self.status != "in_review":
@@ -298,3 +400,55 @@ def guard_not_revoked(payee, effective_date):
     if payee["revoked_on"] is not None and payee["revoked_on"] <= effective_date:
         raise RuleViolation("the expert's registration is revoked", {"expert_id": ["revoked"]})
 
+
+
+def check_configuration(form):
+    """A programme's configuration must hang together; every fault names its field (400)."""
+    problems = {}
+
+    def fault(field, message):
+        problems.setdefault(field, []).append(message)
+
+    unit = form["unit"]
+    try:
+        unit_kind = Unit.parse(unit).kind
+    except PlaceError as bad:
+        unit_kind = None
+        fault("unit", str(bad))
+    if unit_kind not in (None, "national", "province"):
+        fault("unit", "a programme belongs to national or to a province")
+    if form["until_year"] < form["year"]:
+        fault("until_year", "before year")
+    codes = [k["code"] for k in form["project_kinds"]]
+    if not codes or len(set(codes)) != len(codes) or not set(codes) <= set(KINDS):
+        fault("project_kinds", f"distinct codes among {', '.join(KINDS)}")
+    for entry in form["project_kinds"]:
+        if not entry["applicants"] or not set(entry["applicants"]) <= set(APPLICANTS):
+            fault("project_kinds", f"{entry['code']}: applicants among {', '.join(APPLICANTS)}")
+    levels = form["approval_levels"]
+    if not levels or len(set(levels)) != len(levels):
+        fault("approval_levels", "at least one level, each once")
+    for level in levels:
+        if form["level_scopes"].get(level, KNOWN_LEVELS.get(level)) not in LEVEL_KINDS:
+            fault("level_scopes", f"{level}: say which unit level reviews it ({', '.join(LEVEL_KINDS)})")
+    for level in set(form["level_scopes"]) - set(levels):
+        fault("level_scopes", f"{level}: not one of the approval levels")
+    for region, places in form["quotas"].items():
+        try:
+            kind = Unit.parse(region).kind
+        except PlaceError as bad:
+            fault("quotas", str(bad))
+            continue
+        if kind not in ("province", "city", "county"):
+            fault("quotas", f"{region}: a quota belongs to a province, city or county")
+        elif unit_kind and not region_covers(unit, region):
+            fault("quotas", f"{region}: outside the programme's unit {unit}")
+        if not isinstance(places, int) or isinstance(places, bool) or places < 0:
+            fault("quotas", f"{region}: a number of places (0 or more)")
+    subsidy = form["subsidy_fen_per_project_year"]
+    if subsidy is not None and (not isinstance(subsidy, int) or subsidy <= 0):
+        fault("subsidy_fen_per_project_year", "a positive number of fen, or null for free amounts")
+    if form["notice_days"] < 1:
+        fault("notice_days", "at least one day")
+    if problems:
+        raise ValidationFailed("the programme's configuration does not hang together", problems)
