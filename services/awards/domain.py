@@ -12,8 +12,9 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from kernel.places import Unit
 from kernel.errors import Conflict, RuleViolation
+from kernel.pii import mask
+from kernel.places import Unit
 
 # An individual nominee's ID number (from the form) is masked on the bus, in views and responses.
 PERSONAL_FIELDS = ("id_number",)
@@ -359,3 +360,20 @@ def refuse_unless_eligible(checks):
     if failed:
         raise RuleViolation("the nominee does not meet " + ", ".join(c["rule"] for c in failed),
                             {"eligibility": [why_not(c) for c in failed]})
+
+
+def registered_nominee(expert, unit, form):
+    """What an individual nomination records of its expert, who must be registered (``expert``:
+    the registry's record, None if not), not revoked and credited to the nominating unit; the
+    form's ID number (if given) must be the registered one."""
+    if expert is None:
+        raise RuleViolation(f"no registered expert with id {form['expert_id']}", {"expert_id": ["not registered"]})
+    if expert["revoked_on"] is not None:
+        raise RuleViolation("the expert's registration is revoked", {"expert_id": ["revoked"]})
+    if expert["unit"] != unit:
+        raise RuleViolation(f"the expert is credited to {expert['unit']}, not {unit}",
+                            {"expert_id": [f"credited to {expert['unit']}"]})
+    if form.get("id_number") and mask(form["id_number"]) != expert["id_number"]:
+        raise RuleViolation("the ID number is not the registered expert's", {"id_number": ["does not match"]})
+    return {"name": expert["name"], "gender": expert["gender"], "title": expert["title"],
+            "employer": expert["employer"], "contact": expert["phone"]}

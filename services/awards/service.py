@@ -13,8 +13,8 @@ from kernel.errors import EXPECTED, Forbidden, NotFound, RuleViolation
 from kernel.sealed import rpc
 from kernel.service_parts import LogService, PartsProvider
 from services.awards import SERVICE
-from kernel.pii import mask
 from services.awards import queries
+from services.awards.domain import registered_nominee
 from services.awards.presenters import (
     commendation_view, listed_commendation, listed_nomination, nomination_view, round_view)
 
@@ -69,7 +69,7 @@ class AwardsService(LogService):
         award_round = app.get_round(round_id)
         evidence = {"as_of": effective_date}
         if category == "individual":
-            form = {**form, **self._nominee(form, unit)}
+            form = {**form, **registered_nominee(self._expert(form["expert_id"]), unit, form)}
             evidence["hours"] = self.registry.service_hours(form["expert_id"], award_round.year)
         elif category == "organising_unit":
             evidence["rectification"] = self._rectification(unit, effective_date)
@@ -77,22 +77,12 @@ class AwardsService(LogService):
                                   effective_date=effective_date, idempotency=self._keyed(actor, idempotency))
         return nomination_view(nomination)
 
-    def _nominee(self, form, unit):
-        """The registered expert behind an individual nomination: registered, not revoked, credited
-        to the nominating unit; the form's ID number (if given) must be the registered one."""
+    def _expert(self, expert_id):
+        """The registry's record of the expert (None: not registered)."""
         try:
-            expert = self.registry.get_expert(form["expert_id"], READER)
+            return self.registry.get_expert(expert_id, READER)
         except NotFound:
-            raise RuleViolation(f"no registered expert with id {form['expert_id']}", {"expert_id": ["not registered"]})
-        if expert["revoked_on"] is not None:
-            raise RuleViolation("the expert's registration is revoked", {"expert_id": ["revoked"]})
-        if expert["unit"] != unit:
-            raise RuleViolation(f"the expert is credited to {expert['unit']}, not {unit}",
-                                {"expert_id": [f"credited to {expert['unit']}"]})
-        if form.get("id_number") and mask(form["id_number"]) != expert["id_number"]:
-            raise RuleViolation("the ID number is not the registered expert's", {"id_number": ["does not match"]})
-        return {"name": expert["name"], "gender": expert["gender"], "title": expert["title"],
-                "employer": expert["employer"], "contact": expert["phone"]}
+            return None
 
     def _rectification(self, unit, as_of):
         """Supervision's rectification state of the unit (and its sub-units) as of a date. The
