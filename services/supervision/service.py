@@ -1,4 +1,5 @@
-"""Nameko adapter for supervision: RPC methods check who may act, then call the Application."""
+"""Nameko adapter for supervision: RPC methods check who may act (access.py), then call the
+Application."""
 from datetime import date
 
 import eventlet
@@ -6,13 +7,13 @@ import eventlet
 from nameko.exceptions import MethodNotFound, UnknownService
 from nameko.rpc import RpcProxy
 
-from kernel.auth import Actor, NATIONWIDE_READERS, WRITERS, authorize_read, require_role
+from kernel.auth import Actor, NATIONWIDE_READERS, authorize_read
 from kernel.places import canonical_unit
-from kernel.errors import EXPECTED, Forbidden, RuleViolation
+from kernel.errors import EXPECTED, RuleViolation
 from kernel.sealed import rpc
 from kernel.service_parts import LogService, PartsProvider
 from services.supervision import SERVICE
-from services.supervision import queries
+from services.supervision import access, queries
 from services.supervision.presenters import (
     campaign_view, finding_view, rectification_view, self_inspection_view, spot_check_view, tracked_item)
 from services.supervision.statistics import statistics_table
@@ -31,7 +32,7 @@ class SupervisionService(LogService):
     @rpc(expected_exceptions=EXPECTED)
     def launch_campaign(self, form, actor, idempotency=None):
         actor = Actor.from_dict(actor)
-        require_role(actor, "national_office")
+        access.authorize_campaign(actor)
         campaign = self.supervision.app.launch_campaign(**form, idempotency=self._keyed(actor, idempotency))
         return campaign_view(campaign)
 
@@ -42,14 +43,14 @@ class SupervisionService(LogService):
     @rpc(expected_exceptions=EXPECTED)
     def schedule_field_inspection(self, campaign_id, form, actor, idempotency=None):
         actor = Actor.from_dict(actor)
-        require_role(actor, "national_office")
+        access.authorize_campaign(actor)
         return campaign_view(self.supervision.app.schedule_field_inspection(
             campaign_id, **form, idempotency=self._keyed(actor, idempotency)))
 
     @rpc(expected_exceptions=EXPECTED)
     def close_campaign(self, campaign_id, form, actor, idempotency=None):
         actor = Actor.from_dict(actor)
-        require_role(actor, "national_office")
+        access.authorize_campaign(actor)
         return campaign_view(self.supervision.app.close_campaign(
             campaign_id, **form, idempotency=self._keyed(actor, idempotency)))
 
@@ -57,10 +58,8 @@ class SupervisionService(LogService):
     @rpc(expected_exceptions=EXPECTED)
     def submit_self_inspection(self, campaign_id, form, actor, idempotency=None):
         actor = Actor.from_dict(actor)
-        require_role(actor, *WRITERS)
+        access.authorize_self_inspection(actor, form["unit"])
         form = {**form, "unit": canonical_unit(form["unit"])}
-        if actor.scope != form["unit"]:
-            raise Forbidden(f"{actor.scope} may not report for {form['unit']}", {"unit": ["only the unit reports for itself"]})
         report = self.supervision.app.submit_self_inspection(
             campaign_id, **form, idempotency=self._keyed(actor, idempotency))
         return self_inspection_view(report)
@@ -94,7 +93,7 @@ class SupervisionService(LogService):
     @rpc(expected_exceptions=EXPECTED)
     def record_finding(self, campaign_id, form, actor, idempotency=None):
         actor = Actor.from_dict(actor)
-        require_role(actor, "inspector")
+        access.authorize_finding(actor)
         finding = self.supervision.app.record_finding(
             campaign_id, inspector=actor.subject, **form, idempotency=self._keyed(actor, idempotency))
         return finding_view(finding)
@@ -105,12 +104,11 @@ class SupervisionService(LogService):
         """progress / submit by the responsible unit; verify / reopen by an inspector or the
         national office."""
         actor, app = Actor.from_dict(actor), self.supervision.app
-        if move in ("progress", "submit"):
-            require_role(actor, *[role for role in WRITERS if role != "national_office"])
+        access.authorize_rectification_move(actor, move)
+        if move in access.WORK:
             item = app.work_on_rectification(item_id, move, actor.scope, **form,
                                              idempotency=self._keyed(actor, idempotency))
         else:
-            require_role(actor, "inspector", "national_office")
             item = app.check_rectification(item_id, move, actor.subject, actor.role == "national_office",
                                            **form, idempotency=self._keyed(actor, idempotency))
         return rectification_view(item, date.today().isoformat())
@@ -140,7 +138,7 @@ class SupervisionService(LogService):
         """Draw provinces from the seed, then records from each province's register as it stood
         at one registry log position; the same seed and position always give the same sample."""
         actor = Actor.from_dict(actor)
-        require_role(actor, "national_office", "inspector")
+        access.authorize_spot_check(actor)
         app = self.supervision.app
         provinces = app.draw_provinces(campaign_id, form["seed"], form["provinces"])
         frame = self.registry.frame_sizes(provinces, form.get("at_position"))
