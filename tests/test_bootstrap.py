@@ -6,6 +6,7 @@ import textwrap
 
 import pytest
 
+import gateway.service  # noqa: F401 - composed now, so the service added below joins no later test's gateway
 import services
 from kjfp.bootstrap import declarations, route_mixins, service_classes
 from tests.infrastructure import ROOT
