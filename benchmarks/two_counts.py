@@ -120,9 +120,9 @@ def publish(settings):
     """Publish the log as the running service does while it is recorded (hash chain, Merkle tree,
     signed checkpoints; no bus here), untimed and once: a service's first start on an existing
     log finds it published, so the cold start measures the views' build alone."""
-    app = LOG.open(settings)
-    outbox = Outbox(LOG.name, app, LOG.personal_fields, batch_size=5000,
-                    signer=checkpoint_signer(settings, LOG.name))
+    app = SERVICE.open(settings)
+    outbox = Outbox(SERVICE.name, app, SERVICE.personal_fields, batch_size=5000,
+                    signer=checkpoint_signer(settings, SERVICE.name))
     with tqdm(unit="event", desc="publishing the log", disable=None) as bar:
         outbox.publish_pending(lambda batch: bar.update(len(batch)))
     app.close()

@@ -171,7 +171,7 @@ def test_views_written_by_an_older_version_of_a_projection_are_built_again_from_
         version = 1
 
     settings = settings_for(tmp_path)
-    app = service_log("registry").open(settings)
+    app = declaration("registry").open(settings)
     store = views.connect(settings)
     try:
         app.register_expert(**expert_form())
