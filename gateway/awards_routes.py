@@ -3,10 +3,9 @@ from gateway import awards_schemas as schemas
 from gateway.openapi import route
 from gateway.requests import keyed_request, load_body, load_query
 from gateway.rpc import BoundedRpcProxy
+from services.awards.contract import NOMINATORS, OBJECTORS
 
 NATIONAL = ("national_office",)
-NOMINATORS = ("provincial_office", "society")
-OBJECTORS = ("national_office", "provincial_office", "society", "county_association", "expert")
 
 
 class AwardsRoutes:

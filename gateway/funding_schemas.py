@@ -5,19 +5,20 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from gateway.fields import Count, Pattern, QueryCount, StrictBoolean, UnitField, Whole, Year
 from gateway.schemas import IsoDate, Text, WriteSchema, distinct
+from services.funding.contract import APPLICANTS, LEVEL_KINDS, PROJECT_KINDS
 
 
 def Fen(**kw):  # noqa: N802
     return Count(10**12, min=1, what="an amount in fen (分): up to 100 亿元", **kw)
 
 
-KIND = validate.OneOf(["training", "industry", "popularisation"])
+KIND = validate.OneOf(PROJECT_KINDS)
 LEVEL = Whole(r"[a-z][a-z0-9_]{0,49}", "a level code: lower-case letters, digits, _")
 
 
 class ProjectKindSchema(Schema):
     code = fields.String(required=True, validate=KIND)
-    applicants = fields.List(fields.String(validate=validate.OneOf(["individual", "unit"])), required=True,
+    applicants = fields.List(fields.String(validate=validate.OneOf(APPLICANTS)), required=True,
                              validate=validate.Length(min=1, max=2))
 
 
@@ -29,7 +30,7 @@ class ProgrammeSchema(WriteSchema):
     project_kinds = fields.List(fields.Nested(ProjectKindSchema), required=True, validate=validate.Length(min=1, max=3))
     approval_levels = fields.List(fields.String(validate=LEVEL), required=True, validate=validate.Length(min=1, max=10))
     level_scopes = fields.Dict(keys=fields.String(validate=LEVEL),
-                               values=fields.String(validate=validate.OneOf(["county", "city", "province", "national"])),
+                               values=fields.String(validate=validate.OneOf(LEVEL_KINDS)),
                                load_default=dict, validate=validate.Length(max=10))
     subsidy_fen_per_project_year = Fen(required=True, allow_none=True)
     subsidise_units = StrictBoolean(required=True)
@@ -46,7 +47,7 @@ class ProgrammeSchema(WriteSchema):
 
 
 class ApplicantSchema(Schema):
-    type = fields.String(required=True, validate=validate.OneOf(["individual", "unit"]))
+    type = fields.String(required=True, validate=validate.OneOf(APPLICANTS))
     expert_id = fields.String(validate=validate.Length(min=1, max=64))
     unit_name = Text(max=200)
     fully_budget_funded = StrictBoolean(load_default=False)

@@ -99,3 +99,15 @@ def test_unknown_paths_and_malformed_token_scopes_answer_in_the_error_contract(s
                      shared_api.token_secret, algorithm="HS256")
     response = shared_api.get("/two-counts", params={"unit": "national"}, token=odd)
     assert response.status_code == 401 and response.json()["error"] == "UNAUTHORIZED"
+
+
+@pytest.mark.parametrize("schema, correctable", [
+    ("ExpertChanges", "EXPERT_CORRECTABLE"), ("HouseholdChanges", "HOUSEHOLD_CORRECTABLE"),
+    ("AssociationChanges", "ASSOCIATION_CORRECTABLE")])
+def test_a_correction_schema_takes_exactly_the_fields_the_registry_lets_a_correction_change(schema, correctable):
+    """Issue 15: the registry's contract names what a correction may change; the gateway's schema
+    declares how each is checked, and the two cannot drift apart."""
+    from gateway import schemas
+    from services.registry import contract
+
+    assert set(getattr(schemas, schema)().fields) == set(getattr(contract, correctable))

@@ -15,13 +15,11 @@ from kernel.service_parts import LogService, PartsProvider
 from services.awards import SERVICE
 from services.awards import queries
 from services.awards.domain import registered_nominee
+from services.awards.contract import NOMINATORS, OBJECTORS
 from services.awards.presenters import (
     commendation_view, listed_commendation, listed_nomination, nomination_view, round_view)
 
 CALL_TIMEOUT_SECONDS = 10
-NOMINATORS = ("provincial_office", "society")
-# The public raise objections; auditors and inspectors write nothing.
-OBJECTORS = ("national_office", "provincial_office", "society", "county_association", "expert")
 # How this service reads the registry for its own checks (any unit's expert may be nominated).
 READER = {"subject": "service:awards", "role": "auditor", "scope": "national"}
 

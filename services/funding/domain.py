@@ -16,13 +16,11 @@ from eventsourcing.domain import Aggregate, event
 
 from kernel.errors import RuleViolation, ValidationFailed
 from kernel.places import PlaceError, Unit
+from services.funding.contract import APPLICANTS, LEVEL_KINDS
+from services.funding.contract import PROJECT_KINDS as KINDS
 
 # Fields of funding events that hold personal numbers (masked on the bus, in views and responses).
 PERSONAL_FIELDS = ("account",)
-
-KINDS = ("training", "industry", "popularisation")
-APPLICANTS = ("individual", "unit")
-LEVEL_KINDS = ("county", "city", "province", "national")
 
 # Which unit level reviews a level of these well-known names (others must be configured).
 KNOWN_LEVELS = {

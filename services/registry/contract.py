@@ -14,6 +14,11 @@ MAX_BODIES = 1_000_000  # experts, associations or federations of one unit
 MAX_HOUSEHOLDS = 30_000_000
 MAX_PEOPLE = 100_000_000
 HOUSEHOLD_PEOPLE_MAX = 50  # people in one household
+# What a correction may change; an ID number or an affiliation is fixed by revoking and registering anew.
+EXPERT_CORRECTABLE = ("name", "gender", "employer", "title", "specialty", "phone", "email", "address",
+                      "location", "bank_account", "political_status")
+HOUSEHOLD_CORRECTABLE = ("head_name", "people", "location")
+ASSOCIATION_CORRECTABLE = ("name", "level", "location", "supported_by")
 METRIC_LIMITS = {"federations": MAX_BODIES, "associations": MAX_BODIES, "experts": MAX_BODIES,
                  "households_paired": MAX_HOUSEHOLDS, "people_in_paired_households": MAX_PEOPLE,
                  "households_lifted": MAX_HOUSEHOLDS, "people_lifted": MAX_PEOPLE}

@@ -10,7 +10,8 @@ from eventsourcing.domain import Aggregate, datetime_now_with_tzinfo, event
 from eventsourcing.utils import get_topic
 
 from kernel.errors import Conflict, RuleViolation
-from services.registry.contract import METRIC_LIMITS, METRICS, bounded_figures  # noqa: F401 - METRICS re-exported
+from services.registry.contract import (  # noqa: F401 - METRICS re-exported
+    ASSOCIATION_CORRECTABLE, EXPERT_CORRECTABLE, HOUSEHOLD_CORRECTABLE, METRIC_LIMITS, METRICS, bounded_figures)
 
 # Fields of registry events that hold personal numbers (masked on the bus and in views).
 PERSONAL_FIELDS = ("id_number", "head_id_number", "bank_account")
@@ -44,8 +45,7 @@ class Expert(Aggregate):
         self.revoked_on = None
         self.agreements = {}  # agreement id → [start, end]
 
-    CORRECTABLE = ("name", "gender", "employer", "title", "specialty", "phone", "email", "address",
-                   "location", "bank_account", "political_status")
+    CORRECTABLE = EXPERT_CORRECTABLE
 
     @property
     def active(self):
@@ -144,7 +144,7 @@ class Household(Aggregate):
         self.lifted_on = None
         self.lifted_people = None
 
-    CORRECTABLE = ("head_name", "people", "location")
+    CORRECTABLE = HOUSEHOLD_CORRECTABLE
 
     @classmethod
     def registration_event(cls, **fields):
@@ -253,7 +253,7 @@ class Association(Aggregate):
         self.registered_on = effective_date
         self.revoked_on = None
 
-    CORRECTABLE = ("name", "level", "location", "supported_by")
+    CORRECTABLE = ASSOCIATION_CORRECTABLE
 
     def revoke(self, reason, effective_date):
         _guard_revocation(self, self.kind, effective_date)
