@@ -7,11 +7,12 @@ strings and every time rule compares effective dates, so the 2020 round can be r
 happened. The eligibility rules are plain functions of the evidence the service gathered (hours
 from the registry, rectification state from supervision, commendations from this service).
 """
-from datetime import date, timedelta
+from datetime import date
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from kernel.dates import days_after
 from kernel.errors import Conflict, RuleViolation
 from kernel.pii import mask
 from kernel.places import Unit
@@ -28,10 +29,6 @@ DEFAULT_ELIGIBILITY = {"min_hours": 800, "min_days": 125}
 
 def _natural_id(kind, key) -> UUID:
     return uuid5(NAMESPACE_URL, f"kjfp:awards:{kind}:{key}")
-
-
-def add_days(day, days):
-    return (date.fromisoformat(day) + timedelta(days=days)).isoformat()
 
 
 def nominee_key(category, unit, form):
@@ -152,7 +149,7 @@ class AwardRound(Aggregate):
         if effective_date < self.configured_on:
             raise RuleViolation(f"the round was configured on {self.configured_on}",
                                 {"effective_date": ["before the round was configured"]})
-        self._publicized(notice_start=effective_date, notice_end=add_days(effective_date, self.notice_days))
+        self._publicized(notice_start=effective_date, notice_end=days_after(effective_date, self.notice_days))
 
     @event("AwardListPublicized")
     def _publicized(self, notice_start, notice_end):
@@ -279,7 +276,7 @@ class Nomination(Aggregate):
         self._revoked(round_id=self.round_id, nominee=self.nominee, was=self.status, reason=reason,
                       effective_date=effective_date)
 
-    @event("AwardRevoked")
+    @event("AwardRevoked")  # the name stored in existing logs, for a nomination's revocation
     def _revoked(self, round_id, nominee, was, reason, effective_date):
         self.revoked = {"was": was, "reason": reason, "revoked_on": effective_date}
         self.status = "revoked"

@@ -83,7 +83,7 @@ class FundingApplication(ServiceApplication):
         project.check_payee(payee, pii.keyed_hash(self.pii_hash_key, account), effective_date)
         ledger = self._ledger(project, year, programme.cap_fen(project))
         disbursement = project.disbursement(year, amount_fen, pii.normalise(account), effective_date)
-        ledger.pay(str(disbursement.id), amount_fen, effective_date)
+        ledger.record_disbursement(str(disbursement.id), amount_fen, effective_date)
         changed = [disbursement, ledger]
         if project.quota_region:
             quota = self.quota(project.programme_id, project.quota_region)

@@ -9,11 +9,11 @@ its own record — the region's quota and the project-year's ledger — are save
 ``save()``, so two racing payments cannot both take the last slot or both pay one year: the
 event store refuses the second version and the retried command sees the first one's result.
 """
-from datetime import date, timedelta
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from kernel.dates import days_after
 from kernel.errors import RuleViolation, ValidationFailed
 from kernel.places import PlaceError, Unit
 from services.funding.contract import APPLICANTS, LEVEL_KINDS
@@ -41,10 +41,6 @@ def _natural_id(kind, key) -> UUID:
 def region_covers(outer, inner):
     """Is the region (or programme unit) ``inner`` inside, or equal to, ``outer``?"""
     return Unit.parse(outer).covers(Unit.parse(inner))
-
-
-def days_after(day, days):
-    return (date.fromisoformat(day) + timedelta(days=days)).isoformat()
 
 
 class Programme(Aggregate):
@@ -358,14 +354,14 @@ class ProjectYear(Aggregate):
         self.paid_fen = 0
         self.disbursements = []
 
-    def pay(self, disbursement_id, amount_fen, effective_date):
+    def record_disbursement(self, disbursement_id, amount_fen, effective_date):
         if self.cap_fen is not None and self.paid_fen + amount_fen > self.cap_fen:
             already = f"; {self.paid_fen} fen already paid" if self.paid_fen else ""
             raise RuleViolation(f"{self.year}'s subsidy for this project is at most {self.cap_fen} fen{already}",
                                 {"amount_fen": [f"exceeds the year's cap of {self.cap_fen} fen{already}"]})
         self._paid(disbursement_id=disbursement_id, amount_fen=amount_fen, effective_date=effective_date)
 
-    @event("ProjectYearPaid")
+    @event("ProjectYearPaid")  # the name stored in existing logs; the glossary's word is disbursement
     def _paid(self, disbursement_id, amount_fen, effective_date):
         self.paid_fen += amount_fen
         self.disbursements.append(disbursement_id)
