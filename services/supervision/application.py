@@ -69,7 +69,7 @@ class SupervisionApplication(ServiceApplication):
     def record_finding(self, campaign_id, *, inspector, unit, description, severity,
                        requires_rectification, due, effective_date) -> Finding:
         """An assigned inspector records a finding; one that needs action opens a rectification
-        item due by ``due`` (default: the campaign's rectification deadline)."""
+        rectification due by ``due`` (default: the campaign's rectification deadline)."""
         unit = canonical_unit(unit)
         campaign = self.get_campaign(campaign_id)
         campaign.guard_open("findings", effective_date)
@@ -97,28 +97,28 @@ class SupervisionApplication(ServiceApplication):
 
     # -- rectification --------------------------------------------------------------------
     @command
-    def work_on_rectification(self, item_id, move, actor_unit, effective_date, **details) -> Rectification:
+    def work_on_rectification(self, rectification_id, move, actor_unit, effective_date, **details) -> Rectification:
         """The responsible unit reports progress or submits its evidence."""
-        item = self.get_rectification(item_id)
-        getattr(item, move)(actor_unit, effective_date=effective_date, **details)
-        self.save(item)
-        return item
+        rectification = self.get_rectification(rectification_id)
+        getattr(rectification, move)(actor_unit, effective_date=effective_date, **details)
+        self.save(rectification)
+        return rectification
 
     @command
-    def check_rectification(self, item_id, move, verifier, national_office, effective_date,
+    def check_rectification(self, rectification_id, move, verifier, national_office, effective_date,
                             **details) -> Rectification:
         """The national office, or an inspector assigned to the unit's province in the item's
-        campaign, verifies the submitted evidence or reopens the item."""
-        item = self.get_rectification(item_id)
-        if not national_office and not self.get_campaign(item.campaign_id).assigned(verifier, item.unit):
-            raise Forbidden(f"only the national office or the inspectors of {province_of(item.unit) or item.unit} "
+        campaign, verifies the submitted evidence or reopens the rectification."""
+        rectification = self.get_rectification(rectification_id)
+        if not national_office and not self.get_campaign(rectification.campaign_id).assigned(verifier, rectification.unit):
+            raise Forbidden(f"only the national office or the inspectors of {province_of(rectification.unit) or rectification.unit} "
                             "in this campaign check its rectification", {"unit": ["not assigned to you"]})
-        getattr(item, move)(verifier, effective_date=effective_date, **details)
-        self.save(item)
-        return item
+        getattr(rectification, move)(verifier, effective_date=effective_date, **details)
+        self.save(rectification)
+        return rectification
 
-    def get_rectification(self, item_id) -> Rectification:
-        return self._get(item_id, Rectification, "rectification")
+    def get_rectification(self, rectification_id) -> Rectification:
+        return self._get(rectification_id, Rectification, "rectification")
 
     # -- spot checks ----------------------------------------------------------------------
     def draw_provinces(self, campaign_id, seed, provinces):

@@ -30,16 +30,16 @@ def finding_view(finding):
     }
 
 
-def rectification_view(item, as_of):
+def rectification_view(rectification, as_of):
     return {
-        "id": str(item.id), "finding_id": item.finding_id, "campaign_id": item.campaign_id,
-        "unit": item.unit, "description": item.description, "due": item.due, "status": item.status,
-        "status_since": item.last_moved_on, "overdue": item.overdue(as_of), "as_of": as_of,
+        "id": str(rectification.id), "finding_id": rectification.finding_id, "campaign_id": rectification.campaign_id,
+        "unit": rectification.unit, "description": rectification.description, "due": rectification.due, "status": rectification.status,
+        "status_since": rectification.last_moved_on, "overdue": rectification.overdue(as_of), "as_of": as_of,
     }
 
 
-def tracked_item(doc, as_of):
-    """A rectification item as the tracking view has it as of a date."""
+def tracked_rectification(doc, as_of):
+    """A rectification as the tracking view has it as of a date."""
     return {
         "id": doc["_id"], "finding_id": doc["finding_id"], "campaign_id": doc["campaign_id"],
         "unit": doc["unit"], "description": doc["description"], "due": doc["due"],

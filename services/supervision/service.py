@@ -15,7 +15,7 @@ from kernel.service_parts import LogService, PartsProvider
 from services.supervision import SERVICE
 from services.supervision import access, queries
 from services.supervision.presenters import (
-    campaign_view, finding_view, rectification_view, self_inspection_view, spot_check_view, tracked_item)
+    campaign_view, finding_view, rectification_view, self_inspection_view, spot_check_view, tracked_rectification)
 from services.supervision.statistics import statistics_table
 
 FUNDING_TIMEOUT_SECONDS = 10
@@ -100,18 +100,18 @@ class SupervisionService(LogService):
 
     # -- rectification --------------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def move_rectification(self, item_id, move, form, actor, idempotency=None):
+    def move_rectification(self, rectification_id, move, form, actor, idempotency=None):
         """progress / submit by the responsible unit; verify / reopen by an inspector or the
         national office."""
         actor, app = Actor.from_dict(actor), self.supervision.app
         access.authorize_rectification_move(actor, move)
         if move in access.WORK:
-            item = app.work_on_rectification(item_id, move, actor.scope, **form,
+            rectification = app.work_on_rectification(rectification_id, move, actor.scope, **form,
                                              idempotency=self._keyed(actor, idempotency))
         else:
-            item = app.check_rectification(item_id, move, actor.subject, actor.role == "national_office",
+            rectification = app.check_rectification(rectification_id, move, actor.subject, actor.role == "national_office",
                                            **form, idempotency=self._keyed(actor, idempotency))
-        return rectification_view(item, date.today().isoformat())
+        return rectification_view(rectification, date.today().isoformat())
 
     @rpc(expected_exceptions=EXPECTED)
     def rectifications(self, actor, unit=None, campaign=None, status=None, as_of=None, after=0, limit=100):
@@ -123,7 +123,7 @@ class SupervisionService(LogService):
         as_of = as_of or date.today().isoformat()
         _, (page, cursor) = self.supervision.read(
             lambda v: queries.rectifications(v, as_of, unit, campaign, status, after, limit))
-        return {"items": [tracked_item(doc, as_of) for doc in page], "next_cursor": cursor}
+        return {"items": [tracked_rectification(doc, as_of) for doc in page], "next_cursor": cursor}
 
     @rpc(expected_exceptions=EXPECTED)
     def rectification_summary(self, unit=None, as_of=None, campaign=None):
