@@ -70,8 +70,9 @@ def one_round(browser, base, token):
         browser.select("#unit-county", COUNTY)
         browser.find("#load-counts").click()
 
-    times["county"] = timed(pick_county, figures_shown(COUNTY), browser, "沂南's figures")
-    pick_province()
+    times["county"] = timed(pick_county, figures_shown(f"{PROVINCE} {CITY} {COUNTY}"), browser, "沂南's figures")
+    browser.select("#unit-city", "")  # back to the whole province
+    browser.find("#load-counts").click()
     browser.wait(figures_shown(PROVINCE), "山东's figures again", seconds=120)
     times["drill-down"] = timed(lambda: browser.find('#figures [data-metric="households_paired"]').click(),
                                 lambda b: len(b.find_all("#records-body tr")) == 50, browser, "the first page")
