@@ -121,6 +121,32 @@ def settings_for(tmp_path, **overrides):
     return config.Settings(**{**base.__dict__, **overrides})
 
 
+@contextlib.contextmanager
+def applications(service, tmp_path, postgres_db=None):
+    """A factory of the service's Application (its declaration's), each one made a replica on
+    one event store: the embedded SQLite store in ``tmp_path``, or a fresh schema of the real
+    PostgreSQL ``postgres_db``. Every one made is closed afterwards."""
+    from kjfp.bootstrap import declaration
+
+    if postgres_db:
+        with psycopg.connect(f"host={POSTGRES_HOST} user=postgres dbname={postgres_db}", autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {service} CASCADE")
+        settings = settings_for(tmp_path, event_store="postgres", postgres_db=postgres_db, pii_hash_key="test-key")
+    else:
+        settings = settings_for(tmp_path, pii_hash_key="test-key")
+    made = []
+
+    def make():
+        made.append(declaration(service).open(settings))
+        return made[-1]
+
+    try:
+        yield make
+    finally:
+        for application in made:
+            application.close()
+
+
 def distributed_env(amqp_uri, postgres_db, mongo_uri, **extra):
     """The environment a service process gets in the distributed mode (as in deploy/)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KJFP_", "EVENT_STORE"))}

@@ -1,29 +1,17 @@
 import pytest
 
-from kernel import eventstore
-from services.registry.application import RegistryApplication
-from tests.infrastructure import settings_for
+from tests.infrastructure import applications
 
 
 @pytest.fixture
 def app(tmp_path):
     """The registry application on the embedded SQLite event store, in the test's directory."""
-    application = RegistryApplication(
-        env=eventstore.application_env(settings_for(tmp_path), "registry"), pii_hash_key="test-key")
-    yield application
-    application.close()
+    with applications("registry", tmp_path) as make:
+        yield make()
 
 
 @pytest.fixture
 def two_replicas(tmp_path, postgres_db):
     """Two registry applications on one fresh PostgreSQL schema: two replicas of the service."""
-    import psycopg
-
-    with psycopg.connect(f"host=127.0.0.1 user=postgres dbname={postgres_db}", autocommit=True) as conn:
-        conn.execute("DROP SCHEMA IF EXISTS registry CASCADE")
-    settings = settings_for(tmp_path, event_store="postgres", postgres_db=postgres_db)
-    apps = [RegistryApplication(env=eventstore.application_env(settings, "registry"),
-                                pii_hash_key="test-key") for _ in range(2)]
-    yield apps
-    for application in apps:
-        application.close()
+    with applications("registry", tmp_path, postgres_db) as make:
+        yield [make(), make()]
