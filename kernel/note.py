@@ -4,9 +4,13 @@ A checkpoint's text is three lines, ``<origin>\\n<tree size>\\n<base64 root hash
 note appends a blank line and one line per signature, ``— <key name> <base64(key hash ‖ sig)>``,
 the signature being Ed25519 over the text's bytes. The key name is the origin. The verifier key
 an auditor holds is ``<name>+<key hash hex8>+<base64(0x01 ‖ public key)>``, where the key hash is
-the first 4 bytes of SHA-256(name ‖ 0x0A ‖ 0x01 ‖ public key). No extension lines: the time a
-checkpoint was made is recorded beside it, not signed (C2SP leaves timestamps to witnesses'
-cosignatures).
+the first 4 bytes of SHA-256(name ‖ 0x0A ‖ 0x01 ‖ public key).
+
+One extension line (C2SP allows opaque lines after the root hash) carries the time the checkpoint
+was signed, so it is signed too: ``time <RFC 3339 UTC, whole seconds>``, e.g.
+``time 2026-11-26T16:08:09Z``. A verifier that follows C2SP reads the first three lines and
+ignores it; ours parse it (a malformed one fails) and ignore any other extension line. Notes
+signed before the line was introduced have none and still verify (``Checkpoint.time`` None).
 
 Pure functions and a signer: the services sign, the auditor's tools verify with only the
 published verifier key.
@@ -15,6 +19,7 @@ import base64
 import binascii
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -24,6 +29,13 @@ from kernel.merkle import HASH_SIZE, ProofError
 
 ED25519 = b"\x01"
 DASH = "\u2014 "
+TIME = "time "
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def now():
+    """The time a checkpoint signed now carries: RFC 3339 UTC, whole seconds."""
+    return datetime.now(timezone.utc).strftime(TIME_FORMAT)
 
 
 def key_hash(name, public_key):
@@ -109,9 +121,11 @@ class Checkpoint:
     origin: str
     tree_size: int
     root_hash: bytes
+    time: str = None  # RFC 3339 UTC; None in notes signed before the time line was introduced
 
     def text(self):
-        return f"{self.origin}\n{self.tree_size}\n{base64.b64encode(self.root_hash).decode()}\n"
+        time = f"{TIME}{self.time}\n" if self.time else ""
+        return f"{self.origin}\n{self.tree_size}\n{base64.b64encode(self.root_hash).decode()}\n{time}"
 
     @classmethod
     def parse(cls, text):
@@ -127,7 +141,16 @@ class Checkpoint:
             root_hash = b""
         if len(root_hash) != HASH_SIZE:
             raise ProofError("the checkpoint's root hash is not base64 of 32 bytes")
-        return cls(origin, int(size), root_hash)
+        times = [line[len(TIME):] for line in lines[3:-1] if line.startswith(TIME)]
+        if len(times) > 1:
+            raise ProofError("the checkpoint has more than one time line")
+        for time in times:
+            try:
+                datetime.strptime(time, TIME_FORMAT)
+            except ValueError:
+                raise ProofError(f"the checkpoint's time {time!r} is not RFC 3339 UTC "
+                                 "(YYYY-MM-DDTHH:MM:SSZ)") from None
+        return cls(origin, int(size), root_hash, times[0] if times else None)
 
 
 def open_checkpoint(note, verifier_keys):

@@ -61,6 +61,23 @@ class ServiceParts:
             answer = {**answer, "stale": {"projection": runner.name, "position": position, "error": stopped}}
         return position, answer
 
+    def checkpoint(self, position, publish):
+        """The signed checkpoint a figure computed at log ``position`` names (kernel/tree.py
+        ``vouch``): one whose tree holds every event up to ``position``, never one short of it.
+        A read may have projected events the outbox has not yet published (the pump publishes
+        every POLL_SECONDS): then they are published now, as the pump would, and the checkpoint
+        signed at the end of that publication (or one signed at ``position``) is the one. None
+        for the empty log (position 0)."""
+        if not position:
+            return None
+        found = self.outbox.tree.vouch(position)
+        if found is None:
+            self.outbox.publish_pending(publish)
+            found = self.outbox.tree.vouch(position)
+        if found is None:
+            raise LookupError(f"the {self.log.name} tree does not reach position {position} after publishing")
+        return found
+
     def pump(self, publish):
         self.outbox.publish_pending(publish)
         for runner in self.runners:
@@ -167,6 +184,10 @@ class LogService:
     def pump(self):
         """Publish newly recorded events, then bring the views up to date."""
         self._parts.pump(self.publish)
+
+    def _checkpoint(self, position):
+        """This service's signed checkpoint for a figure computed at ``position``."""
+        return self._parts.checkpoint(position, self.publish)
 
     def _keyed(self, actor, request):
         """The write's Idempotency-Key as the gateway passed it on, bound to the requester."""

@@ -8,21 +8,23 @@ database (SQLite or PostgreSQL, like the chain's):
 - ``merkle_leaves``: leaf index ↔ position;
 - ``merkle_nodes``: the hash of every complete subtree, ``(level, index)`` (kernel/merkle.py),
   written as leaves are appended, so a proof reads O(log n) rows in one query;
-- ``signed_checkpoints``: the signed note published at the end of each publication batch
-  (tree size, root, the last position it covers, the verifier key that signs it, time).
+- ``signed_checkpoints``: the signed note published at the end of each publication batch, and
+  those signed on demand for a figure (``vouch``): tree size, root, the last position it covers
+  (indexed: the checkpoint covering a position is one lookup), the verifier key that signs it,
+  and the time it carries (kernel/note.py: a signed ``time`` line).
 
 Appending is deterministic and idempotent: replicas publishing the same batch write the same
-rows (``ON CONFLICT DO NOTHING``), and Ed25519 signatures are deterministic too.
+rows (``ON CONFLICT DO NOTHING``); two notes for one size differ only in their time, and the
+first one stored is kept.
 """
 import base64
 import hashlib
 import hmac
-from datetime import datetime, timezone
 
 from kernel import merkle
 from kernel.chain import event_bytes
 from kernel.errors import NotFound, RuleViolation
-from kernel.note import Checkpoint, NoteSigner
+from kernel.note import Checkpoint, NoteSigner, now
 
 
 def checkpoint_signer(settings, service):
@@ -70,6 +72,8 @@ class LogTree:
                     "tree_size BIGINT NOT NULL, root_hash TEXT NOT NULL, position BIGINT NOT NULL, "
                     "note TEXT NOT NULL, "
                     "verifier_key TEXT NOT NULL, recorded_at TEXT NOT NULL, PRIMARY KEY (name, tree_size))")
+                curs.execute(f"CREATE INDEX IF NOT EXISTS signed_checkpoints_position "
+                             f"ON {self.note_table} (name, position)")
 
     # -- growing -------------------------------------------------------------------------------
 
@@ -134,16 +138,36 @@ class LogTree:
                          [value for row in part for value in row])
 
     def sign(self, size, root, position):
+        """Sign and store the checkpoint of the first ``size`` leaves (the last at ``position``)."""
         if self.signer is None or not size:
             return None
-        note = self.signer.sign(Checkpoint(self.signer.name, size, root).text())
+        time = now()
+        note = self.signer.sign(Checkpoint(self.signer.name, size, root, time).text())
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(self._sql(
                 f"INSERT INTO {self.note_table} (name, tree_size, root_hash, position, note, verifier_key, "
                 "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
-                (self.name, size, b64(root), position, note, self.signer.verifier_key,
-                 datetime.now(timezone.utc).isoformat()))
+                (self.name, size, b64(root), position, note, self.signer.verifier_key, time))
         return note
+
+    def vouch(self, position):
+        """The signed checkpoint a figure computed at log ``position`` names: the smallest stored
+        one whose tree holds every event up to ``position`` (``covering``), else, when the tree
+        holds them but none is signed yet, one signed now over exactly those events; None while
+        the tree does not reach ``position``. Indexed lookups only."""
+        found = self.covering(position)
+        if found is None and self.signer is not None:
+            with self.datastore.transaction(commit=False) as curs:
+                if self.last(curs)[1] < position:
+                    return None
+                curs.execute(self._sql(
+                    f"SELECT leaf_index, position FROM {self.leaf_table} WHERE name = ? AND position <= ? "
+                    "ORDER BY position DESC LIMIT 1"), (self.name, position))
+                row = curs.fetchone()
+            size, last = _value(row, "leaf_index", 0) + 1, _value(row, "position", 1)
+            self.sign(size, self.root(size), last)
+            found = self.covering(last)  # ours, or the one another replica stored first
+        return found
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -191,6 +215,17 @@ class LogTree:
         keys = ("tree_size", "root_hash", "position", "note", "verifier_key", "recorded_at")
         return [{k: _value(row, k, i) for i, k in enumerate(keys)} for row in reversed(rows)]
 
+    def covering(self, position):
+        """The smallest stored signed checkpoint whose tree holds every event up to ``position``:
+        ``{tree_size, root_hash, position, note}`` (``position``: the last it holds), or None."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._sql(
+                f"SELECT tree_size, root_hash, position, note FROM {self.note_table} "
+                "WHERE name = ? AND position >= ? ORDER BY position LIMIT 1"), (self.name, position))
+            row = curs.fetchone()
+        keys = ("tree_size", "root_hash", "position", "note")
+        return None if row is None else {k: _value(row, k, i) for i, k in enumerate(keys)}
+
     def signed_at(self, size):
         """The signed note stored for ``size``, or None."""
         with self.datastore.transaction(commit=False) as curs:
@@ -212,7 +247,7 @@ class LogTree:
         """The signed note for ``size``: the stored one, else (a signer here) one signed now."""
         note = self.signed_at(size)
         if note is None and self.signer is not None:
-            note = self.signer.sign(Checkpoint(self.signer.name, size, self.root(size)).text())
+            note = self.signer.sign(Checkpoint(self.signer.name, size, self.root(size), now()).text())
         return note
 
     def _size(self, tree_size, field, least=1):

@@ -173,3 +173,29 @@ def test_a_forged_or_re_signed_checkpoint_fails():
             open_checkpoint(bad, [ours.verifier_key])
     with pytest.raises(ValueError):  # a verifier key whose hash does not match its name and key
         Verifier.parse(ours.verifier_key.replace("kjfp.local/registry", "kjfp.local/funding"))
+
+
+def test_the_checkpoints_time_is_signed_and_a_c2sp_verifier_still_reads_it():
+    """Issue 16: a checkpoint carries the time it was signed as a C2SP extension line
+    (``time <RFC 3339 UTC>``), inside the signed text: changing it breaks the signature. A verifier
+    that reads only the first three lines gets origin, size and root; a note signed before the
+    line was introduced still verifies, with no time."""
+    ours = NoteSigner("kjfp.local/registry", b"\x01" * 32)
+    checkpoint = Checkpoint("kjfp.local/registry", 8, ROOTS[7], "2026-11-26T16:08:09Z")
+    note = ours.sign(checkpoint.text())
+    assert note.startswith(f"kjfp.local/registry\n8\n{base64.b64encode(ROOTS[7]).decode()}\n"
+                           "time 2026-11-26T16:08:09Z\n\n\u2014 kjfp.local/registry ")
+    assert open_checkpoint(note, [ours.verifier_key]) == checkpoint
+    c2sp = open_note(note, [Verifier.parse(ours.verifier_key)]).split("\n")[:3]
+    assert c2sp == ["kjfp.local/registry", "8", base64.b64encode(ROOTS[7]).decode()]
+    with pytest.raises(ProofError, match="does not verify"):
+        open_checkpoint(note.replace("16:08:09Z", "16:08:10Z"), [ours.verifier_key])
+    with pytest.raises(ProofError, match="does not verify"):
+        open_checkpoint(note.replace("time 2026-11-26T16:08:09Z\n", ""), [ours.verifier_key])
+    old = ours.sign(Checkpoint("kjfp.local/registry", 8, ROOTS[7]).text())
+    assert open_checkpoint(old, [ours.verifier_key]).time is None
+    with pytest.raises(ProofError, match="time"):  # signed, but not a time we can read
+        open_checkpoint(ours.sign(checkpoint.text().replace("2026-11-26T16:08:09Z", "yesterday")),
+                        [ours.verifier_key])
+    other = ours.sign(checkpoint.text() + "witnessed-by example.org\n")  # other extension lines: ignored
+    assert open_checkpoint(other, [ours.verifier_key]) == checkpoint

@@ -8,6 +8,7 @@ Exit status: 0 all well, 1 a broken chain or a difference found, 2 a usage or in
 import dataclasses
 import json
 import sys
+from base64 import b64encode
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -160,7 +161,7 @@ def explain(ctx, unit, metric, as_of, at, as_csv):
 
     logs = _logs(ctx, ["registry"])
     key = ctx.obj["settings"].cipher_key
-    with _input_errors():
+    with _input_errors(), _figure_checks():
         if as_csv:
             for line in explain_csv(logs["registry"], key, unit, metric, as_of, at):
                 click.echo(line, nl=False)
@@ -173,9 +174,16 @@ def explain(ctx, unit, metric, as_of, at, as_csv):
 @click.option("--campaign", help="The statistics table of this campaign (as of its cut-off).")
 @click.option("--as-of", help="Without a campaign: the 两数 and funds as of this date.")
 @click.option("--at", "stops", multiple=True, help="service=position, e.g. registry=120 (default: each log's end).")
+@click.option("--key", "keys", multiple=True,
+              help="A verifier key (name+hash+base64): check each named checkpoint's signature with it.")
+@click.option("--keys-from", type=click.Path(exists=True, dir_okay=False),
+              help="A saved GET /audit/checkpoints answer: its verifier_keys (repeat for each service).",
+              multiple=True)
 @click.pass_context
-def report(ctx, unit, campaign, as_of, stops):
-    """The statistics table (or the 两数) of a unit at named log positions, byte for byte reproducible."""
+def report(ctx, unit, campaign, as_of, stops, keys, keys_from):
+    """The statistics table (or the 两数) of a unit at named log positions, byte for byte reproducible,
+    with the signed checkpoint that holds each log there (checked against the log; its signature
+    too with --key)."""
     from kjfp.audit.figures import dumps
     from kjfp.audit.figures import report as report_figures
 
@@ -185,9 +193,50 @@ def report(ctx, unit, campaign, as_of, stops):
         if not position.isdigit():
             raise click.BadParameter(f"{stop!r} is not service=position", param_hint="--at")
         at[name] = int(position)
+    keys = list(keys) + [key for path in keys_from for key in _read_json(path, "--keys-from").get("verifier_keys", [])]
     logs = _logs(ctx, ["registry"] + (["supervision"] if campaign else []), optional=["funding"])
-    with _input_errors():
-        click.echo(dumps(report_figures(logs, ctx.obj["settings"].cipher_key, unit, campaign, as_of, at)), nl=False)
+    with _input_errors(), _figure_checks():
+        document = report_figures(logs, ctx.obj["settings"].cipher_key, unit, campaign, as_of, at)
+    click.echo(dumps(document), nl=False)
+    if keys:
+        _check_signatures(document["logs"], keys)
+
+
+@contextmanager
+def _figure_checks():
+    from kjfp.audit.figures import CheckpointMismatch
+
+    try:
+        yield
+    except CheckpointMismatch as failed:
+        click.echo(f"FAILED: {failed}", err=True)
+        sys.exit(1)
+
+
+def _check_signatures(anchors, keys):
+    """Each named checkpoint's signature, with the keys given (stderr: the figure is stdout)."""
+    from kjfp.audit.proofs import ProofError, describe
+    from kernel.note import open_checkpoint
+
+    failed = False
+    for name, anchor in anchors.items():
+        named = anchor.get("checkpoint")
+        if named is None:
+            click.echo(f"{name}: no signed checkpoint holds position {anchor['position']} yet", err=True)
+            failed = True
+            continue
+        try:
+            checkpoint = open_checkpoint(named["note"], keys)
+            if (checkpoint.tree_size, b64encode(checkpoint.root_hash).decode()) != (
+                    named["tree_size"], named["root_hash"]):
+                raise ProofError("the note signs another tree than the one named beside it")
+        except ProofError as bad:
+            click.echo(f"{name}: FAILED: {bad}", err=True)
+            failed = True
+        else:
+            click.echo(f"{name}: OK: position {anchor['position']} is held by {describe(checkpoint)}", err=True)
+    if failed:
+        sys.exit(1)
 
 
 @audit.group()

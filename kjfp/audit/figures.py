@@ -1,11 +1,19 @@
 """Figures from the logs alone: the records and events behind a 两数 figure (explain), and the
 statistics table or the 两数 of a unit at named log positions (report). Both rebuild what they
-need from the stored events with the key, in memory, and name each log's position and chain
-hash, so anyone holding the same logs gets the same bytes."""
+need from the stored events with the key, in memory, and name each log's position, chain hash
+and the signed checkpoint that holds it, so anyone holding the same logs gets the same bytes.
+
+The checkpoint named is the smallest signed one stored with the log (or carried by the export)
+whose tree holds every event up to the position, as the services name it beside their figures;
+it is checked against the log read: the Merkle tree over its events up to the checkpoint's size
+must have the root it signs (``CheckpointMismatch`` otherwise). Checking its signature takes
+the verifier key (``kjfp audit report --key``)."""
 import json
 
-from kernel.chain import GENESIS, link
+from kernel import merkle
+from kernel.chain import GENESIS, event_bytes, link
 from kernel.errors import RuleViolation
+from kernel.tree import b64
 from kernel.outbox import payload_of, public_name
 from kernel.pii import mask_fields
 from kjfp.audit.replay import Replayer
@@ -23,22 +31,52 @@ def _stop(log, at):
     return last if at is None else at
 
 
+class CheckpointMismatch(Exception):
+    """The log read is not the history the signed checkpoint stored with it signs."""
+
+
+def covering(log, position):
+    """The smallest signed checkpoint of ``log`` whose tree holds every event up to
+    ``position`` (the one a service names beside a figure computed there), or None."""
+    if not position:
+        return None
+    held = [item for item in log.signed() if item["position"] >= position]
+    return min(held, key=lambda item: item["tree_size"]) if held else None
+
+
 class _Anchored:
     """A log read once for two things: what is built from it, and its chain hash at the stop —
-    what a reader checks to know they hold the same log."""
+    what a reader checks to know they hold the same log — with the signed checkpoint that holds
+    it, checked against the events read."""
 
     def __init__(self, log, stop):
         self.log, self.stop, self.chain = log, stop, GENESIS
         self.service, self.service_log = log.service, log.service_log
+        self.tree, self.read_to = merkle.CompactRange(), 0
 
     def batches(self, after=0, stop=None):
         for batch in self.log.batches(after, stop):
             for notification in batch:
                 self.chain = link(self.chain, notification)
+                self.tree.push(merkle.leaf_hash(event_bytes(notification)))
+            self.read_to = batch[-1].id
             yield batch
 
     def anchor(self):
-        return {"position": self.stop, "chain_hash": self.chain}
+        return {"position": self.stop, "chain_hash": self.chain, "checkpoint": self._checkpoint()}
+
+    def _checkpoint(self):
+        found = covering(self.log, self.stop)
+        if found is None:
+            return None
+        for batch in self.log.batches(self.read_to, found["position"]):  # held beyond the stop too
+            for notification in batch:
+                self.tree.push(merkle.leaf_hash(event_bytes(notification)))
+        if self.tree.size != found["tree_size"] or b64(self.tree.root()) != found["root_hash"]:
+            raise CheckpointMismatch(
+                f"{self.service}: the {self.tree.size} events up to position {found['position']} are not "
+                f"the tree the checkpoint of {found['tree_size']} leaves signs (root {found['root_hash']})")
+        return {key: found[key] for key in ("tree_size", "root_hash", "position", "note")}
 
 
 def _views_at(log, cipher_key, stop):

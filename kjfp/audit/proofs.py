@@ -127,7 +127,9 @@ def check_consistency(doc, verifier_keys, first_note=None, second_note=None):
 
 
 def describe(checkpoint):
-    return f"{checkpoint.origin} size {checkpoint.tree_size} root {b64(checkpoint.root_hash)}"
+    """``<origin> size N root R``, and ``signed <time>`` when the note carries one."""
+    signed = f" signed {checkpoint.time}" if checkpoint.time else ""
+    return f"{checkpoint.origin} size {checkpoint.tree_size} root {b64(checkpoint.root_hash)}{signed}"
 
 
 class Witness:

@@ -98,7 +98,7 @@ class FundingService(LogService):
         county:P/C/X, society:S): approved projects, money paid in fen and 万元 (a number rounded
         to 4 decimals), quota places; ``year`` None = all years, ``as_of`` None = all recorded."""
         position, figures = self.funding.read(lambda views: queries.summary(views, unit, year, as_of))
-        return {**figures, "positions": {"funding": position}}
+        return {**figures, "positions": {"funding": position}, "checkpoints": {"funding": self._checkpoint(position)}}
 
     def _payee(self, expert_id, field):
         try:

@@ -194,4 +194,5 @@ class RegistryService(LogService):
     @rpc(expected_exceptions=EXPECTED)
     def two_counts(self, unit, as_of):
         position, figures = self.registry.read(lambda views: queries.two_counts(views, unit, as_of))
-        return {"unit": unit, "as_of": as_of, **figures, "positions": {"registry": position}}
+        return {"unit": unit, "as_of": as_of, **figures, "positions": {"registry": position},
+                "checkpoints": {"registry": self._checkpoint(position)}}

@@ -66,18 +66,34 @@ class SupervisionService(LogService):
 
     @rpc(expected_exceptions=EXPECTED)
     def statistics_table(self, campaign_id, unit, actor):
-        """Declared beside registered as of the campaign's cut-off, with every discrepancy."""
+        """Declared beside registered as of the campaign's cut-off, with every discrepancy, and
+        the log position and signed checkpoint of each log it rests on."""
         authorize_read(Actor.from_dict(actor), unit)
-        app = self.supervision.app
-        campaign = app.get_campaign(campaign_id)
-        if unit not in campaign.units:
-            raise RuleViolation(f"the campaign does not cover {unit}", {"unit": ["not covered by the campaign"]})
+        position, campaign, report = self._campaign_at(campaign_id, unit)
         counts = self.registry.two_counts(unit, campaign.cutoff)
         funds = self._funds(unit, campaign.cutoff)
-        positions = {**counts["positions"], **(funds or {}).get("positions", {}),
-                     "supervision": app.recorder.max_notification_id() or 0}
-        return {**statistics_table(campaign, unit, app.self_inspection(campaign_id, unit), counts, funds),
-                "positions": positions}
+        positions = {**counts["positions"], **(funds or {}).get("positions", {}), "supervision": position}
+        checkpoints = {**counts["checkpoints"], **(funds or {}).get("checkpoints", {}),
+                       "supervision": self._checkpoint(position)}
+        return {**statistics_table(campaign, unit, report, counts, funds),
+                "positions": positions, "checkpoints": checkpoints}
+
+    def _campaign_at(self, campaign_id, unit, tries=5):
+        """``(position, campaign, self-inspection)`` read at one log position: the head is read
+        before and after, and the read repeated if an event came in between (else the position
+        named could be one the table was not computed at)."""
+        app = self.supervision.app
+        for _ in range(tries):
+            position = app.recorder.max_notification_id() or 0
+            campaign = app.get_campaign(campaign_id)
+            if unit not in campaign.units:
+                raise RuleViolation(f"the campaign does not cover {unit}", {"unit": ["not covered by the campaign"]})
+            report = app.self_inspection(campaign_id, unit)
+            if (app.recorder.max_notification_id() or 0) == position:
+                break
+        else:  # still moving: name the later head, which at least holds everything read
+            position = app.recorder.max_notification_id() or 0
+        return position, campaign, report
 
     def _funds(self, unit, as_of):
         """The funding ledger's figures, or None when no funding service answers in time (item 11

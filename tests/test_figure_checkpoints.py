@@ -1,0 +1,256 @@
+"""Issue 16: every figure names the signed checkpoint it was computed at — the 两数, the funding
+summary and the statistics table over HTTP, and ``kjfp audit report`` — and an auditor holding
+only an export of the logs and the verifier keys reproduces the same figures offline and checks
+the checkpoints' signatures.
+
+The stores' part runs on SQLite and the real PostgreSQL; the HTTP tests on the embedded system (in-process memory:// transport, SQLite, in-process views); figures are
+read right after the writes they count, before the pump has published them, which is the race
+the checkpoint must survive (kernel/service_parts.py ``checkpoint``).
+"""
+import json
+import subprocess
+
+import pytest
+from click.testing import CliRunner
+
+from kernel.note import open_checkpoint
+from kjfp.cli import main
+from services.registry.tests.forms import household_form, pairing_form
+from tests.http_client import start_system
+from tests.infrastructure import PYTHON, ROOT
+from tests.test_audit_proofs import NO_KEY, store  # noqa: F401 - the fixture: a log in SQLite and PostgreSQL
+from tests.test_funding_http import GANGCHENG, Actors, apply, pay, register_expert, take_effect
+
+SHANDONG = "province:山东"
+FIGURE_KEYS = ("positions", "checkpoints", "unit", "as_of")
+
+
+def test_a_figures_checkpoint_is_the_smallest_signed_one_holding_its_position(store):
+    """Issue 16 (kernel/tree.py ``vouch``): a position inside a signed batch names the batch's
+    checkpoint (4, 8, 11 leaves here); one the tree holds but no stored checkpoint does gets one
+    signed at exactly that position, stored; one recorded but not yet published gets none (the
+    service publishes first: the next test)."""
+    tree, key = store.tree, store.key
+    assert [tree.vouch(p)["tree_size"] for p in (1, 4, 5, 8, 9, 11)] == [4, 4, 8, 8, 11, 11]
+    assert tree.vouch(12) is None  # recorded, not yet published
+    for item in tree.signed():
+        assert open_checkpoint(item["note"], [key]).time == item["recorded_at"]
+    # The tree holds 11 leaves; forget the checkpoint signed at 11, as if it were not signed yet.
+    prefix = "" if store.kind == "sqlite" else "registry."
+    with tree.datastore.transaction(commit=True) as curs:
+        curs.execute(f"DELETE FROM {prefix}signed_checkpoints WHERE tree_size = 11")
+    exact = tree.vouch(10)
+    assert (exact["tree_size"], exact["position"]) == (10, 10)
+    checkpoint = open_checkpoint(exact["note"], [key])
+    assert checkpoint.tree_size == 10 and checkpoint.root_hash == tree.root(10) and checkpoint.time
+    assert tree.vouch(9) == exact and tree.signed_at(10) == exact["note"]  # stored: named again
+
+
+def test_a_figure_read_ahead_of_publication_is_published_then_named(store):
+    """Issue 16, the race: a projection may have read an event the outbox has not published yet;
+    the service then publishes (as its pump would) and names the checkpoint signed at the end of
+    that publication, never one short of the figure's position."""
+    from types import SimpleNamespace
+
+    from kernel.service_parts import ServiceParts
+    from services.registry import LOG
+
+    sent = []
+    parts = SimpleNamespace(outbox=store.outbox, log=LOG)
+    named = ServiceParts.checkpoint(parts, 12, lambda kind, item: sent.append(item["position"]))
+    assert sent == [12] and (named["tree_size"], named["position"]) == (12, 12)
+    assert open_checkpoint(named["note"], [store.key]).tree_size == 12
+    assert ServiceParts.checkpoint(parts, 0, None) is None  # the empty log: nothing to name
+
+
+def test_check_proof_and_the_witness_show_the_signed_time(store, tmp_path):
+    """Issue 16: the auditor's tools parse the time line and show it."""
+    proof = store.audit("prove", "inclusion", "registry", "--position", "5", "--tree-size", "8")
+    (tmp_path / "proof.json").write_text(proof.output)
+    time = open_checkpoint(store.tree.signed_at(8), [store.key]).time
+    checked = CliRunner().invoke(main, ["audit", "check-proof", str(tmp_path / "proof.json"), "--key", store.key],
+                                 env=NO_KEY)
+    assert checked.exit_code == 0 and "size 8 root" in checked.output and f"signed {time}" in checked.output
+    witnessed = store.audit("witness", "registry", "--state", str(tmp_path / "witness.json"))
+    assert witnessed.exit_code == 0 and "size 11 root" in witnessed.output and " signed 20" in witnessed.output
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory):
+    root = tmp_path_factory.mktemp("figures")
+    service_runner, api = start_system(root)
+    actors = Actors(api)
+    loaded = subprocess.run(
+        [PYTHON, "-m", "kjfp.cli", "programme", "load", "shandong", "--url", api.base, "--token", actors.province,
+         "--effective-date", "2016-03-01"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert loaded.returncode == 0, loaded.stderr[-2000:]
+    programme_id = loaded.stdout.strip().splitlines()[-1]
+    expert_id, account = register_expert(api, 1, "莱芜", "钢城")
+    project = take_effect(api, actors, apply(api, actors, programme_id, GANGCHENG,
+                                             {"type": "individual", "expert_id": expert_id}).json())
+    assert pay(api, actors, project["id"], account).status_code == 201
+    for code in ("371321000301", "371321000302"):
+        assert api.post("/households", household_form(code, effective_date="2016-02-01")).status_code == 201
+    paired = api.post("/pairings", pairing_form(expert_id, ["371321000301", "371321000302"], start="2016-02-01",
+                                                end="2016-12-31", effective_date="2016-02-01"))
+    assert paired.status_code == 201, paired.text
+    yield root, api, actors
+    service_runner.stop()
+
+
+def served_keys(api):
+    auditor = api.token("auditor", "national")
+    return {service: api.get("/audit/checkpoints", params={"service": service}, token=auditor).json()
+            for service in ("registry", "funding", "supervision")}
+
+
+def assert_names_a_checkpoint_that_holds_it(answer, keys):
+    """Each log the figure rests on: a checkpoint whose tree holds every event up to the
+    position the figure was computed at, whose note verifies with the published key and signs
+    the size and root named beside it, with its time."""
+    assert set(answer["checkpoints"]) == set(answer["positions"])
+    for service, position in answer["positions"].items():
+        named = answer["checkpoints"][service]
+        assert named["position"] >= position > 0
+        checkpoint = open_checkpoint(named["note"], [keys[service]["verifier_key"]])
+        assert (checkpoint.tree_size, checkpoint.root_hash) == (named["tree_size"], _b64(named["root_hash"]))
+        assert checkpoint.origin == f"kjfp.local/{service}" and checkpoint.time
+
+
+def _b64(text):
+    import base64
+
+    return base64.b64decode(text)
+
+
+def audit(*args):
+    result = CliRunner().invoke(main, ["audit", *args])
+    return result
+
+
+def export(root, out):
+    exported = audit("--data-dir", str(root / "data"), "export", "registry", "funding", "supervision",
+                     "--out", str(out))
+    assert exported.exit_code == 0, exported.output
+    return out
+
+
+def report_offline(exports, keys_path, *args):
+    """``kjfp audit report`` on an export, with the verifier keys saved from /audit/checkpoints:
+    the document (stdout) and what the signature checks said (stderr)."""
+    keys = [arg for path in keys_path for arg in ("--keys-from", str(path))]
+    result = CliRunner().invoke(main, ["audit", "--exports", str(exports), "report", *args, *keys])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout), result.stderr
+
+
+def save_keys(tmp_path, keys):
+    paths = []
+    for service, served in keys.items():
+        path = tmp_path / f"{service}-checkpoints.json"
+        path.write_text(json.dumps(served))
+        paths.append(path)
+    return paths
+
+
+def test_the_two_counts_and_funds_name_their_checkpoints_and_are_reproduced_offline(system, tmp_path):
+    """Issue 16: the 两数 and the funding summary, read at once after a write, each name a signed
+    checkpoint that holds their log position; an export of the logs, the verifier keys and
+    ``kjfp audit report --at`` those positions give the same figures and checkpoints, signatures
+    checked."""
+    root, api, _ = system
+    assert api.post("/households", household_form("371321000303", effective_date="2016-03-01")).status_code == 201
+    counts = api.get("/two-counts", params={"unit": SHANDONG, "as_of": "2016-12-31"})
+    funds = api.get("/funding/summary", params={"unit": SHANDONG, "as_of": "2016-12-31"})
+    assert counts.status_code == funds.status_code == 200, (counts.text, funds.text)
+    counts, funds = counts.json(), funds.json()
+    assert counts["households_paired"] == 2 and counts["experts"] == 1 and funds["disbursed_fen"] == 400_000
+    keys = served_keys(api)
+    assert_names_a_checkpoint_that_holds_it(counts, keys)
+    assert_names_a_checkpoint_that_holds_it(funds, keys)
+    # The figure's last event is in the tree the checkpoint signs (an inclusion proof verifies).
+    from kjfp.audit.proofs import check_inclusion
+
+    auditor = api.token("auditor", "national")
+    proof = api.get("/audit/proofs/inclusion", token=auditor, params={
+        "service": "registry", "position": counts["positions"]["registry"],
+        "tree_size": counts["checkpoints"]["registry"]["tree_size"]}).json()
+    check_inclusion({**proof, "checkpoint": counts["checkpoints"]["registry"]["note"]},
+                    [keys["registry"]["verifier_key"]])
+
+    exports = export(root, tmp_path / "export")
+    document, checked = report_offline(
+        exports, save_keys(tmp_path, keys), "--unit", SHANDONG, "--as-of", "2016-12-31",
+        "--at", f"registry={counts['positions']['registry']}", "--at", f"funding={funds['positions']['funding']}")
+    assert document["two_counts"] == {k: v for k, v in counts.items() if k not in FIGURE_KEYS}
+    assert document["funds"] == {k: v for k, v in funds.items() if k not in ("positions", "checkpoints")}
+    assert document["logs"]["registry"]["checkpoint"] == counts["checkpoints"]["registry"]
+    assert document["logs"]["funding"]["checkpoint"] == funds["checkpoints"]["funding"]
+    assert "registry: OK: position" in checked and "funding: OK: position" in checked
+
+
+def test_the_statistics_table_names_the_checkpoint_of_each_log_it_rests_on(system, tmp_path):
+    """Issue 16: the statistics table rests on the registry's, funding's and supervision's logs
+    and names a checkpoint for each; reported offline from an export at its positions it is the
+    same table, with the same checkpoints."""
+    root, api, actors = system
+    campaign = api.post("/campaigns", {
+        "name": "2016年度督查", "year": 2016, "cutoff": "2016-12-31", "self_inspection_due": "2017-01-10",
+        "field_inspection_start": "2017-01-10", "field_inspection_end": "2017-01-20",
+        "feedback_due": "2017-01-31", "rectification_due": "2017-02-28", "units": [SHANDONG],
+        "effective_date": "2017-01-01"})
+    assert campaign.status_code == 201, campaign.text
+    campaign_id = campaign.json()["id"]
+    filed = api.post(f"/campaigns/{campaign_id}/self-inspections", {
+        "unit": SHANDONG, "text": "自查", "effective_date": "2017-01-05",
+        "declared": {k: True for k in ("leading_group", "plan_issued", "regular_meetings", "tasks_and_targets_precise",
+                                       "pairing_assessment_publicity", "fund_measures")},
+        "figures": {"federations": 0, "associations": 0, "experts": 1, "households": 3, "people": 8,
+                    "project_funds_wan": 0.4}}, token=actors.province)
+    assert filed.status_code == 201, filed.text
+    table = api.get(f"/campaigns/{campaign_id}/statistics-table", params={"unit": SHANDONG})
+    assert table.status_code == 200, table.text
+    table = table.json()
+    assert set(table["positions"]) == {"registry", "funding", "supervision"}
+    assert table["discrepancies"] == [9]  # declared 3 households, 2 paired by the cut-off
+    assert_names_a_checkpoint_that_holds_it(table, served_keys(api))
+
+    exports = export(root, tmp_path / "export")
+    stops = [arg for service, position in table["positions"].items() for arg in ("--at", f"{service}={position}")]
+    document, checked = report_offline(exports, save_keys(tmp_path, served_keys(api)), "--unit", SHANDONG,
+                                       "--campaign", campaign_id, *stops)
+    assert document["statistics_table"] == {k: v for k, v in table.items() if k not in ("positions", "checkpoints")}
+    assert {s: a["checkpoint"] for s, a in document["logs"].items()} == table["checkpoints"]
+    assert checked.count(": OK: position") == 3
+
+
+def test_a_report_on_a_log_that_is_not_the_signed_history_fails(system, tmp_path):
+    """Issue 16: the report checks the checkpoint it names against the log it read: an export
+    whose event was altered after the checkpoint was signed fails (exit 1), naming the log."""
+    root, api, _ = system
+    counts = api.get("/two-counts", params={"unit": SHANDONG, "as_of": "2016-12-31"}).json()
+    exports = export(root, tmp_path / "export")
+    lines = (exports / "registry.jsonl").read_text().splitlines()
+    altered = json.loads(lines[2])
+    altered["version"] += 1  # the bytes the leaf hashes, changed
+    lines[2] = json.dumps(altered, ensure_ascii=False, sort_keys=True)
+    (exports / "registry.jsonl").write_text("\n".join(lines) + "\n")
+    result = CliRunner().invoke(main, ["audit", "--exports", str(exports), "report", "--unit", SHANDONG,
+                                       "--as-of", "2016-12-31", "--at", f"registry={counts['positions']['registry']}"])
+    assert result.exit_code == 1, result.output
+    assert "FAILED: registry:" in result.stderr and "not the tree the checkpoint" in result.stderr
+
+
+def test_a_report_whose_named_checkpoint_is_not_signed_by_the_key_given_fails(system, tmp_path):
+    """Issue 16: ``--key`` checks each named checkpoint's signature: another key fails (exit 1)."""
+    from kernel.note import NoteSigner
+
+    root, api, _ = system
+    counts = api.get("/two-counts", params={"unit": SHANDONG, "as_of": "2016-12-31"}).json()
+    exports = export(root, tmp_path / "export")
+    stranger = NoteSigner("kjfp.local/registry", b"\x05" * 32).verifier_key
+    result = CliRunner().invoke(main, ["audit", "--exports", str(exports), "report", "--unit", SHANDONG,
+                                       "--as-of", "2016-12-31", "--at", f"registry={counts['positions']['registry']}",
+                                       "--key", stranger])
+    assert result.exit_code == 1, result.output
+    assert "registry: FAILED: no signature on the note by the verifier key" in result.stderr
