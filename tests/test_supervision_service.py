@@ -127,6 +127,11 @@ def test_an_auditor_checks_the_deployed_stores_and_reproduces_the_statistics_tab
     assert table["items"] == live["items"] and table["discrepancies"] == [8]  # declared 2, registered 1
     positions = {name: anchor["position"] for name, anchor in json.loads(first.output)["logs"].items()}
     assert positions == {"registry": live["positions"]["registry"], "supervision": live["positions"]["supervision"]}
+    # Issue 16, across services over RPC on PostgreSQL: each log's signed checkpoint, the same one
+    # the report finds in the stores.
+    checkpoints = {name: anchor["checkpoint"] for name, anchor in json.loads(first.output)["logs"].items()}
+    assert checkpoints == live["checkpoints"]
+    assert all(live["checkpoints"][name]["position"] >= live["positions"][name] for name in positions)
 
     assert audit("export", "--out", str(tmp_path / "export")).exit_code == 0
     elsewhere = tmp_path / "elsewhere"
