@@ -193,15 +193,17 @@ def test_funding_quotas_and_the_award_round_are_shown(system, browser, shots):
 
 def test_an_auditor_sees_the_signed_checkpoint_behind_the_figures(system, browser, shots):
     """Issue 17: the log position the figures were computed at, and for an auditor the signed
-    checkpoint (a C2SP note the server serves) that covers it."""
+    checkpoint (a C2SP note the server serves) that covers it: the one the 两数 name (issue 16)."""
     api, ids = system
     auditor = api.token("auditor", "national", "auditor:page")
     open_page(browser, api, auditor, as_of=ids["as_of"])
     browser.wait(lambda b: b.find_all("[data-signed-checkpoint]"), "the signed checkpoint")
     served = api.get("/audit/checkpoints", params={"service": "registry"}, token=auditor).json()
-    position = api.get("/two-counts", params={"unit": "national", "as_of": ids["as_of"]}).json()["positions"]
-    covering = next(i for i, c in enumerate(served["signed_checkpoints"]) if c["position"] >= position["registry"])
-    assert text(browser, "[data-signed-checkpoint]") == served["signed"][covering].strip()
+    counts = api.get("/two-counts", params={"unit": "national", "as_of": ids["as_of"]}).json()
+    covering = next(i for i, c in enumerate(served["signed_checkpoints"])
+                    if c["position"] >= counts["positions"]["registry"])
+    shown = text(browser, "[data-signed-checkpoint]")
+    assert shown == served["signed"][covering].strip() == counts["checkpoints"]["registry"]["note"].strip()
     save(browser, shots, "7-auditor-checkpoint")
 
 

@@ -444,7 +444,7 @@
       .then(function (counts) {
         renderCounts(counts);
         $("counts-view").hidden = false;
-        return Promise.all([loadTrend(unit, asOf), loadCheckpoint(counts.positions || {})]);
+        return Promise.all([loadTrend(unit, asOf), loadCheckpoint(counts.positions || {}, (counts.checkpoints || {}).registry)]);
       })
       .catch(function (err) {
         $("counts-view").hidden = true;
@@ -520,7 +520,7 @@
       })
       .join("，");
   }
-  function loadCheckpoint(positions) {
+  function loadCheckpoint(positions, named) {
     var line = $("checkpoint");
     if (state.claims.role !== "auditor") {
       line.textContent = "签名检查点：审计角色可见（kjfp audit verify 可独立核验）";
@@ -540,19 +540,24 @@
         }
         clear(line).appendChild(document.createTextNode("哈希链检查点：位置 #" + covering.position + "，"));
         line.appendChild(el("code", { text: covering.hash }));
-        // Signed Merkle checkpoints (C2SP notes), oldest first, beside their sizes and positions:
-        // the first one at or past the figures' position is the one that vouches for them.
-        var notes = (body && body.signed) || [];
-        var sizes = (body && body.signed_checkpoints) || [];
-        var index = sizes.findIndex(function (c) {
-          return c.position >= at;
-        });
-        if (index < 0) {
-          index = notes.length - 1;
+        // The signed Merkle checkpoint (a C2SP note) that vouches for the figures: the one the
+        // answer names; from a server that names none, the first served at or past their position.
+        if (!named) {
+          var notes = (body && body.signed) || [];
+          var sizes = (body && body.signed_checkpoints) || [];
+          var index = sizes.findIndex(function (c) {
+            return c.position >= at;
+          });
+          if (index < 0) {
+            index = notes.length - 1;
+          }
+          if (index >= 0 && typeof notes[index] === "string") {
+            named = { note: notes[index], tree_size: (sizes[index] || {}).tree_size };
+          }
         }
-        if (index >= 0 && typeof notes[index] === "string") {
-          line.appendChild(document.createTextNode("；签名检查点（树大小 " + (sizes[index] || {}).tree_size + "）："));
-          line.appendChild(el("pre", { className: "note-text", "data-signed-checkpoint": "", text: notes[index] }));
+        if (named) {
+          line.appendChild(document.createTextNode("；签名检查点（树大小 " + named.tree_size + "）："));
+          line.appendChild(el("pre", { className: "note-text", "data-signed-checkpoint": "", text: named.note }));
         }
       })
       .catch(function (err) {

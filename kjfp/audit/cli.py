@@ -221,6 +221,9 @@ def _check_signatures(anchors, keys):
     failed = False
     for name, anchor in anchors.items():
         named = anchor.get("checkpoint")
+        if named is None and not anchor["position"]:
+            click.echo(f"{name}: the log is empty, no checkpoint to check", err=True)
+            continue
         if named is None:
             click.echo(f"{name}: no signed checkpoint holds position {anchor['position']} yet", err=True)
             failed = True

@@ -37,10 +37,13 @@ class CheckpointMismatch(Exception):
 
 def covering(log, position):
     """The smallest signed checkpoint of ``log`` whose tree holds every event up to
-    ``position`` (the one a service names beside a figure computed there), or None."""
+    ``position`` (the one a service names beside a figure computed there), or None. Only those
+    whose events the log holds (an export written while the service ran may carry a checkpoint
+    signed after its last event was read)."""
     if not position:
         return None
-    held = [item for item in log.signed() if item["position"] >= position]
+    last = log.last_position()
+    held = [item for item in log.signed() if position <= item["position"] <= last]
     return min(held, key=lambda item: item["tree_size"]) if held else None
 
 
