@@ -168,6 +168,9 @@ def test_the_two_counts_and_funds_name_their_checkpoints_and_are_reproduced_offl
     keys = served_keys(api)
     assert_names_a_checkpoint_that_holds_it(counts, keys)
     assert_names_a_checkpoint_that_holds_it(funds, keys)
+    explained = api.get("/two-counts/explain", params={"unit": SHANDONG, "metric": "households_paired",
+                                                       "as_of": "2016-12-31"}).json()
+    assert explained["total"] == 2 and explained["checkpoints"] == counts["checkpoints"]
     # The figure's last event is in the tree the checkpoint signs (an inclusion proof verifies).
     from kjfp.audit.proofs import check_inclusion
 
