@@ -233,15 +233,22 @@ def test_a_report_on_a_log_that_is_not_the_signed_history_fails(system, tmp_path
     root, api, _ = system
     counts = api.get("/two-counts", params={"unit": SHANDONG, "as_of": "2016-12-31"}).json()
     exports = export(root, tmp_path / "export")
-    lines = (exports / "registry.jsonl").read_text().splitlines()
-    altered = json.loads(lines[2])
+    exported = (exports / "registry.jsonl").read_text().splitlines()
+
+    def report_on(lines):
+        (exports / "registry.jsonl").write_text("\n".join(lines) + "\n")
+        return CliRunner().invoke(main, ["audit", "--exports", str(exports), "report", "--unit", SHANDONG,
+                                         "--as-of", "2016-12-31", "--at", f"registry={counts['positions']['registry']}"])
+
+    altered = json.loads(exported[2])
     altered["version"] += 1  # the bytes the leaf hashes, changed
-    lines[2] = json.dumps(altered, ensure_ascii=False, sort_keys=True)
-    (exports / "registry.jsonl").write_text("\n".join(lines) + "\n")
-    result = CliRunner().invoke(main, ["audit", "--exports", str(exports), "report", "--unit", SHANDONG,
-                                       "--as-of", "2016-12-31", "--at", f"registry={counts['positions']['registry']}"])
+    result = report_on([*exported[:2], json.dumps(altered, ensure_ascii=False, sort_keys=True), *exported[3:]])
     assert result.exit_code == 1, result.output
     assert "FAILED: registry:" in result.stderr and "not the tree the checkpoint" in result.stderr
+    closing = json.loads(exported[-1])  # the note's root hash put beside another tree's size
+    closing["signed"] = [{**item, "tree_size": item["tree_size"] - 1} for item in closing["signed"]]
+    result = report_on([*exported[:-1], json.dumps(closing, ensure_ascii=False, sort_keys=True)])
+    assert result.exit_code == 1 and "not the tree the checkpoint" in result.stderr, result.output
 
 
 def test_a_report_whose_named_checkpoint_is_not_signed_by_the_key_given_fails(system, tmp_path):

@@ -13,9 +13,11 @@ import json
 from kernel import merkle
 from kernel.chain import GENESIS, event_bytes, link
 from kernel.errors import RuleViolation
-from kernel.tree import b64
+from kernel.merkle import ProofError
+from kernel.note import Checkpoint
 from kernel.outbox import payload_of, public_name
 from kernel.pii import mask_fields
+from kernel.tree import b64
 from kjfp.audit.replay import Replayer
 from kjfp.audit.scratch import ScratchViews
 from services.funding import queries as funding_queries
@@ -75,7 +77,12 @@ class _Anchored:
         for batch in self.log.batches(self.read_to, found["position"]):  # held beyond the stop too
             for notification in batch:
                 self.tree.push(merkle.leaf_hash(event_bytes(notification)))
-        if self.tree.size != found["tree_size"] or b64(self.tree.root()) != found["root_hash"]:
+        try:  # what the note says (its signature is the key holder's to check: --key)
+            signs = Checkpoint.parse(found["note"][:found["note"].rfind("\n\n") + 1])
+        except ProofError as bad:
+            raise CheckpointMismatch(f"{self.service}: the checkpoint of {found['tree_size']} leaves: {bad}") from bad
+        held = (self.tree.size, b64(self.tree.root()))
+        if held != (found["tree_size"], found["root_hash"]) or held != (signs.tree_size, b64(signs.root_hash)):
             raise CheckpointMismatch(
                 f"{self.service}: the {self.tree.size} events up to position {found['position']} are not "
                 f"the tree the checkpoint of {found['tree_size']} leaves signs (root {found['root_hash']})")
