@@ -75,6 +75,19 @@ def test_check_proof_and_the_witness_show_the_signed_time(store, tmp_path):
     assert witnessed.exit_code == 0 and "size 11 root" in witnessed.output and " signed 20" in witnessed.output
 
 
+def test_an_export_up_to_a_checkpoint_carries_the_checkpoints_of_its_events_and_verifies(store, tmp_path):
+    """Issue 16: ``kjfp audit export --at service=position`` writes the log up to there with
+    only the checkpoints (chained and signed) of the events written, and verifies elsewhere."""
+    exported = store.audit("export", "registry", "--out", str(tmp_path / "out"), "--at", "registry=8")
+    assert exported.exit_code == 0 and "registry: 8 events" in exported.output, exported.output
+    closing = json.loads((tmp_path / "out/registry.jsonl").read_text().splitlines()[-1])
+    assert [item["tree_size"] for item in closing["signed"]] == [4, 8]
+    assert all(item["position"] <= 8 for item in closing["checkpoints"])
+    verified = CliRunner().invoke(main, ["audit", "--exports", str(tmp_path / "out"), "verify"], env=NO_KEY)
+    assert verified.exit_code == 0 and "2 signed checkpoints checked" in verified.output, verified.output
+    assert store.audit("export", "--out", str(tmp_path / "x"), "--at", "nowhere=3").exit_code == 2
+
+
 @pytest.fixture(scope="module")
 def system(tmp_path_factory):
     root = tmp_path_factory.mktemp("figures")
@@ -128,9 +141,11 @@ def audit(*args):
     return result
 
 
-def export(root, out):
+def export(root, out, checkpoints=None):
+    """The logs exported from the stores, each up to the position its named checkpoint holds."""
+    stops = [arg for service, named in (checkpoints or {}).items() for arg in ("--at", f"{service}={named['position']}")]
     exported = audit("--data-dir", str(root / "data"), "export", "registry", "funding", "supervision",
-                     "--out", str(out))
+                     "--out", str(out), *stops)
     assert exported.exit_code == 0, exported.output
     return out
 
@@ -181,7 +196,9 @@ def test_the_two_counts_and_funds_name_their_checkpoints_and_are_reproduced_offl
     check_inclusion({**proof, "checkpoint": counts["checkpoints"]["registry"]["note"]},
                     [keys["registry"]["verifier_key"]])
 
-    exports = export(root, tmp_path / "export")
+    exports = export(root, tmp_path / "export", {**counts["checkpoints"], **funds["checkpoints"]})
+    last = json.loads((exports / "registry.jsonl").read_text().splitlines()[-2])
+    assert last["position"] == counts["checkpoints"]["registry"]["position"]  # the export ends there
     document, checked = report_offline(
         exports, save_keys(tmp_path, keys), "--unit", SHANDONG, "--as-of", "2016-12-31",
         "--at", f"registry={counts['positions']['registry']}", "--at", f"funding={funds['positions']['funding']}")
@@ -218,7 +235,7 @@ def test_the_statistics_table_names_the_checkpoint_of_each_log_it_rests_on(syste
     assert table["discrepancies"] == [9]  # declared 3 households, 2 paired by the cut-off
     assert_names_a_checkpoint_that_holds_it(table, served_keys(api))
 
-    exports = export(root, tmp_path / "export")
+    exports = export(root, tmp_path / "export", table["checkpoints"])
     stops = [arg for service, position in table["positions"].items() for arg in ("--at", f"{service}={position}")]
     document, checked = report_offline(exports, save_keys(tmp_path, served_keys(api)), "--unit", SHANDONG,
                                        "--campaign", campaign_id, *stops)

@@ -107,14 +107,20 @@ def _kept_checkpoints(paths):
 @audit.command()
 @click.argument("services", nargs=-1)
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Directory for <service>.jsonl.")
+@click.option("--at", "stops", multiple=True,
+              help="service=position: that log only up to there, e.g. the position a signed checkpoint holds.")
 @click.pass_context
-def export(ctx, services, out):
+def export(ctx, services, out, stops):
     """Write each log, as stored (encrypted), with its checkpoints, as JSON Lines."""
     from kjfp.audit.logs import export as export_log
 
+    at = _stops(stops)
+    logs = _logs(ctx, services)
+    if set(at) - set(logs):
+        raise click.BadParameter(f"no log {', '.join(sorted(set(at) - set(logs)))} exported", param_hint="--at")
     Path(out).mkdir(parents=True, exist_ok=True)
-    for name, log in _logs(ctx, services).items():
-        count = export_log(log, Path(out) / f"{name}.jsonl")
+    for name, log in logs.items():
+        count = export_log(log, Path(out) / f"{name}.jsonl", at.get(name))
         click.echo(f"{name}: {count} events → {Path(out) / f'{name}.jsonl'}")
 
 
@@ -187,12 +193,7 @@ def report(ctx, unit, campaign, as_of, stops, keys, keys_from):
     from kjfp.audit.figures import dumps
     from kjfp.audit.figures import report as report_figures
 
-    at = {}
-    for stop in stops:
-        name, _, position = stop.partition("=")
-        if not position.isdigit():
-            raise click.BadParameter(f"{stop!r} is not service=position", param_hint="--at")
-        at[name] = int(position)
+    at = _stops(stops)
     keys = list(keys) + [key for path in keys_from for key in _read_json(path, "--keys-from").get("verifier_keys", [])]
     logs = _logs(ctx, ["registry"] + (["supervision"] if campaign else []), optional=["funding"])
     with _input_errors(), _figure_checks():
@@ -200,6 +201,17 @@ def report(ctx, unit, campaign, as_of, stops, keys, keys_from):
     click.echo(dumps(document), nl=False)
     if keys:
         _check_signatures(document["logs"], keys)
+
+
+def _stops(stops):
+    """``--at service=position`` options as ``{service: position}``."""
+    at = {}
+    for stop in stops:
+        name, _, position = stop.partition("=")
+        if not position.isdigit():
+            raise click.BadParameter(f"{stop!r} is not service=position", param_hint="--at")
+        at[name] = int(position)
+    return at
 
 
 @contextmanager

@@ -4,8 +4,10 @@ as stored (state bytes encrypted), with the chain links and checkpoints recorded
 
 Export format (JSON Lines, one file per service): a header line, one line per stored event
 (position, originator id, version, topic, base64 state, the chain hash it was published with),
-and a closing line with the chain's checkpoints and the signed Merkle checkpoints (``signed``). Nothing in it depends on when it was written, so the
-same log always exports to the same bytes.
+and a closing line with the chain's checkpoints and the signed Merkle checkpoints (``signed``)
+of the events written. Nothing in it depends on when it was written, so the same log always
+exports to the same bytes; an export may stop at a position (e.g. the last a signed checkpoint
+holds).
 """
 import base64
 import bisect
@@ -148,21 +150,23 @@ def _originator(text):
         return text
 
 
-def export(log, path):
-    """Write ``log`` to ``path``; returns the number of events written."""
-    count = 0
+def export(log, path, stop=None):
+    """Write ``log`` (up to position ``stop``: default, all of it) to ``path``, with the
+    checkpoints, chained and signed, of the events written (none of a later tree: a service may
+    sign one while the export runs); returns the number of events written."""
+    count = last = 0
     links_after = 0
     with Path(path).open("w", encoding="utf-8") as out:
         out.write(_line({"format": FORMAT, "service": log.service}))
-        for batch in log.batches():
+        for batch in log.batches(0, stop):
             links = dict(log.links(links_after, batch[-1].id))
-            links_after = batch[-1].id
+            links_after = last = batch[-1].id
             for notification in batch:
                 out.write(_line(stored_form(notification, links.get(notification.id))))
             count += len(batch)
-        checkpoints = log.checkpoints()
+        checkpoints = [item for item in log.checkpoints() if item["position"] <= last]
         out.write(_line({"checkpoints": checkpoints, "final_checkpoint": checkpoints[-1] if checkpoints else None,
-                         "signed": log.signed()}))
+                         "signed": [item for item in log.signed() if item["position"] <= last]}))
     return count
 
 
