@@ -57,7 +57,7 @@ def test_a_figure_read_ahead_of_publication_is_published_then_named(store):
 
     sent = []
     parts = SimpleNamespace(outbox=store.outbox, log=LOG)
-    named = ServiceParts.checkpoint(parts, 12, lambda kind, item: sent.append(item["position"]))
+    named = ServiceParts.checkpoint(parts, 12, lambda envelopes: sent.extend(e["position"] for e in envelopes))
     assert sent == [12] and (named["tree_size"], named["position"]) == (12, 12)
     assert open_checkpoint(named["note"], [store.key]).tree_size == 12
     assert ServiceParts.checkpoint(parts, 0, None) is None  # the empty log: nothing to name
