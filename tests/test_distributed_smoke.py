@@ -4,6 +4,7 @@ and the views in MongoDB over pymongo. One HTTP round trip from POST /experts to
 import psycopg
 import pytest
 
+from kernel.note import open_checkpoint
 from kjfp.runner import service_classes
 from tests import processes
 from tests.http_client import Client, acceptance_scenario
@@ -34,4 +35,12 @@ def cluster(tmp_path, amqp_uri, postgres_db, mongo_uri):
 
 
 def test_http_round_trip_across_processes(cluster):
-    acceptance_scenario(Client(cluster, SECRET))
+    api = Client(cluster, SECRET)
+    acceptance_scenario(api)
+    # Issue 16: the 两数 name a signed checkpoint holding their position, its note verifying with
+    # the key the audit API publishes (the registry's tables in PostgreSQL).
+    counts = api.get("/two-counts", params={"unit": "national"}).json()
+    named = counts["checkpoints"]["registry"]
+    served = api.get("/audit/checkpoints", params={"service": "registry"}, token=api.token("auditor")).json()
+    checkpoint = open_checkpoint(named["note"], served["verifier_keys"])
+    assert checkpoint.tree_size == named["tree_size"] and named["position"] >= counts["positions"]["registry"] > 0
