@@ -160,7 +160,8 @@ class RegistryService(LogService):
         authorize_read(Actor.from_dict(actor), unit)
         position, explained = self.registry.read(
             lambda views: queries.explain(views, unit, metric, as_of, limit, cursor))
-        return {**explained, "positions": {"registry": position}, "checkpoints": {"registry": self._checkpoint(position)}}
+        return {**explained, "positions": {"registry": position},
+                "checkpoints": {"registry": self._checkpoint(position)}}
 
     @rpc(expected_exceptions=EXPECTED)
     def service_hours(self, expert_id, year):
