@@ -55,10 +55,10 @@ def test_a_figure_read_ahead_of_publication_is_published_then_named(store):
     from types import SimpleNamespace
 
     from kernel.service_parts import ServiceParts
-    from services.registry import LOG
+    from services.registry import SERVICE
 
     sent = []
-    parts = SimpleNamespace(outbox=store.outbox, log=LOG)
+    parts = SimpleNamespace(outbox=store.outbox, log=SERVICE)
     named = ServiceParts.checkpoint(parts, 12, lambda envelopes: sent.extend(e["position"] for e in envelopes))
     assert sent == [12] and (named["tree_size"], named["position"]) == (12, 12)
     assert open_checkpoint(named["note"], [store.key]).tree_size == 12
