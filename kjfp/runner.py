@@ -1,13 +1,29 @@
 """Start services in this process: all of them (embedded) or one (distributed)."""
+import logging
+
 from nameko.runners import ServiceRunner
 
 from kernel import memory_transport
 from kjfp.bootstrap import service_classes
 
 
+class _OneLineForExpected(logging.Filter):
+    """nameko logs each refusal a service raises on purpose (a 4xx, the 503 while views are
+    built) as a warning with its whole traceback: the message line says all there is."""
+
+    def filter(self, record):
+        if str(record.msg).startswith("(expected)"):
+            record.exc_info = record.exc_text = None
+        return True
+
+
+_quiet = _OneLineForExpected()
+
+
 def start(settings, names=None):
     """Start the named services (default: all) and return the running ``ServiceRunner``."""
     settings.check()
+    logging.getLogger("nameko.containers").addFilter(_quiet)  # once: a filter is added once
     if settings.embedded:
         memory_transport.apply()
     classes = service_classes()

@@ -165,3 +165,24 @@ def test_distributed_mode_refuses_the_development_secrets():
                       ("checkpoint_signing_key", "c2hvcnQ=")):
         with pytest.raises(ValueError, match=name.upper()):
             Settings(**{**good, name: bad}).check()
+
+
+def test_a_refusal_a_service_raises_on_purpose_is_logged_in_one_line_an_unexpected_error_in_full(caplog):
+    """nameko logs expected exceptions (a 4xx, the 503 while views are built) with their
+    tracebacks; a process started by kjfp.runner keeps the line and drops the traceback."""
+    import logging
+
+    from kjfp import runner
+
+    log = logging.getLogger("nameko.containers")
+    log.addFilter(runner._quiet)
+    try:
+        for message in ("(expected) error handling worker %s: %s", "error handling worker %s: %s"):
+            try:
+                raise ValueError("views being built")
+            except ValueError:
+                log.warning(message, "worker", "views being built", exc_info=True)
+    finally:
+        log.removeFilter(runner._quiet)
+    expected, unexpected = caplog.records[-2:]
+    assert expected.exc_info is None and unexpected.exc_info is not None
