@@ -135,8 +135,10 @@ def _write(views, journal, writes, nonce):
     for collection, kind, key, fields in writes:
         ops.setdefault(collection, []).append(
             DeleteOne({"_id": key}) if kind == "delete"
-            # _id in the replacement too: the MongoDB stand-in would otherwise invent one.
-            else ReplaceOne({"_id": key}, {"_id": key, **fields}, upsert=True) if kind == "replace"
+            # _id in the replacement too (if its fields do not hold it already): the MongoDB
+            # stand-in would otherwise invent one.
+            else ReplaceOne({"_id": key}, fields if "_id" in fields else {"_id": key, **fields}, upsert=True)
+            if kind == "replace"
             else UpdateOne({"_id": key}, {"$set": fields}, upsert=True))
     for collection, batch in ops.items():
         views[collection].bulk_write(batch, ordered=True)

@@ -42,6 +42,7 @@ import eventlet
 import eventlet.semaphore
 from pymongo.errors import DuplicateKeyError
 
+from kernel import views as view_store
 from kernel.concurrency import pause
 from kernel.errors import ViewsBuilding
 
@@ -188,14 +189,16 @@ class ProjectionRunner:
             head = min(head, stop)
         builder = tracking.get("from_scratch")
         outdated = tracking.get("version", 1) != self.projection.version
-        if (builder and builder != self.owner) or (not builder and not stopped and position == 0
-                                                   and head > BUILDING_LAG) or (outdated and position):
-            position = self._start_over(scratch=True)  # a first build, one cut off, or views of old code
-        else:
-            self.projection.from_scratch = builder == self.owner
-        far = head - position > BUILDING_LAG
+        scratch = (builder and builder != self.owner) or (not builder and not stopped and position == 0
+                                                          and head > BUILDING_LAG) or (outdated and position)
+        far = head - (0 if scratch else position) > BUILDING_LAG
         try:
-            with no_cyclic_gc() if far else nullcontext():
+            with no_cyclic_gc() if far else nullcontext(), \
+                    view_store.building(self.views) if scratch or builder == self.owner else nullcontext():
+                if scratch:
+                    position = self._start_over(scratch=True)  # a first build, one cut off, or views of old code
+                else:
+                    self.projection.from_scratch = builder == self.owner
                 return self._catch_up_to(position, head, far, stopped)
         finally:
             self.progress = None
@@ -339,7 +342,7 @@ class ProjectionRunner:
     def rebuild(self):
         """Drop the views and replay the whole log into them (the caller holds no other
         process's lease: stop the services first)."""
-        with self._lock:
+        with self._lock, view_store.building(self.views):  # dropping the old views is part of it
             self._take_over = True
             self._hold_lease()
             self.projection.drop(self.views)

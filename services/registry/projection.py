@@ -57,10 +57,10 @@ def row_id(row):
     return f"{key}|{group}|{entity}|{start}"
 
 
-def row_fields(row):
+def row_document(row_key, row):
     key, group, entity, start, end, people = row
-    return {"key": key, "group": group, "entity": entity, "from": start, "to": end or OPEN_END,
-            "people": people}
+    return {"_id": row_key, "key": key, "group": group, "entity": entity, "from": start,
+            "to": end or OPEN_END, "people": people}
 
 
 class TwoCountsProjection(Projection):
@@ -167,27 +167,28 @@ class _Batch:
             registrations = [self.experts[i] for i in self.persons.get(id_hash, {}).get("expert_ids", ())]
             rows.update((row_id(r), r) for r in membership.person_rows(id_hash, registrations))
         for doc in self.households.values():
-            rows.update((row_id(r), r) for r in membership.household_rows(doc))
+            if doc["history"]["pairings"]:  # never paired: no rows (most of a register)
+                rows.update((row_id(r), r) for r in membership.household_rows(doc))
         for doc in self.associations.values():
             rows.update((row_id(r), r) for r in membership.association_rows(doc))
         return rows
 
     # -- writes ---------------------------------------------------------------------------
     def writes(self):
-        """Every write of the batch, absolute: ``(collection, "set"|"replace"|"delete", key, fields)``."""
+        """Every write of the batch, absolute: ``(collection, "set"|"replace"|"delete", key, fields)``
+        (a replace's fields are the whole document, with its ``_id``: written as it stands)."""
         writes = list(self.plain)
         for collection, key in sorted(self.dirty):
             doc = self._collection(collection)[key]
-            fields = {k: v for k, v in doc.items() if k != "_id"}
-            if "history" in fields:
-                fields["history"] = orjson.dumps(fields["history"], option=orjson.OPT_SORT_KEYS).decode()
-            writes.append((collection, "replace", key, fields))
+            if "history" in doc:
+                doc = {**doc, "history": orjson.dumps(doc["history"], option=orjson.OPT_SORT_KEYS).decode()}
+            writes.append((collection, "replace", key, doc))
         before, after = self.changed_rows
         for key in sorted(before.keys() - after.keys()):
             writes.append((MEMBERSHIP, "delete", key, None))
         for key in sorted(after):
             if before.get(key) != after[key]:
-                writes.append((MEMBERSHIP, "replace", key, row_fields(after[key])))
+                writes.append((MEMBERSHIP, "replace", key, row_document(key, after[key])))
         writes += self._count_writes(before, after)
         return writes
 
@@ -281,13 +282,14 @@ class _Batch:
 
     # -- households -----------------------------------------------------------------------
     def on_HouseholdRegistered(self, position, e):
+        place = _place(e.location)  # shared by the record and its timeline, as a correction does
         self.households[e.code] = {
             "_id": e.code, "head_name": e.head_name, "head_id_number_masked": pii.mask(e.head_id_number),
-            "people": e.people, "location": _place(e.location), "registered_on": e.effective_date,
+            "people": e.people, "location": place, "registered_on": e.effective_date,
             "revoked_on": None, "lifted_on": None, "lifted_people": None, "lifted_position": None,
             "registered_position": position, "revoked_position": None, "positions": [],
             "history": {"people": [[e.effective_date, position, e.people]],
-                        "locations": [[e.effective_date, position, _place(e.location)]], "pairings": []}}
+                        "locations": [[e.effective_date, position, place]], "pairings": []}}
         self._touch(HOUSEHOLDS, e.code, position)
         self._enter_frame(self.households[e.code], e.location, f"household:{e.code}", position)
 

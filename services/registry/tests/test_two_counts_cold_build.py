@@ -2,16 +2,31 @@
 skips the dated sums' journal. These tests show that costs no correctness: a build cut off
 halfway through a batch's writes is built again from scratch by whoever runs next, and a batch
 that fails during such a build makes the runner build again, journaled, and stop at the event.
-Over real pymongo (the MongoDB stand-in, or MONGO_URI); events from the embedded SQLite store.
+On real pymongo (the MongoDB stand-in, or MONGO_URI) and on the embedded view store (which
+builds without fsync and makes its indexes at the end); events from the embedded SQLite store.
 The far-behind threshold and batch size are lowered so that a few records make a long log."""
 import pytest
 
 from kernel import dated_sums, projection
 from kernel.projection import TRACKING, ProjectionRunner
+from kernel.views import EmbeddedClient
 from services.registry.domain import Targets
 from services.registry.projection import COUNTS, MEMBERSHIP, TwoCountsProjection
 from services.registry.tests.forms import household_form
 from services.registry.tests.test_two_counts_projection import figures, province  # noqa: F401
+
+
+@pytest.fixture(params=["mongodb", "embedded"])
+def views_db(request, tmp_path):
+    if request.param == "mongodb":
+        yield request.getfixturevalue("mongo_db")
+        return
+    client = EmbeddedClient(tmp_path / "views.sqlite3")
+    yield client["views"]
+    indexes = client.connection.execute(
+        "SELECT count(*) FROM sqlite_master WHERE type='index' AND name LIKE 'views.registry_%'").fetchone()[0]
+    assert indexes == sum(len(models) for models in TwoCountsProjection.indexes.values())  # none left deferred
+    client.close()
 
 
 @pytest.fixture
@@ -25,7 +40,7 @@ def snapshot(views):
 
 
 def test_a_build_from_scratch_cut_off_mid_batch_is_built_again_from_scratch(
-    province, mongo_db, monkeypatch, long_log  # noqa: F811
+    province, views_db, monkeypatch, long_log  # noqa: F811
 ):
     """Issue 14: the process building is killed halfway through a batch's (unjournaled) writes,
     after earlier batches were tracked; the next process does not resume on the half-written
@@ -41,26 +56,26 @@ def test_a_build_from_scratch_cut_off_mid_batch_is_built_again_from_scratch(
 
     monkeypatch.setattr(dated_sums, "_write", killed_in_the_third_batch)
     with pytest.raises(SystemExit):
-        ProjectionRunner(province, mongo_db, TwoCountsProjection(), owner="first").run()
+        ProjectionRunner(province, views_db, TwoCountsProjection(), owner="first").run()
     assert all(nonce is None for nonce in calls)  # no journal while building from scratch
-    cut_off = mongo_db[TRACKING].find_one({"_id": "registry.two_counts"})
+    cut_off = views_db[TRACKING].find_one({"_id": "registry.two_counts"})
     assert cut_off["position"] > 0 and cut_off["from_scratch"] == "first"
     monkeypatch.setattr(dated_sums, "_write", real)
 
     head = province.recorder.max_notification_id()
-    restarted = ProjectionRunner(province, mongo_db, TwoCountsProjection(), owner="second", take_over=True)
+    restarted = ProjectionRunner(province, views_db, TwoCountsProjection(), owner="second", take_over=True)
     assert restarted.run() == head
-    assert mongo_db[TRACKING].find_one({"_id": "registry.two_counts"})["from_scratch"] is None
-    assert figures(mongo_db, "national") == {"experts": 3, "households_paired": 4,
+    assert views_db[TRACKING].find_one({"_id": "registry.two_counts"})["from_scratch"] is None
+    assert figures(views_db, "national") == {"experts": 3, "households_paired": 4,
                                              "people_in_paired_households": 14}
-    built = snapshot(mongo_db)
+    built = snapshot(views_db)
     monkeypatch.setattr(projection, "BUILDING_LAG", 10_000)  # journaled, batch by batch
-    ProjectionRunner(province, mongo_db, TwoCountsProjection(), batch_size=3).rebuild()
-    assert snapshot(mongo_db) == built
+    ProjectionRunner(province, views_db, TwoCountsProjection(), batch_size=3).rebuild()
+    assert snapshot(views_db) == built
 
 
 def test_an_event_that_fails_during_a_build_from_scratch_stops_the_projection_there(
-    province, mongo_db, monkeypatch, long_log  # noqa: F811
+    province, views_db, monkeypatch, long_log  # noqa: F811
 ):
     """Issue 14 / issue 13 item 2: an event the views cannot hold (a target beyond 64 bits) met
     while building from scratch: the runner builds again journaled and stops at that event, with
@@ -71,9 +86,9 @@ def test_an_event_that_fails_during_a_build_from_scratch_stops_the_projection_th
     bad = province.recorder.max_notification_id()
     province.register_household(**household_form("371321000099"))
 
-    runner = ProjectionRunner(province, mongo_db, TwoCountsProjection(), owner="builder")
+    runner = ProjectionRunner(province, views_db, TwoCountsProjection(), owner="builder")
     assert runner.run() == bad - 1
     assert runner.stopped()["position"] == bad
-    assert mongo_db[TRACKING].find_one({"_id": "registry.two_counts"})["from_scratch"] is None
-    assert figures(mongo_db, "national") == {"experts": 3, "households_paired": 4,
+    assert views_db[TRACKING].find_one({"_id": "registry.two_counts"})["from_scratch"] is None
+    assert figures(views_db, "national") == {"experts": 3, "households_paired": 4,
                                              "people_in_paired_households": 14}
