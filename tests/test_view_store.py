@@ -220,13 +220,16 @@ def test_a_build_creates_its_indexes_once_at_the_end_and_answers_meanwhile(tmp_p
         return {name for (name,) in client.connection.execute(
             "SELECT name FROM sqlite_master WHERE type='index' AND name NOT LIKE 'sqlite_%'")}
 
+    secure_delete = client.connection.execute("PRAGMA secure_delete").fetchone()[0]
     with views.building(db):
         coll = _load(db)
         assert indexes() == set()
         assert sorted(_ids(coll.find({"unit": "province:山东", "on": {"$lte": "2019-12-31"}}))) == ["h1", "h4"]
         assert client.connection.execute("PRAGMA synchronous").fetchone()[0] == 0  # OFF
+        assert client.connection.execute("PRAGMA secure_delete").fetchone()[0] == 2  # FAST
     assert indexes() == {"views.households.unit_1_on_1", "views.households.location.city_1",
                          "views.households.people_-1"}
     assert client.connection.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL again
+    assert client.connection.execute("PRAGMA secure_delete").fetchone()[0] == secure_delete
     assert sorted(_ids(coll.find({"unit": "province:山东", "on": {"$lte": "2019-12-31"}}))) == ["h1", "h4"]
     client.close()
