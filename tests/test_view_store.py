@@ -233,3 +233,12 @@ def test_a_build_creates_its_indexes_once_at_the_end_and_answers_meanwhile(tmp_p
     assert client.connection.execute("PRAGMA secure_delete").fetchone()[0] == secure_delete
     assert sorted(_ids(coll.find({"unit": "province:山东", "on": {"$lte": "2019-12-31"}}))) == ["h1", "h4"]
     client.close()
+
+
+def test_an_index_dropped_and_made_again_answers_from_the_documents_as_they_are_now(db):
+    coll = _load(db)
+    coll.drop_indexes()
+    coll.update_one({"_id": "h3"}, {"$set": {"unit": "province:山东"}})  # while not indexed
+    coll.create_indexes([IndexModel([("unit", ASCENDING), ("on", ASCENDING)])])
+    assert sorted(_ids(coll.find({"unit": "province:山东"}))) == ["h1", "h2", "h3", "h4"]
+    assert coll.count_documents({"unit": "province:山西"}) == 0
