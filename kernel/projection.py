@@ -196,7 +196,8 @@ class ProjectionRunner:
             with no_cyclic_gc() if far else nullcontext(), \
                     view_store.building(self.views) if scratch or builder == self.owner else nullcontext():
                 if scratch:
-                    position = self._start_over(scratch=True)  # a first build, one cut off, or views of old code
+                    # a first build, one that was cut off, or views an older version wrote
+                    position = self._start_over(scratch=True)
                 else:
                     self.projection.from_scratch = builder == self.owner
                 return self._catch_up_to(position, head, far, stopped)
@@ -212,7 +213,8 @@ class ProjectionRunner:
             if not notifications:
                 break
             try:
-                self._apply(notifications)
+                # Far behind, the outbox is not reading these events: no use keeping them decoded.
+                self._apply(notifications, self.application.mapper.to_domain_event if far else self.decode)
             except Exception:  # noqa: BLE001 - find the event, record it, keep the views readable
                 if self.projection.from_scratch:  # its writes may be half done: build again, with care
                     log.warning("projection %s: a batch of its build from scratch failed at positions %s-%s; "
@@ -251,8 +253,9 @@ class ProjectionRunner:
         self.projection.from_scratch = scratch
         return 0
 
-    def _apply(self, notifications):
-        events = [(n.id, self.decode(n)) for n in notifications]
+    def _apply(self, notifications, decode=None):
+        decode = decode or self.decode
+        events = [(n.id, decode(n)) for n in notifications]
         self.projection.apply(self.views, events)
 
     def _one_by_one(self, notifications, position, stopped):

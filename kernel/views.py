@@ -10,13 +10,14 @@ How the embedded store answers a query: a document is a JSON text in a table per
 keyed by ``_id``. Each field a declared index names is also a column of that table, written
 from Python with the document (absent: NULL), and the index is an ordinary SQLite index over
 those columns: an index over ``json_extract`` cost more per document written than SQLite's
-insert itself (README, "The views"). A filter's conditions on ``_id`` and on indexed fields are translated to SQL (equality, ranges,
-``$in``, ``$and``/``$or`` of those), so SQLite narrows the candidates through its indexes; every
-candidate is then matched in Python with MongoDB's semantics (null matches missing, an array
-field matches a member, numbers compare across int and float, types never compare across). The
-SQL narrowing is always a superset of the answer, so an undeclared index costs time, never
-correctness. Indexed fields must hold scalars (a write that puts an array there is refused),
-which keeps the translation exact enough for ``count_documents`` to count in SQL.
+insert itself (README, "The views"). A filter's conditions on ``_id`` and on indexed fields are
+translated to SQL (equality, ranges, ``$in``, ``$and``/``$or`` of those), so SQLite narrows the
+candidates through its indexes; every candidate is then matched in Python with MongoDB's
+semantics (null matches missing, an array field matches a member, numbers compare across int
+and float, types never compare across). The SQL narrowing is always a superset of the answer,
+so an undeclared index costs time, never correctness. Indexed fields must hold scalars (a write
+that puts an array there is refused), which keeps the translation exact enough for
+``count_documents`` to count in SQL.
 
 Where it differs from MongoDB, on purpose: one ``bulk_write`` is atomic (all or nothing); a
 unique index does not treat a missing field as a value; sorts order scalars as MongoDB does
@@ -586,8 +587,9 @@ class EmbeddedClient:
         """Views being built from scratch are worthless until done and made again from the log if
         lost, so meanwhile the file is written without ``fsync`` (``synchronous=OFF``: a crash of
         the process loses nothing; one of the machine may cost the views, rebuilt from the log),
-        and the non-unique indexes created meanwhile are made when the build ends: one sort
-        instead of an index update per document written (measured: a fifth of a cold rebuild).
+        and the non-unique indexes created meanwhile are made when the build ends (or when a query
+        would go through one): one sort instead of an index update per document written
+        (measured: a fifth of a cold rebuild).
         Their columns are written all along, so queries meanwhile answer alike, only slower.
         Pages freed meanwhile (the old views dropped) are not overwritten with zeros
         (``secure_delete=FAST``; this SQLite zeroes them by default, which made dropping the old
@@ -612,6 +614,11 @@ class EmbeddedClient:
                     if not self._builds:
                         self.connection.execute("PRAGMA synchronous=NORMAL")
                         self.connection.execute(f"PRAGMA secure_delete={int(self._secure_delete)}")
+
+    def make_deferred(self, table):
+        for entry in sorted(entry for entry in self._deferred if entry[0] == table):
+            self._deferred.discard(entry)
+            self._create_deferred(*entry)
 
     def _create_deferred(self, table, name):
         found = self.connection.execute("SELECT keys FROM _kjfp_indexes WHERE tbl=? AND name=?",
@@ -762,6 +769,7 @@ class EmbeddedCollection:
             sql += " ORDER BY " + ", ".join(_expression(f, indexed) + (" DESC" if d == -1 else "")
                                             for f, d in sort)
             sql += ", id" if all(f != "_id" for f, _ in sort) else ""
+        self._index_for(sql)
         if exact:
             if limit:
                 sql += f" LIMIT {int(limit)}"
@@ -786,6 +794,16 @@ class EmbeddedCollection:
             with self.client.lock:
                 rows = cursor.fetchmany(500)
 
+    def _index_for(self, sql):
+        """A query during a build that goes through an indexed column makes the table's deferred
+        indexes now (a build reading its own views by more than ``_id``, e.g. a frame's last
+        ordinal, would otherwise scan the table at every batch)."""
+        client = self.client
+        if client._deferred and '"k:' in sql:
+            with client.lock:
+                if not client.connection.in_transaction:  # else made when the build ends
+                    client.make_deferred(self.table)
+
     def find(self, filter=None, projection=None, sort=None, skip=0, limit=0, **_):
         return EmbeddedCursor(self, filter, projection, sort, skip, limit)
 
@@ -800,6 +818,7 @@ class EmbeddedCollection:
             return 0
         where, params, exact = _narrow(filter, indexed)
         if exact and not skip and not limit:
+            self._index_for(where)
             with self.client.lock:
                 sql = f'SELECT COUNT(*) FROM "{self.table}"' + (f" WHERE {where}" if where else "")
                 return self.client.connection.execute(sql, params).fetchone()[0]
