@@ -217,7 +217,11 @@ class _Batch:
         if province is None:
             return
         if province not in self.frame_sizes:
-            last = list(self.views[FRAME].find({"province": province}).sort("registered_position", -1).limit(1))
+            # The last ordinal by _id ("<province>|<ordinal, zero-padded>": they sort as numbers;
+            # "}" follows "|"), so a build reads the frame through its primary key and leaves the
+            # frame's index to be made at the end (kernel.views.building).
+            within = {"_id": {"$gt": f"{province}|", "$lt": f"{province}}}"}}
+            last = list(self.views[FRAME].find(within).sort("_id", -1).limit(1))
             self.frame_sizes[province] = last[0]["ordinal"] if last else 0
         ordinal = self.frame_sizes[province] = self.frame_sizes[province] + 1
         doc["frame_id"] = frame_id(province, ordinal)
