@@ -99,6 +99,15 @@ class ContractProtocol(HttpOnlyProtocol):
 
     CODES = {400: "BAD_REQUEST", 413: "PAYLOAD_TOO_LARGE", 414: "URI_TOO_LONG", 431: "HEADER_TOO_LARGE"}
 
+    def setup(self):
+        super().setup()
+        # eventlet writes a response's head and body separately: with Nagle's algorithm the body
+        # waited for the client's delayed ACK, ~40 ms on every answer longer than one segment.
+        try:
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:  # not a TCP socket
+            pass
+
     def _read_request_line(self):
         """eventlet answers a request line of ``url_length_limit`` bytes with its own plain 414."""
         line = super()._read_request_line()
