@@ -1,6 +1,6 @@
 """Benchmark: the offices' page (issue 17) in headless Chromium on a register at scale.
 
-    .venv/bin/python benchmarks/page_at_scale.py DATA_DIR [--rounds 5]
+    .venv/bin/python benchmarks/page_at_scale.py DATA_DIR [--rounds 5] [--views-db NAME]
 
 DATA_DIR is a register ``benchmarks/two_counts.py --keep DIR`` built (``DIR/<size>``). Starts the
 embedded system on it (all services in this process, its views as they are kept there), waits
@@ -85,8 +85,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data_dir", type=Path)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--views-db", default=config.Settings().views_db,
+                        help="The views to serve from (two_counts.py names its views bench_<id>).")
     args = parser.parse_args()
-    settings = config.Settings(data_dir=args.data_dir, http_port=free_port())
+    settings = config.Settings(data_dir=args.data_dir, views_db=args.views_db, http_port=free_port())
     base = f"http://127.0.0.1:{settings.http_port}"
     service_runner = runner.start(settings)
     scratch = Path(tempfile.mkdtemp(prefix="kjfp-page-bench-"))
