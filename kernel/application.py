@@ -7,6 +7,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 
+from kernel import personal
 from kernel.concurrency import retrying
 from kernel.errors import DomainError, NotFound
 
@@ -56,9 +57,29 @@ def command(method=None, *, reread=None):
 
 
 class ServiceApplication(Application):
-    def __init__(self, env=None, pii_hash_key=""):
+    # Event class name → the fields that name a person, sealed under the record's own data key
+    # (kernel.personal) so that the person can be erased; none by default.
+    sealed_events = {}
+
+    def __init__(self, env=None, pii_hash_key="", person_keys=None):
+        """``person_keys``: where the data keys are (default: the event store's own database)."""
+        self._person_keys = person_keys
         super().__init__(env=env)
         self.pii_hash_key = pii_hash_key  # keys the hashes that dedup personal numbers
+
+    def construct_mapper(self):
+        mapper = super().construct_mapper()
+        return personal.PersonalMapper(mapper, None, self.sealed_events) if self.sealed_events else mapper
+
+    def construct_event_store(self):
+        if not isinstance(self.mapper, personal.PersonalMapper):
+            return super().construct_event_store()
+        table = self._person_keys
+        if table is None:
+            datastore = getattr(self.recorder, "datastore", None)
+            table = personal.KeyTable(self.recorder) if datastore is not None else personal.MemoryKeyTable()
+        self.mapper.ring = personal.KeyRing(self.env.get("CIPHER_KEY") or "", table)
+        return personal.PersonalEventStore(mapper=self.mapper, recorder=self.recorder)
 
     def save(self, *objects, result_id=None, **kwargs):
         """Save, adding the running command's idempotency record to the same atomic write."""

@@ -44,8 +44,11 @@ class Declaration:
         factory = InfrastructureFactory.construct(Environment(self.application.name, env))
         return factory.application_recorder()
 
-    def scratch(self, cipher_key):
+    def scratch(self, cipher_key, person_keys=None):
         """The Application in memory, touching no store: its mapper decodes stored events with
-        the key, and stored events inserted into its recorder rebuild its aggregates."""
+        the key (and the person keys given, a kernel.personal table: without them, sealed
+        personal fields read as erased), and stored events inserted into its recorder rebuild
+        its aggregates."""
         return self.application(env={"PERSISTENCE_MODULE": "eventsourcing.popo",
-                                     "CIPHER_TOPIC": eventstore.CIPHER_TOPIC, "CIPHER_KEY": cipher_key})
+                                     "CIPHER_TOPIC": eventstore.CIPHER_TOPIC, "CIPHER_KEY": cipher_key},
+                                person_keys=person_keys)

@@ -9,6 +9,7 @@ events with the same chain hashes (at-least-once; consumers dedup by service and
 import eventlet.semaphore
 
 from kernel.chain import ChainLedger, link
+from kernel import personal
 from kernel.concurrency import pause
 from kernel.config import Settings
 from kernel.pii import mask_fields
@@ -59,6 +60,7 @@ class Outbox:
         if previous_hash is None:
             previous_hash = self._hash_at(after)
         envelopes = []
+        personal.prefetch(self.application.mapper, notifications)
         for notification in notifications:
             previous_hash = link(previous_hash, notification)
             domain_event = self.decode(notification)

@@ -8,6 +8,8 @@ import hashlib
 import hmac
 import unicodedata
 
+from kernel.personal import ERASED
+
 
 def normalise(number):
     """One form per number, before validation and before hashing: Unicode NFKC (full-width digits
@@ -19,8 +21,8 @@ def normalise(number):
 
 
 def mask(number):
-    """``371321198001011234`` → ``3713**********1234`` (keeps 4 + 4 characters)."""
-    if not number:
+    """``371321198001011234`` → ``3713**********1234`` (keeps 4 + 4 characters); erased stays so."""
+    if not number or number == ERASED:
         return number
     number = normalise(number)
     if len(number) <= 8:

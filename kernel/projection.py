@@ -42,6 +42,7 @@ import eventlet
 import eventlet.semaphore
 from pymongo.errors import DuplicateKeyError
 
+from kernel import personal
 from kernel import views as view_store
 from kernel.concurrency import pause
 from kernel.errors import ViewsBuilding
@@ -255,6 +256,7 @@ class ProjectionRunner:
 
     def _apply(self, notifications, decode=None):
         decode = decode or self.decode
+        personal.prefetch(self.application.mapper, notifications)
         events = [(n.id, decode(n)) for n in notifications]
         self.projection.apply(self.views, events)
 

@@ -10,7 +10,7 @@ EDIT = "edited by hand"
 def replay(settings, live, services):
     logs = open_logs(settings, services)
     try:
-        return {name: replay_and_compare(log, log.service_log.scratch(settings.cipher_key).mapper, live)
+        return {name: replay_and_compare(log, log.scratch(settings.cipher_key).mapper, live)
                 for name, log in logs.items()}
     finally:
         for log in logs.values():

@@ -141,7 +141,7 @@ def replay(ctx, services, mongo_uri, views_db):
     live = pymongo.MongoClient(mongo_uri, serverSelectionTimeoutMS=5000, tz_aware=False)[views_db]
     differs = False
     for name, log in _logs(ctx, services).items():
-        mapper = log.service_log.scratch(ctx.obj["settings"].cipher_key).mapper
+        mapper = log.scratch(ctx.obj["settings"].cipher_key).mapper
         with _progress(log, "replaying") as progress:
             comparison = replay_and_compare(log, mapper, live, progress)
         differs = differs or bool(comparison.differences)

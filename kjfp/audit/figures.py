@@ -92,7 +92,7 @@ class _Anchored:
 def _views_at(log, cipher_key, stop):
     """The log's views at ``stop`` (queryable), and its anchor there."""
     anchored, views = _Anchored(log, stop), ScratchViews()
-    Replayer(anchored, log.service_log.scratch(cipher_key).mapper, views).run_to(stop)
+    Replayer(anchored, log.scratch(cipher_key).mapper, views).run_to(stop)  # the log's own keys
     return views.queryable(), anchored.anchor()
 
 
@@ -102,7 +102,7 @@ def explain(registry_log, cipher_key, unit, metric, as_of, at=None):
     records = list(registry_queries.explain_records(views, unit, metric, as_of))
     figure = registry_queries.figures(views, unit, as_of)[metric]
     wanted = {p for record in records for p in record["positions"]}
-    mapper = registry_log.service_log.scratch(cipher_key).mapper
+    mapper = registry_log.scratch(cipher_key).mapper
     personal = registry_log.service_log.personal_fields
     events = []
     for batch in registry_log.batches(0, anchor["position"]):
@@ -140,7 +140,7 @@ def report(logs, cipher_key, unit, campaign_id=None, as_of=None, at=None):
     stops = {name: _stop(log, at.get(name)) for name, log in logs.items()}
     anchors, campaign, report_filed = {}, None, None
     if campaign_id is not None:
-        supervision = logs["supervision"].service_log.scratch(cipher_key)
+        supervision = logs["supervision"].scratch(cipher_key)
         anchored = _Anchored(logs["supervision"], stops["supervision"])
         for batch in anchored.batches(0, stops["supervision"]):
             supervision.recorder.insert_events(list(batch))

@@ -5,9 +5,11 @@ as stored (state bytes encrypted), with the chain links and checkpoints recorded
 Export format (JSON Lines, one file per service): a header line, one line per stored event
 (position, originator id, version, topic, base64 state, the chain hash it was published with),
 and a closing line with the chain's checkpoints and the signed Merkle checkpoints (``signed``)
-of the events written. Nothing in it depends on when it was written, so the same log always
-exports to the same bytes; an export may stop at a position (e.g. the last a signed checkpoint
-holds).
+of the events written, and the persons' wrapped data keys (``person_keys``, kernel.personal: an
+erased person's is null, and an export made before an erasure still holds the key — keep exports
+as the stores are kept). Nothing in it depends on when it was written, so the same log (and keys)
+always exports to the same bytes; an export may stop at a position (e.g. the last a signed
+checkpoint holds).
 """
 import base64
 import bisect
@@ -18,6 +20,7 @@ from uuid import UUID
 from eventsourcing.persistence import Notification
 
 from kernel.chain import ChainLedger
+from kernel.personal import KeyTable, MemoryKeyTable
 from kernel.service_parts import stored_form
 from kernel.tree import LogTree
 from kjfp.bootstrap import declarations
@@ -73,6 +76,17 @@ class StoreLog:
         """Every signed Merkle checkpoint, oldest first."""
         return self.tree.signed(limit=2**62) if self.tree else []
 
+    def person_keys(self):
+        """The wrapped data keys of the persons this log names (kernel.personal), as stored now."""
+        try:
+            return MemoryKeyTable(KeyTable(self.recorder, create=False).export())
+        except Exception:  # noqa: BLE001 - a store written before person keys existed has no table
+            return MemoryKeyTable()
+
+    def scratch(self, cipher_key):
+        """The service's Application in memory, decoding this log's events (kernel.declaration)."""
+        return self.service_log.scratch(cipher_key, self.person_keys())
+
     def close(self):
         self.recorder.datastore.close()
 
@@ -86,9 +100,11 @@ class ExportLog:
         if not self.path.is_file():
             raise FileNotFoundError(f"no export at {self.path}")
         self._links, self._checkpoints, self._signed, self._last = [], [], [], 0
+        self._person_keys = {}
         for item in self._items():
             if "checkpoints" in item:
                 self._checkpoints, self._signed = item["checkpoints"], item.get("signed", [])
+                self._person_keys = item.get("person_keys", {})
             else:
                 self._last = item["position"]
                 if item["chain_hash"] is not None:
@@ -132,6 +148,12 @@ class ExportLog:
     def signed(self):
         return self._signed
 
+    def person_keys(self):
+        return MemoryKeyTable(self._person_keys)
+
+    def scratch(self, cipher_key):
+        return self.service_log.scratch(cipher_key, self.person_keys())
+
     def close(self):
         pass
 
@@ -166,7 +188,8 @@ def export(log, path, stop=None):
             count += len(batch)
         checkpoints = [item for item in log.checkpoints() if item["position"] <= last]
         out.write(_line({"checkpoints": checkpoints, "final_checkpoint": checkpoints[-1] if checkpoints else None,
-                         "signed": [item for item in log.signed() if item["position"] <= last]}))
+                         "signed": [item for item in log.signed() if item["position"] <= last],
+                         "person_keys": log.person_keys().export()}))
     return count
 
 

@@ -4,6 +4,7 @@ so a running system can be audited: if a projection moves on while its views are
 the replay follows it there and reads again."""
 from dataclasses import dataclass, field
 
+from kernel import personal
 from kernel.projection import TRACKING, no_cyclic_gc
 from kjfp.audit.scratch import ScratchViews
 
@@ -30,6 +31,7 @@ class Replayer:
 
     def _run_to(self, stop):
         for batch in self.log.batches(self.position, stop):
+            personal.prefetch(self.mapper, batch)
             events = [(n.id, self.mapper.to_domain_event(n)) for n in batch]
             for projection in self.projections:
                 projection.apply(self.views, events)

@@ -10,7 +10,7 @@ from kernel.identity import (
 from kernel.errors import Conflict, NotFound, RuleViolation, ValidationFailed
 from kernel.places import canonical_place, canonical_unit
 from services.registry.domain import (
-    Association, Expert, Household, IdNumberClaim, PairingAgreement, ServiceLog, Targets)
+    NAMING_FIELDS, Association, Expert, Household, IdNumberClaim, PairingAgreement, ServiceLog, Targets)
 
 
 def validate_credit_code(code, field="credit_code"):
@@ -44,6 +44,7 @@ def _canonical(form):
 
 class RegistryApplication(ServiceApplication):
     name = "registry"
+    sealed_events = NAMING_FIELDS
 
     # -- experts --------------------------------------------------------------------------
     @command
@@ -71,6 +72,10 @@ class RegistryApplication(ServiceApplication):
     @command
     def correct_expert(self, expert_id, changes, reason, effective_date):
         return self._amend(self.get_expert(expert_id), "correct", _canonical(changes), reason, effective_date)
+
+    @command
+    def erase_expert(self, expert_id, reason):
+        return self._erase(self.get_expert(expert_id), reason)
 
     # -- associations and federations -----------------------------------------------------
     @command
@@ -131,6 +136,10 @@ class RegistryApplication(ServiceApplication):
     @command
     def correct_household(self, code, changes, reason, effective_date):
         return self._amend(self.get_household(code), "correct", _canonical(changes), reason, effective_date)
+
+    @command
+    def erase_household(self, code, reason):
+        return self._erase(self.get_household(code), reason)
 
     @command
     def lift_out(self, code, date, people, effective_date):
@@ -261,6 +270,14 @@ class RegistryApplication(ServiceApplication):
         return record
 
     # -- helpers --------------------------------------------------------------------------
+    def _erase(self, record, reason):
+        """Destroy the record's data key, then record why. In this order: a crash in between
+        leaves the person erased (a retry records the event), never recorded as erased and not."""
+        record.erase(reason)
+        self.mapper.ring.erase(str(record.id))
+        self.save(record)
+        return record
+
     def _amend(self, record, action, *args):
         """Revoke or correct a record (its own method guards the rule) and save it."""
         getattr(record, action)(*args)

@@ -1,8 +1,10 @@
 """Registry aggregates. Each command method records one public event and guards its invariant.
 
 Event attributes are plain JSON values (dates as ``YYYY-MM-DD`` strings) so that the same
-payload is stored, projected and published. Personal numbers are kept in clear inside events;
-the event store encrypts every event's state at rest, and everything outside masks them.
+payload is stored, projected and published. The fields that name a person (``NAMING_FIELDS``)
+are sealed inside events under the record's own data key (kernel.personal), so that erasing the
+person destroys them and nothing else; the event store encrypts every event's state at rest, and
+everything outside masks personal numbers.
 """
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -10,11 +12,17 @@ from eventsourcing.domain import Aggregate, datetime_now_with_tzinfo, event
 from eventsourcing.utils import get_topic
 
 from kernel.errors import Conflict, RuleViolation
+from kernel.personal import ERASED
 from services.registry.contract import (  # noqa: F401 - METRICS re-exported
     ASSOCIATION_CORRECTABLE, EXPERT_CORRECTABLE, HOUSEHOLD_CORRECTABLE, METRIC_LIMITS, METRICS, bounded_figures)
 
 # Fields of registry events that hold personal numbers (masked on the bus and in views).
 PERSONAL_FIELDS = ("id_number", "head_id_number", "bank_account")
+EXPERT_NAMING = ("name", "id_number", "phone", "email", "address", "bank_account")
+HOUSEHOLD_NAMING = ("head_name", "head_id_number")
+# Event → the fields sealed under the person's data key, and erased with it (kernel.personal).
+NAMING_FIELDS = {"ExpertRegistered": EXPERT_NAMING, "ExpertCorrected": EXPERT_NAMING,
+                 "HouseholdRegistered": HOUSEHOLD_NAMING, "HouseholdCorrected": HOUSEHOLD_NAMING}
 
 
 def _natural_id(kind, key) -> UUID:
@@ -43,6 +51,7 @@ class Expert(Aggregate):
         self.political_status = political_status
         self.registered_on = effective_date
         self.revoked_on = None
+        self.erased = False
         self.agreements = {}  # agreement id → [start, end]
 
     CORRECTABLE = EXPERT_CORRECTABLE
@@ -61,12 +70,21 @@ class Expert(Aggregate):
 
     def correct(self, changes, reason, effective_date):
         _guard_correction(self, "expert", changes, effective_date)
+        _guard_erased_naming(self, "expert", changes, EXPERT_NAMING)
         self._corrected(changes=changes, reason=reason, effective_date=effective_date)
 
     @event("ExpertCorrected")
     def _corrected(self, changes, reason, effective_date):
         for name, value in changes.items():
             setattr(self, name, value)
+
+    def erase(self, reason):
+        _guard_erasure(self, "expert")
+        self._erased(reason=reason)
+
+    @event("ExpertErased")
+    def _erased(self, reason):
+        _erase(self, EXPERT_NAMING)
 
     def take_agreement(self, agreement_id, start, end):
         self._agreement_taken(agreement_id=agreement_id, start=start, end=end)
@@ -86,6 +104,25 @@ def _guard_revocation(record, what, effective_date):
     if effective_date < record.registered_on:
         raise RuleViolation(f"a revocation cannot take effect before the {what} was registered",
                             {"effective_date": [f"before the registration ({record.registered_on})"]})
+
+
+def _guard_erasure(record, what):
+    if getattr(record, "erased", False):
+        raise Conflict(f"the {what}'s personal data is already erased", {"id": ["already erased"]})
+
+
+def _guard_erased_naming(record, what, changes, naming):
+    named = sorted(set(changes) & set(naming))
+    if named and getattr(record, "erased", False):
+        raise RuleViolation(f"the {what}'s personal data was erased: it cannot be set again",
+                            {name: ["erased"] for name in named})
+
+
+def _erase(record, naming):
+    """The record as it reads once its data key is destroyed (its events decode the same way)."""
+    for name in naming:
+        setattr(record, name, ERASED)
+    record.erased = True
 
 
 def _guard_correction(record, what, changes, effective_date):
@@ -143,6 +180,7 @@ class Household(Aggregate):
         self.paired_since = None
         self.lifted_on = None
         self.lifted_people = None
+        self.erased = False
 
     CORRECTABLE = HOUSEHOLD_CORRECTABLE
 
@@ -168,12 +206,21 @@ class Household(Aggregate):
         if self.lifted_on and changes.get("people", self.people) < self.lifted_people:
             raise RuleViolation("fewer people than were lifted out of poverty",
                                 {"people": [f"less than the {self.lifted_people} lifted out"]})
+        _guard_erased_naming(self, "household", changes, HOUSEHOLD_NAMING)
         self._corrected(code=self.code, changes=changes, reason=reason, effective_date=effective_date)
 
     @event("HouseholdCorrected")
     def _corrected(self, code, changes, reason, effective_date):
         for name, value in changes.items():
             setattr(self, name, value)
+
+    def erase(self, reason):
+        _guard_erasure(self, "household")
+        self._erased(code=self.code, reason=reason)
+
+    @event("HouseholdErased")
+    def _erased(self, code, reason):
+        _erase(self, HOUSEHOLD_NAMING)
 
     def lift_out(self, date, people, effective_date):
         if self.revoked_on is not None:

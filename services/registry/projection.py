@@ -35,6 +35,7 @@ import orjson
 from pymongo import ASCENDING, IndexModel
 
 from kernel import dated_sums, pii
+from kernel.personal import ERASED
 from kernel.projection import Projection
 from services.registry import membership
 
@@ -265,6 +266,10 @@ class _Batch:
         doc = self._touch(EXPERTS, str(e.originator_id), position)
         _correct(doc, e, position, masked=("bank_account",))
 
+    def on_ExpertErased(self, position, e):
+        doc = self._touch(EXPERTS, str(e.originator_id), position)
+        doc.update(name=ERASED, id_number_masked=ERASED, bank_account_masked=ERASED)
+
     # -- associations and federations -----------------------------------------------------
     def on_AssociationRegistered(self, position, e):
         self.associations[e.credit_code] = {
@@ -305,6 +310,10 @@ class _Batch:
         doc = self._touch(HOUSEHOLDS, e.code, position)
         doc.update(revoked_on=e.effective_date, revoked_position=position)
         self._leave_frame(doc, position)
+
+    def on_HouseholdErased(self, position, e):
+        doc = self._touch(HOUSEHOLDS, e.code, position)
+        doc.update(head_name=ERASED, head_id_number_masked=ERASED)
 
     def on_HouseholdLiftedOut(self, position, e):
         doc = self._touch(HOUSEHOLDS, e.code, position)

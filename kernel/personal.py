@@ -1,0 +1,259 @@
+"""Envelope encryption of the fields that name a person, so that a person can be erased while the
+log — and so the hash chain, the Merkle tree and every proof over its stored bytes — stays as it is.
+
+Each person record (an expert, a household) has its own random 256-bit data key. Before an event
+is encoded, the fields that name the person are sealed under that key (AES-GCM; the record id and
+the field name are the associated data, so a sealed value cannot be moved to another record or
+field); the event store then encrypts the whole state with the service's cipher, as before.
+
+The data keys live outside the log, in the service's event-store database (table ``person_keys``:
+record id, wrapped key), each wrapped (RFC 3394 AES key wrap) with a key derived from CIPHER_KEY by
+HKDF for this one use. Erasing a person replaces the wrapped key with NULL: a tombstone, so that
+readers tell "erased" from "recorded before envelopes existed". Their sealed fields can never be
+opened again; every other field, and the keyed hashes that dedup ID numbers, still read.
+
+Decoding gives the clear value, or ``ERASED`` where the key is gone. Events recorded before this
+scheme hold clear values: they load as they are, and show ``ERASED`` once the person is erased.
+"""
+import base64
+import os
+import time
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.keywrap import aes_key_unwrap, aes_key_wrap
+from eventsourcing.persistence import EventStore, Mapper
+
+ERASED = "erased"
+SEALED = "$person"  # a sealed value in an event: {"$person": base64(nonce ‖ ciphertext)}
+NONCE_BYTES = 12
+NO_ROW = object()  # no key was ever made for this record (its events are in clear, or it has none)
+
+
+class KeyTable:
+    """The ``person_keys`` table in a service's event-store database (SQLite or PostgreSQL)."""
+
+    def __init__(self, recorder, create=True):
+        self.datastore = recorder.datastore
+        self.postgres = type(recorder).__module__.startswith("eventsourcing.postgres")
+        schema = (getattr(self.datastore, "schema", "") or "") if self.postgres else ""
+        self.table = f'"{schema}".person_keys' if schema else "person_keys"
+        if create:
+            with self.datastore.transaction(commit=True) as curs:
+                curs.execute(f"CREATE TABLE IF NOT EXISTS {self.table} (id TEXT PRIMARY KEY, wrapped TEXT)")
+
+    def _sql(self, statement):
+        return statement.replace("?", "%s") if self.postgres else statement
+
+    def insert(self, rows):
+        """Insert ``(id, wrapped)`` rows, leaving any row already there as it is; True if all went in."""
+        with self.datastore.transaction(commit=True) as curs:
+            curs.executemany(self._sql(
+                f"INSERT INTO {self.table} (id, wrapped) VALUES (?, ?) ON CONFLICT (id) DO NOTHING"), rows)
+            raw = getattr(curs, "sqlite_cursor", curs)  # eventsourcing's SQLite cursor hides rowcount
+            return raw.rowcount == len(rows)
+
+    def select(self, ids):
+        """``{id: wrapped or None (erased)}`` for the ids that have a row."""
+        ids = sorted(ids)
+        found = {}
+        for start in range(0, len(ids), 1000):
+            chunk = ids[start:start + 1000]
+            with self.datastore.transaction(commit=False) as curs:
+                curs.execute(self._sql(
+                    f"SELECT id, wrapped FROM {self.table} WHERE id IN ({', '.join('?' * len(chunk))})"), chunk)
+                found.update((row["id"], row["wrapped"]) for row in curs.fetchall())
+        return found
+
+    def tombstone(self, person_id):
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(self._sql(
+                f"INSERT INTO {self.table} (id, wrapped) VALUES (?, NULL) "
+                "ON CONFLICT (id) DO UPDATE SET wrapped = NULL"), (person_id,))
+
+    def export(self):
+        """Every row, for an export (the wrapped keys are as useless without CIPHER_KEY as the events)."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(f"SELECT id, wrapped FROM {self.table} ORDER BY id")
+            return {row["id"]: row["wrapped"] for row in curs.fetchall()}
+
+
+class MemoryKeyTable:
+    """Keys held in memory: an auditor's copy (from a store or an export), or an in-memory app's."""
+
+    def __init__(self, rows=None):
+        self.rows = dict(rows or {})
+
+    def insert(self, rows):
+        fresh = [(i, w) for i, w in rows if i not in self.rows]
+        self.rows.update(fresh)
+        return len(fresh) == len(rows)
+
+    def select(self, ids):
+        return {i: self.rows[i] for i in ids if i in self.rows}
+
+    def tombstone(self, person_id):
+        self.rows[person_id] = None
+
+    def export(self):
+        return dict(sorted(self.rows.items()))
+
+
+class KeyRing:
+    """Data keys by record id: made, wrapped and stored in batches, unwrapped once and held in
+    memory for ``ttl`` seconds (so that a replica forgets an erased person's key by itself)."""
+
+    def __init__(self, cipher_key, table, ttl=300.0, maxsize=200_000):
+        self._kek = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                         info=b"kjfp person keys v1").derive(cipher_key.encode())
+        self.table, self.ttl, self.maxsize = table, ttl, maxsize
+        self._held = {}  # id → (expires, AESGCM | None (erased) | NO_ROW)
+
+    def lookup(self, person_id):
+        """The record's AEAD, None if it was erased, NO_ROW if it never had a key."""
+        held = self._held.get(person_id)
+        if held is None or held[0] < time.monotonic():
+            self.load([person_id])
+            held = self._held[person_id]
+        return held[1]
+
+    def load(self, ids):
+        """Read the keys of ``ids`` not held yet, in one query."""
+        now = time.monotonic()
+        missing = [i for i in ids if i not in self._held or self._held[i][0] < now]
+        if not missing:
+            return
+        found = self.table.select(missing)
+        for person_id in missing:
+            wrapped = found.get(person_id, NO_ROW)
+            self._hold(person_id, NO_ROW if wrapped is NO_ROW else self._unwrap(wrapped))
+
+    def ensure(self, ids):
+        """A key for each of ``ids``, made (and stored, in one write) for those without one. An
+        erased record cannot get a new one: its events must not name the person again."""
+        self.load(ids)
+        fresh = {i: os.urandom(32) for i in ids if self._held[i][1] is NO_ROW}
+        erased = sorted(i for i in ids if self._held[i][1] is None)
+        if erased:
+            raise PermissionError(f"record {erased[0]} was erased: its personal fields cannot be set again")
+        if not fresh:
+            return
+        rows = [(i, base64.b64encode(aes_key_wrap(self._kek, key)).decode()) for i, key in fresh.items()]
+        if self.table.insert(rows):
+            for person_id, key in fresh.items():
+                self._hold(person_id, AESGCM(key))
+        else:  # another writer made some of these keys meanwhile: use the stored ones
+            for person_id in fresh:
+                self._held.pop(person_id, None)
+            self.load(list(fresh))
+
+    def erase(self, person_id):
+        self.table.tombstone(person_id)
+        self._hold(person_id, None)
+
+    def _unwrap(self, wrapped):
+        return None if wrapped is None else AESGCM(aes_key_unwrap(self._kek, base64.b64decode(wrapped)))
+
+    def _hold(self, person_id, value):
+        if len(self._held) >= self.maxsize:
+            for stale in list(self._held)[: self.maxsize // 10]:  # the oldest tenth
+                del self._held[stale]
+        self._held[person_id] = (time.monotonic() + self.ttl, value)
+
+
+class PersonalMapper(Mapper):
+    """The application's mapper, sealing the personal fields of ``sealed`` events (event class
+    name → the fields that name a person, also looked for inside a ``changes`` dict) under the
+    originator's data key, and opening them (or showing ``ERASED``) when decoding."""
+
+    def __init__(self, mapper, ring, sealed):
+        super().__init__(mapper.transcoder, mapper.compressor, mapper.cipher)
+        self.ring, self.sealed = ring, sealed
+
+    def persons(self, events):
+        """The record ids that ``events`` name a person of (each needs a data key to be written)."""
+        return {str(e.originator_id) for e in events
+                if type(e).__name__ in self.sealed and _names_person(vars(e), self.sealed[type(e).__name__])}
+
+    def to_stored_event(self, domain_event):
+        fields = self.sealed.get(type(domain_event).__name__)
+        if fields is None:
+            return super().to_stored_event(domain_event)
+        state = dict(vars(domain_event))
+        person = str(state["originator_id"])
+        if _names_person(state, fields):
+            aead = self.ring.lookup(person)
+            state = self._mapped(state, fields, lambda name, value: _seal(aead, person, name, value))
+        sealed = object.__new__(type(domain_event))
+        object.__setattr__(sealed, "__dict__", state)
+        return super().to_stored_event(sealed)
+
+    def to_domain_event(self, stored_event):
+        event = super().to_domain_event(stored_event)
+        fields = self.sealed.get(type(event).__name__)
+        if fields is None:
+            return event
+        state = vars(event)
+        if not _names_person(state, fields):
+            return event
+        person = str(state["originator_id"])
+        aead = self.ring.lookup(person)
+        object.__setattr__(event, "__dict__", self._mapped(
+            state, fields, lambda name, value: _open(aead, person, name, value)))
+        return event
+
+    def prefetch(self, notifications):
+        """Load, in one query, the keys that decoding these stored events will need."""
+        names = tuple(f".{name}" for name in self.sealed)
+        self.ring.load({str(n.originator_id) for n in notifications if n.topic.endswith(names)})
+
+    @staticmethod
+    def _mapped(state, fields, convert):
+        state = dict(state)
+        for name in fields:
+            if state.get(name) is not None:
+                state[name] = convert(name, state[name])
+        if isinstance(state.get("changes"), dict):
+            state["changes"] = {k: convert(k, v) if k in fields and v is not None else v
+                                for k, v in state["changes"].items()}
+        return state
+
+
+def _names_person(state, fields):
+    """Does this event state hold a value of a personal field (at the top or in ``changes``)?"""
+    changes = state.get("changes")
+    changes = changes if isinstance(changes, dict) else {}
+    return any(state.get(name) is not None or changes.get(name) is not None for name in fields)
+
+
+def _seal(aead, person, field, value):
+    nonce = os.urandom(NONCE_BYTES)
+    return {SEALED: base64.b64encode(nonce + aead.encrypt(nonce, value.encode(), f"{person}:{field}".encode())).decode()}
+
+
+def _open(aead, person, field, value):
+    if aead is None:  # erased: sealed or (recorded before envelopes) clear, it is gone
+        return ERASED
+    if not (isinstance(value, dict) and set(value) == {SEALED}):
+        return value  # recorded in clear before envelopes, and not erased
+    if aead is NO_ROW:
+        return ERASED  # sealed, but its key is not in this copy of the keys
+    raw = base64.b64decode(value[SEALED])
+    return aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], f"{person}:{field}".encode()).decode()
+
+
+def prefetch(mapper, notifications):
+    """Before decoding a batch of stored events: their person keys in one query (any mapper)."""
+    if isinstance(mapper, PersonalMapper):
+        mapper.prefetch(notifications)
+
+
+class PersonalEventStore(EventStore):
+    """Makes the data keys a batch of events needs (one write for the batch) before storing it."""
+
+    def put(self, domain_events, **kwargs):
+        persons = self.mapper.persons(domain_events)
+        if persons:
+            self.mapper.ring.ensure(persons)
+        return super().put(domain_events, **kwargs)

@@ -1,0 +1,165 @@
+"""Erasure with the chain intact (issue 16): the fields that name a person are sealed under the
+record's own data key, and erasing destroys that key — the stored events, and so the chain and
+the proofs over them, stay byte for byte as they were, while the person can never be read again."""
+import base64
+
+import pytest
+
+from kernel import eventstore, personal
+from kernel.chain import GENESIS, link
+from kernel.errors import Conflict, RuleViolation
+from kjfp.sample_data import id_number
+from services.registry.application import RegistryApplication
+from services.registry.domain import Expert, Household
+from services.registry.tests.forms import expert_form, household_form
+from tests.infrastructure import settings_for
+
+ACCOUNT = "6222020200112233445"
+
+
+def _stored(app):
+    notifications = app.recorder.select_notifications(start=1, limit=1000)
+    chain = GENESIS
+    for notification in notifications:
+        chain = link(chain, notification)
+    return [bytes(n.state) for n in notifications], chain
+
+
+def _raw_states(app):
+    """Every stored event's state with the service cipher removed (what a holder of CIPHER_KEY
+    sees without the person keys)."""
+    return [app.mapper.cipher.decrypt(bytes(n.state)).decode()
+            for n in app.recorder.select_notifications(start=1, limit=1000)]
+
+
+def test_personal_fields_are_sealed_under_the_persons_own_key(app):
+    expert = app.register_expert(**expert_form(bank_account=ACCOUNT, email="wang@example.cn"))
+    app.register_household(**household_form("371321000001"))
+
+    for state in _raw_states(app):
+        for clear in ("王建国", "张三", "13800000001", ACCOUNT, "wang@example.cn", expert_form()["id_number"]):
+            assert clear not in state
+    assert app.get_expert(expert.id).name == "王建国"
+    assert app.get_expert(expert.id).bank_account == ACCOUNT
+    assert app.get_household("371321000001").head_name == "张三"
+
+
+def test_erasing_an_expert_destroys_the_key_and_leaves_the_log_as_it_was(app):
+    expert = app.register_expert(**expert_form(bank_account=ACCOUNT))
+    app.correct_expert(str(expert.id), {"phone": "13900000009", "title": "教授"}, "换号", "2020-02-01")
+    states_before, chain_before = _stored(app)
+
+    erased = app.erase_expert(str(expert.id), "本人申请删除个人信息")
+
+    states_after, chain_after = _stored(app)
+    assert states_after[:len(states_before)] == states_before  # nothing stored was rewritten
+    assert link(chain_before, app.recorder.select_notifications(start=1, limit=1000)[-1]) == chain_after
+    for record in (erased, app.get_expert(str(expert.id))):
+        assert (record.name, record.id_number, record.phone, record.bank_account) == ("erased",) * 4
+        assert record.title == "教授" and record.unit == "province:山东" and record.erased
+    assert record.id_hash == erased.id_hash  # the dedup hash stays
+
+
+def test_an_erased_person_cannot_be_read_even_with_the_service_key(app, tmp_path):
+    """A fresh process with CIPHER_KEY (and a copy of the keys table) still reads only 'erased'."""
+    expert = app.register_expert(**expert_form())
+    app.erase_expert(str(expert.id), "本人申请")
+    fresh = RegistryApplication(env=eventstore.application_env(settings_for(tmp_path), "registry"),
+                                pii_hash_key="test-key")
+    try:
+        events = [fresh.mapper.to_domain_event(n) for n in fresh.recorder.select_notifications(start=1, limit=10)]
+        registered = next(e for e in events if type(e).__name__ == "ExpertRegistered")
+        assert (registered.name, registered.id_number, registered.phone) == ("erased",) * 3
+        assert registered.gender == "male"
+    finally:
+        fresh.close()
+
+
+def test_a_re_registration_of_an_erased_experts_id_number_is_still_a_duplicate(app):
+    expert = app.register_expert(**expert_form())
+    app.erase_expert(str(expert.id), "本人申请")
+    with pytest.raises(Conflict) as refused:
+        app.register_expert(**expert_form(name="另一人"))
+    assert "id_number" in refused.value.details
+
+
+def test_erasing_twice_is_a_conflict_and_records_nothing(app):
+    expert = app.register_expert(**expert_form())
+    app.erase_expert(str(expert.id), "本人申请")
+    head = app.recorder.max_notification_id()
+    with pytest.raises(Conflict):
+        app.erase_expert(str(expert.id), "again")
+    assert app.recorder.max_notification_id() == head
+
+
+def test_an_erased_persons_naming_fields_cannot_be_set_again_but_the_rest_can(app):
+    app.register_household(**household_form("371321000001"))
+    app.erase_household("371321000001", "户主申请")
+    with pytest.raises(RuleViolation) as refused:
+        app.correct_household("371321000001", {"head_name": "李四"}, "更正", "2020-03-01")
+    assert list(refused.value.details) == ["head_name"]
+    corrected = app.correct_household("371321000001", {"people": 5}, "新增人口", "2020-03-01")
+    assert corrected.people == 5 and corrected.head_name == "erased"
+
+
+def test_erasing_a_household_keeps_what_the_figures_need(app):
+    household = app.register_household(**household_form("371321000001", people=4))
+    erased = app.erase_household("371321000001", "户主申请")
+    again = app.get_household("371321000001")
+    assert (again.head_name, again.head_id_number) == ("erased", "erased")
+    assert (again.code, again.people, again.location, again.registered_on) == (
+        "371321000001", 4, household.location, "2020-01-06")
+    assert again.head_id_hash == erased.head_id_hash
+
+
+def test_events_recorded_before_envelopes_still_load_and_erase(app):
+    """A log written before this scheme holds the personal fields in clear: it loads as it is,
+    and reads 'erased' once the person is erased."""
+    legacy = Expert(**{k: v for k, v in expert_form().items()}, id_hash="h")
+    event = legacy.collect_events()[0]
+    plain = super(personal.PersonalMapper, app.mapper).to_stored_event(event)  # no envelope
+    app.recorder.insert_events([plain])
+    assert app.get_expert(str(legacy.id)).name == "王建国"
+
+    app.erase_expert(str(legacy.id), "本人申请")
+    assert app.get_expert(str(legacy.id)).name == "erased"
+
+
+def test_an_import_writes_the_batchs_keys_in_one_statement(app, monkeypatch):
+    table = app.mapper.ring.table
+    calls = []
+    original = table.insert
+    monkeypatch.setattr(table, "insert", lambda rows: calls.append(len(rows)) or original(rows))
+    rows = [{**household_form(f"37132100{i:04d}"), "row": i} for i in range(1, 201)]
+    result = app.import_households(rows)
+    assert len(result["created"]) == 200
+    assert calls == [200]
+    assert app.get_household("371321000007").head_name == "张三"
+
+
+def test_a_sealed_value_cannot_be_moved_to_another_record(app):
+    first = app.register_expert(**expert_form())
+    second = app.register_expert(**expert_form(id_number=id_number("371321", "19700101", "022")))
+    aead = app.mapper.ring.lookup(str(first.id))
+    sealed = personal._seal(aead, str(first.id), "name", "王建国")
+    with pytest.raises(Exception):
+        personal._open(app.mapper.ring.lookup(str(second.id)), str(second.id), "name", sealed)
+    assert personal._open(aead, str(first.id), "name", sealed) == "王建国"
+    assert base64.b64decode(sealed["$person"])  # stored as base64
+
+
+
+def test_a_key_another_writer_stored_meanwhile_is_used_not_replaced(app, monkeypatch):
+    """Two writers racing to make the same record's key: the one stored first is the key."""
+    person = str(Household.create_id("371321000001"))
+    other = personal.KeyRing("", app.mapper.ring.table)  # same table, as a second replica
+    other._kek = app.mapper.ring._kek
+    other.ensure([person])
+    stored = other.lookup(person)
+    real, reads = app.mapper.ring.table.select, []
+    monkeypatch.setattr(app.mapper.ring.table, "select", lambda ids: real(ids) if reads.append(ids) or len(reads) > 1 else {})
+    app.mapper.ring.ensure([person])  # did not see the row, lost the insert, read it again
+    assert len(reads) == 2
+    assert app.mapper.ring.lookup(person) is not None
+    sealed = personal._seal(app.mapper.ring.lookup(person), person, "head_name", "张三")
+    assert personal._open(stored, person, "head_name", sealed) == "张三"
