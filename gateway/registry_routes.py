@@ -5,7 +5,7 @@ from gateway import imports, schemas
 from gateway.openapi import route
 from gateway.requests import keyed_request, load_body, load_query
 from gateway.rpc import BoundedRpcProxy
-from kernel.auth import WRITERS
+from kernel.auth import ERASERS, WRITERS
 from services.registry.queries import MAX_PAGE, csv_lines
 
 
@@ -66,6 +66,13 @@ class RegistryRoutes:
         change = load_body(request, schemas.ExpertCorrectionSchema())
         return self.registry.correct_expert(expert_id, change, actor.to_dict(), keyed_request(request))
 
+    @route("POST", "/experts/<string:expert_id>/erase", "Erase an expert's personal data (national office)",
+           body=schemas.ErasureSchema)
+    def erase_expert(self, request, expert_id):
+        actor = self.auth.actor(request, ERASERS)
+        form = load_body(request, schemas.ErasureSchema())
+        return self.registry.erase_expert(expert_id, form, actor.to_dict(), keyed_request(request))
+
     @route("POST", "/associations", "登记农技协/联合会 Register an association or federation",
            body=schemas.AssociationSchema)
     def register_association(self, request):
@@ -100,6 +107,13 @@ class RegistryRoutes:
         actor = self.auth.actor(request, WRITERS)
         change = load_body(request, schemas.HouseholdCorrectionSchema())
         return self.registry.correct_household(code, change, actor.to_dict(), keyed_request(request))
+
+    @route("POST", "/households/<string:code>/erase",
+           "Erase a household head's personal data (national office)", body=schemas.ErasureSchema)
+    def erase_household(self, request, code):
+        actor = self.auth.actor(request, ERASERS)
+        form = load_body(request, schemas.ErasureSchema())
+        return self.registry.erase_household(code, form, actor.to_dict(), keyed_request(request))
 
     @route("POST", "/households/<string:code>/lifted-out",
            "脱贫 Record a household lifted out of poverty",

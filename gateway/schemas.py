@@ -115,6 +115,11 @@ class RevocationSchema(WriteSchema):
     reason = Text(required=True, max=1000)
 
 
+class ErasureSchema(Schema):
+    """Why a person's personal data is erased (recorded in the log: name no one in it)."""
+    reason = Text(required=True, max=1000)
+
+
 class ChangesSchema(Schema):
     """The fields a correction changes; at least one. Nothing defaults: absent means unchanged."""
 

@@ -98,6 +98,7 @@ def place_of(location):
 
 
 WRITERS = ("national_office", "provincial_office", "society", "county_association")
+ERASERS = ("national_office",)  # who may erase a person's personal data (kernel.personal)
 
 
 def require_role(actor, *roles):

@@ -229,6 +229,9 @@ class Project(Aggregate):
             return
         if payee is None or payee["expert_id"] != expert_id:
             raise RuleViolation("the payee is not the project's expert", {"account": ["no registered payee"]})
+        if payee.get("erased"):
+            raise RuleViolation("the expert's personal data was erased: no registered account is left "
+                                "to check a payment against", {"expert_id": ["personal data erased"]})
         guard_not_revoked(payee, effective_date)
         if not payee["bank_account_hash"] or payee["bank_account_hash"] != account_hash:
             raise RuleViolation("subsidies are paid only into the expert's registered personal account",

@@ -1,4 +1,5 @@
-"""What the registry returns to callers: aggregates as plain dicts, personal numbers masked."""
+"""What the registry returns to callers: aggregates as plain dicts, personal numbers masked, and
+``erased`` in every personal field of a person whose data was erased (kernel.personal)."""
 from kernel.pii import keyed_hash, mask
 
 
@@ -10,17 +11,19 @@ def expert_view(expert):
         "address": expert.address, "unit": expert.unit, "location": expert.location,
         "bank_account": mask(expert.bank_account), "political_status": expert.political_status,
         "registered_on": expert.registered_on, "revoked_on": expert.revoked_on,
-        "version": expert.version,
+        "erased": expert.erased, "version": expert.version,
     }
 
 
 def payee_view(expert, hash_key):
-    """An expert as a paying service sees it: the account only as a keyed hash (and masked)."""
+    """An expert as a paying service sees it: the account only as a keyed hash (and masked);
+    an erased expert has no account that can be checked."""
+    account = None if expert.erased else expert.bank_account
     return {
         "expert_id": str(expert.id), "name": expert.name, "unit": expert.unit, "location": expert.location,
-        "registered_on": expert.registered_on, "revoked_on": expert.revoked_on,
+        "registered_on": expert.registered_on, "revoked_on": expert.revoked_on, "erased": expert.erased,
         "bank_account": mask(expert.bank_account),
-        "bank_account_hash": keyed_hash(hash_key, expert.bank_account) if expert.bank_account else None,
+        "bank_account_hash": keyed_hash(hash_key, account) if account else None,
     }
 
 
@@ -30,7 +33,7 @@ def household_view(household):
         "head_id_number": mask(household.head_id_number), "people": household.people,
         "location": household.location, "registered_on": household.registered_on,
         "revoked_on": household.revoked_on, "lifted_on": household.lifted_on,
-        "lifted_people": household.lifted_people,
+        "lifted_people": household.lifted_people, "erased": household.erased,
     }
 
 

@@ -1,8 +1,8 @@
 """Nameko adapter for the registry: RPC methods call the Application; no rules live here."""
 
 from kernel.auth import (
-    NATIONWIDE_READERS, Actor, authorize_change, authorize_household_in_pairing, authorize_read,
-    authorize_targets, authorize_write, place_of, require_writer)
+    ERASERS, NATIONWIDE_READERS, Actor, authorize_change, authorize_household_in_pairing, authorize_read,
+    authorize_targets, authorize_write, place_of, require_role, require_writer)
 from kernel.errors import EXPECTED, RuleViolation
 from kernel.sealed import rpc
 from kernel.service_parts import LogService, PartsProvider
@@ -91,6 +91,15 @@ class RegistryService(LogService):
             expert_id, **change, idempotency=self._keyed(actor, idempotency)))
 
     @rpc(expected_exceptions=EXPECTED)
+    def erase_expert(self, expert_id, form, actor, idempotency=None):
+        """Destroy the expert's data key (their name, ID number, phone, email, address and account
+        can never be read again) and record why; figures, hashes and proofs are untouched."""
+        actor = Actor.from_dict(actor)
+        require_role(actor, *ERASERS)
+        return expert_view(self.registry.app.erase_expert(
+            expert_id, **form, idempotency=self._keyed(actor, idempotency)))
+
+    @rpc(expected_exceptions=EXPECTED)
     def register_association(self, form, actor, idempotency=None):
         actor = Actor.from_dict(actor)
         authorize_write(actor, unit=form["unit"], location=form["location"])
@@ -131,6 +140,14 @@ class RegistryService(LogService):
                          new_location=change["changes"].get("location"))
         return household_view(self.registry.app.correct_household(
             code, **change, idempotency=self._keyed(actor, idempotency)))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def erase_household(self, code, form, actor, idempotency=None):
+        """Destroy the household head's data key (name and ID number) and record why."""
+        actor = Actor.from_dict(actor)
+        require_role(actor, *ERASERS)
+        return household_view(self.registry.app.erase_household(
+            code, **form, idempotency=self._keyed(actor, idempotency)))
 
     @rpc(expected_exceptions=EXPECTED)
     def lift_out(self, code, form, actor, idempotency=None):

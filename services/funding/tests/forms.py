@@ -13,11 +13,12 @@ def programme_form(ready=SHANDONG, **overrides):
     return form
 
 
-def payee(expert_id="e-1", account=ACCOUNT, registered_on="2016-01-10", revoked_on=None, key="test-key"):
+def payee(expert_id="e-1", account=ACCOUNT, registered_on="2016-01-10", revoked_on=None, key="test-key",
+          erased=False):
     """What the registry's ``payee`` RPC answers for an expert."""
     return {"expert_id": expert_id, "name": "王建国", "unit": "province:山东",
             "location": {"province": "山东", "city": "临沂", "county": "沂南"},
-            "registered_on": registered_on, "revoked_on": revoked_on, "bank_account": mask(account),
+            "registered_on": registered_on, "revoked_on": revoked_on, "erased": erased, "bank_account": mask(account),
             "bank_account_hash": keyed_hash(key, account) if account else None}
 
 

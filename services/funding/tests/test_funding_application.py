@@ -155,6 +155,15 @@ def test_the_subsidy_goes_only_into_the_experts_registered_account(app):
     assert pay(app, project, account="6222 0202 0011 2233 445").account == ACCOUNT
 
 
+def test_nothing_is_paid_to_an_expert_whose_personal_data_was_erased(app):
+    programme = app.configure_programme(**programme_form())
+    project = take_effect(app, app.apply(**project_form(str(programme.id)), expert=payee()))
+    with pytest.raises(RuleViolation) as refused:
+        pay(app, project, who=payee(erased=True))
+    assert refused.value.details == {"expert_id": ["personal data erased"]}
+    assert "erased" in str(refused.value)
+
+
 def test_units_and_fully_budget_funded_units_popularisation_are_not_subsidised(app):
     programme = app.configure_programme(**programme_form())
     museum = take_effect(app, app.apply(**project_form(

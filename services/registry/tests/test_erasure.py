@@ -163,3 +163,12 @@ def test_a_key_another_writer_stored_meanwhile_is_used_not_replaced(app, monkeyp
     assert app.mapper.ring.lookup(person) is not None
     sealed = personal._seal(app.mapper.ring.lookup(person), person, "head_name", "张三")
     assert personal._open(stored, person, "head_name", sealed) == "张三"
+
+
+def test_a_paying_service_sees_an_erased_expert_as_erased_with_no_account_to_check(app):
+    from services.registry.presenters import payee_view
+
+    expert = app.register_expert(**expert_form(bank_account=ACCOUNT))
+    assert payee_view(expert, "k")["bank_account_hash"] is not None
+    erased = payee_view(app.erase_expert(str(expert.id), "本人申请"), "k")
+    assert (erased["erased"], erased["bank_account_hash"], erased["bank_account"]) == (True, None, "erased")
