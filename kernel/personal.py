@@ -25,6 +25,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.keywrap import aes_key_unwrap, aes_key_wrap
 from eventsourcing.persistence import EventStore, Mapper
 
+from kernel.errors import RuleViolation
+
 ERASED = "erased"
 SEALED = "$person"  # a sealed value in an event: {"$person": base64(nonce ‖ ciphertext)}
 NONCE_BYTES = 12
@@ -136,7 +138,8 @@ class KeyRing:
         fresh = {i: os.urandom(32) for i in ids if self._held[i][1] is NO_ROW}
         erased = sorted(i for i in ids if self._held[i][1] is None)
         if erased:
-            raise PermissionError(f"record {erased[0]} was erased: its personal fields cannot be set again")
+            raise RuleViolation(f"record {erased[0]} was erased: its personal fields cannot be set again",
+                                {"id": ["personal data erased"]})
         if not fresh:
             return
         rows = [(i, base64.b64encode(aes_key_wrap(self._kek, key)).decode()) for i, key in fresh.items()]

@@ -172,3 +172,24 @@ def test_a_paying_service_sees_an_erased_expert_as_erased_with_no_account_to_che
     assert payee_view(expert, "k")["bank_account_hash"] is not None
     erased = payee_view(app.erase_expert(str(expert.id), "本人申请"), "k")
     assert (erased["erased"], erased["bank_account_hash"], erased["bank_account"]) == (True, None, "erased")
+
+
+def test_on_postgresql_a_second_replica_reads_the_keys_and_forgets_an_erased_one(two_replicas, monkeypatch):
+    writer, reader = two_replicas
+    reader.mapper.ring.ttl = 0  # (5 minutes in service) what the reader holds expires at once
+    rows = [{**household_form(f"37132100{i:04d}"), "row": i} for i in range(1, 51)]
+    inserts = []
+    table = writer.mapper.ring.table
+    original = table.insert
+    monkeypatch.setattr(table, "insert", lambda rows: inserts.append(original(rows)) or inserts[-1])
+    assert len(writer.import_households(rows)["created"]) == 50
+    assert inserts == [True]  # all 50 keys in one statement, none there before
+    assert reader.get_household("371321000007").head_name == "张三"
+
+    writer.erase_household("371321000007", "户主申请")
+    notifications = reader.recorder.select_notifications(start=1, limit=100)
+    reader.mapper.prefetch(notifications)
+    registered = [reader.mapper.to_domain_event(n) for n in notifications
+                  if n.originator_id == Household.create_id("371321000007")][0]
+    assert (registered.head_name, registered.head_id_number) == ("erased", "erased")
+    assert reader.get_household("371321000008").head_name == "张三"
