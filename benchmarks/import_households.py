@@ -108,6 +108,7 @@ def main():
     stored = []
     for start in range(0, len(data), BATCH):
         events = [raw_app._household_from(r) for r in data[start:start + BATCH]]
+        raw_app.mapper.ring.ensure(*raw_app.mapper.persons(events))  # their data keys (kernel.personal)
         stored.append([raw_app.mapper.to_stored_event(e) for e in events])
     began = time.perf_counter()
     for batch in stored:

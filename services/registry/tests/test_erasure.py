@@ -125,15 +125,16 @@ def test_events_recorded_before_envelopes_still_load_and_erase(app):
     assert app.get_expert(str(legacy.id)).name == "erased"
 
 
-def test_an_import_writes_the_batchs_keys_in_one_statement(app, monkeypatch):
+def test_an_import_writes_the_batchs_keys_in_one_statement_and_reads_none(app, monkeypatch):
     table = app.mapper.ring.table
-    calls = []
-    original = table.insert
-    monkeypatch.setattr(table, "insert", lambda rows: calls.append(len(rows)) or original(rows))
+    calls, reads = [], []
+    insert, select = table.insert, table.select
+    monkeypatch.setattr(table, "insert", lambda rows: calls.append(len(rows)) or insert(rows))
+    monkeypatch.setattr(table, "select", lambda ids: reads.append(len(ids)) or select(ids))
     rows = [{**household_form(f"37132100{i:04d}"), "row": i} for i in range(1, 201)]
     result = app.import_households(rows)
     assert len(result["created"]) == 200
-    assert calls == [200]
+    assert calls == [200] and reads == []
     assert app.get_household("371321000007").head_name == "张三"
 
 
@@ -193,3 +194,14 @@ def test_on_postgresql_a_second_replica_reads_the_keys_and_forgets_an_erased_one
                   if n.originator_id == Household.create_id("371321000007")][0]
     assert (registered.head_name, registered.head_id_number) == ("erased", "erased")
     assert reader.get_household("371321000008").head_name == "张三"
+
+
+def test_an_import_naming_an_erased_household_reports_it_as_already_registered(app):
+    app.register_household(**household_form("371321000001"))
+    app.erase_household("371321000001", "户主申请")
+    rows = [{**household_form(f"37132100000{i}"), "row": i} for i in (1, 2)]
+    result = app.import_households(rows)
+    assert [d["code"] for d in result["duplicates"]] == ["371321000001"]
+    assert [c["code"] for c in result["created"]] == ["371321000002"]
+    assert app.get_household("371321000001").head_name == "erased"
+    assert app.get_household("371321000002").head_name == "张三"
