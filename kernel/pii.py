@@ -1,6 +1,7 @@
 """Personal numbers (ID numbers, bank accounts): mask for display, keyed hash for dedup.
 
-The clear number lives only inside events, which the event store encrypts at rest. Everything
+The clear number lives only inside events, sealed there under the person's own data key where the
+service declares it (kernel.personal) and encrypted at rest by the event store. Everything
 else — views, bus messages, responses, logs — sees the mask, and dedup compares keyed hashes so
 that a leaked view cannot be reversed by hashing all 10^17 possible ID numbers.
 """
