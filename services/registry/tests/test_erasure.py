@@ -209,15 +209,15 @@ def test_an_import_naming_an_erased_household_reports_it_as_already_registered(a
 
 def test_an_export_carries_the_keys_so_an_auditor_reads_what_the_store_reads(app, tmp_path):
     from kjfp.audit.logs import ExportLog, StoreLog, export
-    from services.registry import LOG
+    from services.registry import SERVICE
 
     app.register_household(**household_form("371321000001"))
     app.register_household(**household_form("371321000002"))
     app.erase_household("371321000002", "户主申请")
     settings = settings_for(tmp_path)
-    store = StoreLog(settings, LOG)
+    store = StoreLog(settings, SERVICE)
     export(store, tmp_path / "registry.jsonl")
-    for log in (store, ExportLog(tmp_path / "registry.jsonl", LOG)):
+    for log in (store, ExportLog(tmp_path / "registry.jsonl", SERVICE)):
         mapper = log.scratch(settings.cipher_key).mapper
         events = [mapper.to_domain_event(n) for batch in log.batches() for n in batch]
         heads = {e.code: e.head_name for e in events if type(e).__name__ == "HouseholdRegistered"}
