@@ -75,9 +75,11 @@ class ServiceApplication(Application):
         if not isinstance(self.mapper, personal.PersonalMapper):
             return super().construct_event_store()
         table = self._person_keys
-        if table is None:
-            datastore = getattr(self.recorder, "datastore", None)
-            table = personal.KeyTable(self.recorder) if datastore is not None else personal.MemoryKeyTable()
+        if table is None and getattr(self.recorder, "datastore", None) is not None:
+            table = personal.KeyTable(self.recorder)
+            table.hook(self.recorder)  # the keys go into the events' own transaction
+        elif table is None:
+            table = personal.MemoryKeyTable()
         self.mapper.ring = personal.KeyRing(self.env.get("CIPHER_KEY") or "", table)
         return personal.PersonalEventStore(mapper=self.mapper, recorder=self.recorder)
 

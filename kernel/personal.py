@@ -49,6 +49,24 @@ class KeyTable:
     def _sql(self, statement):
         return statement.replace("?", "%s") if self.postgres else statement
 
+    def insert_with(self, cursor, rows):
+        """Insert ``(id, wrapped)`` rows in the transaction of ``cursor`` (the events' own: the
+        keys are stored exactly when the events sealed under them are). A row already there is an
+        IntegrityError, as a second registration of the record is."""
+        cursor.executemany(self._sql(f"INSERT INTO {self.table} (id, wrapped) VALUES (?, ?)"), rows)
+
+    def hook(self, recorder):
+        """Make ``recorder`` insert the ``person_keys`` rows given to ``insert_events`` with the events."""
+        insert_events = recorder._insert_events
+
+        def _insert_events(cursor, stored_events, **kwargs):
+            rows = kwargs.get("person_keys")
+            if rows:
+                self.insert_with(cursor, rows)
+            return insert_events(cursor, stored_events, **kwargs)
+
+        recorder._insert_events = _insert_events
+
     def insert(self, rows):
         """Insert ``(id, wrapped)`` rows, leaving any row already there as it is; True if all went in."""
         with self.datastore.transaction(commit=True) as curs:
@@ -132,31 +150,40 @@ class KeyRing:
             wrapped = found.get(person_id, NO_ROW)
             self._hold(person_id, NO_ROW if wrapped is NO_ROW else self._unwrap(person_id, wrapped))
 
-    def ensure(self, ids, new=()):
-        """A key for each of ``ids``, made (and stored, in one write) for those without one.
+    def prepare(self, ids, new=()):
+        """A key for each of ``ids``: held, read, or made. Returns the rows of the keys made, for
+        the caller to store with the events sealed under them (``forget`` them if that fails).
         ``new``: those of ``ids`` whose records are being created — not looked up first (an
-        import's batch costs one statement); if one has a row after all, the save is bound to
-        fail (the record exists) and the stored key is used meanwhile. An erased record cannot get
-        a new key: its events must not name the person again."""
+        import's batch costs no read); if one has a row after all, the record exists, and storing
+        the rows fails as the record's second registration does. An erased record cannot get a
+        new key: its events must not name the person again."""
         self.load([i for i in ids if i not in new])
         now = time.monotonic()
-        fresh = {i: os.urandom(32) for i in ids
-                 if (i in new and (i not in self._held or self._held[i][0] < now)) or self._held[i][1] is NO_ROW}
-        if fresh:
-            rows = [(i, self._wrap(i, key)) for i, key in fresh.items()]
-            if self.table.insert(rows):
-                for person_id, key in fresh.items():
-                    self._hold(person_id, AESGCM(key))
-            else:  # some have keys already (another writer, or a record that exists): use those
-                for person_id in fresh:
-                    self._held.pop(person_id, None)
-                self.load(list(fresh))
+        fresh = [i for i in ids
+                 if (i in new and (i not in self._held or self._held[i][0] < now)) or self._held[i][1] is NO_ROW]
+        rows = []
+        for person_id in fresh:
+            key = os.urandom(32)
+            rows.append((person_id, self._wrap(person_id, key)))
+            self._hold(person_id, AESGCM(key))
         erased = sorted(i for i in ids if self._held[i][1] is None)
         if erased and set(erased) <= set(new):
             raise IntegrityError(f"record {erased[0]} exists (and was erased)")
         if erased:
             raise RuleViolation(f"record {erased[0]} was erased: its personal fields cannot be set again",
                                 {"id": ["personal data erased"]})
+        return rows
+
+    def forget(self, ids):
+        for person_id in ids:
+            self._held.pop(person_id, None)
+
+    def ensure(self, ids, new=()):
+        """``prepare``, storing the keys made at once (for events encoded outside a save)."""
+        rows = self.prepare(ids, new)
+        if rows and not self.table.insert(rows):  # some have keys already: use those
+            self.forget([i for i, _ in rows])
+            self.load([i for i, _ in rows])
 
     def erase(self, person_id):
         self.table.tombstone(person_id)
@@ -300,10 +327,20 @@ def prefetch(mapper, notifications):
 
 
 class PersonalEventStore(EventStore):
-    """Makes the data keys a batch of events needs (one write for the batch) before storing it."""
+    """Stores the data keys a batch of events needs in the same transaction as the events (one
+    statement more for the batch; in-memory stores: just before)."""
 
     def put(self, domain_events, **kwargs):
         persons, new = self.mapper.persons(domain_events)
-        if persons:
-            self.mapper.ring.ensure(persons, new)
-        return super().put(domain_events, **kwargs)
+        if not persons:
+            return super().put(domain_events, **kwargs)
+        ring = self.mapper.ring
+        rows = ring.prepare(persons, new)
+        if rows and not isinstance(ring.table, KeyTable):
+            ring.table.insert(rows)
+            rows = []
+        try:
+            return super().put(domain_events, **kwargs, person_keys=rows)
+        except Exception:
+            ring.forget([i for i, _ in rows])  # not stored: made again by the next attempt
+            raise

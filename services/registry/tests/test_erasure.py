@@ -126,10 +126,11 @@ def test_events_recorded_before_envelopes_still_load_and_erase(app):
 
 
 def test_an_import_writes_the_batchs_keys_in_one_statement_and_reads_none(app, monkeypatch):
+    """With the events, in their transaction: a key is never stored without its events."""
     table = app.mapper.ring.table
     calls, reads = [], []
-    insert, select = table.insert, table.select
-    monkeypatch.setattr(table, "insert", lambda rows: calls.append(len(rows)) or insert(rows))
+    insert, select = table.insert_with, table.select
+    monkeypatch.setattr(table, "insert_with", lambda cursor, rows: calls.append(len(rows)) or insert(cursor, rows))
     monkeypatch.setattr(table, "select", lambda ids: reads.append(len(ids)) or select(ids))
     rows = [{**household_form(f"37132100{i:04d}"), "row": i} for i in range(1, 201)]
     result = app.import_households(rows)
@@ -181,10 +182,10 @@ def test_on_postgresql_a_second_replica_reads_the_keys_and_forgets_an_erased_one
     rows = [{**household_form(f"37132100{i:04d}"), "row": i} for i in range(1, 51)]
     inserts = []
     table = writer.mapper.ring.table
-    original = table.insert
-    monkeypatch.setattr(table, "insert", lambda rows: inserts.append(original(rows)) or inserts[-1])
+    original = table.insert_with
+    monkeypatch.setattr(table, "insert_with", lambda cursor, rows: inserts.append(len(rows)) or original(cursor, rows))
     assert len(writer.import_households(rows)["created"]) == 50
-    assert inserts == [True]  # all 50 keys in one statement, none there before
+    assert inserts == [50]  # all 50 keys in one statement, in the events' transaction
     assert reader.get_household("371321000007").head_name == "张三"
 
     writer.erase_household("371321000007", "户主申请")
@@ -223,3 +224,18 @@ def test_an_export_carries_the_keys_so_an_auditor_reads_what_the_store_reads(app
         heads = {e.code: e.head_name for e in events if type(e).__name__ == "HouseholdRegistered"}
         assert heads == {"371321000001": "张三", "371321000002": "erased"}
     store.close()
+
+
+def test_a_batch_that_fails_stores_no_key_and_keeps_the_existing_records_key(app, tmp_path):
+    app.register_household(**household_form("371321000001", head_name="王五"))
+    rows = [{**household_form(f"37132100000{i}"), "row": i} for i in (1, 2)]
+    result = app.import_households(rows)  # the first attempt fails on 371321000001, the retry saves the rest
+    assert [d["code"] for d in result["duplicates"]] == ["371321000001"]
+    fresh = RegistryApplication(env=eventstore.application_env(settings_for(tmp_path), "registry"),
+                                pii_hash_key="test-key")
+    try:
+        assert fresh.get_household("371321000001").head_name == "王五"
+        assert fresh.get_household("371321000002").head_name == "张三"
+    finally:
+        fresh.close()
+
