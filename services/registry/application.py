@@ -271,8 +271,9 @@ class RegistryApplication(ServiceApplication):
 
     # -- helpers --------------------------------------------------------------------------
     def _erase(self, record, reason):
-        """Destroy the record's data key, then record why. In this order: a crash in between
-        leaves the person erased (a retry records the event), never recorded as erased and not."""
+        """Destroy the record's data key, then record why. In this order, a crash in between leaves
+        the person erased and the event still to record (erasing again records it); the other
+        order could leave an erasure recorded while the key survives."""
         record.erase(reason)
         self.mapper.ring.erase(str(record.id))
         self.save(record)
