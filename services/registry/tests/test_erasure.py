@@ -239,3 +239,28 @@ def test_a_batch_that_fails_stores_no_key_and_keeps_the_existing_records_key(app
     finally:
         fresh.close()
 
+
+
+def test_the_bus_carries_the_erasure_without_anything_personal(app):
+    from kernel.outbox import Outbox
+    from services.registry.domain import PERSONAL_FIELDS
+
+    expert = app.register_expert(**expert_form(bank_account=ACCOUNT))
+    app.erase_expert(str(expert.id), "本人申请")
+    sent = []
+    Outbox("registry", app, PERSONAL_FIELDS).publish_pending(sent.extend)
+    assert [e["type"] for e in sent] == ["ExpertRegistered", "IdNumberClaimed", "ExpertErased"]
+    for clear in ("王建国", "13800000001", ACCOUNT, expert_form()["id_number"]):
+        assert clear not in str(sent)
+    assert sent[0]["payload"]["name"] == "erased"  # published after the erasure: read as erased
+
+
+def test_correcting_a_legacy_experts_phone_seals_the_new_value_under_a_new_key(app):
+    legacy = Expert(**expert_form(), id_hash="h")
+    app.recorder.insert_events([super(personal.PersonalMapper, app.mapper).to_stored_event(
+        legacy.collect_events()[0])])
+    app.correct_expert(str(legacy.id), {"phone": "13900000009"}, "换号", "2020-02-01")
+    assert "13900000009" not in _raw_states(app)[-1]
+    assert app.get_expert(str(legacy.id)).phone == "13900000009"
+    app.erase_expert(str(legacy.id), "本人申请")
+    assert (app.get_expert(str(legacy.id)).phone, app.get_expert(str(legacy.id)).name) == ("erased", "erased")
