@@ -276,13 +276,19 @@ class PersonalMapper(Mapper):
         fields = self.sealed.get(type(event).__name__)
         if fields is None:
             return event
-        state = vars(event)
+        state = vars(event)  # just decoded, held by no one else: opened in place
         if not _names_person(state, fields):
             return event
         person = str(state["originator_id"])
         aead = self.ring.lookup(person)
-        object.__setattr__(event, "__dict__", self._mapped(
-            state, fields, lambda name, value: _open(aead, person, name, value)))
+        for name in fields:
+            value = state.get(name)
+            if value is not None:
+                state[name] = _open(aead, person, name, value)
+        changes = state.get("changes")
+        if isinstance(changes, dict):
+            state["changes"] = {k: _open(aead, person, k, v) if k in fields and v is not None else v
+                                for k, v in changes.items()}
         return event
 
     def prefetch(self, notifications):
@@ -290,16 +296,6 @@ class PersonalMapper(Mapper):
         names = tuple(f".{name}" for name in self.sealed)
         self.ring.load({str(n.originator_id) for n in notifications if n.topic.endswith(names)})
 
-    @staticmethod
-    def _mapped(state, fields, convert):
-        state = dict(state)
-        for name in fields:
-            if state.get(name) is not None:
-                state[name] = convert(name, state[name])
-        if isinstance(state.get("changes"), dict):
-            state["changes"] = {k: convert(k, v) if k in fields and v is not None else v
-                                for k, v in state["changes"].items()}
-        return state
 
 
 def _names_person(state, fields):
