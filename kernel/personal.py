@@ -62,6 +62,8 @@ class KeyTable:
 
     def hook(self, recorder):
         """Make ``recorder`` insert the ``person_keys`` rows given to ``insert_events`` with the events."""
+        if getattr(self.datastore, "enable_db_functions", False):  # that path skips _insert_events
+            raise RuntimeError("person keys need POSTGRES_ENABLE_DB_FUNCTIONS off")
         insert_events = recorder._insert_events
 
         def _insert_events(cursor, stored_events, **kwargs):
