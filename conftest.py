@@ -1,5 +1,6 @@
 """Root test configuration. eventlet must patch the standard library before anything else
 imports it, or nameko's tests hang (ARCHITECTURE.md, pitfalls)."""
+
 import warnings
 
 with warnings.catch_warnings():

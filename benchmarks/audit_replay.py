@@ -11,6 +11,7 @@ agreements pairing five households each, service logs and lifted-out households.
 - replay: the same, fed through the 两数 projection into the auditor's scratch view store.
 Goal: replay at least 50% of the read-and-decode rate.
 """
+
 import warnings
 
 with warnings.catch_warnings():
@@ -48,21 +49,58 @@ def build(settings, events):
         bar.update(done - bar.n)
         expert_no += 1
         codes = [f"37{expert_no:07d}{h:03d}" for h in range(HOUSEHOLDS_PER_EXPERT)]
-        app.import_households([
-            {"code": code, "head_name": "户主", "head_id_number": id_number("371321", "19950101", f"{h:03d}"),
-             "people": 1 + h % 6, "location": PLACE, "effective_date": "2020-01-01"} for h, code in enumerate(codes)])
+        app.import_households(
+            [
+                {
+                    "code": code,
+                    "head_name": "户主",
+                    "head_id_number": id_number("371321", "19950101", f"{h:03d}"),
+                    "people": 1 + h % 6,
+                    "location": PLACE,
+                    "effective_date": "2020-01-01",
+                }
+                for h, code in enumerate(codes)
+            ]
+        )
         born = f"{1995 + expert_no // 1000 % 10}{1 + expert_no // 10000 % 12:02d}01"
         expert = app.register_expert(
-            name=f"专家{expert_no}", gender="male", id_number=id_number("371321", born, f"{expert_no % 1000:03d}"),
-            employer="山东农业大学", title="研究员", specialty="果树栽培", phone="13800000001", email=None,
-            address=None, unit="province:山东", location=PLACE, bank_account=None, political_status=None,
-            effective_date="2020-01-06")
-        app.file_pairing(expert_id=str(expert.id), household_codes=codes[:5], village="西岭村", start="2020-02-01",
-                         end="2020-12-31", goals="技术脱贫", tasks="入户指导", mechanism="专家+农户",
-                         effective_date="2020-02-01")
+            name=f"专家{expert_no}",
+            gender="male",
+            id_number=id_number("371321", born, f"{expert_no % 1000:03d}"),
+            employer="山东农业大学",
+            title="研究员",
+            specialty="果树栽培",
+            phone="13800000001",
+            email=None,
+            address=None,
+            unit="province:山东",
+            location=PLACE,
+            bank_account=None,
+            political_status=None,
+            effective_date="2020-01-06",
+        )
+        app.file_pairing(
+            expert_id=str(expert.id),
+            household_codes=codes[:5],
+            village="西岭村",
+            start="2020-02-01",
+            end="2020-12-31",
+            goals="技术脱贫",
+            tasks="入户指导",
+            mechanism="专家+农户",
+            effective_date="2020-02-01",
+        )
         for day in range(10):
-            app.log_service(expert_id=str(expert.id), date=f"2020-03-{day + 1:02d}", place="西岭村", form="田间指导",
-                            content="苹果树修剪", participants=12, hours=4, effective_date=f"2020-03-{day + 1:02d}")
+            app.log_service(
+                expert_id=str(expert.id),
+                date=f"2020-03-{day + 1:02d}",
+                place="西岭村",
+                form="田间指导",
+                content="苹果树修剪",
+                participants=12,
+                hours=4,
+                effective_date=f"2020-03-{day + 1:02d}",
+            )
         for code in codes[:2]:
             app.lift_out(code, "2020-06-01", 1, "2020-06-01")
     bar.close()
@@ -74,10 +112,15 @@ def main():
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--store", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--keep", type=Path, help="Build the log here once and reuse it (SQLite).")
-    parser.add_argument("--postgres-db", default="kjfp_bench", help="The database for --store postgres.")
+    parser.add_argument(
+        "--postgres-db", default="kjfp_bench", help="The database for --store postgres."
+    )
     args = parser.parse_args()
-    settings = config.Settings(data_dir=args.keep or Path(tempfile.mkdtemp(prefix="kjfp-audit-bench-")),
-                               event_store=args.store, postgres_db=args.postgres_db)
+    settings = config.Settings(
+        data_dir=args.keep or Path(tempfile.mkdtemp(prefix="kjfp-audit-bench-")),
+        event_store=args.store,
+        postgres_db=args.postgres_db,
+    )
     build(settings, args.events)
 
     log = StoreLog(settings, SERVICE)

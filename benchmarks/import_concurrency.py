@@ -9,6 +9,7 @@ the embedded view store) in a fresh data directory, then from this process, with
   the import runs.
 Prints p50 / p99 / max of the single writes (goal: p99 under 1 s) and the import's rows/s.
 """
+
 import argparse
 import os
 import statistics
@@ -33,9 +34,16 @@ YINAN = {"province": "山东", "city": "临沂", "county": "沂南"}
 
 
 def household(code, n):
-    return {"code": code, "head_name": "户主", "people": 1 + n % 6, "location": YINAN,
-            "head_id_number": id_number("371321", f"19{95 + n % 5}0{1 + n % 9}1{n % 9}", f"{n % 1000:03d}"),
-            "effective_date": "2020-01-01"}
+    return {
+        "code": code,
+        "head_name": "户主",
+        "people": 1 + n % 6,
+        "location": YINAN,
+        "head_id_number": id_number(
+            "371321", f"19{95 + n % 5}0{1 + n % 9}1{n % 9}", f"{n % 1000:03d}"
+        ),
+        "effective_date": "2020-01-01",
+    }
 
 
 def main():
@@ -44,25 +52,44 @@ def main():
     parser.add_argument("--interval", type=float, default=0.05)
     args = parser.parse_args()
     port, data = free_port(), tempfile.mkdtemp(prefix="kjfp-concurrency-")
-    env = {**os.environ, "KJFP_DATA_DIR": data, "HTTP_PORT": str(port), "TOKEN_SECRET": SECRET,
-           "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "KJFP_DATA_DIR": data,
+        "HTTP_PORT": str(port),
+        "TOKEN_SECRET": SECRET,
+        "PYTHONPATH": str(ROOT),
+    }
     for name in ("AMQP_URI", "EVENT_STORE", "MONGO_URI"):
         env.pop(name, None)
-    system = subprocess.Popen([sys.executable, "-m", "kjfp.cli", "run"], env=env, cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=open(Path(data) / "system.log", "w"))
+    system = subprocess.Popen(
+        [sys.executable, "-m", "kjfp.cli", "run"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=open(Path(data) / "system.log", "w"),
+    )
     try:
         wait_for_port(port, timeout=60)
         base = f"http://127.0.0.1:{port}/api/v1"
-        headers = {"Authorization": f"Bearer {auth.mint(SECRET, 'national_office', 'national', 'bench')}"}
+        headers = {
+            "Authorization": f"Bearer {auth.mint(SECRET, 'national_office', 'national', 'bench')}"
+        }
         rows = [household(f"I{n:09d}", n) for n in range(args.rows)]
-        requests.post(f"{base}/households", json=household("W000000000", 0), headers=headers, timeout=60)
+        requests.post(
+            f"{base}/households", json=household("W000000000", 0), headers=headers, timeout=60
+        )
         result, latencies, started, done = {}, [], [], threading.Event()
 
         def bulk():
             began = time.perf_counter()
-            response = requests.post(f"{base}/households/import", json=rows, headers=headers, timeout=3600)
-            result.update(seconds=time.perf_counter() - began, status=response.status_code,
-                          body=response.json())
+            response = requests.post(
+                f"{base}/households/import", json=rows, headers=headers, timeout=3600
+            )
+            result.update(
+                seconds=time.perf_counter() - began,
+                status=response.status_code,
+                body=response.json(),
+            )
             done.set()
 
         importer = threading.Thread(target=bulk)
@@ -72,8 +99,9 @@ def main():
         while not done.is_set():
             n += 1
             began = time.perf_counter()
-            response = requests.post(f"{base}/households", json=household(f"W{n:09d}", n), headers=headers,
-                                     timeout=600)
+            response = requests.post(
+                f"{base}/households", json=household(f"W{n:09d}", n), headers=headers, timeout=600
+            )
             latencies.append(time.perf_counter() - began)
             started.append(began - import_began)
             assert response.status_code == 201, response.text
@@ -84,11 +112,16 @@ def main():
         p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
         rate = args.rows / result["seconds"]
         print(f"import: {args.rows} rows in {result['seconds']:.1f} s = {rate:.0f} rows/s")
-        print(f"single writes during it: {len(latencies)}; p50 {statistics.median(ordered) * 1000:.0f} ms, "
-              f"p99 {p99 * 1000:.0f} ms, max {ordered[-1] * 1000:.0f} ms (goal: p99 < 1000 ms)")
+        print(
+            f"single writes during it: {len(latencies)}; p50 {statistics.median(ordered) * 1000:.0f} ms, "
+            f"p99 {p99 * 1000:.0f} ms, max {ordered[-1] * 1000:.0f} ms (goal: p99 < 1000 ms)"
+        )
         slowest = sorted(zip(latencies, started), reverse=True)[:5]
-        print("slowest (ms, issued s after the import began):",
-              ", ".join(f"{lat * 1000:.0f} @ {at:.1f}" for lat, at in slowest), flush=True)
+        print(
+            "slowest (ms, issued s after the import began):",
+            ", ".join(f"{lat * 1000:.0f} @ {at:.1f}" for lat, at in slowest),
+            flush=True,
+        )
     finally:
         system.kill()  # not a graceful stop: it would first finish projecting the whole import
         system.wait(30)

@@ -13,6 +13,7 @@ Three rates, same rows, same batch size (1000), same run:
   embedded system started on a fresh data directory, end to end (the response), and when its
   views have caught up (``/ready`` 200). Goal: at least 50% of the import rate above.
 """
+
 import warnings
 
 with warnings.catch_warnings():
@@ -44,16 +45,29 @@ BATCH = 1000
 
 def rows(n, prefix):
     location = {"province": "山东", "city": "临沂", "county": "沂南"}
-    return [{"row": i, "code": f"{prefix}{i:07d}", "head_name": "户主",
-             "head_id_number": id_number("371321", f"19{95 + i % 5}0{1 + i % 9}1{i % 9}", f"{i % 1000:03d}"),
-             "people": 1 + i % 6, "location": location, "effective_date": "2020-01-01"} for i in range(n)]
+    return [
+        {
+            "row": i,
+            "code": f"{prefix}{i:07d}",
+            "head_name": "户主",
+            "head_id_number": id_number(
+                "371321", f"19{95 + i % 5}0{1 + i % 9}1{i % 9}", f"{i % 1000:03d}"
+            ),
+            "people": 1 + i % 6,
+            "location": location,
+            "effective_date": "2020-01-01",
+        }
+        for i in range(n)
+    ]
 
 
 def application(store, workdir):
     schema = f"bench_{uuid.uuid4().hex[:8]}"
     settings = config.Settings(data_dir=workdir / schema, event_store=store, postgres_db="test")
-    return RegistryApplication(env=eventstore.application_env(settings, schema if store == "postgres" else "registry"),
-                               pii_hash_key="bench-key")
+    return RegistryApplication(
+        env=eventstore.application_env(settings, schema if store == "postgres" else "registry"),
+        pii_hash_key="bench-key",
+    )
 
 
 def over_http(data, workdir):
@@ -61,12 +75,32 @@ def over_http(data, workdir):
     views have caught up."""
     text = io.StringIO()
     writer = csv.writer(text)
-    writer.writerow(["code", "head_name", "head_id_number", "people", "province", "city", "county",
-                     "effective_date"])
+    writer.writerow(
+        [
+            "code",
+            "head_name",
+            "head_id_number",
+            "people",
+            "province",
+            "city",
+            "county",
+            "effective_date",
+        ]
+    )
     for r in data:
         place = r["location"]
-        writer.writerow([r["code"], r["head_name"], r["head_id_number"], r["people"], place["province"],
-                         place["city"], place["county"], r["effective_date"]])
+        writer.writerow(
+            [
+                r["code"],
+                r["head_name"],
+                r["head_id_number"],
+                r["people"],
+                place["province"],
+                place["city"],
+                place["county"],
+                r["effective_date"],
+            ]
+        )
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -82,9 +116,12 @@ def over_http(data, workdir):
             except requests.ConnectionError:
                 time.sleep(0.1)
         began = time.perf_counter()
-        reply = requests.post(base + "/api/v1/households/import", data=text.getvalue().encode(), timeout=3600,
-                              headers={"Authorization": f"Bearer {token}",
-                                       "Content-Type": "text/csv; charset=utf-8"})
+        reply = requests.post(
+            base + "/api/v1/households/import",
+            data=text.getvalue().encode(),
+            timeout=3600,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "text/csv; charset=utf-8"},
+        )
         answered = time.perf_counter() - began
         assert reply.status_code == 200 and reply.json()["created"] == len(data), reply.text[:300]
         while requests.get(base + "/ready", timeout=60).status_code != 200:
@@ -98,7 +135,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--store", choices=("sqlite", "postgres"), default="sqlite")
-    parser.add_argument("--http", action="store_true", help="Also upload the rows to the embedded system.")
+    parser.add_argument(
+        "--http", action="store_true", help="Also upload the rows to the embedded system."
+    )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="kjfp-bench-"))
     data = rows(args.rows, "B")
@@ -107,8 +146,10 @@ def main():
     raw_app = application(args.store, workdir)
     stored = []
     for start in range(0, len(data), BATCH):
-        events = [raw_app._household_from(r) for r in data[start:start + BATCH]]
-        raw_app.mapper.ring.ensure(*raw_app.mapper.persons(events))  # their data keys (kernel.personal)
+        events = [raw_app._household_from(r) for r in data[start : start + BATCH]]
+        raw_app.mapper.ring.ensure(
+            *raw_app.mapper.persons(events)
+        )  # their data keys (kernel.personal)
         stored.append([raw_app.mapper.to_stored_event(e) for e in events])
     began = time.perf_counter()
     for batch in stored:
@@ -118,7 +159,10 @@ def main():
 
     # Event-store save: make the events first (untimed), then time save() per batch.
     save_app = application(args.store, workdir)
-    built = [[save_app._household_from(r) for r in data[start:start + BATCH]] for start in range(0, len(data), BATCH)]
+    built = [
+        [save_app._household_from(r) for r in data[start : start + BATCH]]
+        for start in range(0, len(data), BATCH)
+    ]
     began = time.perf_counter()
     for batch in built:
         save_app.save(*batch)
@@ -129,7 +173,7 @@ def main():
     began = time.perf_counter()
     created = 0
     for start in range(0, len(data), BATCH):
-        created += len(import_app.import_households(data[start:start + BATCH])["created"])
+        created += len(import_app.import_households(data[start : start + BATCH])["created"])
     import_rate = len(data) / (time.perf_counter() - began)
     import_app.close()
     assert created == len(data), f"only {created} of {len(data)} created"
@@ -142,8 +186,10 @@ def main():
     if args.http:
         answered, caught_up = over_http(rows(args.rows, "H"), workdir)
         http_rate = len(data) / answered
-        print(f"HTTP CSV upload, end to end:          {http_rate:9.0f} households/s ({answered:.1f} s; "
-              f"views caught up after {caught_up:.1f} s)")
+        print(
+            f"HTTP CSV upload, end to end:          {http_rate:9.0f} households/s ({answered:.1f} s; "
+            f"views caught up after {caught_up:.1f} s)"
+        )
         print(f"HTTP upload / import: {http_rate / import_rate:.0%} (goal: at least 50%)")
 
 

@@ -13,6 +13,7 @@ action to what the user sees:
 - next page: the next 50 records.
 Prints the median and the worst of ``--rounds`` rounds (goal: every one under a second).
 """
+
 import warnings
 
 with warnings.catch_warnings():
@@ -48,16 +49,24 @@ def timed(action, condition, browser, what):
 
 
 def figures_shown(unit_label):
-    return lambda b: (b.find("#counts-unit").text == unit_label
-                      and b.find('#figures [data-metric="households_paired"]').text.strip() != ""
-                      and len(b.find_all("#trend figure")) == 7)
+    return lambda b: (
+        b.find("#counts-unit").text == unit_label
+        and b.find('#figures [data-metric="households_paired"]').text.strip() != ""
+        and len(b.find_all("#trend figure")) == 7
+    )
 
 
 def one_round(browser, base, token):
     times = {}
-    times["open"] = timed(lambda: (browser.get("about:blank"), browser.get(f"{base}/#token={token}")),
-                          lambda b: b.find("body").get_attribute("data-ready") == "loaded"
-                          and len(b.find_all("#trend figure")) == 7, browser, "the national figures")
+    times["open"] = timed(
+        lambda: (browser.get("about:blank"), browser.get(f"{base}/#token={token}")),
+        lambda b: (
+            b.find("body").get_attribute("data-ready") == "loaded"
+            and len(b.find_all("#trend figure")) == 7
+        ),
+        browser,
+        "the national figures",
+    )
 
     def pick_province():
         browser.select("#unit-top", f"province:{PROVINCE}")
@@ -70,14 +79,24 @@ def one_round(browser, base, token):
         browser.select("#unit-county", COUNTY)
         browser.find("#load-counts").click()
 
-    times["county"] = timed(pick_county, figures_shown(f"{PROVINCE} {CITY} {COUNTY}"), browser, "沂南's figures")
+    times["county"] = timed(
+        pick_county, figures_shown(f"{PROVINCE} {CITY} {COUNTY}"), browser, "沂南's figures"
+    )
     browser.select("#unit-city", "")  # back to the whole province
     browser.find("#load-counts").click()
     browser.wait(figures_shown(PROVINCE), "山东's figures again", seconds=120)
-    times["drill-down"] = timed(lambda: browser.find('#figures [data-metric="households_paired"]').click(),
-                                lambda b: len(b.find_all("#records-body tr")) == 50, browser, "the first page")
-    times["next page"] = timed(lambda: browser.find("#records-more").click(),
-                               lambda b: len(b.find_all("#records-body tr")) == 100, browser, "the next page")
+    times["drill-down"] = timed(
+        lambda: browser.find('#figures [data-metric="households_paired"]').click(),
+        lambda b: len(b.find_all("#records-body tr")) == 50,
+        browser,
+        "the first page",
+    )
+    times["next page"] = timed(
+        lambda: browser.find("#records-more").click(),
+        lambda b: len(b.find_all("#records-body tr")) == 100,
+        browser,
+        "the next page",
+    )
     return times
 
 
@@ -85,14 +104,21 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data_dir", type=Path)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--views-db", default=config.Settings().views_db,
-                        help="The views to serve from (two_counts.py names its views bench_<id>).")
+    parser.add_argument(
+        "--views-db",
+        default=config.Settings().views_db,
+        help="The views to serve from (two_counts.py names its views bench_<id>).",
+    )
     args = parser.parse_args()
-    settings = config.Settings(data_dir=args.data_dir, views_db=args.views_db, http_port=free_port())
+    settings = config.Settings(
+        data_dir=args.data_dir, views_db=args.views_db, http_port=free_port()
+    )
     base = f"http://127.0.0.1:{settings.http_port}"
     service_runner = runner.start(settings)
     scratch = Path(tempfile.mkdtemp(prefix="kjfp-page-bench-"))
-    browser = Browser(shutil.which("chromium"), shutil.which("chromedriver"), scratch / "profile", scratch)
+    browser = Browser(
+        shutil.which("chromium"), shutil.which("chromedriver"), scratch / "profile", scratch
+    )
     try:
         while True:
             try:
@@ -107,10 +133,14 @@ def main():
         browser.quit()
         service_runner.stop()
         shutil.rmtree(scratch, ignore_errors=True)
-    print(f"the page on {args.data_dir} ({args.rounds} rounds; ms from the action to what it shows)")
+    print(
+        f"the page on {args.data_dir} ({args.rounds} rounds; ms from the action to what it shows)"
+    )
     for step in rounds[0]:
         samples = [r[step] for r in rounds]
-        print(f"  {step:<12} median {statistics.median(samples):7.0f} ms   worst {max(samples):7.0f} ms")
+        print(
+            f"  {step:<12} median {statistics.median(samples):7.0f} ms   worst {max(samples):7.0f} ms"
+        )
 
 
 if __name__ == "__main__":

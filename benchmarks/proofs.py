@@ -13,6 +13,7 @@ and proves nothing more, since the tree sees only (position, leaf hash). Then, t
 - verifying each (kernel/merkle.py).
 Prints the milliseconds per proof (median and worst) and the stored hashes each read.
 """
+
 import warnings
 
 with warnings.catch_warnings():
@@ -61,28 +62,38 @@ def timed(call):
 
 
 def report(name, times, reads):
-    print(f"{name}: median {statistics.median(times):.2f} ms, worst {max(times):.2f} ms, "
-          f"{max(reads)} stored hashes read at most ({len(times)} proofs)")
+    print(
+        f"{name}: median {statistics.median(times):.2f} ms, worst {max(times):.2f} ms, "
+        f"{max(reads)} stored hashes read at most ({len(times)} proofs)"
+    )
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--leaves", type=int, default=1_000_000)
     parser.add_argument("--store", choices=("sqlite", "postgres"), default="sqlite")
-    parser.add_argument("--postgres-db", default="kjfp_bench_proofs", help="created, and dropped at the end")
+    parser.add_argument(
+        "--postgres-db", default="kjfp_bench_proofs", help="created, and dropped at the end"
+    )
     parser.add_argument("--proofs", type=int, default=200)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
-        settings = config.Settings(event_store=args.store, data_dir=Path(scratch),
-                                   postgres_db=args.postgres_db)
+        settings = config.Settings(
+            event_store=args.store, data_dir=Path(scratch), postgres_db=args.postgres_db
+        )
         app = SERVICE.open(settings)
-        tree = LogTree(ChainLedger(app.recorder, "registry"), checkpoint_signer(settings, "registry"))
+        tree = LogTree(
+            ChainLedger(app.recorder, "registry"), checkpoint_signer(settings, "registry")
+        )
         started = time.perf_counter()
         build(tree, args.leaves)
         size, last_position = tree.last()
-        print(f"built {size} leaves (last position {last_position}) on {args.store} "
-              f"in {time.perf_counter() - started:.0f} s")
+        print(
+            f"built {size} leaves (last position {last_position}) on {args.store} "
+            f"in {time.perf_counter() - started:.0f} s"
+        )
         rng = random.Random(16)
         verify_ms, times, reads = [], [], []
         for _ in range(args.proofs):
@@ -91,22 +102,42 @@ def main():
             if found is None:  # a gap
                 continue
             tree_size = rng.choice((size, rng.randint(found[0] + 1, size)))
-            proof, ms = timed(lambda: tree.inclusion(position, tree_size))
+            proof, ms = timed(
+                lambda position=position, tree_size=tree_size: tree.inclusion(position, tree_size)
+            )
             times.append(ms)
-            reads.append(len(merkle.needed(merkle.inclusion_plan(found[0], tree_size),
-                                           [merkle.root_plan(tree_size)])) + 1)
-            _, ms = timed(lambda: merkle.verify_inclusion(
-                proof["leaf_index"], tree_size, found[1], [base64.b64decode(p) for p in proof["proof"]],
-                base64.b64decode(proof["root_hash"])))
+            reads.append(
+                len(
+                    merkle.needed(
+                        merkle.inclusion_plan(found[0], tree_size), [merkle.root_plan(tree_size)]
+                    )
+                )
+                + 1
+            )
+            _, ms = timed(
+                lambda proof=proof, tree_size=tree_size, found=found: merkle.verify_inclusion(
+                    proof["leaf_index"],
+                    tree_size,
+                    found[1],
+                    [base64.b64decode(p) for p in proof["proof"]],
+                    base64.b64decode(proof["root_hash"]),
+                )
+            )
             verify_ms.append(ms)
         report("inclusion proof", times, reads)
         times, reads = [], []
         for _ in range(args.proofs):
             first = rng.randint(1, size)
-            proof, ms = timed(lambda: tree.consistency(first, size))
+            proof, ms = timed(lambda first=first: tree.consistency(first, size))
             times.append(ms)
-            reads.append(len(merkle.needed(merkle.consistency_plan(first, size),
-                                           [merkle.root_plan(first), merkle.root_plan(size)])))
+            reads.append(
+                len(
+                    merkle.needed(
+                        merkle.consistency_plan(first, size),
+                        [merkle.root_plan(first), merkle.root_plan(size)],
+                    )
+                )
+            )
         report("consistency proof", times, reads)
         print(f"verify an inclusion proof: median {statistics.median(verify_ms):.3f} ms")
         app.close()

@@ -13,6 +13,7 @@ The registry log is built (or reused with --keep) as benchmarks/audit_replay.py 
 - first start: the same with no views yet (the first start on an existing log): how long HTTP
   answers 503 with the build progress, and when the first 200 comes.
 """
+
 import warnings
 
 with warnings.catch_warnings():
@@ -34,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from audit_replay import PLACE, build  # noqa: E402
+
 from kernel import auth, config, views  # noqa: E402
 from kernel.service_parts import ServiceParts  # noqa: E402
 from kjfp import runner  # noqa: E402
@@ -51,10 +53,19 @@ def _port():
 def record_tail(settings, count):
     app = SERVICE.open(settings)
     first = app.recorder.max_notification_id()
-    app.import_households([
-        {"code": f"38{first:08d}{n:03d}", "head_name": "户主", "people": 2, "location": PLACE,
-         "head_id_number": id_number("371321", "19950101", "001"), "effective_date": "2020-01-01"}
-        for n in range(count)])
+    app.import_households(
+        [
+            {
+                "code": f"38{first:08d}{n:03d}",
+                "head_name": "户主",
+                "people": 2,
+                "location": PLACE,
+                "head_id_number": id_number("371321", "19950101", "001"),
+                "effective_date": "2020-01-01",
+            }
+            for n in range(count)
+        ]
+    )
     app.close()
 
 
@@ -90,19 +101,30 @@ def start_and_time(settings, query_seconds=120):
     try:
         while True:
             try:
-                reply = requests.get(base + "/api/v1/two-counts", params={"unit": "province:北京"}, timeout=60,
-                                     headers={"Authorization": f"Bearer {token}"})
+                reply = requests.get(
+                    base + "/api/v1/two-counts",
+                    params={"unit": "province:北京"},
+                    timeout=60,
+                    headers={"Authorization": f"Bearer {token}"},
+                )
             except requests.ConnectionError:
                 time.sleep(0.05)
                 continue
-            if reply.status_code == 200 and requests.get(base + "/ready", timeout=60).status_code == 200:
+            if (
+                reply.status_code == 200
+                and requests.get(base + "/ready", timeout=60).status_code == 200
+            ):
                 ready = time.perf_counter() - began
                 break
             building, last = building + 1, reply.json().get("message")
             time.sleep(0.2)
         try:
-            reply = requests.get(base + "/api/v1/two-counts", params={"unit": "national"},
-                                 timeout=query_seconds, headers={"Authorization": f"Bearer {token}"})
+            reply = requests.get(
+                base + "/api/v1/two-counts",
+                params={"unit": "national"},
+                timeout=query_seconds,
+                headers={"Authorization": f"Bearer {token}"},
+            )
             counted = time.perf_counter() - began if reply.status_code == 200 else None
         except requests.Timeout:
             counted = None
@@ -139,8 +161,10 @@ def main():
 
     record_tail(settings, 1000)  # recorded while the system was down
     ready, seconds, building, _ = start_and_time(settings)
-    print(f"restart with a tail of 1,000 events: views caught up (/ready 200) after {ready:.1f} s, "
-          f"first national 两数 after {_seconds(seconds)} (goal: 10 s)")
+    print(
+        f"restart with a tail of 1,000 events: views caught up (/ready 200) after {ready:.1f} s, "
+        f"first national 两数 after {_seconds(seconds)} (goal: 10 s)"
+    )
 
     views.embedded_client(data_dir / views.FILE_NAME).close()  # this process's; reopened on use
     shutil.move(str(data_dir / views.FILE_NAME), str(data_dir / "views.kept"))
@@ -148,8 +172,10 @@ def main():
         (data_dir / (views.FILE_NAME + suffix)).unlink(missing_ok=True)
     try:
         ready, seconds, building, message = start_and_time(settings)
-        print(f"first start on the log with no views: /ready 200 after {ready:.1f} s, first national 两数 "
-              f"after {_seconds(seconds)}, {building} answers of 503 before (last: {message})")
+        print(
+            f"first start on the log with no views: /ready 200 after {ready:.1f} s, first national 两数 "
+            f"after {_seconds(seconds)}, {building} answers of 503 before (last: {message})"
+        )
     finally:
         views.embedded_client(data_dir / views.FILE_NAME).close()
         (data_dir / views.FILE_NAME).unlink(missing_ok=True)

@@ -19,6 +19,7 @@ store, or on MongoDB at --mongo-uri; event store SQLite, or PostgreSQL with --st
 With several sizes it prints the ratio of the query p99s at the largest size to the smallest
 (goal: at most 2, the time does not grow with the register).
 """
+
 import warnings
 
 with warnings.catch_warnings():
@@ -52,9 +53,14 @@ from kjfp.audit.logs import StoreLog  # noqa: E402
 from kjfp.sample_data import id_number  # noqa: E402
 from services.registry import SERVICE  # noqa: E402
 
-PLACES = [{"province": "山东", "city": "临沂", "county": "沂南"}, {"province": "山东", "city": "临沂", "county": "兰山"},
-          {"province": "山东", "city": "济南", "county": "历下"}, {"province": "山西", "city": "吕梁", "county": "临县"},
-          {"province": "山西", "city": "吕梁", "county": "兴县"}, {"province": "山东", "city": "菏泽", "county": "曹县"}]
+PLACES = [
+    {"province": "山东", "city": "临沂", "county": "沂南"},
+    {"province": "山东", "city": "临沂", "county": "兰山"},
+    {"province": "山东", "city": "济南", "county": "历下"},
+    {"province": "山西", "city": "吕梁", "county": "临县"},
+    {"province": "山西", "city": "吕梁", "county": "兴县"},
+    {"province": "山东", "city": "菏泽", "county": "曹县"},
+]
 UNITS = ["national", "province:山东", "county:山东/临沂/沂南"]
 DATES = ["2017-06-30", "2019-12-31", "2020-06-30", "2020-12-31"]
 START = datetime.date(2016, 1, 1)
@@ -71,7 +77,9 @@ def build(settings, households):
     if marker.exists() and json.loads(marker.read_text())["households"] == households:
         return
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    if settings.event_store == "postgres":  # a register half built, or of another size: start afresh
+    if (
+        settings.event_store == "postgres"
+    ):  # a register half built, or of another size: start afresh
         import psycopg
 
         admin = f"host={settings.postgres_host} user={settings.postgres_user} dbname=postgres"
@@ -94,20 +102,41 @@ def build(settings, households):
                 ]
             )
             bar.update(min(BATCH, households - first))
-    for k in tqdm(range(households // 10), unit="expert", desc="experts, pairings, lifted out", disable=None):
+    for k in tqdm(
+        range(households // 10), unit="expert", desc="experts, pairings, lifted out", disable=None
+    ):
         place = PLACES[(2 * k) % len(PLACES)]
         unit = "society:中国农学会" if k % 10 == 9 else f"province:{place['province']}"
         born = (datetime.date(1996, 1, 1) + datetime.timedelta(days=k // 1000)).strftime("%Y%m%d")
         expert = app.register_expert(
-            name=f"专家{k}", gender="male", id_number=id_number("371321", born, f"{k % 1000:03d}"),
-            employer="山东农业大学", title="研究员", specialty="果树栽培", phone="13800000001", email=None,
-            address=None, unit=unit, location=place, bank_account=None, political_status=None,
-            effective_date=day(k % 1400))
+            name=f"专家{k}",
+            gender="male",
+            id_number=id_number("371321", born, f"{k % 1000:03d}"),
+            employer="山东农业大学",
+            title="研究员",
+            specialty="果树栽培",
+            phone="13800000001",
+            email=None,
+            address=None,
+            unit=unit,
+            location=place,
+            bank_account=None,
+            political_status=None,
+            effective_date=day(k % 1400),
+        )
         paired_on = day(1430 + k % 300)
         codes = [f"H{h:09d}" for h in (2 * k, 2 * k + 1)]
-        app.file_pairing(expert_id=str(expert.id), household_codes=codes, village="西岭村", start=paired_on,
-                         end="2021-12-31", goals="技术脱贫", tasks="入户指导", mechanism="专家+农户",
-                         effective_date=paired_on)
+        app.file_pairing(
+            expert_id=str(expert.id),
+            household_codes=codes,
+            village="西岭村",
+            start=paired_on,
+            end="2021-12-31",
+            goals="技术脱贫",
+            tasks="入户指导",
+            mechanism="专家+农户",
+            effective_date=paired_on,
+        )
         if k % 5 == 0:
             lifted_on = day(1460 + k % 300)
             app.lift_out(codes[0], lifted_on, 1, lifted_on)
@@ -122,8 +151,13 @@ def publish(settings):
     signed checkpoints; no bus here), untimed and once: a service's first start on an existing
     log finds it published, so the cold start measures the views' build alone."""
     app = SERVICE.open(settings)
-    outbox = Outbox(SERVICE.name, app, SERVICE.personal_fields, batch_size=5000,
-                    signer=checkpoint_signer(settings, SERVICE.name))
+    outbox = Outbox(
+        SERVICE.name,
+        app,
+        SERVICE.personal_fields,
+        batch_size=5000,
+        signer=checkpoint_signer(settings, SERVICE.name),
+    )
     with tqdm(unit="event", desc="publishing the log", disable=None) as bar:
         outbox.publish_pending(lambda batch: bar.update(len(batch)))
     app.close()
@@ -207,8 +241,10 @@ def serve_once(settings_json):
     """In a new process: start the system on the given settings, print the wall-clock time of its
     first full 两数 (the parent counts the restart from before it launched this process), stop."""
     settings, service_runner = _start(settings_json)
-    first_full_answer(f"http://127.0.0.1:{settings.http_port}",
-                      auth.mint(settings.token_secret, "national_office", "national", "bench"))
+    first_full_answer(
+        f"http://127.0.0.1:{settings.http_port}",
+        auth.mint(settings.token_secret, "national_office", "national", "bench"),
+    )
     answered = time.time()
     service_runner.stop()
     print(json.dumps({"answered": answered}))
@@ -239,8 +275,11 @@ def measure(args, households, data_dir):
         {k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(settings).items()}
     )
     # The cold start counts from the server's launch (imports and start-up included), as the restart.
-    server = subprocess.Popen([sys.executable, __file__, "--serve", encoded],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve", encoded],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         cold, counts = first_full_answer(base, token)
         queries = time_queries(base, token, args.requests)
@@ -249,22 +288,38 @@ def measure(args, households, data_dir):
         server.wait()
     direct = time_direct(settings, args.requests)
 
-    launched = time.time()  # a restart counts from the process's launch: imports and start-up included
-    restart = json.loads(subprocess.run([sys.executable, __file__, "--serve-once", encoded], check=True,
-                                        capture_output=True, text=True).stdout.splitlines()[-1])["answered"]
+    launched = (
+        time.time()
+    )  # a restart counts from the process's launch: imports and start-up included
+    restart = json.loads(
+        subprocess.run(
+            [sys.executable, __file__, "--serve-once", encoded],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.splitlines()[-1]
+    )["answered"]
     restart -= launched
 
-    print(f"\nN={households} households ({events} events; store={args.store}, "
-          f"views={'MongoDB' if args.mongo_uri else 'embedded'})")
-    print(f"  national: {counts['households_paired']} paired, {counts['experts']} experts as of {DATES[-1]}")
+    print(
+        f"\nN={households} households ({events} events; store={args.store}, "
+        f"views={'MongoDB' if args.mongo_uri else 'embedded'})"
+    )
+    print(
+        f"  national: {counts['households_paired']} paired, {counts['experts']} experts as of {DATES[-1]}"
+    )
     print(f"  read and decode: {decode_rate:8.0f} events/s")
-    print(f"  cold start to first full 两数: {cold:6.1f} s = {events / cold:8.0f} events/s "
-          f"({events / cold / decode_rate:.0%} of read and decode; goal at least 50%)")
+    print(
+        f"  cold start to first full 两数: {cold:6.1f} s = {events / cold:8.0f} events/s "
+        f"({events / cold / decode_rate:.0%} of read and decode; goal at least 50%)"
+    )
     print(f"  restart to first full 两数:    {restart:6.1f} s (goal within 10 s)")
     for (path, unit), (p50, p99) in queries.items():
         print(f"  {path:<20} {unit:<24} p50 {p50:6.1f} ms  p99 {p99:6.1f} ms")
     for (what, unit), (p50, p99) in direct.items():
-        print(f"  {what:<20} {unit:<24} p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  (the view-store read alone)")
+        print(
+            f"  {what:<20} {unit:<24} p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  (the view-store read alone)"
+        )
     return queries
 
 
@@ -292,14 +347,20 @@ def time_direct(settings, count):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10000", help="Households per register, comma separated.")
-    parser.add_argument("--keep", type=Path, help="Build each register under DIR/<size> once and reuse it.")
+    parser.add_argument(
+        "--sizes", default="10000", help="Households per register, comma separated."
+    )
+    parser.add_argument(
+        "--keep", type=Path, help="Build each register under DIR/<size> once and reuse it."
+    )
     parser.add_argument("--store", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument(
         "--postgres-db", default="kjfp_bench", help="Prefix of the databases for --store postgres."
     )
     parser.add_argument("--mongo-uri", help="Views on this MongoDB (default: the embedded store).")
-    parser.add_argument("--requests", type=int, default=200, help="Timed requests per path and unit.")
+    parser.add_argument(
+        "--requests", type=int, default=200, help="Timed requests per path and unit."
+    )
     parser.add_argument("--serve-once", help=argparse.SUPPRESS)
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     args = parser.parse_args()

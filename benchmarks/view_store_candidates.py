@@ -10,6 +10,7 @@ Each result is checked against what the operators mean (a wrong answer disqualif
 plan of the indexed query is compared with an unindexed scan (does the store use its indexes?).
 Candidates that are not installed are skipped. Times are wall-clock seconds (writes: docs/s).
 """
+
 import argparse
 import random
 import shutil
@@ -24,35 +25,50 @@ PROVINCES = [f"P{i:02d}" for i in range(31)]
 
 
 def _doc(i):
-    return {"unit": f"province:{PROVINCES[i % 31]}", "location": {"province": PROVINCES[i % 31],
-            "city": f"C{i % 300}"}, "registered_on": f"20{15 + i % 6}-0{1 + i % 9}-01",
-            "people": 1 + i % 7, "revoked_on": None, "position": i}
+    return {
+        "unit": f"province:{PROVINCES[i % 31]}",
+        "location": {"province": PROVINCES[i % 31], "city": f"C{i % 300}"},
+        "registered_on": f"20{15 + i % 6}-0{1 + i % 9}-01",
+        "people": 1 + i % 7,
+        "revoked_on": None,
+        "position": i,
+    }
 
 
 def candidates(directory):
     def mongomock_():
         import mongomock
+
         return mongomock.MongoClient()["bench"]
 
     def neosqlite_():
         import neosqlite
+
         return neosqlite.Connection(f"{directory}/neo.db")
 
     def montydb_sqlite():
         from montydb import MontyClient, set_storage
+
         set_storage(f"{directory}/monty", storage="sqlite")
         return MontyClient(f"{directory}/monty")["bench"]
 
     def mongita_():
         from mongita import MongitaClientDisk
+
         return MongitaClientDisk(f"{directory}/mongita")["bench"]
 
     def kernel_sqlite():
         from kernel.views import EmbeddedClient
+
         return EmbeddedClient(f"{directory}/views.sqlite3")["bench"]
 
-    return {"mongomock": mongomock_, "neosqlite": neosqlite_, "montydb-sqlite": montydb_sqlite,
-            "mongita-disk": mongita_, "kernel.views (SQLite)": kernel_sqlite}
+    return {
+        "mongomock": mongomock_,
+        "neosqlite": neosqlite_,
+        "montydb-sqlite": montydb_sqlite,
+        "mongita-disk": mongita_,
+        "kernel.views (SQLite)": kernel_sqlite,
+    }
 
 
 def _write(coll, ops, problems):
@@ -70,19 +86,43 @@ def measure(db, n):
     out, problems = {}, []
     coll = db["households"]
     try:
-        coll.create_indexes([IndexModel([("unit", ASCENDING), ("registered_on", ASCENDING)]),
-                             IndexModel([("position", ASCENDING)])])
+        coll.create_indexes(
+            [
+                IndexModel([("unit", ASCENDING), ("registered_on", ASCENDING)]),
+                IndexModel([("position", ASCENDING)]),
+            ]
+        )
     except Exception as refused:  # noqa: BLE001 - a candidate without indexes is still measured
         problems.append(f"create_indexes: {type(refused).__name__}: {refused}"[:120])
     t = time.perf_counter()
     for start in range(0, n, BATCH):
-        _write(coll, [UpdateOne({"_id": f"H{i:08d}"}, {"$set": _doc(i), "$addToSet": {"positions": i}},
-                                upsert=True) for i in range(start, min(n, start + BATCH))], problems)
+        _write(
+            coll,
+            [
+                UpdateOne(
+                    {"_id": f"H{i:08d}"},
+                    {"$set": _doc(i), "$addToSet": {"positions": i}},
+                    upsert=True,
+                )
+                for i in range(start, min(n, start + BATCH))
+            ],
+            problems,
+        )
     out["upsert docs/s"] = n / (time.perf_counter() - t)
     t = time.perf_counter()
     for start in range(0, n, BATCH):
-        _write(coll, [UpdateOne({"_id": f"H{i:08d}"}, {"$inc": {"people": 1}, "$addToSet": {"positions": i}},
-                                upsert=True) for i in range(start, min(n, start + BATCH))], problems)
+        _write(
+            coll,
+            [
+                UpdateOne(
+                    {"_id": f"H{i:08d}"},
+                    {"$inc": {"people": 1}, "$addToSet": {"positions": i}},
+                    upsert=True,
+                )
+                for i in range(start, min(n, start + BATCH))
+            ],
+            problems,
+        )
     out["$inc docs/s"] = n / (time.perf_counter() - t)
     keys = random.Random(1).sample(range(n), 1000)
     t = time.perf_counter()
@@ -91,12 +131,20 @@ def measure(db, n):
         if doc is None or doc["people"] != 2 + i % 7 or doc["positions"] != [i]:
             problems.append(f"find by _id H{i:08d}: {doc}"[:150])
             break
-    out["find _id ms"] = (time.perf_counter() - t)  # 1,000 lookups: total s = ms each
-    query = {"$and": [{"unit": "province:P03"}, {"registered_on": {"$lte": "2018-05-01"}},
-                      {"location.city": {"$in": ["C3", "C34", "C65"]}},
-                      {"$or": [{"revoked_on": None}, {"revoked_on": {"$gt": "2018-05-01"}}]}]}
-    expected = sorted((i for i in range(n) if i % 31 == 3 and _doc(i)["registered_on"] <= "2018-05-01"
-                       and i % 300 in (3, 34, 65)))[:20]
+    out["find _id ms"] = time.perf_counter() - t  # 1,000 lookups: total s = ms each
+    query = {
+        "$and": [
+            {"unit": "province:P03"},
+            {"registered_on": {"$lte": "2018-05-01"}},
+            {"location.city": {"$in": ["C3", "C34", "C65"]}},
+            {"$or": [{"revoked_on": None}, {"revoked_on": {"$gt": "2018-05-01"}}]},
+        ]
+    }
+    expected = sorted(
+        i
+        for i in range(n)
+        if i % 31 == 3 and _doc(i)["registered_on"] <= "2018-05-01" and i % 300 in (3, 34, 65)
+    )[:20]
     t = time.perf_counter()
     got = [d["position"] for d in coll.find(query).sort("position", ASCENDING).limit(20)]
     out["indexed query ms"] = (time.perf_counter() - t) * 1000
@@ -133,8 +181,11 @@ def main():
             except Exception as broke:  # noqa: BLE001 - a benchmark reports and goes on
                 print(f"{name}: failed: {type(broke).__name__}: {broke}"[:300])
                 continue
-            print(f"{name} (n={args.n}): " + ", ".join(f"{k} {v:,.1f}" for k, v in out.items())
-                  + (f"; WRONG: {problems}" if problems else "; correct"))
+            print(
+                f"{name} (n={args.n}): "
+                + ", ".join(f"{k} {v:,.1f}" for k, v in out.items())
+                + (f"; WRONG: {problems}" if problems else "; correct")
+            )
             sys.stdout.flush()
     finally:
         shutil.rmtree(directory, ignore_errors=True)

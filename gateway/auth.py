@@ -1,4 +1,5 @@
 """Bearer-token authentication as a nameko dependency."""
+
 from nameko.extensions import DependencyProvider
 
 from kernel import config
@@ -16,10 +17,13 @@ class Authenticator:
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthorized("missing bearer token", {"Authorization": ["Bearer <token> required"]})
+            raise Unauthorized(
+                "missing bearer token", {"Authorization": ["Bearer <token> required"]}
+            )
         if len(token) > MAX_TOKEN:
-            raise Unauthorized("invalid token",
-                               {"Authorization": [f"a token is at most {MAX_TOKEN} characters"]})
+            raise Unauthorized(
+                "invalid token", {"Authorization": [f"a token is at most {MAX_TOKEN} characters"]}
+            )
         actor = verify(self.secret, token.strip(), self.previous_secret)
         if roles is not None and actor.role not in roles:
             raise Forbidden(f"role {actor.role} may not do this")

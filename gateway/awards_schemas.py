@@ -1,10 +1,23 @@
 """Request schemas of the awards paths (API.md "Awards"); errors name the field."""
+
 from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from gateway.fields import (MAX_PEOPLE, PHONE, PHONE_ERROR, Amount, Count, IdNumberField, LocationSchema,
-                            Pattern, ProvinceField, QueryCount, StrictBoolean, UnitField)
+from gateway.fields import (
+    MAX_PEOPLE,
+    PHONE,
+    PHONE_ERROR,
+    Amount,
+    Count,
+    IdNumberField,
+    LocationSchema,
+    Pattern,
+    ProvinceField,
+    QueryCount,
+    StrictBoolean,
+    UnitField,
+)
 from gateway.schemas import IsoDate, Text, WriteSchema, distinct
 from services.awards.domain import CATEGORIES, UNIT_CLASSES
 
@@ -22,13 +35,20 @@ class LimitSchema(Schema):
 
     @validates_schema
     def ordered(self, data, **kwargs):
-        if data.get("min") is not None and data.get("max") is not None and data["min"] > data["max"]:
+        if (
+            data.get("min") is not None
+            and data.get("max") is not None
+            and data["min"] > data["max"]
+        ):
             raise ValidationError("must not exceed max", "min")
 
 
 def _limits():
-    return fields.Dict(keys=fields.String(validate=validate.OneOf(CATEGORIES)), values=fields.Nested(LimitSchema),
-                       required=True)
+    return fields.Dict(
+        keys=fields.String(validate=validate.OneOf(CATEGORIES)),
+        values=fields.Nested(LimitSchema),
+        required=True,
+    )
 
 
 class EligibilitySchema(Schema):
@@ -39,23 +59,47 @@ class EligibilitySchema(Schema):
 class RoundSchema(WriteSchema):
     year = fields.Integer(required=True, strict=True, validate=YEAR)
     name = Text(max=200)
-    categories = fields.List(fields.String(validate=validate.OneOf(CATEGORIES)), required=True,
-                             validate=[validate.Length(min=1, max=3), distinct("a category")])
-    national_totals = fields.Dict(keys=fields.String(validate=validate.OneOf(CATEGORIES)),
-                                  values=_count(10_000), required=True)
-    key_provinces = fields.List(ProvinceField(), load_default=list, validate=validate.Length(max=34))
-    quotas = fields.Dict(keys=fields.String(validate=validate.OneOf(UNIT_CLASSES)),
-                         values=fields.Dict(keys=fields.String(validate=validate.OneOf(CATEGORIES)),
-                                            values=fields.Nested(LimitSchema)), required=True)
-    notice_days = fields.Integer(required=True, strict=True, validate=validate.Range(
-        min=7, max=90, error="public notice lasts at least one week (7 to 90 days)"))
+    categories = fields.List(
+        fields.String(validate=validate.OneOf(CATEGORIES)),
+        required=True,
+        validate=[validate.Length(min=1, max=3), distinct("a category")],
+    )
+    national_totals = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(CATEGORIES)),
+        values=_count(10_000),
+        required=True,
+    )
+    key_provinces = fields.List(
+        ProvinceField(), load_default=list, validate=validate.Length(max=34)
+    )
+    quotas = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(UNIT_CLASSES)),
+        values=fields.Dict(
+            keys=fields.String(validate=validate.OneOf(CATEGORIES)),
+            values=fields.Nested(LimitSchema),
+        ),
+        required=True,
+    )
+    notice_days = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(
+            min=7, max=90, error="public notice lasts at least one week (7 to 90 days)"
+        ),
+    )
     deadline = IsoDate(required=True)
-    prior_commendation_since = fields.Integer(required=True, strict=True, allow_none=True, validate=YEAR)
+    prior_commendation_since = fields.Integer(
+        required=True, strict=True, allow_none=True, validate=YEAR
+    )
     eligibility = fields.Nested(EligibilitySchema, load_default=None)
 
     @validates_schema
     def totals_per_category(self, data, **kwargs):
-        if "categories" in data and "national_totals" in data and set(data["national_totals"]) != set(data["categories"]):
+        if (
+            "categories" in data
+            and "national_totals" in data
+            and set(data["national_totals"]) != set(data["categories"])
+        ):
             raise ValidationError("one total per category of the round", "national_totals")
 
 
@@ -72,6 +116,7 @@ SERVICE_MODES = ("training", "extension", "employment", "other")
 
 class NominationSchema(WriteSchema):
     """One schema for the three forms; which fields are required depends on ``category``."""
+
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
     unit = UnitField(kinds=NOMINATING_UNIT)
     # team (附件1)
@@ -79,7 +124,9 @@ class NominationSchema(WriteSchema):
     field = Text(max=200)
     expert_count = _count(10_000, min=1)
     leader = fields.Nested(LeaderSchema)
-    experts = fields.List(fields.String(validate=validate.Length(min=1, max=64)), validate=validate.Length(max=500))
+    experts = fields.List(
+        fields.String(validate=validate.Length(min=1, max=64)), validate=validate.Length(max=500)
+    )
     # individual (附件2)
     expert_id = fields.String(validate=validate.Length(min=1, max=64))
     id_number = IdNumberField()
@@ -92,15 +139,35 @@ class NominationSchema(WriteSchema):
     people_lifted = _count(MAX_PEOPLE, "people in registered households nationwide at most")
     service_days = _count(100_000)
     deeds = Text(max=max(DEEDS_LIMITS.values()))
-    honours = fields.String(validate=validate.Length(max=2000))  # none yet is normal (issue 13 item 10)
+    honours = fields.String(
+        validate=validate.Length(max=2000)
+    )  # none yet is normal (issue 13 item 10)
     # organising unit
     summary = Text(max=5000)
 
     REQUIRED = {
-        "team": ("team_name", "field", "expert_count", "leader", "area", "service_category", "service_mode",
-                 "experts", "people_lifted", "service_days", "deeds"),
-        "individual": ("expert_id", "area", "service_category", "service_mode", "people_lifted",
-                       "service_days", "deeds"),
+        "team": (
+            "team_name",
+            "field",
+            "expert_count",
+            "leader",
+            "area",
+            "service_category",
+            "service_mode",
+            "experts",
+            "people_lifted",
+            "service_days",
+            "deeds",
+        ),
+        "individual": (
+            "expert_id",
+            "area",
+            "service_category",
+            "service_mode",
+            "people_lifted",
+            "service_days",
+            "deeds",
+        ),
         "organising_unit": ("summary",),
     }
 
@@ -109,15 +176,32 @@ class NominationSchema(WriteSchema):
         category = data.get("category")
         if category not in self.REQUIRED:
             return
-        errors = {name: ["required for a nomination of category " + category]
-                  for name in self.REQUIRED[category] if data.get(name) is None}
-        allowed = set(self.REQUIRED[category]) | {"category", "unit", "effective_date", "honours", "deeds"}
-        allowed |= {"individual": {"id_number", "political_status", "justification"}}.get(category, set())
-        errors.update({name: [f"not a field of the {category} form"] for name in data if name not in allowed})
+        errors = {
+            name: ["required for a nomination of category " + category]
+            for name in self.REQUIRED[category]
+            if data.get(name) is None
+        }
+        allowed = set(self.REQUIRED[category]) | {
+            "category",
+            "unit",
+            "effective_date",
+            "honours",
+            "deeds",
+        }
+        allowed |= {"individual": {"id_number", "political_status", "justification"}}.get(
+            category, set()
+        )
+        errors.update(
+            {name: [f"not a field of the {category} form"] for name in data if name not in allowed}
+        )
         deeds = data.get("deeds")
         if deeds is not None and len(deeds) > DEEDS_LIMITS[category]:
             errors["deeds"] = [f"at most {DEEDS_LIMITS[category]} characters for a {category}"]
-        if category == "team" and data.get("experts") is not None and len(set(data["experts"])) != len(data["experts"]):
+        if (
+            category == "team"
+            and data.get("experts") is not None
+            and len(set(data["experts"])) != len(data["experts"])
+        ):
             errors["experts"] = ["an expert is listed twice"]
         if errors:
             raise ValidationError(errors)
@@ -142,8 +226,11 @@ class ResolveSchema(WriteSchema):
 
 
 class CommendSchema(WriteSchema):
-    nomination_ids = fields.List(fields.String(validate=validate.Length(min=1, max=64)), load_default=None,
-                                 validate=validate.Length(max=1000))
+    nomination_ids = fields.List(
+        fields.String(validate=validate.Length(min=1, max=64)),
+        load_default=None,
+        validate=validate.Length(max=1000),
+    )
 
 
 class RevokeSchema(WriteSchema):
@@ -165,14 +252,20 @@ class CommendationSchema(WriteSchema):
             raise ValidationError("required for an individual", "expert_id")
         if category == "team" and not data.get("team_name"):
             raise ValidationError("required for a team", "team_name")
-        if data.get("year") and data.get("effective_date") and str(data["year"]) > data["effective_date"][:4]:
+        if (
+            data.get("year")
+            and data.get("effective_date")
+            and str(data["year"]) > data["effective_date"][:4]
+        ):
             raise ValidationError("a commendation is recorded after its year", "year")
 
 
 class NominationQuery(Schema):
     unit = UnitField(kinds=NOMINATING_UNIT)
     category = fields.String(validate=validate.OneOf(CATEGORIES))
-    status = fields.String(validate=validate.OneOf(["submitted", "publicized", "withdrawn", "conferred", "revoked"]))
+    status = fields.String(
+        validate=validate.OneOf(["submitted", "publicized", "withdrawn", "conferred", "revoked"])
+    )
     as_of = IsoDate(load_default=lambda: date.today().isoformat())
 
 

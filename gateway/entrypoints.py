@@ -1,6 +1,7 @@
 """The HTTP entrypoint that speaks JSON and maps every exception to the one error contract, and
 the web server under it: whatever it answers (404, 405, 413, 414, 431, a malformed request) is
 that contract too, with security headers on every response."""
+
 import json
 import logging
 import socket
@@ -22,9 +23,13 @@ MAX_URI = 8192  # characters of path and query
 MAX_HEADER = 8192  # characters of one header's value (the token has its own, smaller bound)
 MAX_BODY = 64 * 2**20  # a 200,000-row import as CSV fits
 # Personal data must not be cached or sniffed into something executable; the API is never framed.
-SECURITY_HEADERS = [("X-Content-Type-Options", "nosniff"), ("Cache-Control", "no-store"),
-                    ("Referrer-Policy", "no-referrer"), ("X-Frame-Options", "DENY"),
-                    ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")]
+SECURITY_HEADERS = [
+    ("X-Content-Type-Options", "nosniff"),
+    ("Cache-Control", "no-store"),
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Frame-Options", "DENY"),
+    ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
+]
 # eventlet.wsgi answers over-long request lines and header lines itself, in plain text, before any
 # application code runs. Its limits are raised above ours, which answer with the contract; beyond
 # them ContractProtocol answers (and http.server's own checks: 65,536 per line, 100 headers).
@@ -34,8 +39,12 @@ wsgi.MAX_TOTAL_HEADER_SIZE = 101 * (READ_LIMIT + 2)
 
 
 def json_response(status, body, headers=None):
-    return Response(json.dumps(body, ensure_ascii=False), status=status, headers=headers,
-                    mimetype="application/json")
+    return Response(
+        json.dumps(body, ensure_ascii=False),
+        status=status,
+        headers=headers,
+        mimetype="application/json",
+    )
 
 
 def error_body(code, message, details=None):
@@ -72,13 +81,24 @@ def _refusal(environ):
     """A request refused before routing: over-long URI or header."""
     uri = len(environ.get("PATH_INFO", "")) + len(environ.get("QUERY_STRING", ""))
     if uri > MAX_URI:
-        return json_response(414, error_body("URI_TOO_LONG", f"the URI is longer than {MAX_URI} characters",
-                                             {"_uri": [f"at most {MAX_URI} characters"]}))
-    long_headers = [k[5:].replace("_", "-").title() for k, v in environ.items()
-                    if k.startswith("HTTP_") and k != "HTTP_AUTHORIZATION" and len(v) > MAX_HEADER]
+        return json_response(
+            414,
+            error_body(
+                "URI_TOO_LONG",
+                f"the URI is longer than {MAX_URI} characters",
+                {"_uri": [f"at most {MAX_URI} characters"]},
+            ),
+        )
+    long_headers = [
+        k[5:].replace("_", "-").title()
+        for k, v in environ.items()
+        if k.startswith("HTTP_") and k != "HTTP_AUTHORIZATION" and len(v) > MAX_HEADER
+    ]
     if long_headers:
         details = {name: [f"at most {MAX_HEADER} characters"] for name in long_headers}
-        return json_response(431, error_body("HEADER_TOO_LARGE", "a request header is too long", details))
+        return json_response(
+            431, error_body("HEADER_TOO_LARGE", "a request header is too long", details)
+        )
     return None
 
 
@@ -90,14 +110,20 @@ def http_error_response(exc):
         details = {"method": [f"one of {', '.join(exc.valid_methods)}"]}
     if exc.code == 404:
         details = {"path": ["unknown"]}
-    return json_response(exc.code, error_body(exc.name.upper().replace(" ", "_"), exc.description, details),
-                         headers)
+    return json_response(
+        exc.code, error_body(exc.name.upper().replace(" ", "_"), exc.description, details), headers
+    )
 
 
 class ContractProtocol(HttpOnlyProtocol):
     """Refusals made before the application runs, as the contract, closing the connection."""
 
-    CODES = {400: "BAD_REQUEST", 413: "PAYLOAD_TOO_LARGE", 414: "URI_TOO_LONG", 431: "HEADER_TOO_LARGE"}
+    CODES = {
+        400: "BAD_REQUEST",
+        413: "PAYLOAD_TOO_LARGE",
+        414: "URI_TOO_LONG",
+        431: "HEADER_TOO_LARGE",
+    }
 
     def setup(self):
         super().setup()
@@ -123,7 +149,9 @@ class ContractProtocol(HttpOnlyProtocol):
             return False
         declared = self.headers.get("Content-Length")
         if declared is not None and self.headers.get("Transfer-Encoding") is not None:
-            self.send_error(400, "Content-Length and Transfer-Encoding together")  # eventlet's check, plain
+            self.send_error(
+                400, "Content-Length and Transfer-Encoding together"
+            )  # eventlet's check, plain
             return False
         if declared is not None and not (declared.isascii() and declared.strip().isdigit()):
             self.send_error(400, "Content-Length is not a whole number")
@@ -135,10 +163,17 @@ class ContractProtocol(HttpOnlyProtocol):
 
     def send_error(self, code, message=None, explain=None):
         """http.server's own refusals (a malformed request line, too many or too long headers)."""
-        body = json.dumps(error_body(self.CODES.get(code, f"HTTP_{code}"),
-                                     message or "the request cannot be read")).encode()
-        head = [f"HTTP/1.1 {code} {self.responses.get(code, ('Error',))[0]}",
-                "Content-Type: application/json", f"Content-Length: {len(body)}", "Connection: close"]
+        body = json.dumps(
+            error_body(
+                self.CODES.get(code, f"HTTP_{code}"), message or "the request cannot be read"
+            )
+        ).encode()
+        head = [
+            f"HTTP/1.1 {code} {self.responses.get(code, ('Error',))[0]}",
+            "Content-Type: application/json",
+            f"Content-Length: {len(body)}",
+            "Connection: close",
+        ]
         head += [f"{k}: {v}" for k, v in SECURITY_HEADERS]
         self.close_connection = True
         self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
@@ -162,8 +197,15 @@ class ContractWebServer(WebServer):
         return ContractWsgiApp(self)
 
     def get_wsgi_server(self, sock, wsgi_app, protocol=ContractProtocol, debug=False):
-        return wsgi.Server(sock, sock.getsockname(), wsgi_app, protocol=protocol, debug=debug,
-                           log=logging.getLogger("nameko.web.server"), url_length_limit=READ_LIMIT)
+        return wsgi.Server(
+            sock,
+            sock.getsockname(),
+            wsgi_app,
+            protocol=protocol,
+            debug=debug,
+            log=logging.getLogger("nameko.web.server"),
+            url_length_limit=READ_LIMIT,
+        )
 
 
 class HttpEntrypoint(HttpRequestHandler):
@@ -185,14 +227,20 @@ class HttpEntrypoint(HttpRequestHandler):
         if isinstance(exc, DomainError):
             return json_response(exc.status, exc.to_dict())
         if isinstance(exc, ValidationError):
-            return json_response(400, error_body("VALIDATION_ERROR", "the request is not valid",
-                                                 _flatten(exc.messages)))
+            return json_response(
+                400,
+                error_body("VALIDATION_ERROR", "the request is not valid", _flatten(exc.messages)),
+            )
         if isinstance(exc, HTTPException):
             return http_error_response(exc)
         # Only the exception's type is logged: its text could carry request data.
         log.error("unhandled %s in %s", type(exc).__name__, self.method_name)
-        return json_response(500, error_body("INTERNAL", "internal error",
-                                             {"type": [safe_for_serialization(type(exc).__name__)]}))
+        return json_response(
+            500,
+            error_body(
+                "INTERNAL", "internal error", {"type": [safe_for_serialization(type(exc).__name__)]}
+            ),
+        )
 
 
 def _flatten(messages, prefix=""):

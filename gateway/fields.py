@@ -5,6 +5,7 @@
   a unit's string (``province:山东``), a location's five-key dict, an ID number's 18 characters;
 - patterns matched against the whole value, text of bounded length, and numbers bounded by what the
   domain allows (an unbounded integer, e.g. 2^63, is recorded and then breaks every reader of the log)."""
+
 import re
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate
@@ -15,8 +16,13 @@ from services.registry.contract import MAX_BODIES, MAX_HOUSEHOLDS, MAX_PEOPLE  #
 
 # What the programme can hold, the bounds of figures, targets and counts (DOMAIN.md, issue 13):
 # about 29.5 million registered poor households nationwide, about 90 million people in them.
-MAX_POSITION = 2**53 - 1  # a log position or cursor: exact in every JSON reader and in SQLite/PostgreSQL
-YEARS = (2010, 2035)  # the programme's years: 2015-2020 and its consolidation period, funding from 2010
+MAX_POSITION = (
+    2**53 - 1
+)  # a log position or cursor: exact in every JSON reader and in SQLite/PostgreSQL
+YEARS = (
+    2010,
+    2035,
+)  # the programme's years: 2015-2020 and its consolidation period, funding from 2010
 
 
 class Whole(validate.Validator):
@@ -45,7 +51,9 @@ def Text(max=200, **kwargs):  # noqa: N802
 def Count(max, min=0, what="", **kwargs):  # noqa: N802
     """A whole number from ``min`` to ``max``; ``what`` says where the bound comes from."""
     error = f"a whole number from {min} to {max:,}" + (f" ({what})" if what else "")
-    return fields.Integer(strict=True, validate=validate.Range(min=min, max=max, error=error), **kwargs)
+    return fields.Integer(
+        strict=True, validate=validate.Range(min=min, max=max, error=error), **kwargs
+    )
 
 
 def QueryCount(max, min=0, what="", **kwargs):  # noqa: N802
@@ -121,6 +129,7 @@ class ProvinceField(fields.String):
 class LocationSchema(Schema):
     """A location (API.md): province, city, county checked against GB/T 2260 and loaded canonical;
     township and village free text, normalised. An error names the part, e.g. ``location.city``."""
+
     province = fields.String(required=True, **_NAME)
     city = fields.String(**_NAME)
     county = fields.String(**_NAME)

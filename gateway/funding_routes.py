@@ -1,4 +1,5 @@
 """HTTP paths of funding (API.md "Funding"), relayed to the funding service over RPC."""
+
 from gateway import funding_schemas as schemas
 from gateway.openapi import route
 from gateway.requests import keyed_request, load_body, load_query
@@ -11,8 +12,12 @@ class FundingRoutes:
 
     funding = BoundedRpcProxy("funding")
 
-    @route("POST", "/programmes", "资助项目计划 Configure a funding programme",
-           body=schemas.ProgrammeSchema)
+    @route(
+        "POST",
+        "/programmes",
+        "资助项目计划 Configure a funding programme",
+        body=schemas.ProgrammeSchema,
+    )
     def configure_programme(self, request):
         actor = self.auth.actor(request, WRITERS)
         form = load_body(request, schemas.ProgrammeSchema())
@@ -29,42 +34,65 @@ class FundingRoutes:
         form = load_body(request, schemas.ProjectSchema())
         return 201, self.funding.apply(form, actor.to_dict(), keyed_request(request))
 
-    @route("GET", "/projects/<string:project_id>",
-           "A project with its history and payments (log positions)")
+    @route(
+        "GET",
+        "/projects/<string:project_id>",
+        "A project with its history and payments (log positions)",
+    )
     def get_project(self, request, project_id):
         actor = self.auth.actor(request)
         return self.funding.get_project(project_id, actor.to_dict())
 
-    @route("POST", "/projects/<string:project_id>/reviews", "审核 One level's decision",
-           body=schemas.ReviewSchema)
+    @route(
+        "POST",
+        "/projects/<string:project_id>/reviews",
+        "审核 One level's decision",
+        body=schemas.ReviewSchema,
+    )
     def review_project(self, request, project_id):
         actor = self.auth.actor(request, WRITERS)
         form = load_body(request, schemas.ReviewSchema())
         return 201, self.funding.review(project_id, form, actor.to_dict(), keyed_request(request))
 
-    @route("POST", "/projects/<string:project_id>/publicize", "公示 Start the public notice",
-           body=schemas.StepSchema)
+    @route(
+        "POST",
+        "/projects/<string:project_id>/publicize",
+        "公示 Start the public notice",
+        body=schemas.StepSchema,
+    )
     def publicize_project(self, request, project_id):
         actor = self.auth.actor(request, WRITERS)
         form = load_body(request, schemas.StepSchema())
         return self.funding.publicize(project_id, form, actor.to_dict(), keyed_request(request))
 
-    @route("POST", "/projects/<string:project_id>/confirm", "生效 Confirm after the notice",
-           body=schemas.StepSchema)
+    @route(
+        "POST",
+        "/projects/<string:project_id>/confirm",
+        "生效 Confirm after the notice",
+        body=schemas.StepSchema,
+    )
     def confirm_project(self, request, project_id):
         actor = self.auth.actor(request, WRITERS)
         form = load_body(request, schemas.StepSchema())
         return self.funding.confirm(project_id, form, actor.to_dict(), keyed_request(request))
 
-    @route("POST", "/disbursements", "拨付 Pay a project-year's subsidy",
-           body=schemas.DisbursementSchema)
+    @route(
+        "POST",
+        "/disbursements",
+        "拨付 Pay a project-year's subsidy",
+        body=schemas.DisbursementSchema,
+    )
     def disburse(self, request):
         actor = self.auth.actor(request, WRITERS)
         form = load_body(request, schemas.DisbursementSchema())
         return 201, self.funding.disburse(form, actor.to_dict(), keyed_request(request))
 
-    @route("GET", "/funding/summary", "Approved projects, money paid (fen, 万元), quota places",
-           query=schemas.SummaryQuery)
+    @route(
+        "GET",
+        "/funding/summary",
+        "Approved projects, money paid (fen, 万元), quota places",
+        query=schemas.SummaryQuery,
+    )
     def funding_summary(self, request):
         self.auth.actor(request)
         query = load_query(request, schemas.SummaryQuery())

@@ -1,6 +1,7 @@
 """Request schemas of the funding paths (API.md "Funding"). Unknown fields are refused; every
 error names its field. Whether a configuration hangs together (levels, quotas inside the unit)
 is checked again by the service, so RPC callers get the same answers."""
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from gateway.fields import Count, Pattern, QueryCount, StrictBoolean, UnitField, Whole, Year
@@ -18,8 +19,11 @@ LEVEL = Whole(r"[a-z][a-z0-9_]{0,49}", "a level code: lower-case letters, digits
 
 class ProjectKindSchema(Schema):
     code = fields.String(required=True, validate=KIND)
-    applicants = fields.List(fields.String(validate=validate.OneOf(APPLICANTS)), required=True,
-                             validate=validate.Length(min=1, max=2))
+    applicants = fields.List(
+        fields.String(validate=validate.OneOf(APPLICANTS)),
+        required=True,
+        validate=validate.Length(min=1, max=2),
+    )
 
 
 class ProgrammeSchema(WriteSchema):
@@ -27,22 +31,36 @@ class ProgrammeSchema(WriteSchema):
     year = Year(required=True)
     until_year = Year(load_default=None)
     unit = UnitField(kinds=("national", "province"), load_default=None)
-    project_kinds = fields.List(fields.Nested(ProjectKindSchema), required=True, validate=validate.Length(min=1, max=3))
-    approval_levels = fields.List(fields.String(validate=LEVEL), required=True, validate=validate.Length(min=1, max=10))
-    level_scopes = fields.Dict(keys=fields.String(validate=LEVEL),
-                               values=fields.String(validate=validate.OneOf(LEVEL_KINDS)),
-                               load_default=dict, validate=validate.Length(max=10))
+    project_kinds = fields.List(
+        fields.Nested(ProjectKindSchema), required=True, validate=validate.Length(min=1, max=3)
+    )
+    approval_levels = fields.List(
+        fields.String(validate=LEVEL), required=True, validate=validate.Length(min=1, max=10)
+    )
+    level_scopes = fields.Dict(
+        keys=fields.String(validate=LEVEL),
+        values=fields.String(validate=validate.OneOf(LEVEL_KINDS)),
+        load_default=dict,
+        validate=validate.Length(max=10),
+    )
     subsidy_fen_per_project_year = Fen(required=True, allow_none=True)
     subsidise_units = StrictBoolean(required=True)
     subsidise_fully_budget_funded = StrictBoolean(required=True)
-    quotas = fields.Dict(keys=UnitField(kinds=("province", "city", "county")),
-                         values=Count(100_000, what="projects of one unit"),
-                         load_default=dict, validate=validate.Length(max=3000))  # China has ~2,850 counties
+    quotas = fields.Dict(
+        keys=UnitField(kinds=("province", "city", "county")),
+        values=Count(100_000, what="projects of one unit"),
+        load_default=dict,
+        validate=validate.Length(max=3000),
+    )  # China has ~2,850 counties
     notice_days = Count(90, min=1, what="days of public notice", required=True)
 
     @validates_schema
     def span(self, data, **kwargs):
-        if data.get("until_year") is not None and data.get("year") and data["until_year"] < data["year"]:
+        if (
+            data.get("until_year") is not None
+            and data.get("year")
+            and data["until_year"] < data["year"]
+        ):
             raise ValidationError("must not be before year", "until_year")
 
 
@@ -73,7 +91,11 @@ class ProjectSchema(WriteSchema):
     kind = fields.String(required=True, validate=KIND)
     region = UnitField(kinds=("province", "city", "county"), required=True)
     unit = UnitField(kinds=("province", "society"), load_default=None)
-    villages = fields.List(Text(max=100), required=True, validate=[validate.Length(min=1, max=100), distinct("a village")])
+    villages = fields.List(
+        Text(max=100),
+        required=True,
+        validate=[validate.Length(min=1, max=100), distinct("a village")],
+    )
     content = Text(required=True, max=4000)
     year = Year(required=True)
     until_year = Year(load_default=None)
@@ -81,7 +103,11 @@ class ProjectSchema(WriteSchema):
 
     @validates_schema
     def span(self, data, **kwargs):
-        if data.get("until_year") is not None and data.get("year") and data["until_year"] < data["year"]:
+        if (
+            data.get("until_year") is not None
+            and data.get("year")
+            and data["until_year"] < data["year"]
+        ):
             raise ValidationError("must not be before year", "until_year")
 
 

@@ -4,6 +4,7 @@ A bad row never fails the file: it is reported with its row number and reasons, 
 rows are sent to the registry in batches (one RPC and one atomic write per batch). A file that
 cannot be read as a whole (binary, mixed or unknown encoding, a column named twice, a field over
 the csv module's limit) is refused with a 400 saying where."""
+
 import codecs
 import csv
 import io
@@ -33,11 +34,25 @@ WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")  # ASCII digits only: "²".isdigit() is
 GB = {"gb2312", "gbk", "gb18030", "cp936"}
 
 # The import's bodies, for the OpenAPI document.
-BODIES = {"application/json": {"schema": {"type": "array", "maxItems": MAX_ROWS, "items": HouseholdSchema}},
-          "text/csv": {"schema": {"type": "string", "description": "UTF-8 (BOM or not) or GBK/GB18030; "
-                                  "columns " + ", ".join(sorted(REQUIRED_COLUMNS) + ["city", "county"])}},
-          "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
-                                             "properties": {"file": {"type": "string", "format": "binary"}}}}}
+BODIES = {
+    "application/json": {
+        "schema": {"type": "array", "maxItems": MAX_ROWS, "items": HouseholdSchema}
+    },
+    "text/csv": {
+        "schema": {
+            "type": "string",
+            "description": "UTF-8 (BOM or not) or GBK/GB18030; "
+            "columns " + ", ".join(sorted(REQUIRED_COLUMNS) + ["city", "county"]),
+        }
+    },
+    "multipart/form-data": {
+        "schema": {
+            "type": "object",
+            "required": ["file"],
+            "properties": {"file": {"type": "string", "format": "binary"}},
+        }
+    },
+}
 
 
 def parse(request):
@@ -49,8 +64,10 @@ def parse(request):
         return _csv_rows(decode(request.get_data(), request.mimetype_params.get("charset")))
     rows = parse_json(json_text(request))
     if not isinstance(rows, list):
-        raise ValidationFailed("expected a JSON array of households, or a CSV file",
-                               {"_body": ["expected a JSON array or CSV"]})
+        raise ValidationFailed(
+            "expected a JSON array of households, or a CSV file",
+            {"_body": ["expected a JSON array or CSV"]},
+        )
     return rows
 
 
@@ -58,7 +75,9 @@ def _upload(request):
     try:
         files = request.files
     except ValueError as bad:  # a malformed multipart body
-        raise ValidationFailed("the upload is not a valid multipart form", {"_body": [type(bad).__name__]})
+        raise ValidationFailed(
+            "the upload is not a valid multipart form", {"_body": [type(bad).__name__]}
+        ) from None
     return next(iter(files.values()), None)
 
 
@@ -66,8 +85,9 @@ def decode(data, declared=None):
     """CSV bytes → text, in the declared charset, else UTF-8 (with or without BOM) or GB18030,
     decided line by line: a file whose lines are in both is refused, never half garbled."""
     if b"\0" in data:
-        raise ValidationFailed("the upload is a binary file, not CSV text",
-                               {"_body": ["not a CSV text file"]})
+        raise ValidationFailed(
+            "the upload is a binary file, not CSV text", {"_body": ["not a CSV text file"]}
+        )
     if declared:
         return _decode_declared(data, declared.lower())
     utf8, other = [], []
@@ -79,8 +99,14 @@ def decode(data, declared=None):
             except UnicodeDecodeError:
                 other.append(number)
     if utf8 and other:
-        raise ValidationFailed("the file mixes encodings", {"_body": [
-            f"UTF-8 on line {_lines(utf8)} but not on line {_lines(other)}: save the file in one encoding"]})
+        raise ValidationFailed(
+            "the file mixes encodings",
+            {
+                "_body": [
+                    f"UTF-8 on line {_lines(utf8)} but not on line {_lines(other)}: save the file in one encoding"
+                ]
+            },
+        )
     return _decode_declared(data, "gb18030" if other else "utf-8")
 
 
@@ -89,20 +115,27 @@ def _decode_declared(data, charset):
     try:
         codec = codecs.lookup(charset).name
     except LookupError:
-        raise ValidationFailed(f"unknown charset {charset!r}", {"_body": ["charset: UTF-8, GBK or GB18030"]})
+        raise ValidationFailed(
+            f"unknown charset {charset!r}", {"_body": ["charset: UTF-8, GBK or GB18030"]}
+        ) from None
     if codec not in ("utf-8", "gb18030"):
-        raise ValidationFailed(f"charset {charset!r} is not taken",
-                               {"_body": ["charset: UTF-8, GBK or GB18030"]})
+        raise ValidationFailed(
+            f"charset {charset!r} is not taken", {"_body": ["charset: UTF-8, GBK or GB18030"]}
+        )
     try:
         text = data.decode(codec).removeprefix("\ufeff")
     except UnicodeDecodeError as bad:
-        line = data[:bad.start].count(b"\n") + 1
-        raise ValidationFailed(f"the file is not {codec} text", {"_body": [f"line {line}: not {codec} text"]})
+        line = data[: bad.start].count(b"\n") + 1
+        raise ValidationFailed(
+            f"the file is not {codec} text", {"_body": [f"line {line}: not {codec} text"]}
+        ) from None
     control = UNRECORDABLE.search(text)
     if control:
         line = text.count("\n", 0, control.start()) + 1
-        raise ValidationFailed("the file holds a control character",
-                               {"_body": [f"line {line}: control character U+{ord(control.group()):04X}"]})
+        raise ValidationFailed(
+            "the file holds a control character",
+            {"_body": [f"line {line}: control character U+{ord(control.group()):04X}"]},
+        )
     return text
 
 
@@ -116,16 +149,21 @@ def _csv_rows(text):
         header = [name.strip() for name in next(reader, [])]
         twice = sorted({name for name in header if header.count(name) > 1})
         if twice:
-            raise ValidationFailed("the CSV names a column twice: " + ", ".join(twice),
-                                   {"_body": [f"column {name} appears twice" for name in twice]})
+            raise ValidationFailed(
+                "the CSV names a column twice: " + ", ".join(twice),
+                {"_body": [f"column {name} appears twice" for name in twice]},
+            )
         missing = REQUIRED_COLUMNS - set(header)
         if missing:
-            raise ValidationFailed("the CSV lacks columns: " + ", ".join(sorted(missing)),
-                                   {"_body": [f"missing column {c}" for c in sorted(missing)]})
+            raise ValidationFailed(
+                "the CSV lacks columns: " + ", ".join(sorted(missing)),
+                {"_body": [f"missing column {c}" for c in sorted(missing)]},
+            )
         return [_row(header, values) for values in reader]
     except csv.Error as bad:
-        raise ValidationFailed("the CSV cannot be read",
-                               {"_body": [f"line {reader.line_num}: {_csv_reason(bad)}"]})
+        raise ValidationFailed(
+            "the CSV cannot be read", {"_body": [f"line {reader.line_num}: {_csv_reason(bad)}"]}
+        ) from None
 
 
 def _csv_reason(error):
@@ -163,18 +201,27 @@ def validate(rows):
         try:
             good.append({**schema.load(row), "row": number})
         except ValidationError as invalid:
-            rejected.append({"row": number, "code": row.get("code"), "reasons": _flatten(invalid.messages)})
+            rejected.append(
+                {"row": number, "code": row.get("code"), "reasons": _flatten(invalid.messages)}
+            )
     return good, rejected
 
 
 def batches(rows, size=BATCH_SIZE):
     for start in range(0, len(rows), size):
-        yield rows[start:start + size]
+        yield rows[start : start + size]
 
 
 def summary(results, rejected):
     created = [c for r in results for c in r["created"]]
     duplicates = [d for r in results for d in r["duplicates"]]
-    rejected = sorted(rejected + [x for r in results for x in r["rejected"]], key=lambda x: x["row"] or 0)
-    return {"created": len(created), "duplicate": len(duplicates), "rejected": len(rejected),
-            "duplicates": duplicates, "rejections": rejected}
+    rejected = sorted(
+        rejected + [x for r in results for x in r["rejected"]], key=lambda x: x["row"] or 0
+    )
+    return {
+        "created": len(created),
+        "duplicate": len(duplicates),
+        "rejected": len(rejected),
+        "duplicates": duplicates,
+        "rejections": rejected,
+    }

@@ -1,4 +1,5 @@
 """Reading a request: its JSON body, its query and its Idempotency-Key, each through a schema."""
+
 import json
 import re
 from urllib.parse import parse_qsl
@@ -17,8 +18,10 @@ def json_text(request):
     try:
         return request.get_data().decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as bad:
-        raise ValidationFailed("the body is not UTF-8 text", {"_body": [
-            f"not UTF-8 (byte {bad.start}): send JSON encoded as UTF-8"]})
+        raise ValidationFailed(
+            "the body is not UTF-8 text",
+            {"_body": [f"not UTF-8 (byte {bad.start}): send JSON encoded as UTF-8"]},
+        ) from None
 
 
 def parse_json(text):
@@ -26,17 +29,23 @@ def parse_json(text):
     try:
         value = json.loads(text or "null", parse_constant=_no_constant)
     except (ValueError, RecursionError) as bad:
-        raise ValidationFailed("the body is not valid JSON", {"_body": [f"invalid JSON: {type(bad).__name__}"]})
+        raise ValidationFailed(
+            "the body is not valid JSON", {"_body": [f"invalid JSON: {type(bad).__name__}"]}
+        ) from None
     bad = _bad_text(value)
     if bad:
-        raise ValidationFailed("the body holds text that cannot be recorded", {bad[0] or "_body": [bad[1]]})
+        raise ValidationFailed(
+            "the body holds text that cannot be recorded", {bad[0] or "_body": [bad[1]]}
+        )
     return value
 
 
 def load_body(request, schema):
     body = parse_json(json_text(request))
     if not isinstance(body, dict):
-        raise ValidationFailed("the body must be a JSON object", {"_body": ["expected a JSON object"]})
+        raise ValidationFailed(
+            "the body must be a JSON object", {"_body": ["expected a JSON object"]}
+        )
     return schema.load(body)
 
 
@@ -54,11 +63,20 @@ def _bad_text(value):
             found = UNRECORDABLE.search(item)
             if found:
                 char = found.group()
-                kind = "an unpaired surrogate" if "\ud800" <= char <= "\udfff" else "a control character"
+                kind = (
+                    "an unpaired surrogate"
+                    if "\ud800" <= char <= "\udfff"
+                    else "a control character"
+                )
                 return path, f"contains {kind} (U+{ord(char):04X})"
             continue
-        children = (item.items() if isinstance(item, dict) else enumerate(item) if isinstance(item, list)
-                    else ())
+        children = (
+            item.items()
+            if isinstance(item, dict)
+            else enumerate(item)
+            if isinstance(item, list)
+            else ()
+        )
         for key, child in children:
             name = f"{path}.{key}" if path else str(key)
             stack.extend([(name, child), (name, key)])
@@ -70,7 +88,9 @@ def keyed_request(request):
     key); the service binds it to the requester."""
     key = request.headers.get("Idempotency-Key", "").strip()
     if len(key) > 200:
-        raise ValidationFailed("Idempotency-Key is too long", {"Idempotency-Key": ["at most 200 characters"]})
+        raise ValidationFailed(
+            "Idempotency-Key is too long", {"Idempotency-Key": ["at most 200 characters"]}
+        )
     if not key:
         return None
     return KeyedRequest(key, request.method, request.path, parse_json(json_text(request)))
@@ -82,10 +102,13 @@ def load_query(request, schema):
     try:
         if not raw.isascii():
             raise UnicodeDecodeError("ascii", raw, 0, len(raw), "not percent-encoded")
-        pairs = parse_qsl(raw.decode("ascii"), keep_blank_values=True, encoding="utf-8", errors="strict")
+        pairs = parse_qsl(
+            raw.decode("ascii"), keep_blank_values=True, encoding="utf-8", errors="strict"
+        )
     except UnicodeDecodeError:
-        raise ValidationFailed("the query is not percent-encoded UTF-8",
-                               {"_query": ["percent-encoded UTF-8"]})
+        raise ValidationFailed(
+            "the query is not percent-encoded UTF-8", {"_query": ["percent-encoded UTF-8"]}
+        ) from None
     query = {}
     for name, value in pairs:
         if name in query:
@@ -93,5 +116,7 @@ def load_query(request, schema):
         query[name] = value
     bad = _bad_text(query)
     if bad:
-        raise ValidationFailed("the query holds text that cannot be read", {bad[0] or "_query": [bad[1]]})
+        raise ValidationFailed(
+            "the query holds text that cannot be read", {bad[0] or "_query": [bad[1]]}
+        )
     return schema.load(query)

@@ -8,6 +8,7 @@
   The message stays on the bus and the command may still be carried out when a replica comes
   back, which is why the answer is an error and never a guess: a retry with the same
   Idempotency-Key returns the first result."""
+
 import os
 
 import eventlet
@@ -27,12 +28,16 @@ class BoundedRpcProxy(RpcProxy):
     def setup(self):
         super().setup()
         settings = config.from_container(self.container)
-        self.wire = Wire(Seal(settings.cipher_key), settings.pii_hash_key,
-                         frozenset(declaration(self.target_service).personal_fields))
+        self.wire = Wire(
+            Seal(settings.cipher_key),
+            settings.pii_hash_key,
+            frozenset(declaration(self.target_service).personal_fields),
+        )
 
     def get_dependency(self, worker_ctx):
-        return _BoundedServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener, self.wire,
-                                    **self.options)
+        return _BoundedServiceProxy(
+            worker_ctx, self.target_service, self.rpc_reply_listener, self.wire, **self.options
+        )
 
 
 class Wire:
@@ -56,10 +61,17 @@ class _BoundedServiceProxy(ServiceProxy):
         method = super().__getattr__(name)
 
         def call(*args, **kwargs):
-            reply = method.call_async(*map(self._wire, args), **{k: self._wire(v) for k, v in kwargs.items()})
-            with eventlet.Timeout(TIMEOUT_SECONDS, Unavailable(
+            reply = method.call_async(
+                *map(self._wire, args), **{k: self._wire(v) for k, v in kwargs.items()}
+            )
+            with eventlet.Timeout(
+                TIMEOUT_SECONDS,
+                Unavailable(
                     f"the {self.service_name} service did not answer within {TIMEOUT_SECONDS:g} s; "
-                    "retry with the same Idempotency-Key", {"service": [self.service_name]})):
+                    "retry with the same Idempotency-Key",
+                    {"service": [self.service_name]},
+                ),
+            ):
                 return reply.result()
 
         return call

@@ -1,10 +1,24 @@
 """Request schemas of the public API (API.md). Every body and query is loaded through one of
 these; an error names the field. Unknown fields are refused, so a typo is not silently lost."""
+
 from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from gateway.fields import (PHONE, PHONE_ERROR, Count, CreditCodeField, IdNumberField, LocationSchema, Pattern, Position, QueryCount, Text, UnitField, Year)
+from gateway.fields import (
+    PHONE,
+    PHONE_ERROR,
+    Count,
+    CreditCodeField,
+    IdNumberField,
+    LocationSchema,
+    Pattern,
+    Position,
+    QueryCount,
+    Text,
+    UnitField,
+    Year,
+)
 from services.registry.contract import METRIC_LIMITS, METRICS
 
 DATES = (date(2000, 1, 1), date(2100, 12, 31))
@@ -30,9 +44,11 @@ def not_in_future(value):
 
 def distinct(what):
     """A list validator: ``what`` (e.g. "a village") may not be listed twice."""
+
     def check(values):
         if len(set(values)) != len(values):
             raise ValidationError(f"{what} is listed twice")
+
     return check
 
 
@@ -57,7 +73,9 @@ class ExpertSchema(WriteSchema):
 
 
 class HouseholdSchema(WriteSchema):
-    code = Pattern(r"[0-9A-Za-z\-]{4,40}", "a household code: 4 to 40 letters, digits or -", required=True)
+    code = Pattern(
+        r"[0-9A-Za-z\-]{4,40}", "a household code: 4 to 40 letters, digits or -", required=True
+    )
     head_name = Text(required=True, max=100)
     head_id_number = IdNumberField(required=True)
     people = Count(50, min=1, what=HOUSEHOLD_PEOPLE, required=True)
@@ -71,9 +89,11 @@ class HouseholdSchema(WriteSchema):
 
 class PairingSchema(WriteSchema):
     expert_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    household_codes = fields.List(fields.String(validate=validate.Length(min=1, max=40)),
-                                  required=True,
-                                  validate=[validate.Length(min=1, max=500), distinct("a household code")])
+    household_codes = fields.List(
+        fields.String(validate=validate.Length(min=1, max=40)),
+        required=True,
+        validate=[validate.Length(min=1, max=500), distinct("a household code")],
+    )
     village = Text(required=True, max=100)
     start = IsoDate(required=True)
     end = IsoDate(required=True)
@@ -99,8 +119,6 @@ class ExpertListQuery(Schema):
     cursor = Position()
 
 
-
-
 class AssociationSchema(WriteSchema):
     name = Text(required=True, max=200)
     credit_code = CreditCodeField(required=True)
@@ -117,6 +135,7 @@ class RevocationSchema(WriteSchema):
 
 class ErasureSchema(Schema):
     """Why a person's personal data is erased (recorded in the log: name no one in it)."""
+
     reason = Text(required=True, max=1000)
 
 

@@ -2,6 +2,7 @@
 
 Each service's paths are a mixin in its own module, named by the service's declaration and found
 by the composition root (kjfp/bootstrap.py); nameko finds inherited entrypoints."""
+
 import eventlet
 
 from gateway.audit_routes import AuditRoutes

@@ -1,10 +1,24 @@
 """Request schemas of the supervision paths (API.md "Supervision"); errors name the field."""
+
 from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from gateway.fields import (MAX_BODIES, MAX_HOUSEHOLDS, MAX_PEOPLE, MAX_POSITION, Amount, Count, Pattern,
-                            Position, ProvinceField, QueryCount, StrictBoolean, UnitField, Year)
+from gateway.fields import (
+    MAX_BODIES,
+    MAX_HOUSEHOLDS,
+    MAX_PEOPLE,
+    MAX_POSITION,
+    Amount,
+    Count,
+    Pattern,
+    Position,
+    ProvinceField,
+    QueryCount,
+    StrictBoolean,
+    UnitField,
+    Year,
+)
 from gateway.schemas import IsoDate, Text, WriteSchema, distinct
 from services.supervision.domain import FUNDS_WAN_MAX, PHASES
 from services.supervision.queries import FILTERS
@@ -30,8 +44,11 @@ class CampaignSchema(WriteSchema):
     field_inspection_end = IsoDate(required=True)
     feedback_due = IsoDate(required=True)
     rectification_due = IsoDate(required=True)
-    units = fields.List(UnitField(kinds=REPORTING_UNIT), required=True,
-                        validate=[validate.Length(min=1, max=200), distinct("a unit")])
+    units = fields.List(
+        UnitField(kinds=REPORTING_UNIT),
+        required=True,
+        validate=[validate.Length(min=1, max=200), distinct("a unit")],
+    )
 
     @validates_schema
     def phases_in_order(self, data, **kwargs):
@@ -76,7 +93,9 @@ class GroupSchema(Schema):
 
 
 class FieldInspectionSchema(WriteSchema):
-    groups = fields.List(fields.Nested(GroupSchema), required=True, validate=validate.Length(min=1, max=50))
+    groups = fields.List(
+        fields.Nested(GroupSchema), required=True, validate=validate.Length(min=1, max=50)
+    )
 
     @validates_schema  # not @validates: that runs on the groups that loaded even if one lacks its name
     def distinct_names(self, data, **kwargs):
@@ -101,7 +120,9 @@ class SubmitSchema(WriteSchema):
     evidence = Text(required=True, max=20_000)
     evidence_hashes = fields.List(
         Pattern(r"[0-9a-f]{64}", "a SHA-256 hex digest (64 lower-case hex)"),
-        load_default=list, validate=validate.Length(max=100))
+        load_default=list,
+        validate=validate.Length(max=100),
+    )
 
 
 class VerifySchema(WriteSchema):

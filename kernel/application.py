@@ -1,8 +1,10 @@
 """The base of every service's eventsourcing Application, and ``@command``: the one place where a
 write is retried after a lost race and a repeated Idempotency-Key is answered with the first
 result; lookups that answer in the error contract."""
+
 import contextvars
 import functools
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -32,7 +34,9 @@ def command(method=None, *, reread=None):
     def run(app, *args, idempotency=None, **kwargs):
         def first_result():
             earlier = idempotency.earlier_result(app) if idempotency is not None else None
-            return None if earlier is None else (reread or ServiceApplication.aggregate)(app, earlier)
+            return (
+                None if earlier is None else (reread or ServiceApplication.aggregate)(app, earlier)
+            )
 
         def attempt():
             answered = first_result()
@@ -59,7 +63,7 @@ def command(method=None, *, reread=None):
 class ServiceApplication(Application):
     # Event class name → the fields that name a person, sealed under the record's own data key
     # (kernel.personal) so that the person can be erased; none by default.
-    sealed_events = {}
+    sealed_events: dict[Any, Any] = {}
 
     def __init__(self, env=None, pii_hash_key="", person_keys=None):
         """``person_keys``: where the data keys are (default: the event store's own database)."""
@@ -69,7 +73,11 @@ class ServiceApplication(Application):
 
     def construct_mapper(self):
         mapper = super().construct_mapper()
-        return personal.PersonalMapper(mapper, None, self.sealed_events) if self.sealed_events else mapper
+        return (
+            personal.PersonalMapper(mapper, None, self.sealed_events)
+            if self.sealed_events
+            else mapper
+        )
 
     def construct_event_store(self):
         if not isinstance(self.mapper, personal.PersonalMapper):

@@ -4,6 +4,7 @@ A scope is a unit (kernel.places.Unit): ``national``, ``province:山东``, ``cit
 ``county:山东/临沂/沂南``, ``society:中国农学会``, held canonical. PyJWT does the signing and expiry
 so that we do not hand-roll crypto.
 """
+
 import time
 import uuid
 from dataclasses import dataclass
@@ -14,8 +15,13 @@ from kernel.errors import Forbidden, Unauthorized
 from kernel.places import Place, PlaceError, Unit, canonical_unit
 
 ROLES = (
-    "national_office", "provincial_office", "society", "county_association",
-    "inspector", "expert", "auditor",
+    "national_office",
+    "provincial_office",
+    "society",
+    "county_association",
+    "inspector",
+    "expert",
+    "auditor",
 )
 ALGORITHM = "HS256"
 CLAIM_TYPES = {"sub": str, "role": str, "scope": str, "exp": int, "iat": int, "nbf": int}
@@ -45,8 +51,13 @@ def mint(secret, role, scope, subject=None, ttl_seconds=8 * 3600, now=None):
         raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
     scope = str(Unit.parse(scope))  # canonical: province:山东省 and province:山东 are one scope
     now = int(now if now is not None else time.time())
-    claims = {"sub": subject or f"{role}:{uuid.uuid4().hex[:8]}", "role": role, "scope": scope,
-              "iat": now, "exp": now + ttl_seconds}
+    claims = {
+        "sub": subject or f"{role}:{uuid.uuid4().hex[:8]}",
+        "role": role,
+        "scope": scope,
+        "iat": now,
+        "exp": now + ttl_seconds,
+    }
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
@@ -55,28 +66,37 @@ def verify(secret, token, previous_secret=None):
     rotated out, so that tokens already handed out keep working until they expire."""
     try:
         try:
-            claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]})
+            claims = jwt.decode(
+                token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]}
+            )
         except jwt.InvalidSignatureError:
             if not previous_secret:
                 raise
-            claims = jwt.decode(token, previous_secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]})
+            claims = jwt.decode(
+                token, previous_secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]}
+            )
     except jwt.ExpiredSignatureError:
-        raise Unauthorized("token expired")
+        raise Unauthorized("token expired") from None
     except jwt.PyJWTError:
-        raise Unauthorized("invalid token")
+        raise Unauthorized("invalid token") from None
     # Every claim has its type: a signed token with e.g. a list for scope, or "exp" as a string
     # (PyJWT then skips the expiry check), is refused rather than trusted.
-    wrong = [name for name, kind in CLAIM_TYPES.items()
-             if name in claims and (not isinstance(claims[name], kind) or isinstance(claims[name], bool))]
+    wrong = [
+        name
+        for name, kind in CLAIM_TYPES.items()
+        if name in claims and (not isinstance(claims[name], kind) or isinstance(claims[name], bool))
+    ]
     if wrong:
-        raise Unauthorized("invalid token",
-                           {"Authorization": [f"claim {name} has the wrong type" for name in wrong]})
+        raise Unauthorized(
+            "invalid token",
+            {"Authorization": [f"claim {name} has the wrong type" for name in wrong]},
+        )
     if claims.get("role") not in ROLES or not claims.get("scope"):
         raise Unauthorized("token lacks role or scope")
     try:
         scope = str(Unit.parse(claims["scope"]))
     except ValueError:
-        raise Unauthorized("token scope is not a unit")
+        raise Unauthorized("token scope is not a unit") from None
     return Actor(claims["sub"], claims["role"], scope)
 
 
@@ -103,7 +123,9 @@ ERASERS = ("national_office",)  # who may erase a person's personal data (kernel
 
 def require_role(actor, *roles):
     if actor.role not in roles:
-        raise Forbidden(f"role {actor.role} may not do this", {"role": [f"one of {', '.join(roles)} required"]})
+        raise Forbidden(
+            f"role {actor.role} may not do this", {"role": [f"one of {', '.join(roles)} required"]}
+        )
 
 
 def require_writer(actor):
@@ -113,8 +135,12 @@ def require_writer(actor):
 
 def _inside_area(scope, unit, location):
     """A city or county body reaches its province's records that are located inside its area."""
-    return (scope.kind in ("city", "county") and unit == scope.lineage[1]
-            and location is not None and scope.covers(place_of(location)))
+    return (
+        scope.kind in ("city", "county")
+        and unit == scope.lineage[1]
+        and location is not None
+        and scope.covers(place_of(location))
+    )
 
 
 def authorize_write(actor, unit=None, location=None):
@@ -129,11 +155,14 @@ def authorize_write(actor, unit=None, location=None):
     if unit is not None:
         unit = unit_of(unit)
         if not scope.covers(unit) and not _inside_area(scope, unit, location):
-            raise Forbidden(f"{scope} may not write records of {unit}",
-                            {"unit": ["outside your jurisdiction"]})
+            raise Forbidden(
+                f"{scope} may not write records of {unit}", {"unit": ["outside your jurisdiction"]}
+            )
     if unit is None and location is not None and not scope.covers(place_of(location)):
-        raise Forbidden(f"{scope} may not write records located in {place_of(location).province}",
-                        {"location": ["outside your jurisdiction"]})
+        raise Forbidden(
+            f"{scope} may not write records located in {place_of(location).province}",
+            {"location": ["outside your jurisdiction"]},
+        )
 
 
 def authorize_change(actor, unit=None, location=None, new_location=None):
@@ -150,9 +179,16 @@ def authorize_targets(actor, unit):
     if actor.role == "national_office":
         return
     unit = unit_of(unit)
-    if actor.role == "provincial_office" and unit.kind in ("city", "county") and actor.unit.covers(unit):
+    if (
+        actor.role == "provincial_office"
+        and unit.kind in ("city", "county")
+        and actor.unit.covers(unit)
+    ):
         return
-    raise Forbidden(f"{actor.role} {actor.scope} may not set the targets of {unit}", {"unit": ["not yours to set"]})
+    raise Forbidden(
+        f"{actor.role} {actor.scope} may not set the targets of {unit}",
+        {"unit": ["not yours to set"]},
+    )
 
 
 def authorize_household_in_pairing(actor, location):
@@ -160,8 +196,10 @@ def authorize_household_in_pairing(actor, location):
     (and the national office) pair households wherever their experts serve."""
     scope = actor.unit
     if scope.geographic and not scope.covers(place_of(location)):
-        raise Forbidden(f"{scope} may not pair households located in {place_of(location).province}",
-                        {"household_codes": ["outside your jurisdiction"]})
+        raise Forbidden(
+            f"{scope} may not pair households located in {place_of(location).province}",
+            {"household_codes": ["outside your jurisdiction"]},
+        )
 
 
 NATIONWIDE_READERS = ("national_office", "auditor", "inspector")
@@ -175,4 +213,6 @@ def authorize_read(actor, unit, location=None):
     unit = unit_of(unit)
     if actor.unit.covers(unit) or _inside_area(actor.unit, unit, location):
         return
-    raise Forbidden(f"{actor.scope} may not read records of {unit}", {"unit": ["outside your jurisdiction"]})
+    raise Forbidden(
+        f"{actor.scope} may not read records of {unit}", {"unit": ["outside your jurisdiction"]}
+    )

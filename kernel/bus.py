@@ -12,6 +12,7 @@ for would be dropped on arrival, so it is not serialised and sent at all (a hand
 the process binds its queue, and from then on its events are sent). A broker's bindings are the
 broker's to know: on RabbitMQ every event is sent.
 """
+
 from kombu.transport import memory
 from nameko.amqp.publish import get_producer
 from nameko.events import EventDispatcher
@@ -38,19 +39,33 @@ class BatchDispatcher(EventDispatcher):
         def publish(envelopes):
             if not envelopes:
                 return
-            with get_producer(publisher.amqp_uri, publisher.use_confirms, publisher.ssl,
-                              publisher.login_method, dict(publisher.transport_options)) as producer:
+            with get_producer(
+                publisher.amqp_uri,
+                publisher.use_confirms,
+                publisher.ssl,
+                publisher.login_method,
+                dict(publisher.transport_options),
+            ) as producer:
                 declare = publisher.declare
                 for envelope in envelopes:
                     if _unheard(producer.channel, self.exchange, envelope["type"]):
                         continue
                     producer.publish(
-                        envelope, exchange=self.exchange, routing_key=envelope["type"], headers=headers,
-                        delivery_mode=publisher.delivery_mode, mandatory=publisher.mandatory,
-                        priority=publisher.priority, expiration=publisher.expiration,
-                        compression=publisher.compression, serializer=publisher.serializer,
-                        retry=publisher.retry, retry_policy=publisher.retry_policy,
-                        declare=declare, **options)
+                        envelope,
+                        exchange=self.exchange,
+                        routing_key=envelope["type"],
+                        headers=headers,
+                        delivery_mode=publisher.delivery_mode,
+                        mandatory=publisher.mandatory,
+                        priority=publisher.priority,
+                        expiration=publisher.expiration,
+                        compression=publisher.compression,
+                        serializer=publisher.serializer,
+                        retry=publisher.retry,
+                        retry_policy=publisher.retry_policy,
+                        declare=declare,
+                        **options,
+                    )
                     declare = ()  # once a batch: kombu would look it up in its cache every time
 
         return publish

@@ -1,5 +1,6 @@
 """One log line per call a service handles: which, how it ended, how long it took. No arguments
 or results (they carry personal numbers); the pump's timer ticks are left out."""
+
 import logging
 import time
 

@@ -9,9 +9,10 @@ chain hash, as published on the bus), and checkpoints (position, hash, time) at 
 publication batch. The links let an auditor name the first position where a tampered log
 breaks; the checkpoints are the anchors to copy out and keep elsewhere.
 """
+
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 GENESIS = "0" * 64
 
@@ -23,8 +24,12 @@ def event_bytes(notification):
     then the stored (encrypted) state bytes. The chain hashes them after the previous hash;
     they are also the event's leaf input in the log's Merkle tree (kernel/tree.py)."""
     canonical = json.dumps(
-        [notification.id, str(notification.originator_id), notification.originator_version,
-         notification.topic],
+        [
+            notification.id,
+            str(notification.originator_id),
+            notification.originator_version,
+            notification.topic,
+        ],
         separators=(",", ":"),
     ).encode()
     return len(canonical).to_bytes(4, "big") + canonical + bytes(notification.state)
@@ -56,19 +61,24 @@ class ChainLedger:
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.head_table} "
-                "(name TEXT PRIMARY KEY, position BIGINT NOT NULL, hash TEXT NOT NULL)")
+                "(name TEXT PRIMARY KEY, position BIGINT NOT NULL, hash TEXT NOT NULL)"
+            )
             curs.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.checkpoint_table} "
                 "(name TEXT NOT NULL, position BIGINT NOT NULL, hash TEXT NOT NULL, "
-                "recorded_at TEXT NOT NULL, PRIMARY KEY (name, position))")
+                "recorded_at TEXT NOT NULL, PRIMARY KEY (name, position))"
+            )
             curs.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.link_table} "
-                "(name TEXT NOT NULL, position BIGINT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (name, position))")
+                "(name TEXT NOT NULL, position BIGINT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (name, position))"
+            )
 
     def head(self):
         with self.datastore.transaction(commit=False) as curs:
-            curs.execute(self._sql(f"SELECT position, hash FROM {self.head_table} WHERE name = ?"),
-                         (self.name,))
+            curs.execute(
+                self._sql(f"SELECT position, hash FROM {self.head_table} WHERE name = ?"),
+                (self.name,),
+            )
             row = curs.fetchone()
         if row is None:
             return 0, GENESIS
@@ -78,28 +88,41 @@ class ChainLedger:
         """Record a published batch's ``(position, hash)`` links and a checkpoint at its last,
         and move the head there (never back: a slower replica cannot rewind it)."""
         position, chain_hash = links[-1]
-        now = datetime.now(timezone.utc).isoformat()
+        now = datetime.now(UTC).isoformat()
         with self.datastore.transaction(commit=True) as curs:
-            curs.executemany(self._sql(
-                f"INSERT INTO {self.link_table} (name, position, hash) VALUES (?, ?, ?) "
-                "ON CONFLICT (name, position) DO NOTHING"),
-                [(self.name, p, h) for p, h in links])
-            curs.execute(self._sql(
-                f"INSERT INTO {self.head_table} (name, position, hash) VALUES (?, ?, ?) "
-                "ON CONFLICT (name) DO UPDATE SET position = excluded.position, hash = excluded.hash "
-                f"WHERE {self.head_table}.position < excluded.position"),
-                (self.name, position, chain_hash))
-            curs.execute(self._sql(
-                f"INSERT INTO {self.checkpoint_table} (name, position, hash, recorded_at) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (name, position) DO NOTHING"),
-                (self.name, position, chain_hash, now))
+            curs.executemany(
+                self._sql(
+                    f"INSERT INTO {self.link_table} (name, position, hash) VALUES (?, ?, ?) "
+                    "ON CONFLICT (name, position) DO NOTHING"
+                ),
+                [(self.name, p, h) for p, h in links],
+            )
+            curs.execute(
+                self._sql(
+                    f"INSERT INTO {self.head_table} (name, position, hash) VALUES (?, ?, ?) "
+                    "ON CONFLICT (name) DO UPDATE SET position = excluded.position, hash = excluded.hash "
+                    f"WHERE {self.head_table}.position < excluded.position"
+                ),
+                (self.name, position, chain_hash),
+            )
+            curs.execute(
+                self._sql(
+                    f"INSERT INTO {self.checkpoint_table} (name, position, hash, recorded_at) "
+                    "VALUES (?, ?, ?, ?) ON CONFLICT (name, position) DO NOTHING"
+                ),
+                (self.name, position, chain_hash, now),
+            )
 
     def checkpoint_at_or_before(self, position):
         """(position, hash) of the last checkpoint at or before ``position``; genesis if none."""
         with self.datastore.transaction(commit=False) as curs:
-            curs.execute(self._sql(
-                f"SELECT position, hash FROM {self.checkpoint_table} WHERE name = ? AND position <= ? "
-                "ORDER BY position DESC LIMIT 1"), (self.name, position))
+            curs.execute(
+                self._sql(
+                    f"SELECT position, hash FROM {self.checkpoint_table} WHERE name = ? AND position <= ? "
+                    "ORDER BY position DESC LIMIT 1"
+                ),
+                (self.name, position),
+            )
             row = curs.fetchone()
         if row is None:
             return 0, GENESIS
@@ -107,12 +130,20 @@ class ChainLedger:
 
     def checkpoints(self):
         with self.datastore.transaction(commit=False) as curs:
-            curs.execute(self._sql(
-                f"SELECT position, hash, recorded_at FROM {self.checkpoint_table} "
-                "WHERE name = ? ORDER BY position"), (self.name,))
+            curs.execute(
+                self._sql(
+                    f"SELECT position, hash, recorded_at FROM {self.checkpoint_table} "
+                    "WHERE name = ? ORDER BY position"
+                ),
+                (self.name,),
+            )
             rows = curs.fetchall()
-        return [dict(row) if isinstance(row, dict) else
-                {"position": row[0], "hash": row[1], "recorded_at": row[2]} for row in rows]
+        return [
+            dict(row)
+            if isinstance(row, dict)
+            else {"position": row[0], "hash": row[1], "recorded_at": row[2]}
+            for row in rows
+        ]
 
     def links(self, after=0, stop=None):
         """``(position, hash)`` of every published event after ``after`` (up to ``stop``)."""
@@ -124,4 +155,7 @@ class ChainLedger:
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(self._sql(query + " ORDER BY position"), params)
             rows = curs.fetchall()
-        return [(row["position"], row["hash"]) if isinstance(row, dict) else (row[0], row[1]) for row in rows]
+        return [
+            (row["position"], row["hash"]) if isinstance(row, dict) else (row[0], row[1])
+            for row in rows
+        ]

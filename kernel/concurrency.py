@@ -1,4 +1,5 @@
 """Concurrency: a command whose save lost a race is re-run, never lost; long loops share the hub."""
+
 import eventlet
 from eventsourcing.persistence import IntegrityError
 
@@ -15,7 +16,7 @@ def retrying(attempt):
             return attempt()
         except IntegrityError:
             if number == MAX_ATTEMPTS - 1:
-                raise Conflict("the record was changed concurrently; please retry")
+                raise Conflict("the record was changed concurrently; please retry") from None
 
 
 def pause():

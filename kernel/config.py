@@ -1,9 +1,10 @@
 """Configuration from environment variables (12-factor); the same names in both run modes.
 
 Embedded mode is the default: nothing set means one process, ``memory://``, SQLite files under
-``KJFP_DATA_DIR`` and views in the embedded view store there (kernel/views.py). Setting ``AMQP_URI``, ``EVENT_STORE=postgres`` and
-``MONGO_URI`` gives the distributed mode.
+``KJFP_DATA_DIR`` and views in the embedded view store there (kernel/views.py). Setting
+``AMQP_URI``, ``EVENT_STORE=postgres`` and ``MONGO_URI`` gives the distributed mode.
 """
+
 import base64
 import ipaddress
 import os
@@ -44,7 +45,9 @@ class Settings:
     mongo_uri: str = ""  # empty: the embedded view store in data_dir
     views_db: str = "kjfp_views"
     token_secret: str = DEV_SECRET
-    token_secret_previous: str = ""  # while rotating: tokens it signed are accepted until they expire
+    token_secret_previous: str = (
+        ""  # while rotating: tokens it signed are accepted until they expire
+    )
     token_ttl_seconds: int = 8 * 3600
     cipher_key: str = DEV_CIPHER_KEY
     pii_hash_key: str = DEV_SECRET
@@ -64,19 +67,35 @@ class Settings:
         on short secrets, or on a cipher key that is not base64 of 16, 24 or 32 bytes; and refuse
         to serve the embedded mode on those published secrets anywhere but this machine."""
         if self.embedded:
-            keys = {self.token_secret, self.cipher_key, self.pii_hash_key, self.checkpoint_signing_key}
-            if keys & {DEV_SECRET, DEV_CIPHER_KEY, DEV_CHECKPOINT_KEY} and not is_loopback(self.http_host):
+            keys = {
+                self.token_secret,
+                self.cipher_key,
+                self.pii_hash_key,
+                self.checkpoint_signing_key,
+            }
+            if keys & {DEV_SECRET, DEV_CIPHER_KEY, DEV_CHECKPOINT_KEY} and not is_loopback(
+                self.http_host
+            ):
                 raise ValueError(
                     f"HTTP_HOST={self.http_host} would serve the embedded mode to the network while it runs "
                     "on the development keys published in the repository: use HTTP_HOST=127.0.0.1 (or ::1, "
-                    "localhost), or set TOKEN_SECRET, CIPHER_KEY, PII_HASH_KEY and CHECKPOINT_SIGNING_KEY")
+                    "localhost), or set TOKEN_SECRET, CIPHER_KEY, PII_HASH_KEY and CHECKPOINT_SIGNING_KEY"
+                )
             return
-        secrets = [("TOKEN_SECRET", self.token_secret), ("CIPHER_KEY", self.cipher_key),
-                   ("PII_HASH_KEY", self.pii_hash_key)]
+        secrets = [
+            ("TOKEN_SECRET", self.token_secret),
+            ("CIPHER_KEY", self.cipher_key),
+            ("PII_HASH_KEY", self.pii_hash_key),
+        ]
         if self.token_secret_previous:
             secrets.append(("TOKEN_SECRET_PREVIOUS", self.token_secret_previous))
-        weak = [name for name, value in secrets
-                if value in (DEV_SECRET, DEV_CIPHER_KEY) or value.startswith("change-me") or len(value) < 32]
+        weak = [
+            name
+            for name, value in secrets
+            if value in (DEV_SECRET, DEV_CIPHER_KEY)
+            or value.startswith("change-me")
+            or len(value) < 32
+        ]
         if "CIPHER_KEY" not in weak:
             try:
                 if len(base64.b64decode(self.cipher_key, validate=True)) not in (16, 24, 32):
@@ -85,15 +104,19 @@ class Settings:
                 weak.append("CIPHER_KEY")
         weak += self._weak_checkpoint_key()
         if weak:
-            raise ValueError("distributed mode needs its own secrets (at least 32 characters; "
-                             "CIPHER_KEY base64 of 16, 24 or 32 random bytes); set " + ", ".join(weak))
+            raise ValueError(
+                "distributed mode needs its own secrets (at least 32 characters; "
+                "CIPHER_KEY base64 of 16, 24 or 32 random bytes); set " + ", ".join(weak)
+            )
 
     def _weak_checkpoint_key(self):
         """CHECKPOINT_SIGNING_KEY: not the development key (anyone could sign with it), base64
         of 32 bytes."""
         try:
-            if (self.checkpoint_signing_key != DEV_CHECKPOINT_KEY
-                    and len(base64.b64decode(self.checkpoint_signing_key, validate=True)) == 32):
+            if (
+                self.checkpoint_signing_key != DEV_CHECKPOINT_KEY
+                and len(base64.b64decode(self.checkpoint_signing_key, validate=True)) == 32
+            ):
                 return []
         except ValueError:
             pass

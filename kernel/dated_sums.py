@@ -16,12 +16,13 @@ skips events at or before the applied position: a redelivered batch never counts
 A build from scratch into empty views may go without the journal (``journaled=False``): its
 runner restarts a build that was cut off from scratch instead (kernel.projection).
 """
+
 import time
 import uuid
+from typing import Any
 
 import bson
 import orjson
-
 from pymongo import ASCENDING, DeleteOne, IndexModel, InsertOne, ReplaceOne, UpdateOne
 from pymongo.errors import BulkWriteError
 
@@ -37,7 +38,7 @@ def day_field(metric, day):
 def folded(views, collection, changes):
     """``{(key, metric, day): change}`` folded into the stored documents: the writes
     ``(collection, "replace"|"delete", document id, fields)`` that make them so."""
-    buckets = {}
+    buckets: dict[str, Any] = {}
     for (key, metric, day), change in changes.items():
         if change:
             fields = buckets.setdefault(f"{key}|{day[:4]}", {})
@@ -55,8 +56,11 @@ def folded(views, collection, changes):
             doc[name] = doc.get(name, 0) + change
         figures = {name: value for name, value in doc.items() if name[:2] in ("t_", "d_") and value}
         key, _, year = bucket_id.rpartition("|")
-        writes.append((collection, "replace", bucket_id, {"key": key, "year": int(year), **figures})
-                      if figures else (collection, "delete", bucket_id, None))
+        writes.append(
+            (collection, "replace", bucket_id, {"key": key, "year": int(year), **figures})
+            if figures
+            else (collection, "delete", bucket_id, None)
+        )
     return writes
 
 
@@ -65,14 +69,18 @@ def read(views, collection, key, as_of, metrics):
     as_of = as_of or EVER
     year = int(as_of[:4])
     sums = dict.fromkeys(metrics, 0)
-    for doc in views[collection].find({"key": key, "year": {"$lt": year}}, {f"t_{m}": 1 for m in metrics}):
+    for doc in views[collection].find(
+        {"key": key, "year": {"$lt": year}}, {f"t_{m}": 1 for m in metrics}
+    ):
         for metric in metrics:
             sums[metric] += doc.get(f"t_{metric}", 0)
     this_year = views[collection].find_one({"_id": f"{key}|{year}"}) or {}
     for metric in metrics:
         last = day_field(metric, as_of)
         prefix = last[:-4]
-        sums[metric] += sum(v for name, v in this_year.items() if name.startswith(prefix) and name <= last)
+        sums[metric] += sum(
+            v for name, v in this_year.items() if name.startswith(prefix) and name <= last
+        )
     return sums
 
 
@@ -96,8 +104,18 @@ def apply_once(views, journal, events, compute, journaled=True):
         _storable(writes)
         nonce = uuid.uuid4().hex
         try:
-            views[journal].bulk_write([InsertOne({"_id": "pending", "nonce": nonce, "position": fresh[-1][0],
-                                                  "writes": orjson.dumps(writes).decode()})])
+            views[journal].bulk_write(
+                [
+                    InsertOne(
+                        {
+                            "_id": "pending",
+                            "nonce": nonce,
+                            "position": fresh[-1][0],
+                            "writes": orjson.dumps(writes).decode(),
+                        }
+                    )
+                ]
+            )
         except BulkWriteError:  # another process's batch is pending: let it finish
             time.sleep(0.02 * (attempt + 1))
             continue
@@ -131,15 +149,19 @@ def _applied(views, journal):
 
 
 def _write(views, journal, writes, nonce):
-    ops = {}
+    ops: dict[str, list[Any]] = {}
     for collection, kind, key, fields in writes:
         ops.setdefault(collection, []).append(
-            DeleteOne({"_id": key}) if kind == "delete"
+            DeleteOne({"_id": key})
+            if kind == "delete"
             # _id in the replacement too (if its fields do not hold it already): the MongoDB
             # stand-in would otherwise invent one.
-            else ReplaceOne({"_id": key}, fields if "_id" in fields else {"_id": key, **fields}, upsert=True)
+            else ReplaceOne(
+                {"_id": key}, fields if "_id" in fields else {"_id": key, **fields}, upsert=True
+            )
             if kind == "replace"
-            else UpdateOne({"_id": key}, {"$set": fields}, upsert=True))
+            else UpdateOne({"_id": key}, {"$set": fields}, upsert=True)
+        )
     for collection, batch in ops.items():
         views[collection].bulk_write(batch, ordered=True)
     if nonce is not None:

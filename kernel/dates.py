@@ -1,4 +1,5 @@
 """Calendar arithmetic on ISO dates (``YYYY-MM-DD``), as the events carry them."""
+
 from datetime import date, timedelta
 
 

@@ -4,6 +4,7 @@ Both read the same new notifications moments apart, and decoding one (decrypt, d
 the event's class) costs about as much as publishing it: with this each is decoded once. Domain
 events are immutable, so sharing one object is safe.
 """
+
 from collections import OrderedDict
 
 

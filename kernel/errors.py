@@ -4,6 +4,7 @@ Domain code raises these; nameko carries them across RPC (it rebuilds a class re
 ``deserialize_to_instance`` from ``exc.args``, so message and details are both args), and the
 gateway maps each ``code`` to an HTTP status.
 """
+
 from nameko.exceptions import deserialize_to_instance
 
 
@@ -56,6 +57,7 @@ class RuleViolation(DomainError):
 class Unavailable(DomainError):
     """A service did not answer in time: the request may yet be carried out, so the client
     retries with the same Idempotency-Key and gets the first result."""
+
     code, status = "UNAVAILABLE", 503
 
 
@@ -63,7 +65,16 @@ class Unavailable(DomainError):
 class ViewsBuilding(DomainError):
     """A service's views are being built (a first start on an existing log, a rebuild): its reads
     answer once they are. ``details`` name each projection with its position and the log head."""
+
     code, status = "UNAVAILABLE", 503
 
 
-EXPECTED = (ValidationFailed, Unauthorized, Forbidden, NotFound, Conflict, RuleViolation, ViewsBuilding)
+EXPECTED = (
+    ValidationFailed,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    Conflict,
+    RuleViolation,
+    ViewsBuilding,
+)

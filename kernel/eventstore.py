@@ -4,6 +4,7 @@ Embedded: one SQLite file per service under the data directory. Distributed: Pos
 schema per service. Either way the stored state of every event is AES-encrypted (the personal
 numbers inside events are encrypted at rest) and the schema/table is created on first use.
 """
+
 import os
 
 from kernel.config import Settings
@@ -24,16 +25,18 @@ def application_env(settings: Settings, service: str, create=True) -> dict:
     if settings.event_store == "postgres":
         if create:
             ensure_postgres_schema(settings, service)
-        env.update({
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "POSTGRES_DBNAME": settings.postgres_db,
-            "POSTGRES_HOST": settings.postgres_host,
-            "POSTGRES_PORT": settings.postgres_port,
-            "POSTGRES_USER": settings.postgres_user,
-            "POSTGRES_PASSWORD": settings.postgres_password or "unused",
-            "POSTGRES_SCHEMA": service,
-            "POSTGRES_POOL_SIZE": "5",
-        })
+        env.update(
+            {
+                "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                "POSTGRES_DBNAME": settings.postgres_db,
+                "POSTGRES_HOST": settings.postgres_host,
+                "POSTGRES_PORT": settings.postgres_port,
+                "POSTGRES_USER": settings.postgres_user,
+                "POSTGRES_PASSWORD": settings.postgres_password or "unused",
+                "POSTGRES_SCHEMA": service,
+                "POSTGRES_POOL_SIZE": "5",
+            }
+        )
     elif settings.event_store == "sqlite":
         path = settings.data_dir / f"{service}.sqlite"
         if create:
@@ -48,8 +51,10 @@ def application_env(settings: Settings, service: str, create=True) -> dict:
 
 def postgres_conninfo(settings: Settings, dbname=None):
     parts = {
-        "host": settings.postgres_host, "port": settings.postgres_port,
-        "user": settings.postgres_user, "dbname": dbname or settings.postgres_db,
+        "host": settings.postgres_host,
+        "port": settings.postgres_port,
+        "user": settings.postgres_user,
+        "dbname": dbname or settings.postgres_db,
     }
     if settings.postgres_password:
         parts["password"] = settings.postgres_password
@@ -68,7 +73,9 @@ def ensure_postgres_schema(settings: Settings, schema: str):
             raise
         with psycopg.connect(postgres_conninfo(settings, "postgres"), autocommit=True) as conn:
             try:
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(settings.postgres_db)))
+                conn.execute(
+                    sql.SQL("CREATE DATABASE {}").format(sql.Identifier(settings.postgres_db))
+                )
             except psycopg.errors.DuplicateDatabase:
                 pass
     with psycopg.connect(postgres_conninfo(settings), autocommit=True) as conn:

@@ -5,6 +5,7 @@ the same atomic ``save()`` as the command's own aggregates. A retry that races t
 therefore conflicts in the event store rather than recording twice; once the original is
 stored, the retry finds the record and answers with the resource it names.
 """
+
 import hmac
 import json
 from uuid import NAMESPACE_URL, uuid5
@@ -52,13 +53,20 @@ class Idempotency:
             return None
         record = application.repository.get(self.record_id)
         if record.fingerprint != self.fingerprint:
-            raise Conflict("this Idempotency-Key was already used for a different request",
-                           {"Idempotency-Key": ["already used for a different request"]})
+            raise Conflict(
+                "this Idempotency-Key was already used for a different request",
+                {"Idempotency-Key": ["already used for a different request"]},
+            )
         return record.result_id
 
     def record(self, result_id):
-        return IdempotencyRecord(service=self.service, requester=self.requester, key=self.key,
-                                 fingerprint=self.fingerprint, result_id=str(result_id))
+        return IdempotencyRecord(
+            service=self.service,
+            requester=self.requester,
+            key=self.key,
+            fingerprint=self.fingerprint,
+            result_id=str(result_id),
+        )
 
 
 class KeyedRequest:

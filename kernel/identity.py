@@ -13,6 +13,7 @@ The rules (one place for each):
   character) is upgraded by the official rule — ``19`` before the year, then the check character
   — so that one person is one number, and one keyed hash, whichever card they show.
 """
+
 from datetime import date
 
 from stdnum.cn import ric, uscc
@@ -42,7 +43,8 @@ def canonical_id_number(text, today=None):
         number += check_character(number)
     if len(number) != 18:
         raise IdNumberError(
-            f"an ID number has 18 characters (or 15 for a first-generation card), not {len(number)}")
+            f"an ID number has 18 characters (or 15 for a first-generation card), not {len(number)}"
+        )
     if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
         raise IdNumberError("an ID number is 17 digits and a check character (a digit or X)")
     if not region_code_exists(number[:6]):
@@ -56,14 +58,18 @@ def canonical_id_number(text, today=None):
     if born < EARLIEST_BIRTH:
         raise IdNumberError(f"birth date {born.isoformat()} is before {EARLIEST_BIRTH.year}")
     if check_character(number[:17]) != number[17]:
-        raise IdNumberError("the check character does not match the other 17 (GB 11643, ISO 7064 MOD 11-2)")
+        raise IdNumberError(
+            "the check character does not match the other 17 (GB 11643, ISO 7064 MOD 11-2)"
+        )
     return number
 
 
 # GB 32100: the first character names the registering authority (1 机构编制, 5 民政, 9 工商, A-Y
 # others), the second the kind of organisation; characters 3-8 are the authority's region code.
 _AUTHORITIES = "123456789ANY"
-NATIONAL_REGION = "100000"  # organisations registered by a national authority (中国农学会: 51100000…)
+NATIONAL_REGION = (
+    "100000"  # organisations registered by a national authority (中国农学会: 51100000…)
+)
 
 
 class CreditCodeError(ValueError):
@@ -80,9 +86,13 @@ def canonical_credit_code(text):
         raise CreditCodeError(f"a credit code has 18 characters, not {len(code)}")
     if code[0] not in _AUTHORITIES or not code[1].isdigit() or code[1] == "0":
         raise CreditCodeError(f"{code[:2]} names no registering authority and kind of organisation")
-    if not code[2:8].isdigit() or not (code[2:8] == NATIONAL_REGION or region_code_exists(code[2:8])):
+    if not code[2:8].isdigit() or not (
+        code[2:8] == NATIONAL_REGION or region_code_exists(code[2:8])
+    ):
         raise CreditCodeError(f"region code {code[2:8]} is in no edition of GB/T 2260")
     try:
         return uscc.validate(code)
     except ValueError:
-        raise CreditCodeError("the check character does not match the other 17 (GB 32100)") from None
+        raise CreditCodeError(
+            "the check character does not match the other 17 (GB 32100)"
+        ) from None

@@ -14,6 +14,7 @@ read O(n) leaves from storage on a cold cache, and it numbers leaves from 1. The
 are RFC 9162 §2.1.3.2 and §2.1.4.2 step by step, checked against transparency-dev/merkle's
 published vectors (tests/test_merkle_proofs.py).
 """
+
 import hashlib
 
 HASH_SIZE = 32
@@ -129,7 +130,9 @@ def root_from_inclusion(index, size, leaf, proof):
 def verify_inclusion(index, size, leaf, proof, root):
     _check_hashes(root)
     if root_from_inclusion(index, size, leaf, proof) != root:
-        raise ProofError(f"the inclusion proof of leaf {index} does not lead to the root of {size} leaves")
+        raise ProofError(
+            f"the inclusion proof of leaf {index} does not lead to the root of {size} leaves"
+        )
 
 
 def verify_consistency(first, second, first_root, second_root, proof):
@@ -192,7 +195,8 @@ class CompactRange:
 
 def complete_nodes(leaf_hashes):
     """Every stored node of the tree over ``leaf_hashes``, held in memory (for an export)."""
-    nodes, level, row = {}, 0, list(leaf_hashes)
+    nodes: dict[tuple[int, int], bytes] = {}
+    level, row = 0, list(leaf_hashes)
     while row:
         nodes.update(((level, i), h) for i, h in enumerate(row))
         row = [node_hash(row[2 * i], row[2 * i + 1]) for i in range(len(row) // 2)]

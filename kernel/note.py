@@ -15,11 +15,12 @@ signed before the line was introduced have none and still verify (``Checkpoint.t
 Pure functions and a signer: the services sign, the auditor's tools verify with only the
 published verifier key.
 """
+
 import base64
 import binascii
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -35,7 +36,7 @@ TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 def now():
     """The time a checkpoint signed now carries: RFC 3339 UTC, whole seconds."""
-    return datetime.now(timezone.utc).strftime(TIME_FORMAT)
+    return datetime.now(UTC).strftime(TIME_FORMAT)
 
 
 def key_hash(name, public_key):
@@ -56,8 +57,9 @@ class NoteSigner:
         self._key = Ed25519PrivateKey.from_private_bytes(seed)
         self.public_key = self._key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
         self._hash = key_hash(name, self.public_key)
-        self.verifier_key = (f"{name}+{self._hash.hex()}+"
-                             f"{base64.b64encode(ED25519 + self.public_key).decode()}")
+        self.verifier_key = (
+            f"{name}+{self._hash.hex()}+{base64.b64encode(ED25519 + self.public_key).decode()}"
+        )
 
     def sign(self, text):
         if not text.endswith("\n"):
@@ -82,7 +84,9 @@ class Verifier:
             key = base64.b64decode(encoded, validate=True)
             hash_ = bytes.fromhex(hash_hex)
         except (binascii.Error, ValueError):
-            raise ValueError(f"{verifier_key!r} is not a verifier key (name+hash+base64 key)") from None
+            raise ValueError(
+                f"{verifier_key!r} is not a verifier key (name+hash+base64 key)"
+            ) from None
         if len(hash_) != 4 or key[:1] != ED25519 or len(key) != 33:
             raise ValueError(f"{verifier_key!r} is not an Ed25519 verifier key")
         if key_hash(name, key[1:]) != hash_:
@@ -96,11 +100,11 @@ def open_note(note, verifiers):
     split = note.rfind("\n\n")
     if split < 0 or not note.endswith("\n"):
         raise ProofError("not a signed note (no blank line before the signatures)")
-    text, lines = note[:split + 1], note[split + 2:-1].split("\n")
+    text, lines = note[: split + 1], note[split + 2 : -1].split("\n")
     for line in lines:
         if not line.startswith(DASH):
             raise ProofError(f"not a signature line: {line[:40]!r}")
-        name, _, encoded = line[len(DASH):].partition(" ")
+        name, _, encoded = line[len(DASH) :].partition(" ")
         try:
             blob = base64.b64decode(encoded, validate=True)
         except binascii.Error:
@@ -108,12 +112,16 @@ def open_note(note, verifiers):
         for verifier in verifiers:
             if verifier.name == name and verifier.hash == blob[:4]:
                 try:
-                    Ed25519PublicKey.from_public_bytes(verifier.public_key).verify(blob[4:], text.encode())
+                    Ed25519PublicKey.from_public_bytes(verifier.public_key).verify(
+                        blob[4:], text.encode()
+                    )
                 except InvalidSignature:
                     raise ProofError(f"the signature of {name} does not verify") from None
                 return text
-    raise ProofError("no signature on the note by the verifier key given "
-                     f"({', '.join(v.name + '+' + v.hash.hex() for v in verifiers)})")
+    raise ProofError(
+        "no signature on the note by the verifier key given "
+        f"({', '.join(v.name + '+' + v.hash.hex() for v in verifiers)})"
+    )
 
 
 @dataclass(frozen=True)
@@ -121,11 +129,15 @@ class Checkpoint:
     origin: str
     tree_size: int
     root_hash: bytes
-    time: str = None  # RFC 3339 UTC; None in notes signed before the time line was introduced
+    time: str | None = (
+        None  # RFC 3339 UTC; None in notes signed before the time line was introduced
+    )
 
     def text(self):
         time = f"{TIME}{self.time}\n" if self.time else ""
-        return f"{self.origin}\n{self.tree_size}\n{base64.b64encode(self.root_hash).decode()}\n{time}"
+        return (
+            f"{self.origin}\n{self.tree_size}\n{base64.b64encode(self.root_hash).decode()}\n{time}"
+        )
 
     @classmethod
     def parse(cls, text):
@@ -141,15 +153,16 @@ class Checkpoint:
             root_hash = b""
         if len(root_hash) != HASH_SIZE:
             raise ProofError("the checkpoint's root hash is not base64 of 32 bytes")
-        times = [line[len(TIME):] for line in lines[3:-1] if line.startswith(TIME)]
+        times = [line[len(TIME) :] for line in lines[3:-1] if line.startswith(TIME)]
         if len(times) > 1:
             raise ProofError("the checkpoint has more than one time line")
         for time in times:
             try:
                 datetime.strptime(time, TIME_FORMAT)
             except ValueError:
-                raise ProofError(f"the checkpoint's time {time!r} is not RFC 3339 UTC "
-                                 "(YYYY-MM-DDTHH:MM:SSZ)") from None
+                raise ProofError(
+                    f"the checkpoint's time {time!r} is not RFC 3339 UTC (YYYY-MM-DDTHH:MM:SSZ)"
+                ) from None
         return cls(origin, int(size), root_hash, times[0] if times else None)
 
 

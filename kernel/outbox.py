@@ -3,13 +3,15 @@
 The event store is the outbox. The publisher reads notifications after the chain head,
 extends the hash chain over them, publishes each as a nameko event named by its public name
 (a batch through one producer, kernel/bus.py), then advances the head, appends the batch to the
-log's Merkle tree and signs a checkpoint of it (kernel/tree.py). A crash after dispatch and before the advance re-publishes the same
-events with the same chain hashes (at-least-once; consumers dedup by service and position).
+log's Merkle tree and signs a checkpoint of it (kernel/tree.py). A crash after dispatch and
+before the advance re-publishes the same events with the same chain hashes (at-least-once;
+consumers dedup by service and position).
 """
+
 import eventlet.semaphore
 
-from kernel.chain import ChainLedger, link
 from kernel import personal
+from kernel.chain import ChainLedger, link
 from kernel.concurrency import pause
 from kernel.config import Settings
 from kernel.pii import mask_fields
@@ -21,8 +23,11 @@ def public_name(domain_event):
 
 
 def payload_of(domain_event):
-    return {k: v for k, v in domain_event.__dict__.items()
-            if k not in ("originator_id", "originator_version", "timestamp")}
+    return {
+        k: v
+        for k, v in domain_event.__dict__.items()
+        if k not in ("originator_id", "originator_version", "timestamp")
+    }
 
 
 def envelope(service, notification, domain_event, chain_hash, personal_fields):
@@ -39,7 +44,9 @@ def envelope(service, notification, domain_event, chain_hash, personal_fields):
 
 
 class Outbox:
-    def __init__(self, service, application, personal_fields, batch_size=500, signer=None, decode=None):
+    def __init__(
+        self, service, application, personal_fields, batch_size=500, signer=None, decode=None
+    ):
         """``signer`` signs the checkpoints (default: the development key, embedded mode);
         ``decode`` as the projections' (kernel.projection.ProjectionRunner)."""
         self.service = service
@@ -64,8 +71,11 @@ class Outbox:
         for notification in notifications:
             previous_hash = link(previous_hash, notification)
             domain_event = self.decode(notification)
-            envelopes.append(envelope(self.service, notification, domain_event, previous_hash,
-                                      self.personal_fields))
+            envelopes.append(
+                envelope(
+                    self.service, notification, domain_event, previous_hash, self.personal_fields
+                )
+            )
         return notifications, envelopes
 
     def _hash_at(self, position):
@@ -76,7 +86,9 @@ class Outbox:
             return head_hash
         done, chain_hash = self.ledger.checkpoint_at_or_before(position)
         while done < position:
-            batch = self.application.recorder.select_notifications(start=done + 1, limit=1000, stop=position)
+            batch = self.application.recorder.select_notifications(
+                start=done + 1, limit=1000, stop=position
+            )
             if not batch:
                 break
             for notification in batch:

@@ -9,17 +9,20 @@ field); the event store then encrypts the whole state with the service's cipher,
 The data keys live outside the log, in the service's event-store database (table ``person_keys``:
 record id, wrapped key), each wrapped — AES-GCM with the record id as associated data, so a wrapped
 key cannot be moved to another row — under a key derived from CIPHER_KEY by HKDF for this one use
-(RFC 3394 key wrap would do as well, but costs ten times as much per key in a 100k-row import). Erasing a person replaces the wrapped key with NULL: a tombstone, so that
+(RFC 3394 key wrap would do as well, but costs ten times as much per key in a 100k-row import).
+Erasing a person replaces the wrapped key with NULL: a tombstone, so that
 readers tell "erased" from "recorded before envelopes existed". Their sealed fields can never be
 opened again; every other field, and the keyed hashes that dedup ID numbers, still read.
 
 Decoding gives the clear value, or ``ERASED`` where the key is gone. Events recorded before this
 scheme hold clear values: they load as they are, and show ``ERASED`` once the person is erased.
 """
+
 import base64
 import json
 import os
 import time
+from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -45,7 +48,9 @@ class KeyTable:
         self.table = f'"{schema}".person_keys' if schema else "person_keys"
         if create:
             with self.datastore.transaction(commit=True) as curs:
-                curs.execute(f"CREATE TABLE IF NOT EXISTS {self.table} (id TEXT PRIMARY KEY, wrapped TEXT)")
+                curs.execute(
+                    f"CREATE TABLE IF NOT EXISTS {self.table} (id TEXT PRIMARY KEY, wrapped TEXT)"
+                )
 
     def _sql(self, statement):
         return statement.replace("?", "%s") if self.postgres else statement
@@ -55,8 +60,10 @@ class KeyTable:
         keys are stored exactly when the events sealed under them are). A row already there is an
         IntegrityError, as a second registration of the record is."""
         if self.postgres:  # one statement and one parameter for the batch: cheap to send and adapt
-            cursor.execute(f"INSERT INTO {self.table} (id, wrapped) SELECT key, value FROM json_each_text(%s::json)",
-                           (json.dumps(dict(rows)),))
+            cursor.execute(
+                f"INSERT INTO {self.table} (id, wrapped) SELECT key, value FROM json_each_text(%s::json)",
+                (json.dumps(dict(rows)),),
+            )
         else:
             cursor.executemany(f"INSERT INTO {self.table} (id, wrapped) VALUES (?, ?)", rows)
 
@@ -77,28 +84,42 @@ class KeyTable:
     def insert(self, rows):
         """Insert ``(id, wrapped)`` rows, leaving any row already there as it is; True if all went in."""
         with self.datastore.transaction(commit=True) as curs:
-            curs.executemany(self._sql(
-                f"INSERT INTO {self.table} (id, wrapped) VALUES (?, ?) ON CONFLICT (id) DO NOTHING"), rows)
-            raw = getattr(curs, "sqlite_cursor", curs)  # eventsourcing's SQLite cursor hides rowcount
+            curs.executemany(
+                self._sql(
+                    f"INSERT INTO {self.table} (id, wrapped) VALUES (?, ?) ON CONFLICT (id) DO NOTHING"
+                ),
+                rows,
+            )
+            raw = getattr(
+                curs, "sqlite_cursor", curs
+            )  # eventsourcing's SQLite cursor hides rowcount
             return raw.rowcount == len(rows)
 
     def select(self, ids):
         """``{id: wrapped or None (erased)}`` for the ids that have a row."""
         ids = sorted(ids)
-        found = {}
+        found: dict[str, Any] = {}
         for start in range(0, len(ids), 1000):
-            chunk = ids[start:start + 1000]
+            chunk = ids[start : start + 1000]
             with self.datastore.transaction(commit=False) as curs:
-                curs.execute(self._sql(
-                    f"SELECT id, wrapped FROM {self.table} WHERE id IN ({', '.join('?' * len(chunk))})"), chunk)
+                curs.execute(
+                    self._sql(
+                        f"SELECT id, wrapped FROM {self.table} WHERE id IN ({', '.join('?' * len(chunk))})"
+                    ),
+                    chunk,
+                )
                 found.update((row["id"], row["wrapped"]) for row in curs.fetchall())
         return found
 
     def tombstone(self, person_id):
         with self.datastore.transaction(commit=True) as curs:
-            curs.execute(self._sql(
-                f"INSERT INTO {self.table} (id, wrapped) VALUES (?, NULL) "
-                "ON CONFLICT (id) DO UPDATE SET wrapped = NULL"), (person_id,))
+            curs.execute(
+                self._sql(
+                    f"INSERT INTO {self.table} (id, wrapped) VALUES (?, NULL) "
+                    "ON CONFLICT (id) DO UPDATE SET wrapped = NULL"
+                ),
+                (person_id,),
+            )
 
     def export(self):
         """Every row, for an export (the wrapped keys are as useless without CIPHER_KEY as the events)."""
@@ -133,8 +154,11 @@ class KeyRing:
     memory for ``ttl`` seconds (so that a replica forgets an erased person's key by itself)."""
 
     def __init__(self, cipher_key, table, ttl=300.0, maxsize=200_000):
-        self._kek = AESGCM(HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                                info=b"kjfp person keys v1").derive(cipher_key.encode()))
+        self._kek = AESGCM(
+            HKDF(
+                algorithm=hashes.SHA256(), length=32, salt=None, info=b"kjfp person keys v1"
+            ).derive(cipher_key.encode())
+        )
         self.table, self.ttl, self.maxsize = table, ttl, maxsize
         self._held = {}  # id → (expires, AESGCM | None (erased) | NO_ROW)
 
@@ -166,8 +190,12 @@ class KeyRing:
         new key: its events must not name the person again."""
         self.load([i for i in ids if i not in new])
         now = time.monotonic()
-        fresh = [i for i in ids
-                 if (i in new and (i not in self._held or self._held[i][0] < now)) or self._held[i][1] is NO_ROW]
+        fresh = [
+            i
+            for i in ids
+            if (i in new and (i not in self._held or self._held[i][0] < now))
+            or self._held[i][1] is NO_ROW
+        ]
         rows = []
         for person_id in fresh:
             key = os.urandom(32)
@@ -177,8 +205,10 @@ class KeyRing:
         if erased and set(erased) <= set(new):
             raise IntegrityError(f"record {erased[0]} exists (and was erased)")
         if erased:
-            raise RuleViolation(f"record {erased[0]} was erased: its personal fields cannot be set again",
-                                {"id": ["personal data erased"]})
+            raise RuleViolation(
+                f"record {erased[0]} was erased: its personal fields cannot be set again",
+                {"id": ["personal data erased"]},
+            )
         return rows
 
     def forget(self, ids):
@@ -253,8 +283,10 @@ class PersonalMapper(Mapper):
         changes = state.get("changes")
         if isinstance(changes, dict) and any(changes.get(name) is not None for name in fields):
             aead = aead or self._writing_key(person)
-            state["changes"] = {k: _seal(aead, person, k, v) if k in fields and v is not None else v
-                                for k, v in changes.items()}
+            state["changes"] = {
+                k: _seal(aead, person, k, v) if k in fields and v is not None else v
+                for k, v in changes.items()
+            }
         class_version = getattr(cls, "class_version", 1)
         if class_version > 1:
             state["class_version"] = class_version
@@ -263,8 +295,12 @@ class PersonalMapper(Mapper):
             stored_state = self.compressor.compress(stored_state)
         if self.cipher:
             stored_state = self.cipher.encrypt(stored_state)
-        return StoredEvent(originator_id=originator_id, originator_version=originator_version,
-                           topic=get_topic(cls), state=stored_state)
+        return StoredEvent(
+            originator_id=originator_id,
+            originator_version=originator_version,
+            topic=get_topic(cls),
+            state=stored_state,
+        )
 
     def _writing_key(self, person):
         aead = self.ring.lookup(person)
@@ -289,15 +325,16 @@ class PersonalMapper(Mapper):
                 state[name] = _open(aead, person, name, value)
         changes = state.get("changes")
         if isinstance(changes, dict):
-            state["changes"] = {k: _open(aead, person, k, v) if k in fields and v is not None else v
-                                for k, v in changes.items()}
+            state["changes"] = {
+                k: _open(aead, person, k, v) if k in fields and v is not None else v
+                for k, v in changes.items()
+            }
         return event
 
     def prefetch(self, notifications):
         """Load, in one query, the keys that decoding these stored events will need."""
         names = tuple(f".{name}" for name in self.sealed)
         self.ring.load({str(n.originator_id) for n in notifications if n.topic.endswith(names)})
-
 
 
 def _names_person(state, fields):
@@ -309,7 +346,11 @@ def _names_person(state, fields):
 
 def _seal(aead, person, field, value):
     nonce = os.urandom(NONCE_BYTES)
-    return {SEALED: base64.b64encode(nonce + aead.encrypt(nonce, value.encode(), f"{person}:{field}".encode())).decode()}
+    return {
+        SEALED: base64.b64encode(
+            nonce + aead.encrypt(nonce, value.encode(), f"{person}:{field}".encode())
+        ).decode()
+    }
 
 
 def _open(aead, person, field, value):
@@ -332,6 +373,8 @@ def prefetch(mapper, notifications):
 class PersonalEventStore(EventStore):
     """Stores the data keys a batch of events needs in the same transaction as the events (one
     statement more for the batch; in-memory stores: just before)."""
+
+    mapper: "PersonalMapper"
 
     def put(self, domain_events, **kwargs):
         persons, new = self.mapper.persons(domain_events)

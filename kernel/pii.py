@@ -5,6 +5,7 @@ service declares it (kernel.personal) and encrypted at rest by the event store. 
 else — views, bus messages, responses, logs — sees the mask, and dedup compares keyed hashes so
 that a leaked view cannot be reversed by hashing all 10^17 possible ID numbers.
 """
+
 import hashlib
 import hmac
 import unicodedata
@@ -18,7 +19,9 @@ def normalise(number):
     if type(number) is str and number.isascii() and number.isalnum():
         return number.upper()  # the common case, which NFKC and the filter leave as it is
     text = unicodedata.normalize("NFKC", str(number))
-    return "".join(c for c in text if not c.isspace() and unicodedata.category(c) not in ("Cf", "Cc")).upper()
+    return "".join(
+        c for c in text if not c.isspace() and unicodedata.category(c) not in ("Cf", "Cc")
+    ).upper()
 
 
 def mask(number):
@@ -39,7 +42,9 @@ def mask_fields(payload, personal_fields):
     """A copy of ``payload`` with every personal field masked, at any depth."""
     if isinstance(payload, dict):
         return {
-            k: mask(v) if k in personal_fields and isinstance(v, str) else mask_fields(v, personal_fields)
+            k: mask(v)
+            if k in personal_fields and isinstance(v, str)
+            else mask_fields(v, personal_fields)
             for k, v in payload.items()
         }
     if isinstance(payload, list):

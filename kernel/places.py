@@ -16,6 +16,7 @@ traditional forms (OpenCC's t2s). Decisions where the division list has no city 
   (省直辖县级行政单位) before it is accepted.
 The index is built once, lazily, and every lookup after that is a dictionary access.
 """
+
 import re
 import threading
 import unicodedata
@@ -52,19 +53,25 @@ def clean_text(value, field="value", max_length=FREE_TEXT_MAX):
         raise PlaceError(f"{field} must be text", {field: ["must be text"]})
     text = unicodedata.normalize("NFKC", value)
     if any(unicodedata.category(c) == "Cc" and not c.isspace() for c in text):
-        raise PlaceError(f"{field} contains control characters", {field: ["contains control characters"]})
+        raise PlaceError(
+            f"{field} contains control characters", {field: ["contains control characters"]}
+        )
     text = "".join(c for c in text if unicodedata.category(c) not in _INVISIBLE)
     text = " ".join(text.split())
     if len(text) > max_length:
-        raise PlaceError(f"{field} is longer than {max_length} characters",
-                         {field: [f"longer than {max_length} characters"]})
+        raise PlaceError(
+            f"{field} is longer than {max_length} characters",
+            {field: [f"longer than {max_length} characters"]},
+        )
     return text or None
 
 
 def _name_key(value):
     """The lookup form of a division name: NFKC, no whitespace or invisible characters."""
     text = unicodedata.normalize("NFKC", value)
-    return "".join(c for c in text if not c.isspace() and unicodedata.category(c) not in _INVISIBLE | {"Cc"})
+    return "".join(
+        c for c in text if not c.isspace() and unicodedata.category(c) not in _INVISIBLE | {"Cc"}
+    )
 
 
 _converter = None
@@ -78,6 +85,7 @@ def _simplified(text):
         with _converter_lock:
             if _converter is None:
                 import opencc
+
                 _converter = opencc.OpenCC("t2s")
     return _converter.convert(text)
 
@@ -85,13 +93,32 @@ def _simplified(text):
 # ---------------------------------------------------------------------------------- short names
 
 # Suffixes of division names, longest first; what is left is the short name.
-_SUFFIXES = ("特别行政区", "自治区", "自治州", "自治县", "自治旗", "地区", "林区", "特区",
-             "省", "市", "盟", "县", "区", "旗")
+_SUFFIXES = (
+    "特别行政区",
+    "自治区",
+    "自治州",
+    "自治县",
+    "自治旗",
+    "地区",
+    "林区",
+    "特区",
+    "省",
+    "市",
+    "盟",
+    "县",
+    "区",
+    "旗",
+)
 # The 56 nationalities of GB/T 3304 (and 各族), which autonomous divisions name after their place.
-_NATIONALITIES = sorted((
-    "汉 蒙古 回 藏 维吾尔 苗 彝 壮 布依 朝鲜 满 侗 瑶 白 土家 哈尼 哈萨克 傣 黎 傈僳 佤 畲 高山 拉祜 水 东乡 "
-    "纳西 景颇 柯尔克孜 土 达斡尔 仫佬 羌 布朗 撒拉 毛南 仡佬 锡伯 阿昌 普米 塔吉克 怒 乌孜别克 俄罗斯 鄂温克 "
-    "德昂 保安 裕固 京 塔塔尔 独龙 鄂伦春 赫哲 门巴 珞巴 基诺 各").split(), key=len, reverse=True)
+_NATIONALITIES = sorted(
+    (
+        "汉 蒙古 回 藏 维吾尔 苗 彝 壮 布依 朝鲜 满 侗 瑶 白 土家 哈尼 哈萨克 傣 黎 傈僳 佤 畲 高山 拉祜 水 东乡 "
+        "纳西 景颇 柯尔克孜 土 达斡尔 仫佬 羌 布朗 撒拉 毛南 仡佬 锡伯 阿昌 普米 塔吉克 怒 乌孜别克 俄罗斯 鄂温克 "
+        "德昂 保安 裕固 京 塔塔尔 独龙 鄂伦春 赫哲 门巴 珞巴 基诺 各"
+    ).split(),
+    key=len,
+    reverse=True,
+)
 # Names the division list uses for "no city level here" (municipalities, province-administered cities).
 _MUNICIPAL = ("市辖区", "县", "市", "郊县")
 _PLACEHOLDERS = {*_MUNICIPAL, "市区", "林区"}
@@ -129,8 +156,8 @@ def _strip_nationalities(stem):
 @dataclass
 class _Division:
     canonical: str
-    aliases: dict      # lookup name → canonical name of the children
-    children: dict     # canonical child name → _Division
+    aliases: dict  # lookup name → canonical name of the children
+    children: dict  # canonical child name → _Division
 
 
 class _Index:
@@ -141,6 +168,7 @@ class _Index:
 
     def __init__(self):
         from stdnum import numdb
+
         db = numdb.get("cn/loc")
         self.root = _Division("national", {}, {})
         self.municipalities = set()
@@ -194,7 +222,9 @@ class _Index:
             real = [n for n in names if n not in _PLACEHOLDERS and not _DIRECT.match(n)]
             if not real:
                 return None
-            canonical = short_name(real[-1])  # the list's own form: converting it alone makes 乾县 干县
+            canonical = short_name(
+                real[-1]
+            )  # the list's own form: converting it alone makes 乾县 干县
         division = parent.children.get(canonical)
         if division is None:
             division = parent.children[canonical] = _Division(canonical, {}, {})
@@ -222,7 +252,7 @@ def _names(props):
         years = _YEARS.match(part)
         name = _YEARS.sub("", part)
         if name:
-            start, end = (years.groups() if years else ("", ""))
+            start, end = years.groups() if years else ("", "")
             names.append((name, int(start) if start else None, int(end) if end else None))
     return names
 
@@ -290,8 +320,10 @@ class Place:
         if isinstance(mapping, Place):
             return mapping
         if not isinstance(mapping, dict):
-            raise PlaceError("a location is an object of province, city, county, township, village",
-                             {"_schema": ["must be an object"]})
+            raise PlaceError(
+                "a location is an object of province, city, county, township, village",
+                {"_schema": ["must be an object"]},
+            )
         details = {}
         values = {}
         for field in cls.FIELDS:
@@ -302,7 +334,9 @@ class Place:
         if details:
             raise PlaceError("location has fields that are not text", details)
         try:
-            province, city, county = _divisions(values["province"], values["city"], values["county"])
+            province, city, county = _divisions(
+                values["province"], values["city"], values["county"]
+            )
         except PlaceError as bad:
             details.update(bad.details)
             province = city = county = None
@@ -459,8 +493,9 @@ Unit.NATIONAL = Unit("national", ())
 
 @lru_cache(maxsize=4096)
 def _parse_unit(text):
-    normal = "".join(c for c in unicodedata.normalize("NFKC", text)
-                     if unicodedata.category(c) not in _INVISIBLE).strip()
+    normal = "".join(
+        c for c in unicodedata.normalize("NFKC", text) if unicodedata.category(c) not in _INVISIBLE
+    ).strip()
     if normal == "national":
         return Unit.NATIONAL
     kind, sep, rest = normal.partition(":")
@@ -468,11 +503,15 @@ def _parse_unit(text):
     depth = {"province": 1, "city": 2, "county": 3, "society": 1}.get(kind)
     parts = rest.split("/") if kind != "society" else [rest]
     if not sep or depth is None or len(parts) != depth or not all(p.strip() for p in parts):
-        raise PlaceError(f"unit {text!r} is not one of {Unit.FORMS}", {"unit": [f"not one of {Unit.FORMS}"]})
+        raise PlaceError(
+            f"unit {text!r} is not one of {Unit.FORMS}", {"unit": [f"not one of {Unit.FORMS}"]}
+        )
     if kind == "society":
         name = clean_text(rest, "unit", SOCIETY_MAX)
         if "/" in name:
-            raise PlaceError("a society's name has no '/'", {"unit": ["a society's name has no '/'"]})
+            raise PlaceError(
+                "a society's name has no '/'", {"unit": ["a society's name has no '/'"]}
+            )
         return Unit("society", (name,))
     names = parts + [None] * (3 - len(parts))
     try:
@@ -489,13 +528,18 @@ def _parse_unit(text):
 def canonical_unit(value, field="unit", kinds=KINDS):
     """``value`` as its canonical unit string, or ValidationFailed naming ``field``."""
     from kernel.errors import ValidationFailed
+
     try:
         unit = Unit.parse(value)
     except PlaceError as bad:
-        raise ValidationFailed(f"{field}: {bad}", {field: bad.details.get("unit", [str(bad)])}) from None
+        raise ValidationFailed(
+            f"{field}: {bad}", {field: bad.details.get("unit", [str(bad)])}
+        ) from None
     if unit.kind not in kinds:
-        raise ValidationFailed(f"{field} must be a unit of kind {' or '.join(kinds)}",
-                               {field: [f"must be a unit of kind {' or '.join(kinds)}"]})
+        raise ValidationFailed(
+            f"{field} must be a unit of kind {' or '.join(kinds)}",
+            {field: [f"must be a unit of kind {' or '.join(kinds)}"]},
+        )
     return str(unit)
 
 
@@ -503,6 +547,7 @@ def canonical_place(value, field="location"):
     """``value`` as the canonical location dict (Place.to_dict), or ValidationFailed naming each
     wrong part as ``location.city`` and so on."""
     from kernel.errors import ValidationFailed
+
     try:
         return Place.parse(value).to_dict()
     except PlaceError as bad:
@@ -513,8 +558,10 @@ def canonical_place(value, field="location"):
 def canonical_province(value, field="province"):
     """A province's canonical name (山東省 → 山东), or ValidationFailed naming ``field``."""
     from kernel.errors import ValidationFailed
+
     try:
         return Place.parse({"province": value}).province
     except PlaceError as bad:
-        raise ValidationFailed(f"{field}: {bad}", {field: bad.details.get("province", [str(bad)])}) from None
-
+        raise ValidationFailed(
+            f"{field}: {bad}", {field: bad.details.get("province", [str(bad)])}
+        ) from None

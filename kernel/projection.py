@@ -26,6 +26,7 @@ them with their position, never an error), the state is recorded, one line is lo
 event is retried with exponential backoff (1 s doubling to 5 min; at once after a restart, so a
 deployed fix resumes it). See deploy/OPERATIONS.md.
 """
+
 import gc
 import logging
 import os
@@ -34,9 +35,8 @@ import socket
 import time
 import traceback
 import uuid
-from pathlib import Path
-
 from contextlib import contextmanager, nullcontext
+from pathlib import Path
 
 import eventlet
 import eventlet.semaphore
@@ -88,13 +88,24 @@ def no_cyclic_gc():
 
 def describe(error):
     """One line for a stopped projection's error record."""
-    return (f"cannot apply log position {error['position']} ({error['event']}): {error['type']}: "
-            f"{error['message']} (since {error['since']})")
+    return (
+        f"cannot apply log position {error['position']} ({error['event']}): {error['type']}: "
+        f"{error['message']} (since {error['since']})"
+    )
 
 
 class ProjectionRunner:
-    def __init__(self, application, views, projection, batch_size=1000, owner=None, take_over=False,
-                 clock=time.time, decode=None):
+    def __init__(
+        self,
+        application,
+        views,
+        projection,
+        batch_size=1000,
+        owner=None,
+        take_over=False,
+        clock=time.time,
+        decode=None,
+    ):
         """``decode`` turns a notification into its domain event (default: the application's
         mapper; a service process shares one kernel.decoding.RecentlyDecoded with its outbox)."""
         self.application = application
@@ -107,7 +118,9 @@ class ProjectionRunner:
         self.progress = None  # (position, head) while catching up from far behind
         self.pause = BUILD_PAUSE_SECONDS  # 0 where nothing else runs (kjfp rebuild-views)
         self.on_batch = None  # called with the position after each batch (a progress bar)
-        self._take_over = take_over  # the first lease ignores another holder (embedded: one process)
+        self._take_over = (
+            take_over  # the first lease ignores another holder (embedded: one process)
+        )
         self._lease_until = 0.0
         self._retry_at = 0.0
         self._delay = 0.0
@@ -120,7 +133,10 @@ class ProjectionRunner:
 
     # -- the tracking document ---------------------------------------------------------------
     def tracking(self):
-        return self.views[TRACKING].find_one({"_id": self.name}) or {"_id": self.name, "position": 0}
+        return self.views[TRACKING].find_one({"_id": self.name}) or {
+            "_id": self.name,
+            "position": 0,
+        }
 
     def position(self):
         return self.tracking()["position"]
@@ -137,8 +153,15 @@ class ProjectionRunner:
         tracking = self.views[TRACKING]
         doc = tracking.find_one({"_id": self.name})
         if doc is None:
-            doc = {"_id": self.name, "position": 0, "state": "running", "error": None,
-                   "lease_owner": "", "lease_until": 0, "version": self.projection.version}
+            doc = {
+                "_id": self.name,
+                "position": 0,
+                "state": "running",
+                "error": None,
+                "lease_owner": "",
+                "lease_until": 0,
+                "version": self.projection.version,
+            }
             try:
                 tracking.insert_one(dict(doc))
             except DuplicateKeyError:
@@ -148,10 +171,14 @@ class ProjectionRunner:
             self._lease_until = 0.0
             return False
         free = [{"lease_owner": self.owner}, {"lease_until": {"$lt": now}}]
-        if self._take_over or "lease_until" not in doc:  # embedded start, a rebuild; or tracked before leases
+        if (
+            self._take_over or "lease_until" not in doc
+        ):  # embedded start, a rebuild; or tracked before leases
             free.append({"_id": self.name})
-        taken = tracking.update_one({"$and": [{"_id": self.name}, {"$or": free}]},
-                                    {"$set": {"lease_owner": self.owner, "lease_until": now + LEASE_SECONDS}})
+        taken = tracking.update_one(
+            {"$and": [{"_id": self.name}, {"$or": free}]},
+            {"$set": {"lease_owner": self.owner, "lease_until": now + LEASE_SECONDS}},
+        )
         self._take_over = False
         self._lease_until = now + LEASE_SECONDS if taken.matched_count else 0.0
         return bool(taken.matched_count)
@@ -159,15 +186,21 @@ class ProjectionRunner:
     def release(self):
         """Give the lease up (a stopping process), so a successor applies at once."""
         if self._lease_until:
-            self.views[TRACKING].update_one({"_id": self.name, "lease_owner": self.owner},
-                                            {"$set": {"lease_until": 0}})
+            self.views[TRACKING].update_one(
+                {"_id": self.name, "lease_owner": self.owner}, {"$set": {"lease_until": 0}}
+            )
             self._lease_until = 0.0
 
     def _track(self, position):
         # Conditional on the lease and on moving forward: a replica that lost its lease, or a
         # slower one, never moves the tracking position back.
-        mine_and_behind = {"$and": [{"_id": self.name}, {"lease_owner": self.owner},
-                                    {"position": {"$lt": position}}]}
+        mine_and_behind = {
+            "$and": [
+                {"_id": self.name},
+                {"lease_owner": self.owner},
+                {"position": {"$lt": position}},
+            ]
+        }
         self.views[TRACKING].update_one(mine_and_behind, {"$set": {"position": position}})
 
     # -- applying ------------------------------------------------------------------------------
@@ -190,12 +223,19 @@ class ProjectionRunner:
             head = min(head, stop)
         builder = tracking.get("from_scratch")
         outdated = tracking.get("version", 1) != self.projection.version
-        scratch = (builder and builder != self.owner) or (not builder and not stopped and position == 0
-                                                          and head > BUILDING_LAG) or (outdated and position)
+        scratch = (
+            (builder and builder != self.owner)
+            or (not builder and not stopped and position == 0 and head > BUILDING_LAG)
+            or (outdated and position)
+        )
         far = head - (0 if scratch else position) > BUILDING_LAG
         try:
-            with no_cyclic_gc() if far else nullcontext(), \
-                    view_store.building(self.views) if scratch or builder == self.owner else nullcontext():
+            with (
+                no_cyclic_gc() if far else nullcontext(),
+                view_store.building(self.views)
+                if scratch or builder == self.owner
+                else nullcontext(),
+            ):
                 if scratch:
                     # a first build, one that was cut off, or views an older version wrote
                     position = self._start_over(scratch=True)
@@ -210,16 +250,27 @@ class ProjectionRunner:
         batch = CATCH_UP_BATCH if far else self.batch_size
         while position < head:
             self.progress = (position, head) if far else None
-            notifications = recorder.select_notifications(start=position + 1, limit=batch, stop=head)
+            notifications = recorder.select_notifications(
+                start=position + 1, limit=batch, stop=head
+            )
             if not notifications:
                 break
             try:
                 # Far behind, the outbox is not reading these events: no use keeping them decoded.
-                self._apply(notifications, self.application.mapper.to_domain_event if far else self.decode)
+                self._apply(
+                    notifications, self.application.mapper.to_domain_event if far else self.decode
+                )
             except Exception:  # noqa: BLE001 - find the event, record it, keep the views readable
-                if self.projection.from_scratch:  # its writes may be half done: build again, with care
-                    log.warning("projection %s: a batch of its build from scratch failed at positions %s-%s; "
-                                "building again, journaled", self.name, position + 1, notifications[-1].id)
+                if (
+                    self.projection.from_scratch
+                ):  # its writes may be half done: build again, with care
+                    log.warning(
+                        "projection %s: a batch of its build from scratch failed at positions %s-%s; "
+                        "building again, journaled",
+                        self.name,
+                        position + 1,
+                        notifications[-1].id,
+                    )
                     return self._catch_up_to(self._start_over(scratch=False), head, far, stopped)
                 return self._one_by_one(notifications, position, stopped)
             position = notifications[-1].id
@@ -236,8 +287,9 @@ class ProjectionRunner:
             elif not far:
                 pause()  # a long catch-up (after a bulk import) must not hold up every other request
         if self.projection.from_scratch and position >= head:
-            self.views[TRACKING].update_one({"_id": self.name, "from_scratch": self.owner},
-                                            {"$set": {"from_scratch": None}})
+            self.views[TRACKING].update_one(
+                {"_id": self.name, "from_scratch": self.owner}, {"$set": {"from_scratch": None}}
+            )
             self.projection.from_scratch = False
         return position
 
@@ -248,9 +300,18 @@ class ProjectionRunner:
         again from scratch instead of resuming on half-written batches."""
         self.projection.drop(self.views)
         self.projection.create_indexes(self.views)
-        self.views[TRACKING].update_one({"_id": self.name}, {"$set": {
-            "position": 0, "state": "running", "error": None, "version": self.projection.version,
-            "from_scratch": self.owner if scratch else None}})
+        self.views[TRACKING].update_one(
+            {"_id": self.name},
+            {
+                "$set": {
+                    "position": 0,
+                    "state": "running",
+                    "error": None,
+                    "version": self.projection.version,
+                    "from_scratch": self.owner if scratch else None,
+                }
+            },
+        )
         self.projection.from_scratch = scratch
         return 0
 
@@ -278,29 +339,56 @@ class ProjectionRunner:
         now = self.clock()
         previous = self.tracking().get("error") or {}
         since = previous.get("since") if previous.get("position") == notification.id else None
-        record = {"position": notification.id, "event": event_name(notification.topic),
-                  "type": type(error).__name__, "message": clean_message(error),
-                  "since": since or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))}
-        self.views[TRACKING].update_one({"_id": self.name}, {"$set": {"state": "stopped", "error": record}})
+        record = {
+            "position": notification.id,
+            "event": event_name(notification.topic),
+            "type": type(error).__name__,
+            "message": clean_message(error),
+            "since": since or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
+        }
+        self.views[TRACKING].update_one(
+            {"_id": self.name}, {"$set": {"state": "stopped", "error": record}}
+        )
         self._delay = min(BACKOFF_CAP, self._delay * 2) if self._delay else BACKOFF_FIRST
         self._retry_at = now + self._delay
         self.progress = None
         if self._stopped_here != notification.id:
             self._stopped_here = notification.id
-            where = " < ".join(f"{Path(frame.filename).name}:{frame.lineno} {frame.name}"
-                               for frame in reversed(traceback.extract_tb(error.__traceback__)[-6:]))
-            log.error("projection %s stopped at log position %s (%s): %s: %s; views stay readable at "
-                      "position %s; retrying with backoff; at %s", self.name, notification.id,
-                      record["event"], record["type"], record["message"], notification.id - 1, where)
+            where = " < ".join(
+                f"{Path(frame.filename).name}:{frame.lineno} {frame.name}"
+                for frame in reversed(traceback.extract_tb(error.__traceback__)[-6:])
+            )
+            log.error(
+                "projection %s stopped at log position %s (%s): %s: %s; views stay readable at "
+                "position %s; retrying with backoff; at %s",
+                self.name,
+                notification.id,
+                record["event"],
+                record["type"],
+                record["message"],
+                notification.id - 1,
+                where,
+            )
         else:
-            log.warning("projection %s still stopped at log position %s (%s: %s); next retry in %.0f s",
-                        self.name, notification.id, record["type"], record["message"], self._delay)
+            log.warning(
+                "projection %s still stopped at log position %s (%s: %s); next retry in %.0f s",
+                self.name,
+                notification.id,
+                record["type"],
+                record["message"],
+                self._delay,
+            )
 
     def _resumed(self, position):
-        self.views[TRACKING].update_one({"_id": self.name, "lease_owner": self.owner},
-                                        {"$set": {"state": "running", "error": None}})
-        log.warning("projection %s resumed: applied the event it had stopped at; now at position %s",
-                    self.name, position)
+        self.views[TRACKING].update_one(
+            {"_id": self.name, "lease_owner": self.owner},
+            {"$set": {"state": "running", "error": None}},
+        )
+        log.warning(
+            "projection %s resumed: applied the event it had stopped at; now at position %s",
+            self.name,
+            position,
+        )
         self._delay, self._retry_at, self._stopped_here = 0.0, 0.0, None
 
     # -- reading -------------------------------------------------------------------------------
@@ -324,10 +412,15 @@ class ProjectionRunner:
         pump, not by a read: ``ViewsBuilding`` (503) says how far it has got."""
         building = self.building()
         if building:
-            raise ViewsBuilding(f"the views of {self.name} are being built: position {building['position']} "
-                                f"of {building['head']}; try again shortly",
-                                {"projection": [building["projection"]],
-                                 "position": [str(building["position"])], "head": [str(building["head"])]})
+            raise ViewsBuilding(
+                f"the views of {self.name} are being built: position {building['position']} "
+                f"of {building['head']}; try again shortly",
+                {
+                    "projection": [building["projection"]],
+                    "position": [str(building["position"])],
+                    "head": [str(building["head"])],
+                },
+            )
         with self._lock:
             position = self._catch_up(None)
             if self._lease_until:
@@ -340,7 +433,11 @@ class ProjectionRunner:
         deadline = self.clock() + READ_WAIT_SECONDS
         while True:
             tracking = self.tracking()
-            if tracking["position"] >= head or tracking.get("state") == "stopped" or self.clock() >= deadline:
+            if (
+                tracking["position"] >= head
+                or tracking.get("state") == "stopped"
+                or self.clock() >= deadline
+            ):
                 return tracking["position"]
             eventlet.sleep(0.02)
 
@@ -351,8 +448,17 @@ class ProjectionRunner:
             self._take_over = True
             self._hold_lease()
             self.projection.drop(self.views)
-            self.views[TRACKING].update_one({"_id": self.name}, {"$set": {
-                "position": 0, "state": "running", "error": None, "version": self.projection.version}})
+            self.views[TRACKING].update_one(
+                {"_id": self.name},
+                {
+                    "$set": {
+                        "position": 0,
+                        "state": "running",
+                        "error": None,
+                        "version": self.projection.version,
+                    }
+                },
+            )
             self.projection.create_indexes(self.views)
             self._retry_at = 0.0
         pause, self.pause = self.pause, 0
@@ -374,12 +480,14 @@ class Projection:
 
     name = ""
     version = 1  # of the views' shape: views an older version wrote are built again from the log
-    collections = ()
-    indexes = {}
-    from_scratch = False  # set by the runner while it builds the views from scratch (see _start_over)
+    collections: tuple[str, ...] = ()
+    indexes: dict[str, list] = {}
+    from_scratch = (
+        False  # set by the runner while it builds the views from scratch (see _start_over)
+    )
 
     def apply(self, views, events):
-        writes = {name: [] for name in self.collections}
+        writes: dict[str, list] = {name: [] for name in self.collections}
         for position, e in events:
             handler = getattr(self, "on_" + type(e).__name__, None)
             if handler:

@@ -6,6 +6,7 @@ never holds the key, carries only ``{"$sealed": "<base64>"}``.
 The key is derived from CIPHER_KEY with HKDF for this one use (the event store's cipher keeps
 its own); AES-GCM per field, with the field's name as associated data so that a sealed value
 cannot be moved to another field."""
+
 import base64
 import os
 
@@ -24,15 +25,20 @@ NONCE_BYTES = 12
 
 class Seal:
     def __init__(self, cipher_key):
-        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                   info=b"kjfp rpc transport v1").derive(cipher_key.encode())
+        key = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=b"kjfp rpc transport v1"
+        ).derive(cipher_key.encode())
         self._aead = AESGCM(key)
 
     def seal(self, payload, fields):
         """A copy of ``payload`` with every string under a key in ``fields`` sealed, at any depth."""
         if isinstance(payload, dict):
-            return {k: self._seal_value(k, v) if k in fields and isinstance(v, str) else self.seal(v, fields)
-                    for k, v in payload.items()}
+            return {
+                k: self._seal_value(k, v)
+                if k in fields and isinstance(v, str)
+                else self.seal(v, fields)
+                for k, v in payload.items()
+            }
         if isinstance(payload, (list, tuple)):
             return [self.seal(v, fields) for v in payload]
         return payload
@@ -55,10 +61,14 @@ class Seal:
     def _open(self, field, sealed):
         try:
             raw = base64.b64decode(sealed, validate=True)
-            return self._aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], str(field).encode()).decode()
+            return self._aead.decrypt(
+                raw[:NONCE_BYTES], raw[NONCE_BYTES:], str(field).encode()
+            ).decode()
         except (InvalidTag, ValueError, TypeError):
             # Not sealed with this deployment's key (or altered on the way): refuse, naming the field.
-            raise ValidationFailed(f"{field} could not be unsealed", {str(field): ["could not be unsealed"]})
+            raise ValidationFailed(
+                f"{field} could not be unsealed", {str(field): ["could not be unsealed"]}
+            ) from None
 
 
 class SealedRpc(Rpc):
@@ -71,8 +81,11 @@ class SealedRpc(Rpc):
 
     def handle_message(self, body, message):
         if isinstance(body, dict) and "args" in body and "kwargs" in body:
-            body = {**body, "args": self.seal.unseal(body["args"]),
-                    "kwargs": self.seal.unseal(body["kwargs"])}
+            body = {
+                **body,
+                "args": self.seal.unseal(body["args"]),
+                "kwargs": self.seal.unseal(body["kwargs"]),
+            }
         super().handle_message(body, message)
 
 

@@ -3,6 +3,7 @@ its Application, view store, outbox and projections (``ServiceParts``, given to 
 class as a dependency named like the service), and the RPCs and timer that concern the log
 rather than the domain (``LogService``): notifications for consumers, checkpoints and stored
 events for auditors, readiness, the pump that publishes and projects, and a log line per call."""
+
 import base64
 import os
 
@@ -39,13 +40,22 @@ class ServiceParts:
         # checkpoint cost more than its events.
         batch = {"batch_size": EMBEDDED_BATCH} if settings.embedded else {}
         decode = RecentlyDecoded(self.app.mapper)
-        self.outbox = Outbox(log.name, self.app, log.personal_fields,
-                             signer=checkpoint_signer(settings, log.name), decode=decode, **batch)
+        self.outbox = Outbox(
+            log.name,
+            self.app,
+            log.personal_fields,
+            signer=checkpoint_signer(settings, log.name),
+            decode=decode,
+            **batch,
+        )
         # Embedded, this process is the only one applying (it holds the data directory), so a
         # lease left by a process that crashed is taken over at once rather than waited out.
-        self.runners = tuple(ProjectionRunner(self.app, self.views, p(), take_over=settings.embedded,
-                                              decode=decode, **batch)
-                             for p in log.projections)
+        self.runners = tuple(
+            ProjectionRunner(
+                self.app, self.views, p(), take_over=settings.embedded, decode=decode, **batch
+            )
+            for p in log.projections
+        )
         for runner in self.runners:
             runner.projection.create_indexes(self.views)
 
@@ -58,7 +68,10 @@ class ServiceParts:
         position, answer = runner.read(query)
         stopped = runner.stopped()
         if stopped and isinstance(answer, dict):
-            answer = {**answer, "stale": {"projection": runner.name, "position": position, "error": stopped}}
+            answer = {
+                **answer,
+                "stale": {"projection": runner.name, "position": position, "error": stopped},
+            }
         return position, answer
 
     def checkpoint(self, position, publish):
@@ -75,7 +88,9 @@ class ServiceParts:
             self.outbox.publish_pending(publish)
             found = self.outbox.tree.vouch(position)
         if found is None:
-            raise LookupError(f"the {self.log.name} tree does not reach position {position} after publishing")
+            raise LookupError(
+                f"the {self.log.name} tree does not reach position {position} after publishing"
+            )
         return found
 
     def pump(self, publish):
@@ -90,9 +105,16 @@ class ServiceParts:
         found = []
         for runner in self.runners:
             tracking = runner.tracking()
-            found.append({"projection": runner.name, "position": tracking["position"], "head": head,
-                          "state": tracking.get("state") or "running", "error": tracking.get("error"),
-                          "building": runner.building() is not None})
+            found.append(
+                {
+                    "projection": runner.name,
+                    "position": tracking["position"],
+                    "head": head,
+                    "state": tracking.get("state") or "running",
+                    "error": tracking.get("error"),
+                    "building": runner.building() is not None,
+                }
+            )
         return found
 
     def rebuild(self):
@@ -127,6 +149,8 @@ class PartsProvider(DependencyProvider):
 class LogService:
     """Mixed into every service class, whose ``PartsProvider`` attribute bears the service's name."""
 
+    name: str  # the nameko service's name
+
     publish = BatchDispatcher()
     calls = CallLog()
 
@@ -149,9 +173,12 @@ class LogService:
         """The latest signed Merkle checkpoints (oldest first) and the verifier keys, the
         current one first and then every earlier one (issue 16)."""
         tree = self._parts.outbox.tree
-        return {"signed": tree.signed(min(limit, MAX_PAGE)), "verifier_key": tree.signer.verifier_key,
-                "verifier_keys": [tree.signer.verifier_key] + [
-                    key for key in reversed(tree.verifier_keys()) if key != tree.signer.verifier_key]}
+        return {
+            "signed": tree.signed(min(limit, MAX_PAGE)),
+            "verifier_key": tree.signer.verifier_key,
+            "verifier_keys": [tree.signer.verifier_key]
+            + [key for key in reversed(tree.verifier_keys()) if key != tree.signer.verifier_key],
+        }
 
     @rpc
     def inclusion_proof(self, position, tree_size=None):
@@ -166,8 +193,12 @@ class LogService:
         """The log as stored, for auditors: state bytes as stored (encrypted, base64), with the
         chain hash each event was published with (None while not yet published)."""
         parts = self._parts
-        notifications = parts.app.recorder.select_notifications(start=after + 1, limit=min(limit, MAX_PAGE))
-        links = dict(parts.outbox.ledger.links(after, notifications[-1].id)) if notifications else {}
+        notifications = parts.app.recorder.select_notifications(
+            start=after + 1, limit=min(limit, MAX_PAGE)
+        )
+        links = (
+            dict(parts.outbox.ledger.links(after, notifications[-1].id)) if notifications else {}
+        )
         return [stored_form(n, links.get(n.id)) for n in notifications]
 
     @rpc
@@ -196,6 +227,11 @@ class LogService:
 
 def stored_form(notification, chain_hash):
     """One event as an export line and the audit API carry it."""
-    return {"position": notification.id, "originator_id": str(notification.originator_id),
-            "version": notification.originator_version, "topic": notification.topic,
-            "state": base64.b64encode(bytes(notification.state)).decode(), "chain_hash": chain_hash}
+    return {
+        "position": notification.id,
+        "originator_id": str(notification.originator_id),
+        "version": notification.originator_version,
+        "topic": notification.topic,
+        "state": base64.b64encode(bytes(notification.state)).decode(),
+        "chain_hash": chain_hash,
+    }

@@ -17,6 +17,7 @@ Appending is deterministic and idempotent: replicas publishing the same batch wr
 rows (``ON CONFLICT DO NOTHING``); two notes for one size differ only in their time, and the
 first one stored is kept.
 """
+
 import base64
 import hashlib
 import hmac
@@ -60,20 +61,27 @@ class LogTree:
             with self.datastore.transaction(commit=True) as curs:
                 curs.execute(
                     f"CREATE TABLE IF NOT EXISTS {self.leaf_table} (name TEXT NOT NULL, "
-                    "leaf_index BIGINT NOT NULL, position BIGINT NOT NULL, PRIMARY KEY (name, leaf_index))")
-                curs.execute(f"CREATE UNIQUE INDEX IF NOT EXISTS merkle_leaves_position "
-                             f"ON {self.leaf_table} (name, position)")
+                    "leaf_index BIGINT NOT NULL, position BIGINT NOT NULL, PRIMARY KEY (name, leaf_index))"
+                )
+                curs.execute(
+                    f"CREATE UNIQUE INDEX IF NOT EXISTS merkle_leaves_position "
+                    f"ON {self.leaf_table} (name, position)"
+                )
                 curs.execute(
                     f"CREATE TABLE IF NOT EXISTS {self.node_table} (name TEXT NOT NULL, "
                     f"level INTEGER NOT NULL, idx BIGINT NOT NULL, hash {blob} NOT NULL, "
-                    "PRIMARY KEY (name, level, idx))")
+                    "PRIMARY KEY (name, level, idx))"
+                )
                 curs.execute(
                     f"CREATE TABLE IF NOT EXISTS {self.note_table} (name TEXT NOT NULL, "
                     "tree_size BIGINT NOT NULL, root_hash TEXT NOT NULL, position BIGINT NOT NULL, "
                     "note TEXT NOT NULL, "
-                    "verifier_key TEXT NOT NULL, recorded_at TEXT NOT NULL, PRIMARY KEY (name, tree_size))")
-                curs.execute(f"CREATE INDEX IF NOT EXISTS signed_checkpoints_position "
-                             f"ON {self.note_table} (name, position)")
+                    "verifier_key TEXT NOT NULL, recorded_at TEXT NOT NULL, PRIMARY KEY (name, tree_size))"
+                )
+                curs.execute(
+                    f"CREATE INDEX IF NOT EXISTS signed_checkpoints_position "
+                    f"ON {self.note_table} (name, position)"
+                )
 
     # -- growing -------------------------------------------------------------------------------
 
@@ -82,10 +90,19 @@ class LogTree:
         if curs is None:
             with self.datastore.transaction(commit=False) as curs:
                 return self.last(curs)
-        curs.execute(self._sql(f"SELECT leaf_index, position FROM {self.leaf_table} WHERE name = ? "
-                               "ORDER BY leaf_index DESC LIMIT 1"), (self.name,))
+        curs.execute(
+            self._sql(
+                f"SELECT leaf_index, position FROM {self.leaf_table} WHERE name = ? "
+                "ORDER BY leaf_index DESC LIMIT 1"
+            ),
+            (self.name,),
+        )
         row = curs.fetchone()
-        return (0, 0) if row is None else (_value(row, "leaf_index", 0) + 1, _value(row, "position", 1))
+        return (
+            (0, 0)
+            if row is None
+            else (_value(row, "leaf_index", 0) + 1, _value(row, "position", 1))
+        )
 
     def grow(self, notifications, recorder, after):
         """Append the published events ``notifications`` (read after position ``after``),
@@ -97,7 +114,9 @@ class LogTree:
             missing = recorder.select_notifications(start=last + 1, limit=5000, stop=after)
             if not missing:
                 break
-            size, _, last = self._append([(n.id, merkle.leaf_hash(event_bytes(n))) for n in missing])
+            size, _, last = self._append(
+                [(n.id, merkle.leaf_hash(event_bytes(n))) for n in missing]
+            )
         leaves = [(n.id, merkle.leaf_hash(event_bytes(n))) for n in notifications if n.id > last]
         if not leaves:
             return None
@@ -132,10 +151,12 @@ class LogTree:
         """Multi-row INSERTs (executemany row by row is slow in psycopg's pure-Python build);
         200 rows keep the parameters under SQLite's and PostgreSQL's limits."""
         for start in range(0, len(rows), chunk):
-            part = rows[start:start + chunk]
+            part = rows[start : start + chunk]
             values = ", ".join(["(" + ", ".join(["?"] * len(part[0])) + ")"] * len(part))
-            curs.execute(self._sql(f"INSERT INTO {into} VALUES {values} ON CONFLICT DO NOTHING"),
-                         [value for row in part for value in row])
+            curs.execute(
+                self._sql(f"INSERT INTO {into} VALUES {values} ON CONFLICT DO NOTHING"),
+                [value for row in part for value in row],
+            )
 
     def sign(self, size, root, position):
         """Sign and store the checkpoint of the first ``size`` leaves (the last at ``position``)."""
@@ -144,10 +165,13 @@ class LogTree:
         time = now()
         note = self.signer.sign(Checkpoint(self.signer.name, size, root, time).text())
         with self.datastore.transaction(commit=True) as curs:
-            curs.execute(self._sql(
-                f"INSERT INTO {self.note_table} (name, tree_size, root_hash, position, note, verifier_key, "
-                "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
-                (self.name, size, b64(root), position, note, self.signer.verifier_key, time))
+            curs.execute(
+                self._sql(
+                    f"INSERT INTO {self.note_table} (name, tree_size, root_hash, position, note, verifier_key, "
+                    "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+                ),
+                (self.name, size, b64(root), position, note, self.signer.verifier_key, time),
+            )
         return note
 
     def vouch(self, position):
@@ -160,9 +184,13 @@ class LogTree:
             with self.datastore.transaction(commit=False) as curs:
                 if self.last(curs)[1] < position:
                     return None
-                curs.execute(self._sql(
-                    f"SELECT leaf_index, position FROM {self.leaf_table} WHERE name = ? AND position <= ? "
-                    "ORDER BY position DESC LIMIT 1"), (self.name, position))
+                curs.execute(
+                    self._sql(
+                        f"SELECT leaf_index, position FROM {self.leaf_table} WHERE name = ? AND position <= ? "
+                        "ORDER BY position DESC LIMIT 1"
+                    ),
+                    (self.name, position),
+                )
                 row = curs.fetchone()
             size, last = _value(row, "leaf_index", 0) + 1, _value(row, "position", 1)
             self.sign(size, self.root(size), last)
@@ -178,12 +206,18 @@ class LogTree:
         wanted = sorted(set(nodes))
         # One primary-key lookup per node, in one statement (an OR of pairs makes SQLite scan).
         point = f"SELECT level, idx, hash FROM {self.node_table} WHERE name = ? AND level = ? AND idx = ?"
-        curs.execute(self._sql(" UNION ALL ".join([point] * len(wanted))),
-                     [value for node in wanted for value in (self.name, *node)])
-        found = {(_value(r, "level", 0), _value(r, "idx", 1)): bytes(_value(r, "hash", 2))
-                 for r in curs.fetchall()}
+        curs.execute(
+            self._sql(" UNION ALL ".join([point] * len(wanted))),
+            [value for node in wanted for value in (self.name, *node)],
+        )
+        found = {
+            (_value(r, "level", 0), _value(r, "idx", 1)): bytes(_value(r, "hash", 2))
+            for r in curs.fetchall()
+        }
         if len(found) != len(wanted):
-            raise LookupError(f"the {self.name} tree lacks nodes {sorted(set(wanted) - set(found))[:5]}")
+            raise LookupError(
+                f"the {self.name} tree lacks nodes {sorted(set(wanted) - set(found))[:5]}"
+            )
         return [found[node] for node in nodes]
 
     def nodes(self, nodes):
@@ -197,8 +231,12 @@ class LogTree:
     def leaf(self, position):
         """``(leaf index, leaf hash)`` of the event at ``position``, or None if not in the tree."""
         with self.datastore.transaction(commit=False) as curs:
-            curs.execute(self._sql(f"SELECT leaf_index FROM {self.leaf_table} "
-                                   "WHERE name = ? AND position = ?"), (self.name, position))
+            curs.execute(
+                self._sql(
+                    f"SELECT leaf_index FROM {self.leaf_table} WHERE name = ? AND position = ?"
+                ),
+                (self.name, position),
+            )
             row = curs.fetchone()
             if row is None:
                 return None
@@ -208,9 +246,13 @@ class LogTree:
     def signed(self, limit=10):
         """The latest signed checkpoints, oldest first."""
         with self.datastore.transaction(commit=False) as curs:
-            curs.execute(self._sql(
-                "SELECT tree_size, root_hash, position, note, verifier_key, recorded_at "
-                f"FROM {self.note_table} WHERE name = ? ORDER BY tree_size DESC LIMIT ?"), (self.name, limit))
+            curs.execute(
+                self._sql(
+                    "SELECT tree_size, root_hash, position, note, verifier_key, recorded_at "
+                    f"FROM {self.note_table} WHERE name = ? ORDER BY tree_size DESC LIMIT ?"
+                ),
+                (self.name, limit),
+            )
             rows = curs.fetchall()
         keys = ("tree_size", "root_hash", "position", "note", "verifier_key", "recorded_at")
         return [{k: _value(row, k, i) for i, k in enumerate(keys)} for row in reversed(rows)]
@@ -219,9 +261,13 @@ class LogTree:
         """The smallest stored signed checkpoint whose tree holds every event up to ``position``:
         ``{tree_size, root_hash, position, note}`` (``position``: the last it holds), or None."""
         with self.datastore.transaction(commit=False) as curs:
-            curs.execute(self._sql(
-                f"SELECT tree_size, root_hash, position, note FROM {self.note_table} "
-                "WHERE name = ? AND position >= ? ORDER BY position LIMIT 1"), (self.name, position))
+            curs.execute(
+                self._sql(
+                    f"SELECT tree_size, root_hash, position, note FROM {self.note_table} "
+                    "WHERE name = ? AND position >= ? ORDER BY position LIMIT 1"
+                ),
+                (self.name, position),
+            )
             row = curs.fetchone()
         keys = ("tree_size", "root_hash", "position", "note")
         return None if row is None else {k: _value(row, k, i) for i, k in enumerate(keys)}
@@ -229,16 +275,23 @@ class LogTree:
     def signed_at(self, size):
         """The signed note stored for ``size``, or None."""
         with self.datastore.transaction(commit=False) as curs:
-            curs.execute(self._sql(f"SELECT note FROM {self.note_table} WHERE name = ? AND tree_size = ?"),
-                         (self.name, size))
+            curs.execute(
+                self._sql(f"SELECT note FROM {self.note_table} WHERE name = ? AND tree_size = ?"),
+                (self.name, size),
+            )
             row = curs.fetchone()
         return None if row is None else _value(row, "note", 0)
 
     def verifier_keys(self):
         """Every verifier key that signed a stored checkpoint, the current one last."""
         with self.datastore.transaction(commit=False) as curs:
-            curs.execute(self._sql(f"SELECT verifier_key, MAX(tree_size) AS upto FROM {self.note_table} "
-                                   "WHERE name = ? GROUP BY verifier_key ORDER BY upto"), (self.name,))
+            curs.execute(
+                self._sql(
+                    f"SELECT verifier_key, MAX(tree_size) AS upto FROM {self.note_table} "
+                    "WHERE name = ? GROUP BY verifier_key ORDER BY upto"
+                ),
+                (self.name,),
+            )
             return [_value(row, "verifier_key", 0) for row in curs.fetchall()]
 
     # -- proofs --------------------------------------------------------------------------------
@@ -247,7 +300,9 @@ class LogTree:
         """The signed note for ``size``: the stored one, else (a signer here) one signed now."""
         note = self.signed_at(size)
         if note is None and self.signer is not None:
-            note = self.signer.sign(Checkpoint(self.signer.name, size, self.root(size), now()).text())
+            note = self.signer.sign(
+                Checkpoint(self.signer.name, size, self.root(size), now()).text()
+            )
         return note
 
     def _size(self, tree_size, field, least=1):
@@ -255,8 +310,10 @@ class LogTree:
         if tree_size is None:
             return size
         if not least <= tree_size <= size:
-            raise RuleViolation(f"the {self.name} tree has {size} leaves",
-                                {field: [f"must be from {least} to {size}, the tree's size now"]})
+            raise RuleViolation(
+                f"the {self.name} tree has {size} leaves",
+                {field: [f"must be from {least} to {size}, the tree's size now"]},
+            )
         return tree_size
 
     def inclusion(self, position, tree_size=None):
@@ -264,30 +321,45 @@ class LogTree:
         (default: all of them), with the signed checkpoint for that size."""
         found = self.leaf(position)
         if found is None:
-            raise NotFound(f"no published {self.name} event at position {position}",
-                           {"position": ["not an event in the tree (never recorded, or not yet published)"]})
+            raise NotFound(
+                f"no published {self.name} event at position {position}",
+                {"position": ["not an event in the tree (never recorded, or not yet published)"]},
+            )
         index, leaf_hash = found
         size = self._size(tree_size, "tree_size", index + 1)
         plan, root_plan = merkle.inclusion_plan(index, size), merkle.root_plan(size)
         nodes = self.nodes(merkle.needed(plan, [root_plan]))
-        return {"service": self.name, "position": position, "leaf_index": index, "tree_size": size,
-                "leaf_hash": b64(leaf_hash), "proof": [b64(h) for h in merkle.hashes(plan, nodes)],
-                "root_hash": b64(merkle.hashes([root_plan], nodes)[0]),
-                "checkpoint": self.checkpoint_note(size)}
+        return {
+            "service": self.name,
+            "position": position,
+            "leaf_index": index,
+            "tree_size": size,
+            "leaf_hash": b64(leaf_hash),
+            "proof": [b64(h) for h in merkle.hashes(plan, nodes)],
+            "root_hash": b64(merkle.hashes([root_plan], nodes)[0]),
+            "checkpoint": self.checkpoint_note(size),
+        }
 
     def consistency(self, first, second=None):
         """The consistency proof from the tree of ``first`` leaves to the one of ``second``
         (default: all of them), with the signed checkpoints for both sizes."""
         second = self._size(second, "second")
         if not 1 <= first <= second:
-            raise RuleViolation(f"no consistency proof from {first} to {second} leaves",
-                                {"first": [f"must be from 1 to second ({second})"]})
+            raise RuleViolation(
+                f"no consistency proof from {first} to {second} leaves",
+                {"first": [f"must be from 1 to second ({second})"]},
+            )
         plan = merkle.consistency_plan(first, second)
         roots = [merkle.root_plan(first), merkle.root_plan(second)]
         nodes = self.nodes(merkle.needed(plan, roots))
         first_root, second_root = merkle.hashes(roots, nodes)
-        return {"service": self.name, "first": first, "second": second,
-                "proof": [b64(h) for h in merkle.hashes(plan, nodes)],
-                "first_root": b64(first_root), "second_root": b64(second_root),
-                "first_checkpoint": self.checkpoint_note(first),
-                "second_checkpoint": self.checkpoint_note(second)}
+        return {
+            "service": self.name,
+            "first": first,
+            "second": second,
+            "proof": [b64(h) for h in merkle.hashes(plan, nodes)],
+            "first_root": b64(first_root),
+            "second_root": b64(second_root),
+            "first_checkpoint": self.checkpoint_note(first),
+            "second_checkpoint": self.checkpoint_note(second),
+        }

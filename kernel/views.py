@@ -24,11 +24,13 @@ unique index does not treat a missing field as a value; sorts order scalars as M
 (null, numbers, strings) but compare booleans as numbers. Integers beyond 64 bits are refused as
 BSON refuses them, so a view that breaks MongoDB breaks here too.
 """
+
 import json
 import sqlite3
 import threading
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pymongo
@@ -36,8 +38,8 @@ from pymongo import DeleteMany, DeleteOne, IndexModel, InsertOne, ReplaceOne, Up
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
 FILE_NAME = "views.sqlite3"
-INT64 = (-(2 ** 63), 2 ** 63 - 1)
-_clients = {}
+INT64 = (-(2**63), 2**63 - 1)
+_clients: dict[str, Any] = {}
 _clients_lock = threading.Lock()
 
 
@@ -45,12 +47,14 @@ def connect(settings):
     """A pymongo ``Database`` for the views named by the settings (the embedded store, shared by
     every service of the process, when ``MONGO_URI`` is not set)."""
     if settings.mongo_uri:
-        client = pymongo.MongoClient(settings.mongo_uri, serverSelectionTimeoutMS=5000, tz_aware=False)
+        client: pymongo.MongoClient = pymongo.MongoClient(
+            settings.mongo_uri, serverSelectionTimeoutMS=5000, tz_aware=False
+        )
         return client[settings.views_db]
     return embedded_client(Path(settings.data_dir) / FILE_NAME)[settings.views_db]
 
 
-_held = {}
+_held: dict[str, Any] = {}
 
 
 def hold_data_dir(settings):
@@ -69,7 +73,9 @@ def hold_data_dir(settings):
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.close()
-            raise RuntimeError(f"another process serves the views in {settings.data_dir}: stop it first")
+            raise RuntimeError(
+                f"another process serves the views in {settings.data_dir}: stop it first"
+            ) from None
         _held[str(path)] = handle
 
 
@@ -120,7 +126,7 @@ def _check_ints(value):
         if not INT64[0] <= value <= INT64[1]:
             raise OverflowError("MongoDB can only handle up to 8-byte ints")
     elif kind is dict or kind is list or kind is tuple:
-        for item in (value.values() if kind is dict else value):
+        for item in value.values() if kind is dict else value:
             kind = type(item)
             if kind is str or item is None:
                 continue  # most values: no call for them
@@ -274,8 +280,14 @@ def _member(value, arg):
 def compiled(query):
     """``query`` with its ``$in``/``$nin`` lists made sets (for matching many documents)."""
     if type(query) is dict:
-        return {key: (_Members(value) if key in ("$in", "$nin") and type(value) in (list, tuple)
-                      else compiled(value)) for key, value in query.items()}
+        return {
+            key: (
+                _Members(value)
+                if key in ("$in", "$nin") and type(value) in (list, tuple)
+                else compiled(value)
+            )
+            for key, value in query.items()
+        }
     if type(query) is list:
         return [compiled(item) for item in query]
     return query
@@ -430,7 +442,7 @@ def _apply_update(doc, update, inserting):
                 members = parent.setdefault(name, [])
                 if type(members) is not list:
                     raise OperationFailure(f"cannot $addToSet to the non-array field {path}")
-                for value in (arg["$each"] if type(arg) is dict and "$each" in arg else (arg,)):
+                for value in arg["$each"] if type(arg) is dict and "$each" in arg else (arg,):
                     if type(value) is str:  # the common case: a string equals only a string
                         if value not in members:
                             members.append(value)
@@ -446,8 +458,11 @@ def _apply_update(doc, update, inserting):
                 parent[name] = _written(current + arg)
             elif op in ("$max", "$min"):
                 current = parent.get(name, _MISSING)
-                if current is _MISSING or _rank(current) != _rank(arg) or \
-                        (arg > current if op == "$max" else arg < current):
+                if (
+                    current is _MISSING
+                    or _rank(current) != _rank(arg)
+                    or (arg > current if op == "$max" else arg < current)
+                ):
                     parent[name] = arg
             elif op == "$push":
                 members = parent.setdefault(name, [])
@@ -474,8 +489,9 @@ def _seed(query):
         if key == "$and":
             for clause in value:
                 doc.update(_seed(clause))
-        elif not key.startswith("$") and not (type(value) is dict and value
-                                               and next(iter(value)).startswith("$")):
+        elif not key.startswith("$") and not (
+            type(value) is dict and value and next(iter(value)).startswith("$")
+        ):
             parent, name = _parent(doc, key, True)
             parent[name] = _copy(value)
     return doc
@@ -489,7 +505,7 @@ def _project(doc, projection):
     keep_id = projection.get("_id", 1)
     included = [k for k, v in projection.items() if v and k != "_id"]
     if included:
-        out = {}
+        out: dict[str, Any] = {}
         for path in included:
             value = _get(doc, path)
             if value is not _MISSING:
@@ -527,14 +543,16 @@ class EmbeddedClient:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self.lock = threading.RLock()
-        self.connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                                          timeout=30)
+        self.connection = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, timeout=30
+        )
         self.connection.execute("PRAGMA journal_mode=WAL")
         self.connection.execute("PRAGMA synchronous=NORMAL")
         self.connection.execute("PRAGMA cache_size=-65536")  # 64 MiB
         self.connection.execute(
             "CREATE TABLE IF NOT EXISTS _kjfp_indexes (tbl TEXT, name TEXT, keys TEXT, is_unique INT, "
-            "PRIMARY KEY (tbl, name))")
+            "PRIMARY KEY (tbl, name))"
+        )
         self.closed = False
         self._tables = {}
         self._builds = 0  # builds under way (``building``)
@@ -557,20 +575,28 @@ class EmbeddedClient:
         column, which every write fills."""
         with self.lock:
             if name not in self._tables:
-                exists = bool(self.connection.execute(
-                    "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)).fetchone())
-                paths = set()
-                for (keys,) in self.connection.execute("SELECT keys FROM _kjfp_indexes WHERE tbl=?", (name,)):
-                    paths.update(field for field, _ in json.loads(keys))
-                paths = tuple(sorted(paths - {"_id"}))
+                exists = bool(
+                    self.connection.execute(
+                        "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)
+                    ).fetchone()
+                )
+                found: set[str] = set()
+                for (keys,) in self.connection.execute(
+                    "SELECT keys FROM _kjfp_indexes WHERE tbl=?", (name,)
+                ):
+                    found.update(field for field, _ in json.loads(keys))
+                paths = tuple(sorted(found - {"_id"}))
                 if exists and paths and not set(paths) <= self._columns(name):
                     self._upgrade(name, paths)
                 self._tables[name] = [exists, paths]
             return self._tables[name]
 
     def _columns(self, name):
-        return {row[1][2:] for row in self.connection.execute(f'PRAGMA table_info("{name}")')
-                if row[1].startswith("k:")}
+        return {
+            row[1][2:]
+            for row in self.connection.execute(f'PRAGMA table_info("{name}")')
+            if row[1].startswith("k:")
+        }
 
     def _upgrade(self, name, paths):
         """A table written before indexed fields had columns (its indexes over ``json_extract``):
@@ -578,7 +604,8 @@ class EmbeddedClient:
         with self._transaction():
             self.fill_columns(name, [p for p in paths if p not in self._columns(name)])
             for index, keys, unique in self.connection.execute(
-                    "SELECT name, keys, is_unique FROM _kjfp_indexes WHERE tbl=?", (name,)).fetchall():
+                "SELECT name, keys, is_unique FROM _kjfp_indexes WHERE tbl=?", (name,)
+            ).fetchall():
                 self.connection.execute(f'DROP INDEX IF EXISTS "{name}.{index}"')
                 self.connection.execute(_index_sql(name, index, json.loads(keys), paths, unique))
 
@@ -621,10 +648,13 @@ class EmbeddedClient:
             self._create_deferred(*entry)
 
     def _create_deferred(self, table, name):
-        found = self.connection.execute("SELECT keys FROM _kjfp_indexes WHERE tbl=? AND name=?",
-                                        (table, name)).fetchone()
+        found = self.connection.execute(
+            "SELECT keys FROM _kjfp_indexes WHERE tbl=? AND name=?", (table, name)
+        ).fetchone()
         if found:  # unless dropped meanwhile
-            self.connection.execute(_index_sql(table, name, json.loads(found[0]), self.table(table)[1], False))
+            self.connection.execute(
+                _index_sql(table, name, json.loads(found[0]), self.table(table)[1], False)
+            )
 
     def fill_columns(self, name, paths):
         """Add (or refill) the columns of ``paths``, from the stored documents."""
@@ -632,8 +662,9 @@ class EmbeddedClient:
         for path in paths:
             if path not in present:
                 self.connection.execute(f'ALTER TABLE "{name}" ADD COLUMN {_column(path)}')
-            self.connection.execute(f'UPDATE "{name}" SET {_column(path)} = json_extract(doc, ?)',
-                                    (_json_path(path),))
+            self.connection.execute(
+                f'UPDATE "{name}" SET {_column(path)} = json_extract(doc, ?)', (_json_path(path),)
+            )
 
     @contextmanager
     def _transaction(self):
@@ -652,7 +683,8 @@ class EmbeddedClient:
         state = self.table(name)
         if not state[0]:
             self.connection.execute(
-                f'CREATE TABLE IF NOT EXISTS "{name}" (id PRIMARY KEY, doc TEXT NOT NULL)')
+                f'CREATE TABLE IF NOT EXISTS "{name}" (id PRIMARY KEY, doc TEXT NOT NULL)'
+            )
             state[0] = True
 
     def forget(self, name):
@@ -680,8 +712,9 @@ class EmbeddedDatabase:
         prefix = f"{self.name}."
         rows = self.client.connection.execute(
             "SELECT name FROM sqlite_master WHERE type='table' AND substr(name, 1, ?) = ?",
-            (len(prefix), prefix))
-        return sorted(name[len(prefix):] for (name,) in rows)
+            (len(prefix), prefix),
+        )
+        return sorted(name[len(prefix) :] for (name,) in rows)
 
     def drop_collection(self, name):
         self[name].drop()
@@ -706,7 +739,9 @@ class EmbeddedCollection:
     def _create_index(self, spec):
         keys = [(field, direction) for field, direction in spec["key"].items()]
         if any(direction not in (1, -1) for _, direction in keys):
-            raise OperationFailure("the embedded view store has ascending and descending indexes only")
+            raise OperationFailure(
+                "the embedded view store has ascending and descending indexes only"
+            )
         name, unique = spec["name"], bool(spec.get("unique"))
         client = self.client
         with client.lock:
@@ -720,11 +755,15 @@ class EmbeddedCollection:
                     client._deferred.add((self.table, name))
                 else:
                     try:
-                        client.connection.execute(_index_sql(self.table, name, keys, fields, unique))
+                        client.connection.execute(
+                            _index_sql(self.table, name, keys, fields, unique)
+                        )
                     except sqlite3.IntegrityError as duplicate:
-                        raise DuplicateKeyError(str(duplicate))
-                client.connection.execute("INSERT OR REPLACE INTO _kjfp_indexes VALUES (?, ?, ?, ?)",
-                                          (self.table, name, json.dumps(keys), int(unique)))
+                        raise DuplicateKeyError(str(duplicate)) from None
+                client.connection.execute(
+                    "INSERT OR REPLACE INTO _kjfp_indexes VALUES (?, ?, ?, ?)",
+                    (self.table, name, json.dumps(keys), int(unique)),
+                )
             client.forget(self.table)
         return name
 
@@ -732,16 +771,23 @@ class EmbeddedCollection:
         for path in paths:
             found = self.client.connection.execute(
                 f'SELECT id FROM "{self.table}" WHERE json_type(doc, ?) IN (?, ?) LIMIT 1',
-                (_json_path(path), "array", "object")).fetchone()
+                (_json_path(path), "array", "object"),
+            ).fetchone()
             if found:
-                raise OperationFailure(f"{self.name}: the indexed field {path} holds an array or "
-                                       f"document in {found[0]!r}; the embedded store indexes scalars")
+                raise OperationFailure(
+                    f"{self.name}: the indexed field {path} holds an array or "
+                    f"document in {found[0]!r}; the embedded store indexes scalars"
+                )
 
     def index_information(self):
-        info = {"_id_": {"key": [("_id", 1)]}}
+        info: dict[str, dict[str, Any]] = {"_id_": {"key": [("_id", 1)]}}
         for name, keys, unique in self.client.connection.execute(
-                "SELECT name, keys, is_unique FROM _kjfp_indexes WHERE tbl=?", (self.table,)):
-            info[name] = {"key": [tuple(k) for k in json.loads(keys)], **({"unique": True} if unique else {})}
+            "SELECT name, keys, is_unique FROM _kjfp_indexes WHERE tbl=?", (self.table,)
+        ):
+            info[name] = {
+                "key": [tuple(k) for k in json.loads(keys)],
+                **({"unique": True} if unique else {}),
+            }
         return info
 
     def list_indexes(self):
@@ -753,7 +799,9 @@ class EmbeddedCollection:
                 if name != "_id_":
                     self.client.connection.execute(f'DROP INDEX IF EXISTS "{self.table}.{name}"')
             self.client.connection.execute("DELETE FROM _kjfp_indexes WHERE tbl=?", (self.table,))
-            self.client.forget(self.table)  # the columns stay, no longer written; refilled if indexed again
+            self.client.forget(
+                self.table
+            )  # the columns stay, no longer written; refilled if indexed again
 
     # -- reads -----------------------------------------------------------------------------------
     def _rows(self, query, sort=None, skip=0, limit=0):
@@ -766,8 +814,9 @@ class EmbeddedCollection:
         sql = f'SELECT doc FROM "{self.table}"' + (f" WHERE {where}" if where else "")
         query = compiled(query)
         if sort:
-            sql += " ORDER BY " + ", ".join(_expression(f, indexed) + (" DESC" if d == -1 else "")
-                                            for f, d in sort)
+            sql += " ORDER BY " + ", ".join(
+                _expression(f, indexed) + (" DESC" if d == -1 else "") for f, d in sort
+            )
             sql += ", id" if all(f != "_id" for f, _ in sort) else ""
         self._index_for(sql)
         if exact:
@@ -828,11 +877,14 @@ class EmbeddedCollection:
         return self.count_documents({})
 
     def distinct(self, key, filter=None):
-        values = []
+        values: list[Any] = []
         for doc in self._rows(filter or {}):
             for value in _candidates(_get(doc, key)):
-                if value is not _MISSING and type(value) is not list \
-                        and not any(_same(value, v) for v in values):
+                if (
+                    value is not _MISSING
+                    and type(value) is not list
+                    and not any(_same(value, v) for v in values)
+                ):
                     values.append(value)
         return values
 
@@ -843,7 +895,7 @@ class EmbeddedCollection:
         query = stages.pop(0)["$match"] if stages and "$match" in stages[0] else {}
         docs = self._rows(query)
         for stage in stages:
-            (op, arg), = stage.items()
+            ((op, arg),) = stage.items()
             if op == "$match":
                 docs = [d for d in docs if matches(d, arg)]
             elif op == "$group":
@@ -868,15 +920,35 @@ class EmbeddedCollection:
         try:
             return self._bulk(requests)
         except DuplicateKeyError as duplicate:
-            raise BulkWriteError({"writeErrors": [{"index": getattr(duplicate, "index", 0), "code": 11000,
-                                                   "errmsg": str(duplicate)}],
-                                  "writeConcernErrors": [], "nInserted": 0, "nUpserted": 0, "nMatched": 0,
-                                  "nModified": 0, "nRemoved": 0, "upserted": []})
+            raise BulkWriteError(
+                {
+                    "writeErrors": [
+                        {
+                            "index": getattr(duplicate, "index", 0),
+                            "code": 11000,
+                            "errmsg": str(duplicate),
+                        }
+                    ],
+                    "writeConcernErrors": [],
+                    "nInserted": 0,
+                    "nUpserted": 0,
+                    "nMatched": 0,
+                    "nModified": 0,
+                    "nRemoved": 0,
+                    "upserted": [],
+                }
+            ) from None
 
     def _bulk(self, requests):
         client = self.client
-        counts = dict(inserted_count=0, matched_count=0, modified_count=0, deleted_count=0,
-                      upserted_count=0, upserted_ids={})
+        counts = dict(
+            inserted_count=0,
+            matched_count=0,
+            modified_count=0,
+            deleted_count=0,
+            upserted_count=0,
+            upserted_ids={},
+        )
         with client.lock:
             client.create_table(self.table)
             indexed = client.table(self.table)[1]
@@ -887,18 +959,29 @@ class EmbeddedCollection:
                     self._replace_or_delete(requests, indexed, counts)
                     connection.execute("COMMIT")
                     return _Result(**counts)
-                keys = {op._filter["_id"] for op in requests
-                        if type(op) is UpdateOne and set(op._filter) == {"_id"} and _key(op._filter["_id"])}
+                keys = {
+                    op._filter["_id"]
+                    for op in requests
+                    if type(op) is UpdateOne
+                    and set(op._filter) == {"_id"}
+                    and _key(op._filter["_id"])
+                }
                 cache = self._load(keys)  # _id → document (None: absent), in this batch
-                changed = {}
+                changed: dict[Any, Any] = {}
                 for index, op in enumerate(requests):
-                    if type(op) is UpdateOne and len(op._filter) == 1 and _key(op._filter.get("_id")):
-                        self._update_by_id(op, index, cache, changed, counts)  # the projections' write
+                    if (
+                        type(op) is UpdateOne
+                        and len(op._filter) == 1
+                        and _key(op._filter.get("_id"))
+                    ):
+                        self._update_by_id(
+                            op, index, cache, changed, counts
+                        )  # the projections' write
                     else:
                         try:
                             self._write_one(op, index, cache, changed, counts)
                         except DuplicateKeyError as duplicate:
-                            duplicate.index = index
+                            duplicate.index = index  # type: ignore[attr-defined]  # as pymongo reports it
                             raise
                 self._flush(changed, indexed)
                 connection.execute("COMMIT")
@@ -911,10 +994,16 @@ class EmbeddedCollection:
         """A batch of replaces and deletes of distinct ``_id`` (a projection's absolute writes):
         no document is read or copied, each is written once as it is serialised."""
         connection = self.client.connection
-        present = {key for (key,) in connection.execute(
-            f'SELECT id FROM "{self.table}" WHERE id IN (SELECT value FROM json_each(?))',
-            (orjson.dumps([op._filter["_id"] for op in requests]).decode(),))}
-        inserts, replaces, deletes = [], [], []
+        present = {
+            key
+            for (key,) in connection.execute(
+                f'SELECT id FROM "{self.table}" WHERE id IN (SELECT value FROM json_each(?))',
+                (orjson.dumps([op._filter["_id"] for op in requests]).decode(),),
+            )
+        }
+        inserts: list[Any] = []
+        replaces: list[Any] = []
+        deletes: list[Any] = []
         paths = [(path, path.split(".")) for path in indexed]
         for index, op in enumerate(requests):
             key = op._filter["_id"]
@@ -940,8 +1029,10 @@ class EmbeddedCollection:
                     value = value.get(part, _MISSING) if type(value) is dict else _get(value, part)
                 kind = type(value)
                 if kind is list or kind is dict:
-                    raise OperationFailure(f"{self.name}: the indexed field {path} would hold an array or "
-                                           "document; the embedded store indexes scalars")
+                    raise OperationFailure(
+                        f"{self.name}: the indexed field {path} would hold an array or "
+                        "document; the embedded store indexes scalars"
+                    )
                 row.append(None if value is _MISSING else value)
             (replaces if key in present else inserts).append(row)
         counts["modified_count"] = counts["matched_count"]  # as matched: documents are not compared
@@ -951,7 +1042,7 @@ class EmbeddedCollection:
             connection.executemany(self._insert_sql("INSERT", indexed), inserts)
             connection.executemany(self._insert_sql("INSERT OR REPLACE", indexed), replaces)
         except sqlite3.IntegrityError as duplicate:
-            raise DuplicateKeyError(f"{self.name}: {duplicate}")
+            raise DuplicateKeyError(f"{self.name}: {duplicate}") from None
 
     def _insert_sql(self, verb, indexed):
         columns = "".join(", " + _column(path) for path in indexed)
@@ -964,8 +1055,10 @@ class EmbeddedCollection:
             value = _get(doc, path)
             kind = type(value)
             if kind is list or kind is dict:
-                raise OperationFailure(f"{self.name}: the indexed field {path} would hold an array or "
-                                       "document; the embedded store indexes scalars")
+                raise OperationFailure(
+                    f"{self.name}: the indexed field {path} would hold an array or "
+                    "document; the embedded store indexes scalars"
+                )
             values.append(None if value is _MISSING else value)
         return values
 
@@ -975,7 +1068,8 @@ class EmbeddedCollection:
         if cache:
             rows = self.client.connection.execute(
                 f'SELECT id, doc FROM "{self.table}" WHERE id IN (SELECT value FROM json_each(?))',
-                (orjson.dumps(list(cache)).decode(),))
+                (orjson.dumps(list(cache)).decode(),),
+            )
             for key, text in rows:
                 cache[key] = orjson.loads(text)
         return cache
@@ -988,9 +1082,11 @@ class EmbeddedCollection:
                 continue
             upserts.append((key, orjson.dumps(doc).decode(), *self._indexed_values(doc, indexed)))
         try:
-            self.client.connection.executemany(self._insert_sql("INSERT OR REPLACE", indexed), upserts)
+            self.client.connection.executemany(
+                self._insert_sql("INSERT OR REPLACE", indexed), upserts
+            )
         except sqlite3.IntegrityError as duplicate:
-            raise DuplicateKeyError(f"{self.name}: {duplicate}")
+            raise DuplicateKeyError(f"{self.name}: {duplicate}") from None
 
     def _find_for_write(self, query, cache, changed, many=False):
         """The documents ``query`` matches, as this batch has left them."""
@@ -1064,11 +1160,15 @@ class EmbeddedCollection:
     def _insert(self, doc, cache, changed):
         key = doc["_id"]
         if not _key(key):
-            raise OperationFailure("the embedded view store keys documents by a string or integer _id")
+            raise OperationFailure(
+                "the embedded view store keys documents by a string or integer _id"
+            )
         if key not in cache:
             cache.update(self._load([key]))
         if cache[key] is not None:
-            raise DuplicateKeyError(f"E11000 duplicate key error collection: {self.name} _id: {key!r}")
+            raise DuplicateKeyError(
+                f"E11000 duplicate key error collection: {self.name} _id: {key!r}"
+            )
         cache[key] = changed[key] = doc
 
     def insert_one(self, document):
@@ -1090,8 +1190,12 @@ class EmbeddedCollection:
 
     def _single(self, op):
         result = self._bulk([op])
-        return _Result(matched_count=result.matched_count, modified_count=result.modified_count,
-                       upserted_id=result.upserted_ids.get(0), raw_result={})
+        return _Result(
+            matched_count=result.matched_count,
+            modified_count=result.modified_count,
+            upserted_id=result.upserted_ids.get(0),
+            raw_result={},
+        )
 
     def delete_one(self, filter):
         return _Result(deleted_count=self._bulk([DeleteOne(filter)]).deleted_count)
@@ -1099,10 +1203,14 @@ class EmbeddedCollection:
     def delete_many(self, filter):
         return _Result(deleted_count=self._bulk([DeleteMany(filter)]).deleted_count)
 
-    def find_one_and_update(self, filter, update, upsert=False, return_document=False, projection=None, **_):
+    def find_one_and_update(
+        self, filter, update, upsert=False, return_document=False, projection=None, **_
+    ):
         with self.client.lock:
             before = self.find_one(filter)
-            self.update_one(filter if before is None else {"_id": before["_id"]}, update, upsert=upsert)
+            self.update_one(
+                filter if before is None else {"_id": before["_id"]}, update, upsert=upsert
+            )
             if return_document:
                 key = before["_id"] if before else _seed(filter).get("_id")
                 return self.find_one({"_id": key}, projection) if key is not None else None
@@ -1120,8 +1228,10 @@ def _key(value):
 
 
 def _index_sql(table, name, keys, indexed, unique):
-    columns = ", ".join(_expression(field, indexed) + (" DESC" if direction == -1 else "")
-                        for field, direction in keys)
+    columns = ", ".join(
+        _expression(field, indexed) + (" DESC" if direction == -1 else "")
+        for field, direction in keys
+    )
     return f'CREATE {"UNIQUE " if unique else ""}INDEX IF NOT EXISTS "{table}.{name}" ON "{table}" ({columns})'
 
 
@@ -1144,7 +1254,11 @@ def _sort_key(doc, sort):
     for field, direction in sort:
         value = _get(doc, field)
         rank = _rank(value)
-        plain = value if rank in (1, 2) else (json.dumps(value, sort_keys=True) if rank in (3, 4) else 0)
+        plain = (
+            value
+            if rank in (1, 2)
+            else (json.dumps(value, sort_keys=True) if rank in (3, 4) else 0)
+        )
         keys.append(_Directed((rank, plain), direction))
     return keys
 
@@ -1167,7 +1281,7 @@ def _sorted(docs, sort):
 
 
 def _group(docs, spec):
-    groups = {}
+    groups: dict[Any, Any] = {}
     for doc in docs:
         key = _group_value(doc, spec["_id"])
         marker = json.dumps(key, sort_keys=True)
@@ -1175,14 +1289,17 @@ def _group(docs, spec):
         for name, accumulator in spec.items():
             if name == "_id":
                 continue
-            (op, expression), = accumulator.items()
+            ((op, expression),) = accumulator.items()
             value = _group_value(doc, expression)
             if op == "$sum":
                 value = value if type(value) in (int, float) else 0
                 group[name] = group.get(name, 0) + value
             elif op in ("$min", "$max"):
-                if value is not None and (name not in group or group[name] is None
-                                          or (value < group[name] if op == "$min" else value > group[name])):
+                if value is not None and (
+                    name not in group
+                    or group[name] is None
+                    or (value < group[name] if op == "$min" else value > group[name])
+                ):
                     group[name] = value
                 group.setdefault(name, None)
             elif op == "$first":
@@ -1234,4 +1351,7 @@ class EmbeddedCursor:
 def _sort_spec(spec):
     if isinstance(spec, str):
         return [(spec, 1)]
-    return [(field, direction) for field, direction in (spec.items() if isinstance(spec, dict) else spec)]
+    return [
+        (field, direction)
+        for field, direction in (spec.items() if isinstance(spec, dict) else spec)
+    ]

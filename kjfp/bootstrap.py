@@ -1,6 +1,7 @@
 """The composition root: every service package under ``services`` that declares
 ``SERVICE = Declaration(...)`` (kernel/declaration.py) is found here, and the runner, the
 gateway's routes and OpenAPI document, and the auditor tools take their services from here."""
+
 import importlib
 import pkgutil
 
@@ -35,5 +36,7 @@ def service_classes():
     """The nameko class of every service, and the gateway's, by name: what a process can run."""
     from gateway.service import GatewayService
 
-    return {**{name: d.service_class() for name, d in declarations().items() if d.rpc},
-            "gateway": GatewayService}
+    return {
+        **{name: d.service_class() for name, d in declarations().items() if d.rpc},
+        "gateway": GatewayService,
+    }

@@ -1,4 +1,5 @@
 """kjfp command line: run the system, run one service, mint a token, load sample data, audit."""
+
 import warnings
 
 with warnings.catch_warnings():
@@ -20,8 +21,10 @@ from kernel import auth, config  # noqa: E402
 @click.group()
 def main():
     """科技助力精准扶贫 platform."""
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
 
 
 def _serve(names):
@@ -35,7 +38,7 @@ def _serve(names):
     try:
         settings.check()  # runner.start checks too; here the refusal is one clear line, not a traceback
     except ValueError as refused:
-        raise click.ClickException(str(refused))
+        raise click.ClickException(str(refused)) from None
     service_runner = runner.start(settings, names)
     stop = eventlet.event.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -65,23 +68,35 @@ SAMPLE_SIZES = {"full": {}, "small": {"households": 300, "experts": 20}}
 
 
 def _minter(settings):
-    return lambda role, scope, subject: auth.mint(settings.token_secret, role, scope, subject,
-                                                  settings.token_ttl_seconds)
+    return lambda role, scope, subject: auth.mint(
+        settings.token_secret, role, scope, subject, settings.token_ttl_seconds
+    )
 
 
 @main.command()
-@click.option("--sample-data", is_flag=True,
-              help="Load the living sample after start (once: a restart skips it).")
-@click.option("--sample-size", type=click.Choice(list(SAMPLE_SIZES)), default="full", show_default=True,
-              help="full: ~20,000 households and 500 experts; small: 300 and 20.")
+@click.option(
+    "--sample-data",
+    is_flag=True,
+    help="Load the living sample after start (once: a restart skips it).",
+)
+@click.option(
+    "--sample-size",
+    type=click.Choice(list(SAMPLE_SIZES)),
+    default="full",
+    show_default=True,
+    help="full: ~20,000 households and 500 experts; small: 300 and 20.",
+)
 def run(sample_data, sample_size):
     """Run the whole system in one process (embedded default: no servers needed)."""
     settings, service_runner, stop = _serve(None)
     url = f"http://{settings.http_host}:{settings.http_port}"
-    token = auth.mint(settings.token_secret, "national_office", "national", "admin",
-                      settings.token_ttl_seconds)
+    token = auth.mint(
+        settings.token_secret, "national_office", "national", "admin", settings.token_ttl_seconds
+    )
     mode = "embedded" if settings.embedded else "distributed"
-    click.echo(f"科技助力精准扶贫 platform running ({mode}) at {url}/api/v1 — data in {settings.data_dir}")
+    click.echo(
+        f"科技助力精准扶贫 platform running ({mode}) at {url}/api/v1 — data in {settings.data_dir}"
+    )
     link = f"{url}/#token={token}"
     if sample_data:
         from kjfp import sample_data as samples
@@ -141,14 +156,18 @@ def rebuild_views(names):
         parts = ServiceParts(settings, logs[name])
         head = parts.app.recorder.max_notification_id() or 0
         for runner in parts.runners:
-            with tqdm(total=head, desc=f"{name}: {runner.name}", unit=" events", unit_scale=True) as bar:
+            with tqdm(
+                total=head, desc=f"{name}: {runner.name}", unit=" events", unit_scale=True
+            ) as bar:
                 runner.on_batch = lambda position, bar=bar: bar.update(position - bar.n)
                 position = runner.rebuild()
                 runner.on_batch = None
             click.echo(f"{name}: {runner.name} rebuilt to position {position}")
             stopped = runner.stopped()
             if stopped:
-                click.echo(f"{name}: {runner.name} stopped: {projection.describe(stopped)}", err=True)
+                click.echo(
+                    f"{name}: {runner.name} stopped: {projection.describe(stopped)}", err=True
+                )
         parts.close()
 
 
@@ -166,15 +185,21 @@ def projections():
 
 @main.command()
 @click.option("--role", required=True, type=click.Choice(auth.ROLES))
-@click.option("--scope", required=True, help="national, province:山东, society:中国农学会, county:山东/临沂/沂南 …")
+@click.option(
+    "--scope",
+    required=True,
+    help="national, province:山东, society:中国农学会, county:山东/临沂/沂南 …",
+)
 @click.option("--subject", default=None, help="Who the token is for (default: generated).")
 def token(role, scope, subject):
     """Mint a bearer token; it is printed as the last line."""
     settings = config.load()
     try:
-        click.echo(auth.mint(settings.token_secret, role, scope, subject, settings.token_ttl_seconds))
+        click.echo(
+            auth.mint(settings.token_secret, role, scope, subject, settings.token_ttl_seconds)
+        )
     except ValueError as bad:
-        raise click.BadParameter(str(bad))
+        raise click.BadParameter(str(bad)) from None
 
 
 @main.command("sample-data")
@@ -194,7 +219,11 @@ def sample_data(url, size):
 @click.option("--url", default="http://127.0.0.1:8000", show_default=True)
 @click.option("--token", "token_", envvar="KJFP_TOKEN", required=True, help="A writer's token.")
 @click.option("--chunk", default=5000, show_default=True, help="Rows per request.")
-@click.option("--report", type=click.Path(dir_okay=False), help="Write every duplicate and rejection here (JSON).")
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False),
+    help="Write every duplicate and rejection here (JSON).",
+)
 def import_households(path, url, token_, chunk, report):
     """Import household base data (CSV with a header row, or a JSON array) through the API."""
     import json
@@ -202,14 +231,20 @@ def import_households(path, url, token_, chunk, report):
     from kjfp import household_import
 
     totals = household_import.run(path, url, token_, chunk)
-    click.echo(f"created {totals['created']}, duplicate {totals['duplicate']}, rejected {totals['rejected']}")
+    click.echo(
+        f"created {totals['created']}, duplicate {totals['duplicate']}, rejected {totals['rejected']}"
+    )
     if report:
         with open(report, "w", encoding="utf-8") as out:
-            json.dump({k: totals[k] for k in ("duplicates", "rejections")}, out, ensure_ascii=False, indent=1)
+            json.dump(
+                {k: totals[k] for k in ("duplicates", "rejections")},
+                out,
+                ensure_ascii=False,
+                indent=1,
+            )
     elif totals["rejections"]:
         for rejection in totals["rejections"][:20]:
             click.echo(f"  row {rejection['row']}: {rejection['reasons']}", err=True)
-
 
 
 @main.group()
@@ -220,9 +255,14 @@ def programme():
 @programme.command("load")
 @click.argument("name", type=click.Choice(["shandong", "pilot"]))
 @click.option("--url", default="http://127.0.0.1:8000", show_default=True)
-@click.option("--token", "token_", envvar="KJFP_TOKEN", required=True,
-              help="The configuring office's token: provincial_office province:山东 for shandong, "
-                   "national_office for pilot.")
+@click.option(
+    "--token",
+    "token_",
+    envvar="KJFP_TOKEN",
+    required=True,
+    help="The configuring office's token: provincial_office province:山东 for shandong, "
+    "national_office for pilot.",
+)
 @click.option("--effective-date", default=None, help="YYYY-MM-DD (default: today).")
 def load_programme(name, url, token_, effective_date):
     """Configure a ready programme through the API; a re-run with the same token's subject
@@ -232,15 +272,21 @@ def load_programme(name, url, token_, effective_date):
     from services.funding.programmes import READY
 
     body = dict(READY[name], **({"effective_date": effective_date} if effective_date else {}))
-    reply = requests.post(f"{url}/api/v1/programmes", json=body, timeout=60,
-                          headers={"Authorization": f"Bearer {token_}", "Idempotency-Key": f"programme:{name}"})
+    reply = requests.post(
+        f"{url}/api/v1/programmes",
+        json=body,
+        timeout=60,
+        headers={"Authorization": f"Bearer {token_}", "Idempotency-Key": f"programme:{name}"},
+    )
     if reply.status_code != 201:
         raise click.ClickException(f"{reply.status_code}: {reply.text}")
     configured = reply.json()
     quotas = sum(configured["quotas"].values())
-    click.echo(f"{configured['name']}: {len(configured['approval_levels'])} levels, "
-               f"{configured['subsidy_fen_per_project_year'] or 'free'} fen per project-year, "
-               f"{quotas} places in {len(configured['quotas'])} regions")
+    click.echo(
+        f"{configured['name']}: {len(configured['approval_levels'])} levels, "
+        f"{configured['subsidy_fen_per_project_year'] or 'free'} fen per project-year, "
+        f"{quotas} places in {len(configured['quotas'])} regions"
+    )
     click.echo(configured["id"])
 
 
@@ -252,8 +298,12 @@ def award_round():
 @award_round.command("load")
 @click.argument("name", type=click.Choice(["2020"]))
 @click.option("--url", default="http://127.0.0.1:8000", show_default=True)
-@click.option("--token", "token_", envvar="KJFP_TOKEN", required=True, help="A national_office token.")
-@click.option("--effective-date", default=None, help="YYYY-MM-DD (default: the round's own, 2020-06-01).")
+@click.option(
+    "--token", "token_", envvar="KJFP_TOKEN", required=True, help="A national_office token."
+)
+@click.option(
+    "--effective-date", default=None, help="YYYY-MM-DD (default: the round's own, 2020-06-01)."
+)
 def load_award_round(name, url, token_, effective_date):
     """Configure a ready award round (§003's 2020 round) through the API; a re-run answers with the
     round configured first. Prints the round's id as the last line."""
@@ -262,7 +312,7 @@ def load_award_round(name, url, token_, effective_date):
     try:
         round_id, new = rounds.load(name, url, token_, effective_date)
     except RuntimeError as refused:
-        raise click.ClickException(str(refused))
+        raise click.ClickException(str(refused)) from None
     click.echo(f"the {name} award round {'configured' if new else 'was already configured'}")
     click.echo(round_id)
 

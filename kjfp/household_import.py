@@ -1,6 +1,7 @@
 """Client side of the bulk import: read a CSV or JSON file and send it in chunks, with a progress bar.
 
 Row numbers in the answer are the file's (counted from 1 after the CSV header)."""
+
 import csv
 import io
 import json
@@ -22,7 +23,9 @@ def read_rows(path):
     try:
         text = decode(data)
     except ValidationFailed as refused:
-        raise SystemExit(f"{path}: {refused.message}: {'; '.join(refused.details.get('_body', []))}")
+        raise SystemExit(
+            f"{path}: {refused.message}: {'; '.join(refused.details.get('_body', []))}"
+        ) from None
     return list(csv.DictReader(io.StringIO(text, newline="")))
 
 
@@ -43,14 +46,20 @@ def run(path, url, token, chunk=5000):
     is_csv = not path.lower().endswith(".json")
     with tqdm(total=len(rows), unit="row", desc="import") as progress:
         for start in range(0, len(rows), chunk):
-            part = rows[start:start + chunk]
+            part = rows[start : start + chunk]
             if is_csv:
-                response = session.post(endpoint, data=_as_csv(part), timeout=600,
-                                        headers={"Content-Type": "text/csv; charset=utf-8"})
+                response = session.post(
+                    endpoint,
+                    data=_as_csv(part),
+                    timeout=600,
+                    headers={"Content-Type": "text/csv; charset=utf-8"},
+                )
             else:
                 response = session.post(endpoint, json=part, timeout=600)
             if response.status_code != 200:
-                raise SystemExit(f"import stopped at row {start + 1}: {response.status_code} {response.text[:500]}")
+                raise SystemExit(
+                    f"import stopped at row {start + 1}: {response.status_code} {response.text[:500]}"
+                )
             result = response.json()
             for key in ("created", "duplicate", "rejected"):
                 totals[key] += result[key]

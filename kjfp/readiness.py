@@ -1,6 +1,7 @@
 """Could this container serve? What ``kjfp ready NAME`` checks with the container's own
 configuration: the broker, and for a service its event store and the view store, for the
 gateway its HTTP listener. Each check is bounded by a few seconds, as a health check must be."""
+
 import urllib.request
 
 import kombu
@@ -20,8 +21,13 @@ def problems(settings, name):
     _check(found, "broker", lambda: _broker(settings.amqp_uri))
     if name == "gateway":
         host = "127.0.0.1" if settings.http_host in ("0.0.0.0", "") else settings.http_host
-        _check(found, "gateway", lambda: urllib.request.urlopen(
-            f"http://{host}:{settings.http_port}/health", timeout=TIMEOUT_SECONDS).close())
+        _check(
+            found,
+            "gateway",
+            lambda: urllib.request.urlopen(
+                f"http://{host}:{settings.http_port}/health", timeout=TIMEOUT_SECONDS
+            ).close(),
+        )
         return found
     log = declaration(name)
     _check(found, "event store", lambda: _event_store(settings, log))
@@ -46,7 +52,9 @@ def _event_store(settings, log):
 
 
 def _view_store(settings):
-    client = pymongo.MongoClient(settings.mongo_uri, serverSelectionTimeoutMS=TIMEOUT_SECONDS * 1000)
+    client = pymongo.MongoClient(
+        settings.mongo_uri, serverSelectionTimeoutMS=TIMEOUT_SECONDS * 1000
+    )
     try:
         client.admin.command("ping")
     finally:

@@ -1,4 +1,5 @@
 """Start services in this process: all of them (embedded) or one (distributed)."""
+
 import logging
 
 from nameko.runners import ServiceRunner

@@ -1,5 +1,6 @@
 """``kjfp projections``: every projection's position, lag and state, read from the stores the
 environment names (the data directory's, embedded), without starting any service."""
+
 from kernel import views
 from kernel.projection import TRACKING, describe
 from kjfp.audit.logs import StoreLog
@@ -22,10 +23,18 @@ def projections(settings):
             for projection in service_log.projections:
                 tracking = store[TRACKING].find_one({"_id": projection.name}) or {}
                 position = tracking.get("position", 0)
-                rows.append({"service": name, "projection": projection.name, "position": position,
-                             "head": head, "lag": None if head is None else head - position,
-                             "state": tracking.get("state") or ("running" if tracking else "not started"),
-                             "error": tracking.get("error")})
+                rows.append(
+                    {
+                        "service": name,
+                        "projection": projection.name,
+                        "position": position,
+                        "head": head,
+                        "lag": None if head is None else head - position,
+                        "state": tracking.get("state")
+                        or ("running" if tracking else "not started"),
+                        "error": tracking.get("error"),
+                    }
+                )
     finally:
         if settings.mongo_uri:
             store.client.close()
@@ -40,6 +49,8 @@ def table(rows):
         state = row["state"]
         if row["error"] and state == "stopped":
             state += f": {describe(row['error'])}"
-        lines.append(f"{row['service']:<12} {row['projection']:<24} {row['position']:>9} {head:>9} {lag:>8}"
-                     f"  {state}")
+        lines.append(
+            f"{row['service']:<12} {row['projection']:<24} {row['position']:>9} {head:>9} {lag:>8}"
+            f"  {state}"
+        )
     return "\n".join(lines)

@@ -1,5 +1,6 @@
 """The auditor's replay (the code ``kjfp audit replay`` runs) over the logs a scenario test built,
 against that system's live views, and what it must find after one view is edited by hand."""
+
 from kernel import config, views
 from kjfp.audit.logs import open_logs
 from kjfp.audit.replay import replay_and_compare
@@ -10,8 +11,10 @@ EDIT = "edited by hand"
 def replay(settings, live, services):
     logs = open_logs(settings, services)
     try:
-        return {name: replay_and_compare(log, log.scratch(settings.cipher_key).mapper, live)
-                for name, log in logs.items()}
+        return {
+            name: replay_and_compare(log, log.scratch(settings.cipher_key).mapper, live)
+            for name, log in logs.items()
+        }
     finally:
         for log in logs.values():
             log.close()
@@ -32,7 +35,8 @@ def assert_replay_equals_views_and_catches_a_hand_edit(settings, live, services,
     finally:
         live[collection].update_one({"_id": doc["_id"]}, {"$set": {field: doc[field]}})
     assert [line for c in after.values() for line in c.differences] == [
-        f"{collection} {doc['_id']}: {field}: live {EDIT!r}, replayed {doc[field]!r}"]
+        f"{collection} {doc['_id']}: {field}: live {EDIT!r}, replayed {doc[field]!r}"
+    ]
 
 
 def embedded_parts(service_runner):

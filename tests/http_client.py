@@ -1,6 +1,7 @@
 """A small requests-based API client and an embedded system to aim it at (nameko's web_session
 fixture breaks on werkzeug 3). Only one embedded system may run in a process at a time: they
 would share kombu's in-process broker and consume each other's RPC queues."""
+
 import requests
 
 from kernel import auth
@@ -22,7 +23,9 @@ class Client:
         headers = kwargs.pop("headers", {})
         if token is not False:
             headers["Authorization"] = f"Bearer {token or self.token()}"
-        return requests.request(method, self.base + API + path, headers=headers, timeout=30, **kwargs)
+        return requests.request(
+            method, self.base + API + path, headers=headers, timeout=30, **kwargs
+        )
 
     def post(self, path, body, **kwargs):
         return self.call("POST", path, json=body, **kwargs)
@@ -33,7 +36,9 @@ class Client:
 
 def start_system(tmp_path):
     settings = settings_for(tmp_path, http_port=free_port())
-    return runner.start(settings), Client(f"http://127.0.0.1:{settings.http_port}", settings.token_secret)
+    return runner.start(settings), Client(
+        f"http://127.0.0.1:{settings.http_port}", settings.token_secret
+    )
 
 
 def log_position(client):
@@ -41,9 +46,17 @@ def log_position(client):
 
 
 def pairing_body(expert_id, codes):
-    return {"expert_id": expert_id, "household_codes": codes, "village": "西岭村",
-            "start": "2020-02-01", "end": "2020-12-31", "goals": "技术脱贫", "tasks": "入户指导",
-            "mechanism": "专家+农户", "effective_date": "2020-02-01"}
+    return {
+        "expert_id": expert_id,
+        "household_codes": codes,
+        "village": "西岭村",
+        "start": "2020-02-01",
+        "end": "2020-12-31",
+        "goals": "技术脱贫",
+        "tasks": "入户指导",
+        "mechanism": "专家+农户",
+        "effective_date": "2020-02-01",
+    }
 
 
 def acceptance_scenario(api):
@@ -52,8 +65,12 @@ def acceptance_scenario(api):
     # 3 experts, one a duplicate ID → 409
     first = api.post("/experts", expert_form())
     assert first.status_code == 201, first.text
-    second = api.post("/experts", expert_form(name="李秀英", gender="female",
-                                               id_number="370102199002140086", phone="13800000002"))
+    second = api.post(
+        "/experts",
+        expert_form(
+            name="李秀英", gender="female", id_number="370102199002140086", phone="13800000002"
+        ),
+    )
     assert second.status_code == 201
     duplicate = api.post("/experts", expert_form(name="王建國"))
     assert duplicate.status_code == 409
@@ -69,7 +86,10 @@ def acceptance_scenario(api):
     assert refused.status_code == 422
     assert refused.json()["details"] == {"household_codes": ["371321999999: not registered"]}
     after_refusal = api.get("/two-counts", params={"unit": "province:山东"}).json()
-    assert after_refusal["positions"] == before["positions"] and after_refusal["households_paired"] == 0
+    assert (
+        after_refusal["positions"] == before["positions"]
+        and after_refusal["households_paired"] == 0
+    )
     # pairing 4 of them
     filed = api.post("/pairings", pairing_body(first.json()["id"], codes))
     assert filed.status_code == 201, filed.text

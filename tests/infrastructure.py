@@ -5,6 +5,7 @@ other's queues or events. ``MONGO_URI`` names a MongoDB to use (a real one works
 it the stand-in ``nx-27017`` is started on a free loopback port from ``NX_27017`` or
 ``.venv-mongo/bin/nx-27017`` (scripts/test.sh installs it there).
 """
+
 import contextlib
 import os
 import shutil
@@ -49,8 +50,11 @@ def amqp_uri():
     vhost = f"kjfp-test-{uuid.uuid4().hex[:8]}"
     ctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
     subprocess.run([ctl, "add_vhost", vhost], check=True, capture_output=True)
-    subprocess.run([ctl, "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [ctl, "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
+        check=True,
+        capture_output=True,
+    )
     yield f"amqp://guest:guest@{RABBIT_HOST}:5672/{vhost}"
     subprocess.run([ctl, "delete_vhost", vhost], capture_output=True)
 
@@ -77,12 +81,18 @@ def postgres_db():
 
 
 def _nx_binary():
-    candidates = [os.environ.get("NX_27017"), ROOT / ".venv-mongo/bin/nx-27017", shutil.which("nx-27017")]
+    candidates = [
+        os.environ.get("NX_27017"),
+        ROOT / ".venv-mongo/bin/nx-27017",
+        shutil.which("nx-27017"),
+    ]
     for candidate in candidates:
         if candidate and Path(candidate).exists():
             return str(candidate)
-    raise RuntimeError("no MongoDB to test against: set MONGO_URI, or install the stand-in with "
-                       "scripts/test.sh (it creates .venv-mongo with nx-27017)")
+    raise RuntimeError(
+        "no MongoDB to test against: set MONGO_URI, or install the stand-in with "
+        "scripts/test.sh (it creates .venv-mongo with nx-27017)"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -94,9 +104,20 @@ def mongo_uri(tmp_path_factory):
     port = free_port()
     data = tmp_path_factory.mktemp("nx-27017")
     process = subprocess.Popen(
-        [_nx_binary(), "--data-dir", str(data), "--port", str(port),
-         "--log-file", str(data / "nx.log"), "--pid-file", str(data / "nx.pid")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            _nx_binary(),
+            "--data-dir",
+            str(data),
+            "--port",
+            str(port),
+            "--log-file",
+            str(data / "nx.log"),
+            "--pid-file",
+            str(data / "nx.pid"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for_port(port)
         yield f"mongodb://127.0.0.1:{port}"
@@ -129,9 +150,13 @@ def applications(service, tmp_path, postgres_db=None):
     from kjfp.bootstrap import declaration
 
     if postgres_db:
-        with psycopg.connect(f"host={POSTGRES_HOST} user=postgres dbname={postgres_db}", autocommit=True) as conn:
+        with psycopg.connect(
+            f"host={POSTGRES_HOST} user=postgres dbname={postgres_db}", autocommit=True
+        ) as conn:
             conn.execute(f"DROP SCHEMA IF EXISTS {service} CASCADE")
-        settings = settings_for(tmp_path, event_store="postgres", postgres_db=postgres_db, pii_hash_key="test-key")
+        settings = settings_for(
+            tmp_path, event_store="postgres", postgres_db=postgres_db, pii_hash_key="test-key"
+        )
     else:
         settings = settings_for(tmp_path, pii_hash_key="test-key")
     made = []
@@ -150,22 +175,30 @@ def applications(service, tmp_path, postgres_db=None):
 def distributed_env(amqp_uri, postgres_db, mongo_uri, **extra):
     """The environment a service process gets in the distributed mode (as in deploy/)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KJFP_", "EVENT_STORE"))}
-    env.update({
-        "AMQP_URI": amqp_uri, "EVENT_STORE": "postgres", "POSTGRES_HOST": POSTGRES_HOST,
-        "POSTGRES_DB": postgres_db, "POSTGRES_USER": "postgres", "MONGO_URI": mongo_uri,
-        "VIEWS_DB": f"views_{uuid.uuid4().hex[:8]}", "PYTHONUNBUFFERED": "1",
-        "TOKEN_SECRET": "distributed-test-token-secret-32-bytes",
-        "CIPHER_KEY": "dGVzdC1vbmx5LWNpcGhlci1rZXktMzItYnl0ZXMuLi4=",
-        "PII_HASH_KEY": "distributed-test-pii-hash-key-32-bytes",
-        "CHECKPOINT_SIGNING_KEY": "dGVzdC1vbmx5LWNoZWNrcG9pbnQta2V5LTMyYnl0ZXM=",
-    })
+    env.update(
+        {
+            "AMQP_URI": amqp_uri,
+            "EVENT_STORE": "postgres",
+            "POSTGRES_HOST": POSTGRES_HOST,
+            "POSTGRES_DB": postgres_db,
+            "POSTGRES_USER": "postgres",
+            "MONGO_URI": mongo_uri,
+            "VIEWS_DB": f"views_{uuid.uuid4().hex[:8]}",
+            "PYTHONUNBUFFERED": "1",
+            "TOKEN_SECRET": "distributed-test-token-secret-32-bytes",
+            "CIPHER_KEY": "dGVzdC1vbmx5LWNpcGhlci1rZXktMzItYnl0ZXMuLi4=",
+            "PII_HASH_KEY": "distributed-test-pii-hash-key-32-bytes",
+            "CHECKPOINT_SIGNING_KEY": "dGVzdC1vbmx5LWNoZWNrcG9pbnQta2V5LTMyYnl0ZXM=",
+        }
+    )
     env.update({k: str(v) for k, v in extra.items()})
     return env
 
 
 @contextlib.contextmanager
-def services_on_real_parts(monkeypatch, amqp_uri, postgres_db, mongo_uri, *service_classes,
-                           web_port=None):
+def services_on_real_parts(
+    monkeypatch, amqp_uri, postgres_db, mongo_uri, *service_classes, web_port=None
+):
     """Nameko containers of ``service_classes`` configured by the environment, as ``kjfp service``
     would be, on the real RabbitMQ, PostgreSQL (every service's schema fresh) and MongoDB (a fresh
     views database, dropped afterwards); the gateway among them serves HTTP on ``web_port``.
@@ -174,12 +207,23 @@ def services_on_real_parts(monkeypatch, amqp_uri, postgres_db, mongo_uri, *servi
 
     from kjfp.bootstrap import declarations
 
-    with psycopg.connect(f"host={POSTGRES_HOST} user=postgres dbname={postgres_db}", autocommit=True) as conn:
+    with psycopg.connect(
+        f"host={POSTGRES_HOST} user=postgres dbname={postgres_db}", autocommit=True
+    ) as conn:
         for name in declarations():  # every service's, so no other test's log is found here
             conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
     env = distributed_env(amqp_uri, postgres_db, mongo_uri)
-    for name in ("AMQP_URI", "EVENT_STORE", "POSTGRES_DB", "MONGO_URI", "VIEWS_DB", "TOKEN_SECRET",
-                 "CIPHER_KEY", "PII_HASH_KEY", "CHECKPOINT_SIGNING_KEY"):
+    for name in (
+        "AMQP_URI",
+        "EVENT_STORE",
+        "POSTGRES_DB",
+        "MONGO_URI",
+        "VIEWS_DB",
+        "TOKEN_SECRET",
+        "CIPHER_KEY",
+        "PII_HASH_KEY",
+        "CHECKPOINT_SIGNING_KEY",
+    ):
         monkeypatch.setenv(name, env[name])
     web_address = f"127.0.0.1:{web_port or free_port()}"
     runner = ServiceRunner({"AMQP_URI": amqp_uri, "WEB_SERVER_ADDRESS": web_address})

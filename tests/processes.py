@@ -1,4 +1,5 @@
 """Start the system's own entry points as OS processes, as the containers do."""
+
 import subprocess
 import time
 
@@ -9,15 +10,18 @@ from tests.infrastructure import PYTHON, ROOT
 
 def start(args, env, log_path):
     log = open(log_path, "ab")
-    return subprocess.Popen([PYTHON, "-m", "kjfp.cli", *args], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [PYTHON, "-m", "kjfp.cli", *args], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
 
 
 def wait_ready(base_url, process, log_path, timeout=60.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"process exited with {process.returncode}:\n{open(log_path).read()[-3000:]}")
+            raise RuntimeError(
+                f"process exited with {process.returncode}:\n{open(log_path).read()[-3000:]}"
+            )
         try:
             if requests.get(base_url + "/ready", timeout=2).status_code == 200:
                 return

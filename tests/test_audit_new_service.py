@@ -1,6 +1,7 @@
 """A service added after the auditor tools were written — here a small training-records service
 whose package is put beside the real ones — is verified, exported and replayed by them as it is,
 once its package declares itself (``SERVICE``). Embedded parts: SQLite store, the embedded view store."""
+
 import sys
 import textwrap
 
@@ -77,10 +78,15 @@ def training(tmp_path, monkeypatch):
     sys.modules.pop("services.training", None)
 
 
-def test_a_new_service_is_verified_exported_and_replayed_without_changes_to_the_tools(training, tmp_path):
+def test_a_new_service_is_verified_exported_and_replayed_without_changes_to_the_tools(
+    training, tmp_path
+):
     settings = settings_for(tmp_path)
     app = training.open(settings)
-    sessions = [app.hold("西岭村", 30, "371321199501010017"), app.hold("东岭村", 12, "371321199501010025")]
+    sessions = [
+        app.hold("西岭村", 30, "371321199501010017"),
+        app.hold("东岭村", 12, "371321199501010025"),
+    ]
     app.correct(sessions[0].id, 31)
     Outbox("training", app, training.personal_fields).publish_pending(lambda batch: None)
     live = views.connect(settings)
@@ -90,7 +96,17 @@ def test_a_new_service_is_verified_exported_and_replayed_without_changes_to_the_
     audit = ["audit", "--data-dir", str(settings.data_dir)]
     verified = CliRunner().invoke(main, [*audit, "verify", "training"])
     assert verified.exit_code == 0, verified.output
-    assert "training: 3 events, chained to position 3" in verified.output and "training: OK" in verified.output
-    exported = CliRunner().invoke(main, [*audit, "export", "training", "--out", str(tmp_path / "out")])
-    assert exported.exit_code == 0 and "371321199501010017" not in (tmp_path / "out/training.jsonl").read_text()
-    assert_replay_equals_views_and_catches_a_hand_edit(settings, live, ["training"], "training_sessions")
+    assert (
+        "training: 3 events, chained to position 3" in verified.output
+        and "training: OK" in verified.output
+    )
+    exported = CliRunner().invoke(
+        main, [*audit, "export", "training", "--out", str(tmp_path / "out")]
+    )
+    assert (
+        exported.exit_code == 0
+        and "371321199501010017" not in (tmp_path / "out/training.jsonl").read_text()
+    )
+    assert_replay_equals_views_and_catches_a_hand_edit(
+        settings, live, ["training"], "training_sessions"
+    )

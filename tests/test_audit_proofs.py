@@ -5,6 +5,7 @@ with only the public verifier key, and witness a log's checkpoints over time.
 The tree is kept in the real PostgreSQL and in the embedded SQLite file (``store`` fixture); the
 HTTP tests run the embedded system (in-process memory:// transport, SQLite, in-process views).
 """
+
 import base64
 import json
 import time
@@ -47,10 +48,20 @@ class Store:
         self.outbox.publish_pending(lambda batch: None)
 
     def audit(self, *args, **env):
-        where = (["--data-dir", str(self.settings.data_dir)] if self.kind == "sqlite" else [])
-        return CliRunner().invoke(main, ["audit", *where, *args], env={
-            **NO_KEY, **env, **({"EVENT_STORE": "postgres", "POSTGRES_DB": self.settings.postgres_db}
-                                if self.kind == "postgres" else {})})
+        where = ["--data-dir", str(self.settings.data_dir)] if self.kind == "sqlite" else []
+        return CliRunner().invoke(
+            main,
+            ["audit", *where, *args],
+            env={
+                **NO_KEY,
+                **env,
+                **(
+                    {"EVENT_STORE": "postgres", "POSTGRES_DB": self.settings.postgres_db}
+                    if self.kind == "postgres"
+                    else {}
+                ),
+            },
+        )
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -73,20 +84,30 @@ def test_the_stored_tree_is_the_logs_tree_and_each_batch_is_signed(store):
     nodes = merkle.complete_nodes([merkle.leaf_hash(event_bytes(n)) for n in published])
     assert store.tree.last() == (11, 11)
     signed = store.tree.signed()
-    assert [s["tree_size"] for s in signed] == [4, 8, 11] and [s["position"] for s in signed] == [4, 8, 11]
+    assert [s["tree_size"] for s in signed] == [4, 8, 11] and [s["position"] for s in signed] == [
+        4,
+        8,
+        11,
+    ]
     for item in signed:
         checkpoint = open_checkpoint(item["note"], [store.key])
         assert checkpoint.origin == "kjfp.local/registry"
-        assert checkpoint.root_hash == merkle.hashes([merkle.root_plan(item["tree_size"])], nodes)[0]
+        assert (
+            checkpoint.root_hash == merkle.hashes([merkle.root_plan(item["tree_size"])], nodes)[0]
+        )
     for position in range(1, 12):
         for size in (position, 8, 11) if position <= 8 else (position, 11):
             proof = store.tree.inclusion(position, size)
             assert proof["leaf_index"] == position - 1
             if proof["checkpoint"] is not None and size in (4, 8, 11):
                 assert proof["checkpoint"] == store.tree.signed_at(size)
-            merkle.verify_inclusion(position - 1, size, nodes[(0, position - 1)],
-                                    [base64.b64decode(p) for p in proof["proof"]],
-                                    merkle.hashes([merkle.root_plan(size)], nodes)[0])
+            merkle.verify_inclusion(
+                position - 1,
+                size,
+                nodes[(0, position - 1)],
+                [base64.b64decode(p) for p in proof["proof"]],
+                merkle.hashes([merkle.root_plan(size)], nodes)[0],
+            )
     for first in (4, 8):
         check_consistency(store.tree.consistency(first, 11), [store.key])
 
@@ -115,11 +136,21 @@ def test_falsified_proofs_and_checkpoints_from_the_store_fail(store, tmp_path):
         check_inclusion({**proof, "checkpoint": re_signed}, [store.key])
     event = next(n for n in store.app.recorder.select_notifications(start=6, limit=1))
     with pytest.raises(ProofError):  # the event bound is not the leaf proved
-        check_inclusion(proof, [store.key], event={
-            "position": 5, "originator_id": str(event.originator_id), "version": event.originator_version,
-            "topic": event.topic, "state": base64.b64encode(bytes(event.state)).decode()})
+        check_inclusion(
+            proof,
+            [store.key],
+            event={
+                "position": 5,
+                "originator_id": str(event.originator_id),
+                "version": event.originator_version,
+                "topic": event.topic,
+                "state": base64.b64encode(bytes(event.state)).decode(),
+            },
+        )
 
-    rewritten = Store("sqlite", tmp_path / "rewritten", None, codes=[0, 1, 2, 3, 4, 5, 6, 7, 50, 51, 52])
+    rewritten = Store(
+        "sqlite", tmp_path / "rewritten", None, codes=[0, 1, 2, 3, 4, 5, 6, 7, 50, 51, 52]
+    )
     forked = rewritten.tree.consistency(8, 11)
     assert rewritten.key == store.key  # the same service, the same key: a split view
     honest = store.tree.consistency(8, 11)
@@ -139,8 +170,22 @@ def test_the_cli_proves_from_the_store_and_an_export_and_checks_offline(store, t
     assert inclusion.exit_code == 0, inclusion.output
     exported = store.audit("export", "registry", "--out", str(tmp_path / "out"))
     assert exported.exit_code == 0, exported.output
-    from_export = CliRunner().invoke(main, ["audit", "--exports", str(tmp_path / "out"), "prove", "inclusion",
-                                            "registry", "--position", "5", "--tree-size", "8"], env=NO_KEY)
+    from_export = CliRunner().invoke(
+        main,
+        [
+            "audit",
+            "--exports",
+            str(tmp_path / "out"),
+            "prove",
+            "inclusion",
+            "registry",
+            "--position",
+            "5",
+            "--tree-size",
+            "8",
+        ],
+        env=NO_KEY,
+    )
     assert from_export.exit_code == 0, from_export.output
     assert json.loads(from_export.output) == json.loads(inclusion.output)
     (tmp_path / "inclusion.json").write_text(inclusion.output)
@@ -150,18 +195,37 @@ def test_the_cli_proves_from_the_store_and_an_export_and_checks_offline(store, t
     def check(*args):
         return CliRunner().invoke(main, ["audit", "check-proof", *args], env=NO_KEY)
 
-    verified = check(str(tmp_path / "inclusion.json"), "--key", store.key,
-                     "--event", str(tmp_path / "event.json"))
+    verified = check(
+        str(tmp_path / "inclusion.json"),
+        "--key",
+        store.key,
+        "--event",
+        str(tmp_path / "event.json"),
+    )
     assert verified.exit_code == 0, verified.output
-    assert "OK: the event at position 5 (leaf 4) is in kjfp.local/registry size 8" in verified.output
+    assert (
+        "OK: the event at position 5 (leaf 4) is in kjfp.local/registry size 8" in verified.output
+    )
     doc = json.loads(inclusion.output)
     (tmp_path / "bad.json").write_text(json.dumps({**doc, "proof": doc["proof"][::-1]}))
     refused = check(str(tmp_path / "bad.json"), "--key", store.key)
     assert refused.exit_code == 1 and "FAILED" in refused.output
     assert check(str(tmp_path / "inclusion.json")).exit_code == 2  # no key given
 
-    consistency = CliRunner().invoke(main, ["audit", "--exports", str(tmp_path / "out"), "prove",
-                                            "consistency", "registry", "--first", "4"], env=NO_KEY)
+    consistency = CliRunner().invoke(
+        main,
+        [
+            "audit",
+            "--exports",
+            str(tmp_path / "out"),
+            "prove",
+            "consistency",
+            "registry",
+            "--first",
+            "4",
+        ],
+        env=NO_KEY,
+    )
     assert consistency.exit_code == 0, consistency.output
     (tmp_path / "consistency.json").write_text(consistency.output)
     verified = check(str(tmp_path / "consistency.json"), "--key", store.key)
@@ -182,13 +246,26 @@ def test_the_witness_takes_an_extension_and_refuses_a_rewritten_history(store, t
     assert grown.exit_code == 0, grown.output
     assert "size 18" in grown.output and "consistent with the kept size 11" in grown.output
 
-    rewritten = Store("sqlite", tmp_path / "rewritten", None, codes=list(range(10)) + list(range(30, 38)))
+    rewritten = Store(
+        "sqlite", tmp_path / "rewritten", None, codes=list(range(10)) + list(range(30, 38))
+    )
     new = rewritten.tree.signed(1)[-1]
     rewritten.app.close()
     assert rewritten.key == store.key
     kept_note = json.loads((tmp_path / "witness.json").read_text())["registry"]["note"]
-    refused = CliRunner().invoke(main, ["audit", "--data-dir", str(rewritten.settings.data_dir), "witness",
-                                        "registry", "--state", state], env=NO_KEY)
+    refused = CliRunner().invoke(
+        main,
+        [
+            "audit",
+            "--data-dir",
+            str(rewritten.settings.data_dir),
+            "witness",
+            "registry",
+            "--state",
+            state,
+        ],
+        env=NO_KEY,
+    )
     assert refused.exit_code == 1, refused.output
     old = open_checkpoint(kept_note, [store.key])
     assert "REFUSED" in refused.output and f"size {old.tree_size} root" in refused.output
@@ -196,7 +273,9 @@ def test_the_witness_takes_an_extension_and_refuses_a_rewritten_history(store, t
     assert json.loads((tmp_path / "witness.json").read_text())["registry"]["note"] == kept_note
 
 
-def test_after_a_key_rotation_old_checkpoints_verify_with_the_old_key_and_new_ones_with_the_new(tmp_path):
+def test_after_a_key_rotation_old_checkpoints_verify_with_the_old_key_and_new_ones_with_the_new(
+    tmp_path,
+):
     """Issue 16 (OPERATIONS.md, "Rotate the checkpoint signing key"): a new key signs from then on;
     the notes signed before keep their signature and the old key stays listed; a witness takes
     the first note of the new key only once given it."""
@@ -209,14 +288,19 @@ def test_after_a_key_rotation_old_checkpoints_verify_with_the_old_key_and_new_on
     tree = store.outbox.tree
     assert tree.verifier_keys() == [store.key, rotated.verifier_key]
     by_size = {item["tree_size"]: item for item in tree.signed()}
-    assert by_size[11]["verifier_key"] == store.key and by_size[16]["verifier_key"] == rotated.verifier_key
+    assert (
+        by_size[11]["verifier_key"] == store.key
+        and by_size[16]["verifier_key"] == rotated.verifier_key
+    )
     open_checkpoint(by_size[11]["note"], [store.key])
     with pytest.raises(ProofError):
         open_checkpoint(by_size[16]["note"], [store.key])
     check_consistency(tree.consistency(11, 16), [store.key, rotated.verifier_key])
 
     refused = store.audit("witness", "registry", "--state", state)
-    assert refused.exit_code == 1 and "no signature on the note by the verifier key" in refused.output
+    assert (
+        refused.exit_code == 1 and "no signature on the note by the verifier key" in refused.output
+    )
     taken = store.audit("witness", "registry", "--state", state, "--key", rotated.verifier_key)
     assert taken.exit_code == 0 and "consistent with the kept size 11" in taken.output, taken.output
     store.app.close()
@@ -231,11 +315,15 @@ def test_two_replicas_publishing_at_once_grow_one_tree(tmp_path):
     with fresh_database() as database:
         store = Store("postgres", tmp_path, database, codes=range(0))
         other = SERVICE.open(store.settings)
-        replicas = [Outbox("registry", store.app, (), batch_size=3),
-                    Outbox("registry", other, (), batch_size=5)]
+        replicas = [
+            Outbox("registry", store.app, (), batch_size=3),
+            Outbox("registry", other, (), batch_size=5),
+        ]
         for n in range(30):
             store.app.register_household(**household_form(f"3713210002{n:02d}"))
-        for pool in [eventlet.spawn(r.publish_pending, lambda batch: eventlet.sleep(0)) for r in replicas]:
+        for pool in [
+            eventlet.spawn(r.publish_pending, lambda batch: eventlet.sleep(0)) for r in replicas
+        ]:
             pool.wait()
         published = store.app.recorder.select_notifications(start=1, limit=100)
         nodes = merkle.complete_nodes([merkle.leaf_hash(event_bytes(n)) for n in published])
@@ -254,8 +342,10 @@ def test_verify_catches_a_log_rewritten_with_its_chain_by_the_signed_checkpoints
     recomputes the tree and finds the signed one no longer matches."""
     assert store.audit("verify", "registry").exit_code == 0
     prefix = "" if store.kind == "sqlite" else "registry."
-    statements = [f"DELETE FROM {prefix}chain_links WHERE position = 11",
-                  f"DELETE FROM {prefix}chain_checkpoints WHERE position = 11"]
+    statements = [
+        f"DELETE FROM {prefix}chain_links WHERE position = 11",
+        f"DELETE FROM {prefix}chain_checkpoints WHERE position = 11",
+    ]
     if store.kind == "sqlite":
         import sqlite3
 
@@ -265,8 +355,12 @@ def test_verify_catches_a_log_rewritten_with_its_chain_by_the_signed_checkpoints
     else:
         import psycopg
 
-        with psycopg.connect(f"host=127.0.0.1 user=postgres dbname={store.settings.postgres_db}") as conn:
-            for statement in ["DELETE FROM registry.registry_events WHERE notification_id = 11"] + statements:
+        with psycopg.connect(
+            f"host=127.0.0.1 user=postgres dbname={store.settings.postgres_db}"
+        ) as conn:
+            for statement in [
+                "DELETE FROM registry.registry_events WHERE notification_id = 11"
+            ] + statements:
                 conn.execute(statement)
     result = store.audit("verify", "registry")
     assert result.exit_code == 1, result.output
@@ -307,14 +401,26 @@ def test_proofs_served_over_http_verify_with_the_published_key(api, tmp_path):
     for n in range(3):
         api.post("/households", household_form(f"37132100000{n}"))
     deadline = time.monotonic() + 10
-    while not (served := audit("checkpoints").json())["signed"] or open_checkpoint(
-            served["signed"][-1], [served["verifier_key"]]).tree_size < 3:
+    while (
+        not (served := audit("checkpoints").json())["signed"]
+        or open_checkpoint(served["signed"][-1], [served["verifier_key"]]).tree_size < 3
+    ):
         assert time.monotonic() < deadline, "the pump never published"
         time.sleep(0.1)
     key = served["verifier_key"]
     assert served["verifier_keys"] == [key] and key.startswith("kjfp.local/registry+")
     state = str(tmp_path / "witness.json")
-    witness = ["audit", "witness", "registry", "--state", state, "--url", api.base, "--token", auditor]
+    witness = [
+        "audit",
+        "witness",
+        "registry",
+        "--state",
+        state,
+        "--url",
+        api.base,
+        "--token",
+        auditor,
+    ]
     assert CliRunner().invoke(main, witness).exit_code == 0
 
     for n in range(3, 6):
@@ -326,7 +432,15 @@ def test_proofs_served_over_http_verify_with_the_published_key(api, tmp_path):
     inclusion = audit("proofs/inclusion", position=2)
     assert inclusion.status_code == 200, inclusion.text
     body = inclusion.json()
-    assert {"service", "position", "leaf_index", "tree_size", "leaf_hash", "proof", "checkpoint"} <= set(body)
+    assert {
+        "service",
+        "position",
+        "leaf_index",
+        "tree_size",
+        "leaf_hash",
+        "proof",
+        "checkpoint",
+    } <= set(body)
     assert check_inclusion(body, [key]).tree_size == size
     event = audit("events", after=1, limit=1).json()["items"][0]  # the leaf is that event's bytes
     check_inclusion(body, [key], event=event)
@@ -352,7 +466,9 @@ def test_proofs_served_over_http_verify_with_the_published_key(api, tmp_path):
     refused("proofs/consistency", 400, "first", first=2**60)
     refused("proofs/consistency", 422, "first", first=size, second=2)
     refused("proofs/consistency", 422, "second", first=1, second=size + 1)
-    not_an_auditor = api.get("/audit/proofs/inclusion", params={"service": "registry", "position": 1})
+    not_an_auditor = api.get(
+        "/audit/proofs/inclusion", params={"service": "registry", "position": 1}
+    )
     assert not_an_auditor.status_code == 403
     paths = api.get("/openapi.json").json()["paths"]
     assert {"/audit/proofs/inclusion", "/audit/proofs/consistency"} <= set(paths)

@@ -2,6 +2,7 @@
 real PostgreSQL and on the embedded SQLite file, through the ``kjfp audit verify`` command: each
 of the four ways of tampering is caught at the position where it happened, and named; an
 untouched log verifies, and so does its export copied elsewhere. No key is given to the tools."""
+
 import json
 import re
 import shutil
@@ -44,22 +45,37 @@ class Store:
 
             with sqlite3.connect(self.settings.data_dir / "registry.sqlite") as conn:
                 for sql, params in statements:
-                    conn.execute(sql.replace("{events}", "stored_events").replace("{id}", "rowid")
-                                 .replace("%s", "?"), params)
+                    conn.execute(
+                        sql.replace("{events}", "stored_events")
+                        .replace("{id}", "rowid")
+                        .replace("%s", "?"),
+                        params,
+                    )
         else:
-            with psycopg.connect(f"host=127.0.0.1 user=postgres dbname={self.settings.postgres_db}") as conn:
+            with psycopg.connect(
+                f"host=127.0.0.1 user=postgres dbname={self.settings.postgres_db}"
+            ) as conn:
                 for sql, params in statements:
-                    conn.execute(sql.replace("{events}", "registry.registry_events")
-                                 .replace("{id}", "notification_id"), params)
+                    conn.execute(
+                        sql.replace("{events}", "registry.registry_events").replace(
+                            "{id}", "notification_id"
+                        ),
+                        params,
+                    )
 
     def verify(self, *args):
         return self.audit("verify", "registry", *args)
 
     def audit(self, *args):
         if self.kind == "sqlite":
-            return CliRunner().invoke(main, ["audit", "--data-dir", str(self.settings.data_dir), *args], env=NO_KEY)
-        return CliRunner().invoke(main, ["audit", *args], env={
-            **NO_KEY, "EVENT_STORE": "postgres", "POSTGRES_DB": self.settings.postgres_db})
+            return CliRunner().invoke(
+                main, ["audit", "--data-dir", str(self.settings.data_dir), *args], env=NO_KEY
+            )
+        return CliRunner().invoke(
+            main,
+            ["audit", *args],
+            env={**NO_KEY, "EVENT_STORE": "postgres", "POSTGRES_DB": self.settings.postgres_db},
+        )
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -101,9 +117,13 @@ def test_a_deleted_event_is_caught_where_it_was(store):
 
 
 def test_two_events_swapped_are_caught_as_reordered(store):
-    store.execute([("UPDATE {events} SET {id} = 1000 WHERE {id} = 4", ()),
-                   ("UPDATE {events} SET {id} = 4 WHERE {id} = 7", ()),
-                   ("UPDATE {events} SET {id} = 7 WHERE {id} = 1000", ())])
+    store.execute(
+        [
+            ("UPDATE {events} SET {id} = 1000 WHERE {id} = 4", ()),
+            ("UPDATE {events} SET {id} = 4 WHERE {id} = 7", ()),
+            ("UPDATE {events} SET {id} = 7 WHERE {id} = 1000", ()),
+        ]
+    )
     result = store.verify()
     assert result.exit_code == 1
     assert first_break(result) == (4, "reordered")
@@ -113,9 +133,16 @@ def test_two_events_swapped_are_caught_as_reordered(store):
 def test_an_event_slipped_in_is_caught_as_inserted(store):
     """The forger makes room at position 5 by moving every later event up one, then writes a
     household registration of their own there, encrypted as the others are."""
-    store.execute([("UPDATE {events} SET {id} = {id} + 1 WHERE {id} = %s", (p,)) for p in range(12, 4, -1)]
-                  + [("INSERT INTO {events} (originator_id, originator_version, topic, state, {id}) "
-                      "SELECT %s, 1, topic, state, 5 FROM {events} WHERE {id} = 4", (str(uuid.uuid4()),))])
+    store.execute(
+        [("UPDATE {events} SET {id} = {id} + 1 WHERE {id} = %s", (p,)) for p in range(12, 4, -1)]
+        + [
+            (
+                "INSERT INTO {events} (originator_id, originator_version, topic, state, {id}) "
+                "SELECT %s, 1, topic, state, 5 FROM {events} WHERE {id} = 4",
+                (str(uuid.uuid4()),),
+            )
+        ]
+    )
     result = store.verify()
     assert result.exit_code == 1
     assert first_break(result) == (5, "inserted")
@@ -132,32 +159,51 @@ def test_the_export_verifies_elsewhere_and_carries_the_state_encrypted(store, tm
     assert json.loads(lines[-1])["final_checkpoint"]["position"] == 11
     assert "张三" not in "".join(lines)  # the state stays as stored: encrypted
 
-    result = CliRunner().invoke(main, ["audit", "--exports", str(copy), "verify", "registry"], env=NO_KEY)
+    result = CliRunner().invoke(
+        main, ["audit", "--exports", str(copy), "verify", "registry"], env=NO_KEY
+    )
     assert result.exit_code == 0, result.output
     assert "registry: OK" in result.output
 
-    tampered = lines[:5] + [lines[5].replace(json.loads(lines[5])["state"], json.loads(lines[6])["state"])] + lines[6:]
+    tampered = (
+        lines[:5]
+        + [lines[5].replace(json.loads(lines[5])["state"], json.loads(lines[6])["state"])]
+        + lines[6:]
+    )
     (copy / "registry.jsonl").write_text("\n".join(tampered) + "\n", encoding="utf-8")
-    result = CliRunner().invoke(main, ["audit", "--exports", str(copy), "verify", "registry"], env=NO_KEY)
+    result = CliRunner().invoke(
+        main, ["audit", "--exports", str(copy), "verify", "registry"], env=NO_KEY
+    )
     assert result.exit_code == 1
     assert first_break(result) == (5, "altered")
 
 
-def test_a_log_rewritten_with_its_links_is_caught_by_the_checkpoints_kept_elsewhere(store, tmp_path):
+def test_a_log_rewritten_with_its_links_is_caught_by_the_checkpoints_kept_elsewhere(
+    store, tmp_path
+):
     """A forger who alters an event and rewrites every link after it to fit (and deletes the
     signed checkpoint they cannot forge) still cannot match the checkpoints the auditor saved
     from the audit API before."""
     kept = tmp_path / "kept.json"
     exported = store.audit("export", "registry", "--out", str(tmp_path / "before"))
     assert exported.exit_code == 0, exported.output
-    checkpoints = json.loads((tmp_path / "before/registry.jsonl").read_text().splitlines()[-1])["checkpoints"]
+    checkpoints = json.loads((tmp_path / "before/registry.jsonl").read_text().splitlines()[-1])[
+        "checkpoints"
+    ]
     kept.write_text(json.dumps({"service": "registry", "checkpoints": checkpoints}))
     store.execute([("DELETE FROM {events} WHERE {id} = 11", ())])  # then rewrite the ledger to fit:
     ledger = "chain_{}" if store.kind == "sqlite" else "registry.chain_{}"
-    store.execute([(f"DELETE FROM {ledger.format('links')} WHERE position = 11", ()),
-                   (f"DELETE FROM {ledger.format('checkpoints')} WHERE position = 11", ()),
-                   (f"DELETE FROM {'' if store.kind == 'sqlite' else 'registry.'}signed_checkpoints "
-                    "WHERE tree_size = 11", ())])
+    store.execute(
+        [
+            (f"DELETE FROM {ledger.format('links')} WHERE position = 11", ()),
+            (f"DELETE FROM {ledger.format('checkpoints')} WHERE position = 11", ()),
+            (
+                f"DELETE FROM {'' if store.kind == 'sqlite' else 'registry.'}signed_checkpoints "
+                "WHERE tree_size = 11",
+                (),
+            ),
+        ]
+    )
 
     assert store.verify().exit_code == 0  # the store alone now looks whole
     result = store.verify("--checkpoints", str(kept))

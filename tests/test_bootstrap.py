@@ -1,5 +1,6 @@
 """The composition root: a service package that declares itself is run, routed and audited with
 no edit to the runner, the gateway or the auditor tools; the kernel imports no service."""
+
 import ast
 import sys
 import textwrap
@@ -11,7 +12,7 @@ import services
 from kjfp.bootstrap import declarations, route_mixins, service_classes
 from tests.infrastructure import ROOT
 
-PACKAGE = '''
+PACKAGE = """
 from kernel.application import ServiceApplication
 from kernel.declaration import Declaration
 
@@ -22,8 +23,8 @@ class NoticeApplication(ServiceApplication):
 
 SERVICE = Declaration("notices", NoticeApplication, (), ("author_id_number",),
                       rpc="services.notices.service:NoticeService", routes="services.notices.routes:NoticeRoutes")
-'''
-SERVICE = '''
+"""
+SERVICE = """
 from nameko.rpc import rpc
 
 
@@ -33,11 +34,11 @@ class NoticeService:
     @rpc
     def ping(self):
         return "pong"
-'''
-ROUTES = '''
+"""
+ROUTES = """
 class NoticeRoutes:
     SERVICE = "notices"
-'''
+"""
 
 
 @pytest.fixture
@@ -56,7 +57,14 @@ def test_a_declared_service_is_run_and_routed_with_no_edit_elsewhere(notices):
     assert declarations()["notices"].personal_fields == ("author_id_number",)
     assert service_classes()["notices"].__name__ == "NoticeService"
     assert "NoticeRoutes" in [mixin.__name__ for mixin in route_mixins()]
-    assert set(service_classes()) == {"registry", "supervision", "funding", "awards", "notices", "gateway"}
+    assert set(service_classes()) == {
+        "registry",
+        "supervision",
+        "funding",
+        "awards",
+        "notices",
+        "gateway",
+    }
 
 
 def test_the_kernel_imports_no_service_gateway_or_command_line():
@@ -69,4 +77,6 @@ def test_the_kernel_imports_no_service_gateway_or_command_line():
             else:
                 continue
             for name in names:
-                assert name.split(".")[0] not in ("services", "gateway", "kjfp"), f"{path.name} imports {name}"
+                assert name.split(".")[0] not in ("services", "gateway", "kjfp"), (
+                    f"{path.name} imports {name}"
+                )

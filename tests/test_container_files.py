@@ -1,6 +1,7 @@
 """Static checks of the container files (no Docker engine here): the compose file parses and
 refers only to images, files, variables and commands that exist in this repository, and the
 image installs from the same pinned requirements the tests run on."""
+
 import re
 from importlib import metadata
 
@@ -16,8 +17,12 @@ DEPLOY = ROOT / "deploy"
 COMPOSE = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text(encoding="utf-8"))
 SERVICES = COMPOSE["services"]
 OURS = {name: spec for name, spec in SERVICES.items() if spec.get("image") == "kjfp:latest"}
-CODE = "".join(path.read_text(encoding="utf-8") for package in ("kernel", "services", "gateway", "kjfp")
-               for path in (ROOT / package).rglob("*.py") if "tests" not in path.parts)
+CODE = "".join(
+    path.read_text(encoding="utf-8")
+    for package in ("kernel", "services", "gateway", "kjfp")
+    for path in (ROOT / package).rglob("*.py")
+    if "tests" not in path.parts
+)
 # Every variable the code reads (kernel/config.py, and the two read where they are used).
 CONFIG_VARIABLES = set(re.findall(r'(?:_env|os\.environ\.get)\("(\w+)"', CODE))
 
@@ -30,7 +35,9 @@ def env_file_entries():
 
 
 def test_the_topology_is_the_issues_with_health_restart_and_volumes():
-    assert set(OURS) == set(service_classes())  # every service and the gateway, nothing else of ours
+    assert set(OURS) == set(
+        service_classes()
+    )  # every service and the gateway, nothing else of ours
     assert {"rabbitmq", "postgres", "mongo"} <= set(SERVICES)
     for name, spec in SERVICES.items():
         assert spec.get("restart") == "unless-stopped", name
@@ -42,7 +49,9 @@ def test_the_topology_is_the_issues_with_health_restart_and_volumes():
     assert "replicaSet=rs0" in env_file_entries()[0]["MONGO_URI"]
     assert SERVICES["gateway"]["ports"] == ["8000:8000"]
     for name in ("registry", "supervision", "funding", "awards"):
-        assert "ports" not in SERVICES[name] and "container_name" not in SERVICES[name], f"{name} must scale"
+        assert "ports" not in SERVICES[name] and "container_name" not in SERVICES[name], (
+            f"{name} must scale"
+        )
 
 
 def test_the_image_and_every_file_the_compose_file_names_exist():
@@ -69,19 +78,31 @@ def test_every_variable_is_one_the_code_reads_and_every_one_it_reads_is_document
     assigned, documented = env_file_entries()
     assert CONFIG_VARIABLES <= documented, CONFIG_VARIABLES - documented
     assert set(assigned) <= CONFIG_VARIABLES, set(assigned) - CONFIG_VARIABLES
-    interpolated = set(re.findall(r"\$\{(\w+)", (DEPLOY / "docker-compose.yml").read_text(encoding="utf-8")))
+    interpolated = set(
+        re.findall(r"\$\{(\w+)", (DEPLOY / "docker-compose.yml").read_text(encoding="utf-8"))
+    )
     assert interpolated <= CONFIG_VARIABLES and interpolated <= documented
     for spec in OURS.values():
         assert set(spec["environment"]) <= CONFIG_VARIABLES
-    secrets = {"TOKEN_SECRET", "TOKEN_SECRET_PREVIOUS", "CIPHER_KEY", "PII_HASH_KEY", "POSTGRES_PASSWORD",
-               "CHECKPOINT_SIGNING_KEY"}
-    assert not secrets & set(assigned), "secrets come from the shell or deploy/.env, never the example"
+    secrets = {
+        "TOKEN_SECRET",
+        "TOKEN_SECRET_PREVIOUS",
+        "CIPHER_KEY",
+        "PII_HASH_KEY",
+        "POSTGRES_PASSWORD",
+        "CHECKPOINT_SIGNING_KEY",
+    }
+    assert not secrets & set(assigned), (
+        "secrets come from the shell or deploy/.env, never the example"
+    )
 
 
 def lock():
     text = (ROOT / "requirements.lock").read_text(encoding="utf-8")
-    return {name.lower().replace("_", "-"): version
-            for name, version in re.findall(r"^([A-Za-z0-9_.\-]+)==(\S+)$", text, re.MULTILINE)}
+    return {
+        name.lower().replace("_", "-"): version
+        for name, version in re.findall(r"^([A-Za-z0-9_.\-]+)==(\S+)$", text, re.MULTILINE)
+    }
 
 
 def test_the_image_and_the_scripts_install_from_the_same_pins_the_tests_run_on():
@@ -94,4 +115,6 @@ def test_the_image_and_the_scripts_install_from_the_same_pins_the_tests_run_on()
         name = re.match(r"[A-Za-z0-9_.\-]+", requirement)[0].lower().replace("_", "-")
         assert name in pins, f"{name} is not pinned in requirements.lock"
     for name, version in pins.items():
-        assert metadata.version(name) == version, f"{name}: installed {metadata.version(name)}, pinned {version}"
+        assert metadata.version(name) == version, (
+            f"{name}: installed {metadata.version(name)}, pinned {version}"
+        )

@@ -1,6 +1,7 @@
 """Distributed mode for real: every service and the gateway as separate OS processes (the same
 ``kjfp service NAME`` commands the containers run) on RabbitMQ, the event store in PostgreSQL
 and the views in MongoDB over pymongo. One HTTP round trip from POST /experts to GET /two-counts."""
+
 import psycopg
 import pytest
 
@@ -16,7 +17,9 @@ SERVICES = [name for name in service_classes() if name != "gateway"]
 
 @pytest.fixture
 def cluster(tmp_path, amqp_uri, postgres_db, mongo_uri):
-    with psycopg.connect(f"host=127.0.0.1 user=postgres dbname={postgres_db}", autocommit=True) as conn:
+    with psycopg.connect(
+        f"host=127.0.0.1 user=postgres dbname={postgres_db}", autocommit=True
+    ) as conn:
         for name in SERVICES:
             conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
     port = free_port()
@@ -41,6 +44,11 @@ def test_http_round_trip_across_processes(cluster):
     # the key the audit API publishes (the registry's tables in PostgreSQL).
     counts = api.get("/two-counts", params={"unit": "national"}).json()
     named = counts["checkpoints"]["registry"]
-    served = api.get("/audit/checkpoints", params={"service": "registry"}, token=api.token("auditor")).json()
+    served = api.get(
+        "/audit/checkpoints", params={"service": "registry"}, token=api.token("auditor")
+    ).json()
     checkpoint = open_checkpoint(named["note"], served["verifier_keys"])
-    assert checkpoint.tree_size == named["tree_size"] and named["position"] >= counts["positions"]["registry"] > 0
+    assert (
+        checkpoint.tree_size == named["tree_size"]
+        and named["position"] >= counts["positions"]["registry"] > 0
+    )

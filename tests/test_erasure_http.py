@@ -2,6 +2,7 @@
 erases an expert and a household; their name, ID number, phone and account read ``erased``
 everywhere (responses, explain lists, the auditor's replay), while the 两数, the dedup of ID
 numbers, the chain and the proofs stay as they were."""
+
 import json
 
 import pytest
@@ -25,15 +26,25 @@ def world(tmp_path_factory):
     api = Client(f"http://127.0.0.1:{settings.http_port}", settings.token_secret)
     expert = api.post("/experts", expert_form(bank_account=ACCOUNT)).json()
     for n in (1, 2):
-        assert api.post("/households", household_form(f"37132100000{n}", people=3)).status_code == 201
-    assert api.post("/pairings", pairing_body(expert["id"], ["371321000001", "371321000002"])).status_code == 201
+        assert (
+            api.post("/households", household_form(f"37132100000{n}", people=3)).status_code == 201
+        )
+    assert (
+        api.post(
+            "/pairings", pairing_body(expert["id"], ["371321000001", "371321000002"])
+        ).status_code
+        == 201
+    )
     yield api, settings, expert["id"]
     service_runner.stop()
 
 
 def audit(settings, *args):
-    return CliRunner().invoke(main, ["audit", "--data-dir", str(settings.data_dir), *args],
-                              env={"CIPHER_KEY": settings.cipher_key})
+    return CliRunner().invoke(
+        main,
+        ["audit", "--data-dir", str(settings.data_dir), *args],
+        env={"CIPHER_KEY": settings.cipher_key},
+    )
 
 
 def test_only_the_national_office_erases_and_bad_requests_record_nothing(world):
@@ -44,7 +55,10 @@ def test_only_the_national_office_erases_and_bad_requests_record_nothing(world):
     assert refused.status_code == 403
     assert api.post(f"/experts/{expert_id}/erase", {}).json()["details"].keys() == {"reason"}
     assert api.post(f"/experts/{expert_id}/erase", {"reason": "x" * 1001}).status_code == 400
-    assert api.post("/experts/9f0c1d2e-0000-0000-0000-000000000000/erase", {"reason": "x"}).status_code == 404
+    assert (
+        api.post("/experts/9f0c1d2e-0000-0000-0000-000000000000/erase", {"reason": "x"}).status_code
+        == 404
+    )
     assert api.post("/households/371321999999/erase", {"reason": "x"}).status_code == 404
     assert log_position(api) == before
     assert api.get(f"/experts/{expert_id}").json()["name"] == NAME
@@ -55,8 +69,11 @@ def test_an_erased_expert_reads_erased_and_every_figure_and_proof_stays(world):
     counts_before = api.get("/two-counts", params=COUNTS).json()
     assert audit(settings, "verify", "registry").exit_code == 0
 
-    erased = api.post(f"/experts/{expert_id}/erase", {"reason": "本人申请删除个人信息"},
-                      headers={"Idempotency-Key": "erase-1"})
+    erased = api.post(
+        f"/experts/{expert_id}/erase",
+        {"reason": "本人申请删除个人信息"},
+        headers={"Idempotency-Key": "erase-1"},
+    )
     assert erased.status_code == 200, erased.text
     body = erased.json()
     assert {body[k] for k in ("name", "id_number", "phone", "bank_account")} == {"erased"}
@@ -67,12 +84,17 @@ def test_an_erased_expert_reads_erased_and_every_figure_and_proof_stays(world):
 
     # Erasing again: 409; the same request again (same Idempotency-Key): its first answer.
     assert api.post(f"/experts/{expert_id}/erase", {"reason": "again"}).status_code == 409
-    repeated = api.post(f"/experts/{expert_id}/erase", {"reason": "本人申请删除个人信息"},
-                        headers={"Idempotency-Key": "erase-1"})
+    repeated = api.post(
+        f"/experts/{expert_id}/erase",
+        {"reason": "本人申请删除个人信息"},
+        headers={"Idempotency-Key": "erase-1"},
+    )
     assert repeated.status_code == 200 and repeated.json()["id"] == expert_id
 
     counts_after = api.get("/two-counts", params=COUNTS).json()
-    figures = [k for k in counts_before if k not in ("positions", "checkpoints", "checkpoint", "stale")]
+    figures = [
+        k for k in counts_before if k not in ("positions", "checkpoints", "checkpoint", "stale")
+    ]
     assert {k: counts_after[k] for k in figures} == {k: counts_before[k] for k in figures}
     listed = api.get("/two-counts/explain", params={**COUNTS, "metric": "experts"}).json()
     assert [(r["name"], r["id_number"]) for r in listed["records"]] == [("erased", "erased")]
@@ -84,7 +106,16 @@ def test_an_erased_expert_reads_erased_and_every_figure_and_proof_stays(world):
     # The chain and the proofs still verify, and the auditor's replay reads erased too.
     verified = audit(settings, "verify", "registry")
     assert verified.exit_code == 0, verified.output
-    explained = audit(settings, "explain", "--unit", "province:山东", "--metric", "experts", "--as-of", "2020-12-31")
+    explained = audit(
+        settings,
+        "explain",
+        "--unit",
+        "province:山东",
+        "--metric",
+        "experts",
+        "--as-of",
+        "2020-12-31",
+    )
     assert explained.exit_code == 0, explained.output
     assert NAME not in explained.output and PHONE not in explained.output
     assert [r["name"] for r in json.loads(explained.output)["records"]] == ["erased"]
@@ -101,7 +132,12 @@ def test_an_erased_household_reads_erased_in_explain_lists(world):
     heads = {r["code"]: (r["head_name"], r["head_id_number"]) for r in listed["records"]}
     assert heads["371321000001"] == ("erased", "erased")
     assert heads["371321000002"][0] == "张三"
-    assert api.post("/households/371321000001/corrections",
-                    {"changes": {"head_name": "李四"}, "reason": "更正"}).status_code == 422
+    assert (
+        api.post(
+            "/households/371321000001/corrections",
+            {"changes": {"head_name": "李四"}, "reason": "更正"},
+        ).status_code
+        == 422
+    )
     exported = audit(settings, "verify", "registry")
     assert exported.exit_code == 0, exported.output

@@ -1,6 +1,7 @@
 """Issue 14: GET /two-counts/explain pages (limit, cursor, total = the figure) and streams every
 record behind a figure as CSV (format=csv). On the embedded system (in-process memory://
 transport, SQLite event store, the embedded view store)."""
+
 import csv
 import io
 
@@ -27,8 +28,12 @@ def api(tmp_path_factory):
 def test_explain_pages_through_every_record_once(api):
     """Issue 14: pages of ``limit`` records in code order; next_cursor leads to the next page
     and is null on the last; every page's total is the figure."""
-    query = {"unit": "county:山东/临沂/沂南", "metric": "people_in_paired_households", "as_of": "2020-12-31",
-             "limit": 3}
+    query = {
+        "unit": "county:山东/临沂/沂南",
+        "metric": "people_in_paired_households",
+        "as_of": "2020-12-31",
+        "limit": 3,
+    }
     seen, cursor = [], None
     for _ in range(10):
         page = api.get(
@@ -46,8 +51,16 @@ def test_explain_streams_every_record_as_csv(api, monkeypatch):
     """Issue 14: format=csv gives a header and one line per record, masked, with the figure in
     a header; the gateway asks the registry for a page at a time (pages of 2 here, in process)."""
     monkeypatch.setattr("gateway.registry_routes.MAX_PAGE", 2)
-    response = api.get("/two-counts/explain", params={"unit": "province:山东", "metric": "households_paired",
-                                                       "as_of": "2020-12-31", "format": "csv"}, stream=True)
+    response = api.get(
+        "/two-counts/explain",
+        params={
+            "unit": "province:山东",
+            "metric": "households_paired",
+            "as_of": "2020-12-31",
+            "format": "csv",
+        },
+        stream=True,
+    )
     assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/csv")
     assert response.headers["X-Figure"] == "7"
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
@@ -56,9 +69,17 @@ def test_explain_streams_every_record_as_csv(api, monkeypatch):
     assert all("*" in r["head_id_number"] for r in rows) and rows[0]["county"] == "沂南"
 
 
-@pytest.mark.parametrize("params, field", [
-    ({"limit": 1001}, "limit"), ({"limit": 0}, "limit"), ({"cursor": "not a cursor!"}, "cursor"),
-    ({"format": "xml"}, "format")])
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({"limit": 1001}, "limit"),
+        ({"limit": 0}, "limit"),
+        ({"cursor": "not a cursor!"}, "cursor"),
+        ({"format": "xml"}, "format"),
+    ],
+)
 def test_bad_paging_is_a_400_naming_the_field(api, params, field):
-    response = api.get("/two-counts/explain", params={"unit": "national", "metric": "experts", **params})
+    response = api.get(
+        "/two-counts/explain", params={"unit": "national", "metric": "experts", **params}
+    )
     assert response.status_code == 400 and field in response.json()["details"]

@@ -8,6 +8,7 @@ The stores' part runs on SQLite and the real PostgreSQL; the HTTP tests on the e
 the writes they count, mostly before the pump has published them: the race the checkpoint must
 survive (kernel/service_parts.py ``checkpoint``; the store test below takes that path for sure).
 """
+
 import base64
 import json
 import subprocess
@@ -59,7 +60,9 @@ def test_a_figure_read_ahead_of_publication_is_published_then_named(store):
 
     sent = []
     parts = SimpleNamespace(outbox=store.outbox, log=SERVICE)
-    named = ServiceParts.checkpoint(parts, 12, lambda envelopes: sent.extend(e["position"] for e in envelopes))
+    named = ServiceParts.checkpoint(
+        parts, 12, lambda envelopes: sent.extend(e["position"] for e in envelopes)
+    )
     assert sent == [12] and (named["tree_size"], named["position"]) == (12, 12)
     assert open_checkpoint(named["note"], [store.key]).tree_size == 12
     assert ServiceParts.checkpoint(parts, 0, None) is None  # the empty log: nothing to name
@@ -70,23 +73,40 @@ def test_check_proof_and_the_witness_show_the_signed_time(store, tmp_path):
     proof = store.audit("prove", "inclusion", "registry", "--position", "5", "--tree-size", "8")
     (tmp_path / "proof.json").write_text(proof.output)
     time = open_checkpoint(store.tree.signed_at(8), [store.key]).time
-    checked = CliRunner().invoke(main, ["audit", "check-proof", str(tmp_path / "proof.json"), "--key", store.key],
-                                 env=NO_KEY)
-    assert checked.exit_code == 0 and "size 8 root" in checked.output and f"signed {time}" in checked.output
+    checked = CliRunner().invoke(
+        main, ["audit", "check-proof", str(tmp_path / "proof.json"), "--key", store.key], env=NO_KEY
+    )
+    assert (
+        checked.exit_code == 0
+        and "size 8 root" in checked.output
+        and f"signed {time}" in checked.output
+    )
     witnessed = store.audit("witness", "registry", "--state", str(tmp_path / "witness.json"))
-    assert witnessed.exit_code == 0 and "size 11 root" in witnessed.output and " signed 20" in witnessed.output
+    assert (
+        witnessed.exit_code == 0
+        and "size 11 root" in witnessed.output
+        and " signed 20" in witnessed.output
+    )
 
 
-def test_an_export_up_to_a_checkpoint_carries_the_checkpoints_of_its_events_and_verifies(store, tmp_path):
+def test_an_export_up_to_a_checkpoint_carries_the_checkpoints_of_its_events_and_verifies(
+    store, tmp_path
+):
     """Issue 16: ``kjfp audit export --at service=position`` writes the log up to there with
     only the checkpoints (chained and signed) of the events written, and verifies elsewhere."""
-    exported = store.audit("export", "registry", "--out", str(tmp_path / "out"), "--at", "registry=8")
+    exported = store.audit(
+        "export", "registry", "--out", str(tmp_path / "out"), "--at", "registry=8"
+    )
     assert exported.exit_code == 0 and "registry: 8 events" in exported.output, exported.output
     closing = json.loads((tmp_path / "out/registry.jsonl").read_text().splitlines()[-1])
     assert [item["tree_size"] for item in closing["signed"]] == [4, 8]
     assert all(item["position"] <= 8 for item in closing["checkpoints"])
-    verified = CliRunner().invoke(main, ["audit", "--exports", str(tmp_path / "out"), "verify"], env=NO_KEY)
-    assert verified.exit_code == 0 and "2 signed checkpoints checked" in verified.output, verified.output
+    verified = CliRunner().invoke(
+        main, ["audit", "--exports", str(tmp_path / "out"), "verify"], env=NO_KEY
+    )
+    assert verified.exit_code == 0 and "2 signed checkpoints checked" in verified.output, (
+        verified.output
+    )
     assert store.audit("export", "--out", str(tmp_path / "x"), "--at", "nowhere=3").exit_code == 2
 
 
@@ -96,18 +116,51 @@ def system(tmp_path_factory):
     service_runner, api = start_system(root)
     actors = Actors(api)
     loaded = subprocess.run(
-        [PYTHON, "-m", "kjfp.cli", "programme", "load", "shandong", "--url", api.base, "--token", actors.province,
-         "--effective-date", "2016-03-01"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        [
+            PYTHON,
+            "-m",
+            "kjfp.cli",
+            "programme",
+            "load",
+            "shandong",
+            "--url",
+            api.base,
+            "--token",
+            actors.province,
+            "--effective-date",
+            "2016-03-01",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert loaded.returncode == 0, loaded.stderr[-2000:]
     programme_id = loaded.stdout.strip().splitlines()[-1]
     expert_id, account = register_expert(api, 1, "莱芜", "钢城")
-    project = take_effect(api, actors, apply(api, actors, programme_id, GANGCHENG,
-                                             {"type": "individual", "expert_id": expert_id}).json())
+    project = take_effect(
+        api,
+        actors,
+        apply(
+            api, actors, programme_id, GANGCHENG, {"type": "individual", "expert_id": expert_id}
+        ).json(),
+    )
     assert pay(api, actors, project["id"], account).status_code == 201
     for code in ("371321000301", "371321000302"):
-        assert api.post("/households", household_form(code, effective_date="2016-02-01")).status_code == 201
-    paired = api.post("/pairings", pairing_form(expert_id, ["371321000301", "371321000302"], start="2016-02-01",
-                                                end="2016-12-31", effective_date="2016-02-01"))
+        assert (
+            api.post("/households", household_form(code, effective_date="2016-02-01")).status_code
+            == 201
+        )
+    paired = api.post(
+        "/pairings",
+        pairing_form(
+            expert_id,
+            ["371321000301", "371321000302"],
+            start="2016-02-01",
+            end="2016-12-31",
+            effective_date="2016-02-01",
+        ),
+    )
     assert paired.status_code == 201, paired.text
     yield root, api, actors
     service_runner.stop()
@@ -115,8 +168,10 @@ def system(tmp_path_factory):
 
 def served_keys(api):
     auditor = api.token("auditor", "national")
-    return {service: api.get("/audit/checkpoints", params={"service": service}, token=auditor).json()
-            for service in ("registry", "funding", "supervision")}
+    return {
+        service: api.get("/audit/checkpoints", params={"service": service}, token=auditor).json()
+        for service in ("registry", "funding", "supervision")
+    }
 
 
 def assert_names_a_checkpoint_that_holds_it(answer, keys):
@@ -139,10 +194,22 @@ def audit(*args):
 
 def export(root, out, checkpoints=None):
     """The logs exported from the stores, each up to the position its named checkpoint holds."""
-    stops = [arg for service, named in (checkpoints or {}).items()
-             for arg in ("--at", f"{service}={named['position']}")]
-    exported = audit("--data-dir", str(root / "data"), "export", "registry", "funding", "supervision",
-                     "--out", str(out), *stops)
+    stops = [
+        arg
+        for service, named in (checkpoints or {}).items()
+        for arg in ("--at", f"{service}={named['position']}")
+    ]
+    exported = audit(
+        "--data-dir",
+        str(root / "data"),
+        "export",
+        "registry",
+        "funding",
+        "supervision",
+        "--out",
+        str(out),
+        *stops,
+    )
     assert exported.exit_code == 0, exported.output
     return out
 
@@ -165,42 +232,76 @@ def save_keys(tmp_path, keys):
     return paths
 
 
-def test_the_two_counts_and_funds_name_their_checkpoints_and_are_reproduced_offline(system, tmp_path):
+def test_the_two_counts_and_funds_name_their_checkpoints_and_are_reproduced_offline(
+    system, tmp_path
+):
     """Issue 16: the 两数 and the funding summary, read at once after a write, each name a signed
     checkpoint that holds their log position; an export of the logs, the verifier keys and
     ``kjfp audit report --at`` those positions give the same figures and checkpoints, signatures
     checked."""
     root, api, _ = system
-    assert api.post("/households", household_form("371321000303", effective_date="2016-03-01")).status_code == 201
+    assert (
+        api.post(
+            "/households", household_form("371321000303", effective_date="2016-03-01")
+        ).status_code
+        == 201
+    )
     counts = api.get("/two-counts", params={"unit": SHANDONG, "as_of": "2016-12-31"})
     funds = api.get("/funding/summary", params={"unit": SHANDONG, "as_of": "2016-12-31"})
     assert counts.status_code == funds.status_code == 200, (counts.text, funds.text)
     counts, funds = counts.json(), funds.json()
-    assert counts["households_paired"] == 2 and counts["experts"] == 1 and funds["disbursed_fen"] == 400_000
+    assert (
+        counts["households_paired"] == 2
+        and counts["experts"] == 1
+        and funds["disbursed_fen"] == 400_000
+    )
     keys = served_keys(api)
     assert_names_a_checkpoint_that_holds_it(counts, keys)
     assert_names_a_checkpoint_that_holds_it(funds, keys)
-    explained = api.get("/two-counts/explain", params={"unit": SHANDONG, "metric": "households_paired",
-                                                       "as_of": "2016-12-31"}).json()
+    explained = api.get(
+        "/two-counts/explain",
+        params={"unit": SHANDONG, "metric": "households_paired", "as_of": "2016-12-31"},
+    ).json()
     assert explained["total"] == 2 and explained["checkpoints"] == counts["checkpoints"]
     # The figure's last event is in the tree the checkpoint signs (an inclusion proof verifies).
     from kjfp.audit.proofs import check_inclusion
 
     auditor = api.token("auditor", "national")
-    proof = api.get("/audit/proofs/inclusion", token=auditor, params={
-        "service": "registry", "position": counts["positions"]["registry"],
-        "tree_size": counts["checkpoints"]["registry"]["tree_size"]}).json()
-    check_inclusion({**proof, "checkpoint": counts["checkpoints"]["registry"]["note"]},
-                    [keys["registry"]["verifier_key"]])
+    proof = api.get(
+        "/audit/proofs/inclusion",
+        token=auditor,
+        params={
+            "service": "registry",
+            "position": counts["positions"]["registry"],
+            "tree_size": counts["checkpoints"]["registry"]["tree_size"],
+        },
+    ).json()
+    check_inclusion(
+        {**proof, "checkpoint": counts["checkpoints"]["registry"]["note"]},
+        [keys["registry"]["verifier_key"]],
+    )
 
     exports = export(root, tmp_path / "export", {**counts["checkpoints"], **funds["checkpoints"]})
     last = json.loads((exports / "registry.jsonl").read_text().splitlines()[-2])
-    assert last["position"] == counts["checkpoints"]["registry"]["position"]  # the export ends there
+    assert (
+        last["position"] == counts["checkpoints"]["registry"]["position"]
+    )  # the export ends there
     document, checked = report_offline(
-        exports, save_keys(tmp_path, keys), "--unit", SHANDONG, "--as-of", "2016-12-31",
-        "--at", f"registry={counts['positions']['registry']}", "--at", f"funding={funds['positions']['funding']}")
+        exports,
+        save_keys(tmp_path, keys),
+        "--unit",
+        SHANDONG,
+        "--as-of",
+        "2016-12-31",
+        "--at",
+        f"registry={counts['positions']['registry']}",
+        "--at",
+        f"funding={funds['positions']['funding']}",
+    )
     assert document["two_counts"] == {k: v for k, v in counts.items() if k not in FIGURE_KEYS}
-    assert document["funds"] == {k: v for k, v in funds.items() if k not in ("positions", "checkpoints")}
+    assert document["funds"] == {
+        k: v for k, v in funds.items() if k not in ("positions", "checkpoints")
+    }
     assert document["logs"]["registry"]["checkpoint"] == counts["checkpoints"]["registry"]
     assert document["logs"]["funding"]["checkpoint"] == funds["checkpoints"]["funding"]
     assert "registry: OK: position" in checked and "funding: OK: position" in checked
@@ -211,19 +312,51 @@ def test_the_statistics_table_names_the_checkpoint_of_each_log_it_rests_on(syste
     and names a checkpoint for each; reported offline from an export at its positions it is the
     same table, with the same checkpoints."""
     root, api, actors = system
-    campaign = api.post("/campaigns", {
-        "name": "2016年度督查", "year": 2016, "cutoff": "2016-12-31", "self_inspection_due": "2017-01-10",
-        "field_inspection_start": "2017-01-10", "field_inspection_end": "2017-01-20",
-        "feedback_due": "2017-01-31", "rectification_due": "2017-02-28", "units": [SHANDONG],
-        "effective_date": "2017-01-01"})
+    campaign = api.post(
+        "/campaigns",
+        {
+            "name": "2016年度督查",
+            "year": 2016,
+            "cutoff": "2016-12-31",
+            "self_inspection_due": "2017-01-10",
+            "field_inspection_start": "2017-01-10",
+            "field_inspection_end": "2017-01-20",
+            "feedback_due": "2017-01-31",
+            "rectification_due": "2017-02-28",
+            "units": [SHANDONG],
+            "effective_date": "2017-01-01",
+        },
+    )
     assert campaign.status_code == 201, campaign.text
     campaign_id = campaign.json()["id"]
-    filed = api.post(f"/campaigns/{campaign_id}/self-inspections", {
-        "unit": SHANDONG, "text": "自查", "effective_date": "2017-01-05",
-        "declared": {k: True for k in ("leading_group", "plan_issued", "regular_meetings", "tasks_and_targets_precise",
-                                       "pairing_assessment_publicity", "fund_measures")},
-        "figures": {"federations": 0, "associations": 0, "experts": 1, "households": 3, "people": 8,
-                    "project_funds_wan": 0.4}}, token=actors.province)
+    filed = api.post(
+        f"/campaigns/{campaign_id}/self-inspections",
+        {
+            "unit": SHANDONG,
+            "text": "自查",
+            "effective_date": "2017-01-05",
+            "declared": {
+                k: True
+                for k in (
+                    "leading_group",
+                    "plan_issued",
+                    "regular_meetings",
+                    "tasks_and_targets_precise",
+                    "pairing_assessment_publicity",
+                    "fund_measures",
+                )
+            },
+            "figures": {
+                "federations": 0,
+                "associations": 0,
+                "experts": 1,
+                "households": 3,
+                "people": 8,
+                "project_funds_wan": 0.4,
+            },
+        },
+        token=actors.province,
+    )
     assert filed.status_code == 201, filed.text
     table = api.get(f"/campaigns/{campaign_id}/statistics-table", params={"unit": SHANDONG})
     assert table.status_code == 200, table.text
@@ -233,10 +366,23 @@ def test_the_statistics_table_names_the_checkpoint_of_each_log_it_rests_on(syste
     assert_names_a_checkpoint_that_holds_it(table, served_keys(api))
 
     exports = export(root, tmp_path / "export", table["checkpoints"])
-    stops = [arg for service, position in table["positions"].items() for arg in ("--at", f"{service}={position}")]
-    document, checked = report_offline(exports, save_keys(tmp_path, served_keys(api)), "--unit", SHANDONG,
-                                       "--campaign", campaign_id, *stops)
-    assert document["statistics_table"] == {k: v for k, v in table.items() if k not in ("positions", "checkpoints")}
+    stops = [
+        arg
+        for service, position in table["positions"].items()
+        for arg in ("--at", f"{service}={position}")
+    ]
+    document, checked = report_offline(
+        exports,
+        save_keys(tmp_path, served_keys(api)),
+        "--unit",
+        SHANDONG,
+        "--campaign",
+        campaign_id,
+        *stops,
+    )
+    assert document["statistics_table"] == {
+        k: v for k, v in table.items() if k not in ("positions", "checkpoints")
+    }
     assert {s: a["checkpoint"] for s, a in document["logs"].items()} == table["checkpoints"]
     assert checked.count(": OK: position") == 3
 
@@ -251,12 +397,27 @@ def test_a_report_on_a_log_that_is_not_the_signed_history_fails(system, tmp_path
 
     def report_on(lines):
         (exports / "registry.jsonl").write_text("\n".join(lines) + "\n")
-        return CliRunner().invoke(main, ["audit", "--exports", str(exports), "report", "--unit", SHANDONG, "--as-of",
-                                         "2016-12-31", "--at", f"registry={counts['positions']['registry']}"])
+        return CliRunner().invoke(
+            main,
+            [
+                "audit",
+                "--exports",
+                str(exports),
+                "report",
+                "--unit",
+                SHANDONG,
+                "--as-of",
+                "2016-12-31",
+                "--at",
+                f"registry={counts['positions']['registry']}",
+            ],
+        )
 
     altered = json.loads(exported[2])
     altered["version"] += 1  # the bytes the leaf hashes, changed
-    result = report_on([*exported[:2], json.dumps(altered, ensure_ascii=False, sort_keys=True), *exported[3:]])
+    result = report_on(
+        [*exported[:2], json.dumps(altered, ensure_ascii=False, sort_keys=True), *exported[3:]]
+    )
     assert result.exit_code == 1, result.output
     assert "FAILED: registry:" in result.stderr and "not the tree the checkpoint" in result.stderr
     closing = json.loads(exported[-1])  # the note's root hash put beside another tree's size
@@ -273,8 +434,22 @@ def test_a_report_whose_named_checkpoint_is_not_signed_by_the_key_given_fails(sy
     counts = api.get("/two-counts", params={"unit": SHANDONG, "as_of": "2016-12-31"}).json()
     exports = export(root, tmp_path / "export")
     stranger = NoteSigner("kjfp.local/registry", b"\x05" * 32).verifier_key
-    result = CliRunner().invoke(main, ["audit", "--exports", str(exports), "report", "--unit", SHANDONG,
-                                       "--as-of", "2016-12-31", "--at", f"registry={counts['positions']['registry']}",
-                                       "--key", stranger])
+    result = CliRunner().invoke(
+        main,
+        [
+            "audit",
+            "--exports",
+            str(exports),
+            "report",
+            "--unit",
+            SHANDONG,
+            "--as-of",
+            "2016-12-31",
+            "--at",
+            f"registry={counts['positions']['registry']}",
+            "--key",
+            stranger,
+        ],
+    )
     assert result.exit_code == 1, result.output
     assert "registry: FAILED: no signature on the note by the verifier key" in result.stderr

@@ -1,6 +1,7 @@
 """The funding service as deployed: nameko containers on the real RabbitMQ, event stores in the
 real PostgreSQL, views in MongoDB over real pymongo. Funding asks the registry over AMQP RPC for
 the expert's registered account; FundDisbursed is heard on the bus with the account masked."""
+
 import pytest
 from nameko.events import event_handler
 from nameko.standalone.rpc import ClusterRpcProxy
@@ -35,8 +36,9 @@ class BusListener:
 @pytest.fixture
 def runner(monkeypatch, amqp_uri, postgres_db, mongo_uri):
     heard.clear()
-    with services_on_real_parts(monkeypatch, amqp_uri, postgres_db, mongo_uri,
-                                RegistryService, FundingService, BusListener) as service_runner:
+    with services_on_real_parts(
+        monkeypatch, amqp_uri, postgres_db, mongo_uri, RegistryService, FundingService, BusListener
+    ) as service_runner:
         yield service_runner
 
 
@@ -44,29 +46,65 @@ def test_a_project_is_approved_publicized_and_paid_once_over_rpc(runner, amqp_ur
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=30) as cluster:
         funding = cluster.funding
         expert = cluster.registry.register_expert(
-            expert_form(bank_account=ACCOUNT, effective_date="2016-01-10"), ADMIN)
+            expert_form(bank_account=ACCOUNT, effective_date="2016-01-10"), ADMIN
+        )
         programme = funding.configure_programme(
-            {**SHANDONG, "quotas": {"city:山东/临沂": 1}, "effective_date": "2016-03-01"}, PROVINCE)
-        project = funding.apply({
-            "programme_id": programme["id"], "applicant": {"type": "individual", "expert_id": expert["id"]},
-            "kind": "industry", "region": "county:山东/临沂/沂南", "villages": ["西岭村"], "content": "果树技术服务",
-            "year": 2016, "effective_date": "2016-04-01"}, COUNTY)
+            {**SHANDONG, "quotas": {"city:山东/临沂": 1}, "effective_date": "2016-03-01"}, PROVINCE
+        )
+        project = funding.apply(
+            {
+                "programme_id": programme["id"],
+                "applicant": {"type": "individual", "expert_id": expert["id"]},
+                "kind": "industry",
+                "region": "county:山东/临沂/沂南",
+                "villages": ["西岭村"],
+                "content": "果树技术服务",
+                "year": 2016,
+                "effective_date": "2016-04-01",
+            },
+            COUNTY,
+        )
         with pytest.raises(Forbidden):
-            funding.review(project["id"], {"level": "applicant_unit", "decision": "approve", "comment": "",
-                                           "effective_date": "2016-04-10"}, AUDITOR)
+            funding.review(
+                project["id"],
+                {
+                    "level": "applicant_unit",
+                    "decision": "approve",
+                    "comment": "",
+                    "effective_date": "2016-04-10",
+                },
+                AUDITOR,
+            )
         for level in programme["approval_levels"]:
-            actor = {"city_association": CITY, "provincial_association": PROVINCE}.get(level, COUNTY)
-            funding.review(project["id"], {"level": level, "decision": "approve", "comment": "同意",
-                                           "effective_date": "2016-04-10"}, actor)
+            actor = {"city_association": CITY, "provincial_association": PROVINCE}.get(
+                level, COUNTY
+            )
+            funding.review(
+                project["id"],
+                {
+                    "level": level,
+                    "decision": "approve",
+                    "comment": "同意",
+                    "effective_date": "2016-04-10",
+                },
+                actor,
+            )
         funding.publicize(project["id"], {"effective_date": "2016-05-01"}, PROVINCE)
         with pytest.raises(RuleViolation):
             funding.confirm(project["id"], {"effective_date": "2016-05-07"}, PROVINCE)
         funding.confirm(project["id"], {"effective_date": "2016-05-08"}, PROVINCE)
-        payment = {"project_id": project["id"], "year": 2016, "amount_fen": 400_000, "account": ACCOUNT,
-                   "effective_date": "2016-06-01"}
+        payment = {
+            "project_id": project["id"],
+            "year": 2016,
+            "amount_fen": 400_000,
+            "account": ACCOUNT,
+            "effective_date": "2016-06-01",
+        }
 
         listener = get_container(runner, BusListener)
-        key = KeyedRequest("pay-1", "POST", "/api/v1/disbursements", payment).wire("test-key")  # as the gateway
+        key = KeyedRequest("pay-1", "POST", "/api/v1/disbursements", payment).wire(
+            "test-key"
+        )  # as the gateway
         with entrypoint_waiter(listener, "fund_disbursed"):
             paid = funding.disburse(payment, PROVINCE, key)
         again = funding.disburse(payment, PROVINCE, key)
@@ -77,6 +115,12 @@ def test_a_project_is_approved_publicized_and_paid_once_over_rpc(runner, amqp_ur
         assert paid["account"] == "6222***********3445"
         assert heard[0]["payload"]["account"] == "6222***********3445" and ACCOUNT not in str(heard)
         summary = funding.summary("province:山东", 2016)
-        assert (summary["approved_projects"], summary["disbursed_fen"], summary["disbursed_wan"]) == (1, 400_000, 0.4)
+        assert (
+            summary["approved_projects"],
+            summary["disbursed_fen"],
+            summary["disbursed_wan"],
+        ) == (1, 400_000, 0.4)
         assert summary["quota"] == {"total": 1, "used": 1, "left": 0}
-        assert summary["positions"]["funding"] >= heard[0]["position"]  # the figures include the payment
+        assert (
+            summary["positions"]["funding"] >= heard[0]["position"]
+        )  # the figures include the payment

@@ -1,6 +1,7 @@
 """``kjfp import-households`` (its own OS process, as a user runs it) sending a CSV of 100,000
 households to the embedded system (in-process memory:// transport, SQLite, the embedded view store); a re-run
 of the same file creates nothing."""
+
 import csv
 import subprocess
 
@@ -14,18 +15,53 @@ ROWS = int(__import__("os").environ.get("IMPORT_ROWS", 100_000))
 def write_base_data(path, rows):
     with open(path, "w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
-        writer.writerow(["code", "head_name", "head_id_number", "people", "province", "city", "county",
-                         "township", "village"])
+        writer.writerow(
+            [
+                "code",
+                "head_name",
+                "head_id_number",
+                "people",
+                "province",
+                "city",
+                "county",
+                "township",
+                "village",
+            ]
+        )
         for n in range(rows):
-            writer.writerow([f"37132{n:07d}", "户主", id_number("371321", f"19{95 + n % 5}0{1 + n % 9}1{n % 9}",
-                                                              f"{n % 1000:03d}"),
-                             1 + n % 6, "山东", "临沂", "沂南", "依汶镇", f"村{n % 300}"])
+            writer.writerow(
+                [
+                    f"37132{n:07d}",
+                    "户主",
+                    id_number("371321", f"19{95 + n % 5}0{1 + n % 9}1{n % 9}", f"{n % 1000:03d}"),
+                    1 + n % 6,
+                    "山东",
+                    "临沂",
+                    "沂南",
+                    "依汶镇",
+                    f"村{n % 300}",
+                ]
+            )
 
 
 def import_file(api, path):
     done = subprocess.run(
-        [PYTHON, "-m", "kjfp.cli", "import-households", str(path), "--url", api.base, "--token", api.token()],
-        cwd=ROOT, capture_output=True, text=True, timeout=900)
+        [
+            PYTHON,
+            "-m",
+            "kjfp.cli",
+            "import-households",
+            str(path),
+            "--url",
+            api.base,
+            "--token",
+            api.token(),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout.strip().splitlines()[-1]
 

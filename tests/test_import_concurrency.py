@@ -5,6 +5,7 @@ memory://, SQLite event stores, the in-process view store), which is where an im
 starve everything else: validating and writing thousands of rows, publishing and projecting
 them, never gave the hub back. No timing here (benchmarks/import_concurrency.py measures):
 single writes issued while an import is under way complete while it is still under way."""
+
 import eventlet
 import pytest
 
@@ -24,9 +25,14 @@ def api(tmp_path):
 
 
 def row(n):
-    return {"code": f"I{n:08d}", "head_name": "户主", "people": 1 + n % 5, "location": YINAN,
-            "head_id_number": id_number("371321", "19980101", f"{n % 1000:03d}"),
-            "effective_date": "2020-01-01"}
+    return {
+        "code": f"I{n:08d}",
+        "head_name": "户主",
+        "people": 1 + n % 5,
+        "location": YINAN,
+        "head_id_number": id_number("371321", "19980101", f"{n % 1000:03d}"),
+        "effective_date": "2020-01-01",
+    }
 
 
 def test_single_writes_during_a_bulk_import_complete_before_it_does(api):

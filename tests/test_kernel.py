@@ -1,6 +1,7 @@
 """Unit tests of the shared kernel (no servers): tokens and jurisdiction, masking and keyed
 hashes, the error contract across nameko's serialisation, and the memory:// patches (which run
 a real nameko RPC and event round trip on kombu's in-process transport)."""
+
 import eventlet
 import pytest
 from nameko.events import EventDispatcher, event_handler
@@ -30,17 +31,20 @@ def test_a_token_carries_role_and_scope_and_expires():
         auth.mint(SECRET, "auditor", "province:")
 
 
-@pytest.mark.parametrize("scope, unit, covered", [
-    ("national", "society:中国农学会", True),
-    ("province:山东", "province:山东", True),
-    ("province:山东", "county:山东/临沂/沂南", True),
-    ("province:山东", "province:河北", False),
-    ("province:山东", "national", False),
-    ("city:山东/临沂", "province:山东", False),
-    ("society:中国农学会", "society:中国农学会", True),
-    ("society:中国农学会", "province:山东", False),
-    ("province:山东", "society:中国农学会", False),
-])
+@pytest.mark.parametrize(
+    "scope, unit, covered",
+    [
+        ("national", "society:中国农学会", True),
+        ("province:山东", "province:山东", True),
+        ("province:山东", "county:山东/临沂/沂南", True),
+        ("province:山东", "province:河北", False),
+        ("province:山东", "national", False),
+        ("city:山东/临沂", "province:山东", False),
+        ("society:中国农学会", "society:中国农学会", True),
+        ("society:中国农学会", "province:山东", False),
+        ("province:山东", "society:中国农学会", False),
+    ],
+)
 def test_scopes_cover_units(scope, unit, covered):
     assert Unit.parse(scope).covers(Unit.parse(unit)) is covered
 
@@ -64,17 +68,27 @@ def test_personal_numbers_are_masked_and_hashed_with_a_key():
     assert pii.mask("371321199603120113") == "3713**********0113"
     assert pii.mask(None) is None
     assert pii.keyed_hash("k", "11010519491231002x") == pii.keyed_hash("k", " 11010519491231002X ")
-    assert pii.keyed_hash("k", "11010519491231002X") != pii.keyed_hash("other", "11010519491231002X")
-    masked = pii.mask_fields({"a": {"id_number": "371321199603120113"}, "b": [{"bank_account": "6222020200112233445"}]},
-                             {"id_number", "bank_account"})
-    assert masked == {"a": {"id_number": "3713**********0113"}, "b": [{"bank_account": "6222***********3445"}]}
+    assert pii.keyed_hash("k", "11010519491231002X") != pii.keyed_hash(
+        "other", "11010519491231002X"
+    )
+    masked = pii.mask_fields(
+        {"a": {"id_number": "371321199603120113"}, "b": [{"bank_account": "6222020200112233445"}]},
+        {"id_number", "bank_account"},
+    )
+    assert masked == {
+        "a": {"id_number": "3713**********0113"},
+        "b": [{"bank_account": "6222***********3445"}],
+    }
 
 
-@pytest.mark.parametrize("error", [
-    Conflict("already registered", {"id_number": ["already registered"]}),
-    ValidationFailed("bad", {"location.province": ["required"]}),
-    Forbidden("no"),
-])
+@pytest.mark.parametrize(
+    "error",
+    [
+        Conflict("already registered", {"id_number": ["already registered"]}),
+        ValidationFailed("bad", {"location.province": ["required"]}),
+        Forbidden("no"),
+    ],
+)
 def test_domain_errors_survive_nameko_serialisation_with_their_details(error):
     back = deserialize(serialize(error))
     assert type(back) is type(error)
@@ -136,7 +150,9 @@ def test_the_reply_patch_supplies_the_missing_content_type():
 
     sent = []
     responder = nameko_rpc.Responder("memory://localhost/", None, "json", Message())
-    responder.publisher_cls = lambda *a, **k: type("P", (), {"publish": lambda self, *a, **k: sent.append(k)})()
+    responder.publisher_cls = lambda *a, **k: type(
+        "P", (), {"publish": lambda self, *a, **k: sent.append(k)}
+    )()
     responder.send_response({"ok": True}, None)
     assert Message.properties["content_type"] == "application/json" and sent
 
@@ -145,7 +161,11 @@ def test_the_polling_patch_makes_the_memory_transport_poll_in_milliseconds():
     import kombu.transport.memory
 
     memory_transport.apply()
-    assert kombu.transport.memory.Transport.polling_interval == memory_transport.POLLING_INTERVAL <= 0.01
+    assert (
+        kombu.transport.memory.Transport.polling_interval
+        == memory_transport.POLLING_INTERVAL
+        <= 0.01
+    )
 
 
 def test_distributed_mode_refuses_the_development_secrets():
@@ -155,19 +175,29 @@ def test_distributed_mode_refuses_the_development_secrets():
     Settings().check()  # embedded: the development defaults are fine
     with pytest.raises(ValueError, match="TOKEN_SECRET, CIPHER_KEY, PII_HASH_KEY"):
         Settings(amqp_uri="amqp://rabbit/").check()
-    good = dict(amqp_uri="amqp://rabbit/", token_secret="a" * 32, pii_hash_key="c" * 32,
-                cipher_key="dGVzdC1vbmx5LWNpcGhlci1rZXktMzItYnl0ZXMuLi4=",
-                checkpoint_signing_key="dGVzdC1vbmx5LWNoZWNrcG9pbnQta2V5LTMyYnl0ZXM=")
+    good = dict(
+        amqp_uri="amqp://rabbit/",
+        token_secret="a" * 32,
+        pii_hash_key="c" * 32,
+        cipher_key="dGVzdC1vbmx5LWNpcGhlci1rZXktMzItYnl0ZXMuLi4=",
+        checkpoint_signing_key="dGVzdC1vbmx5LWNoZWNrcG9pbnQta2V5LTMyYnl0ZXM=",
+    )
     Settings(**good).check()
-    for name, bad in (("token_secret", "change-me-to-at-least-32-random-bytes"), ("pii_hash_key", "short"),
-                      ("cipher_key", "not base64!" * 4), ("cipher_key", "c2hvcnQ=" * 6),
-                      ("checkpoint_signing_key", config.DEV_CHECKPOINT_KEY),  # issue 16: its own key
-                      ("checkpoint_signing_key", "c2hvcnQ=")):
+    for name, bad in (
+        ("token_secret", "change-me-to-at-least-32-random-bytes"),
+        ("pii_hash_key", "short"),
+        ("cipher_key", "not base64!" * 4),
+        ("cipher_key", "c2hvcnQ=" * 6),
+        ("checkpoint_signing_key", config.DEV_CHECKPOINT_KEY),  # issue 16: its own key
+        ("checkpoint_signing_key", "c2hvcnQ="),
+    ):
         with pytest.raises(ValueError, match=name.upper()):
             Settings(**{**good, name: bad}).check()
 
 
-def test_a_refusal_a_service_raises_on_purpose_is_logged_in_one_line_an_unexpected_error_in_full(caplog):
+def test_a_refusal_a_service_raises_on_purpose_is_logged_in_one_line_an_unexpected_error_in_full(
+    caplog,
+):
     """nameko logs expected exceptions (a 4xx, the 503 while views are built) with their
     tracebacks; a process started by kjfp.runner keeps the line and drops the traceback."""
     import logging

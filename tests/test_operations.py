@@ -2,6 +2,7 @@
 service's event store with pg_dump and restore it, check it with ``kjfp audit verify`` and
 rebuild its views with ``kjfp rebuild-views`` (real PostgreSQL, MongoDB stand-in); rotate the
 token secret; a process whose service died exits for its restart policy."""
+
 import signal
 import subprocess
 
@@ -24,11 +25,19 @@ from tests.infrastructure import (
 
 
 def kjfp(env, *args):
-    return subprocess.run([PYTHON, "-m", "kjfp.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [PYTHON, "-m", "kjfp.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
-def test_a_restored_backup_verifies_and_the_views_are_rebuilt_from_it(tmp_path, amqp_uri, mongo_uri):
+def test_a_restored_backup_verifies_and_the_views_are_rebuilt_from_it(
+    tmp_path, amqp_uri, mongo_uri
+):
     with fresh_database() as database:
         env = distributed_env(amqp_uri, database, mongo_uri)
         app = SERVICE.open(_settings(env))
@@ -43,12 +52,18 @@ def test_a_restored_backup_verifies_and_the_views_are_rebuilt_from_it(tmp_path, 
         dump = tmp_path / "registry.dump"
         postgres = ["-h", POSTGRES_HOST, "-U", "postgres", "-d", database]
         subprocess.run(["pg_dump", *postgres, "-n", "registry", "-Fc", "-f", str(dump)], check=True)
-        subprocess.run(["psql", *postgres, "-c", "DROP SCHEMA registry CASCADE"], check=True, capture_output=True)
+        subprocess.run(
+            ["psql", *postgres, "-c", "DROP SCHEMA registry CASCADE"],
+            check=True,
+            capture_output=True,
+        )
         assert kjfp(env, "audit", "verify", "registry").returncode == 2  # gone
         subprocess.run(["pg_restore", *postgres, "--clean", "--if-exists", str(dump)], check=True)
 
         verified = kjfp(env, "audit", "verify", "registry")
-        assert verified.returncode == 0 and "registry: OK" in verified.stdout, verified.stdout + verified.stderr
+        assert verified.returncode == 0 and "registry: OK" in verified.stdout, (
+            verified.stdout + verified.stderr
+        )
         views = pymongo.MongoClient(mongo_uri)[env["VIEWS_DB"]]
         views["registry_households"].update_one({"_id": "371321000003"}, {"$set": {"people": 99}})
         assert kjfp(env, "audit", "replay", "registry").returncode == 1
@@ -61,8 +76,13 @@ def test_a_restored_backup_verifies_and_the_views_are_rebuilt_from_it(tmp_path, 
 def _settings(env):
     from kernel import config
 
-    return config.Settings(event_store="postgres", postgres_db=env["POSTGRES_DB"], postgres_host=env["POSTGRES_HOST"],
-                           cipher_key=env["CIPHER_KEY"], pii_hash_key=env["PII_HASH_KEY"])
+    return config.Settings(
+        event_store="postgres",
+        postgres_db=env["POSTGRES_DB"],
+        postgres_host=env["POSTGRES_HOST"],
+        cipher_key=env["CIPHER_KEY"],
+        pii_hash_key=env["PII_HASH_KEY"],
+    )
 
 
 def test_rotating_the_token_secret_keeps_issued_tokens_until_they_expire():
@@ -85,6 +105,7 @@ class Request:
 
 class DyingRunner:
     """Stands in for nameko's ServiceRunner (a fake, not the real parts): its container dies."""
+
     stopped = False
 
     def wait(self):

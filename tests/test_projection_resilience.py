@@ -6,6 +6,7 @@ answer 200 from the views as they stand with their positions (marked stale), one
 
 Run on the embedded system (memory:// transport, SQLite event store, the embedded view store)
 and on the real parts (RabbitMQ, PostgreSQL, MongoDB over pymongo: the nx-27017 stand-in)."""
+
 import logging
 import time
 
@@ -46,7 +47,9 @@ def embedded(tmp_path):
 
 @pytest.fixture
 def real_parts(monkeypatch, amqp_uri, postgres_db, mongo_uri):
-    with psycopg.connect(f"host={POSTGRES_HOST} user=postgres dbname={postgres_db}", autocommit=True) as conn:
+    with psycopg.connect(
+        f"host={POSTGRES_HOST} user=postgres dbname={postgres_db}", autocommit=True
+    ) as conn:
         for name in declarations():
             conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
     env = distributed_env(amqp_uri, postgres_db, mongo_uri, HTTP_PORT=free_port())
@@ -59,8 +62,9 @@ def real_parts(monkeypatch, amqp_uri, postgres_db, mongo_uri):
 
 
 @pytest.mark.parametrize("system", ["embedded", "real_parts"])
-def test_an_event_a_projection_cannot_apply_stops_it_there_and_it_says_so(system, request, caplog,
-                                                                          monkeypatch):
+def test_an_event_a_projection_cannot_apply_stops_it_there_and_it_says_so(
+    system, request, caplog, monkeypatch
+):
     settings, cli_env = request.getfixturevalue(system)
     base = f"http://127.0.0.1:{settings.http_port}"
     token = auth.mint(settings.token_secret, "national_office", "national", "t")
@@ -70,23 +74,37 @@ def test_an_event_a_projection_cannot_apply_stops_it_there_and_it_says_so(system
         return requests.get(base + path, params=params, headers=headers, timeout=30)
 
     assert get("/api/v1/experts", unit="province:山东").status_code == 200  # started
-    created = requests.post(base + "/api/v1/experts", json=expert_form(), headers=headers, timeout=30)
+    created = requests.post(
+        base + "/api/v1/experts", json=expert_form(), headers=headers, timeout=30
+    )
     assert created.status_code == 201
     app = declaration("registry").open(settings)
     try:
         # An event past every check (recorded before the aggregate bounded targets, or by a bug):
         # the aggregate's own command refuses it, so it is made here as the store would hold it.
-        app.save(Targets(unit=UNIT, year=2020, targets={"households_paired": 2 ** 63}, effective_date="2020-01-01"))
+        app.save(
+            Targets(
+                unit=UNIT,
+                year=2020,
+                targets={"households_paired": 2**63},
+                effective_date="2020-01-01",
+            )
+        )
         bad = app.recorder.max_notification_id()
     finally:
         app.close()
 
     with caplog.at_level(logging.WARNING, logger="kjfp.projection"):
-        ready = until(lambda: (r := get("/ready")).status_code == 503 and r.json()["projections"]
-                      and r.json())
+        ready = until(
+            lambda: (r := get("/ready")).status_code == 503 and r.json()["projections"] and r.json()
+        )
         stopped = ready["projections"][0]
         assert stopped["service"] == "registry" and stopped["projection"] == "registry.two_counts"
-        assert stopped["state"] == "stopped" and stopped["position"] == bad - 1 and stopped["head"] == bad
+        assert (
+            stopped["state"] == "stopped"
+            and stopped["position"] == bad - 1
+            and stopped["head"] == bad
+        )
         assert stopped["error"]["position"] == bad and stopped["error"]["event"] == "TargetsSet"
         assert stopped["error"]["type"] == "OverflowError"
         assert get("/api/v1/ready").json()["projections"][0]["error"]["position"] == bad
@@ -98,23 +116,34 @@ def test_an_event_a_projection_cannot_apply_stops_it_there_and_it_says_so(system
             assert counts.json()["experts"] == 1
             assert counts.json()["stale"]["projection"] == "registry.two_counts"
             assert get("/api/v1/experts", unit="province:山东").status_code == 200
-            assert get("/api/v1/two-counts/explain", unit="national", metric="experts").status_code == 200
+            assert (
+                get("/api/v1/two-counts/explain", unit="national", metric="experts").status_code
+                == 200
+            )
 
         shown = CliRunner().invoke(_cli(), ["projections"], env=cli_env)
         assert shown.exit_code == 1, shown.output
         line = next(line for line in shown.output.splitlines() if "registry.two_counts" in line)
-        assert f"cannot apply log position {bad} (TargetsSet): OverflowError" in line and "stopped" in line
-        assert str(2 ** 63) not in shown.output
+        assert (
+            f"cannot apply log position {bad} (TargetsSet): OverflowError" in line
+            and "stopped" in line
+        )
+        assert str(2**63) not in shown.output
 
         until(lambda: any("still stopped" in r.getMessage() for r in caplog.records), timeout=30)
-        stops = [r for r in caplog.records
-                 if r.getMessage().startswith("projection registry.two_counts stopped at")]
+        stops = [
+            r
+            for r in caplog.records
+            if r.getMessage().startswith("projection registry.two_counts stopped at")
+        ]
         assert len(stops) == 1 and stops[0].levelname == "ERROR"
 
-        def fixed(self, position, e):  # what a deployed fix does: the figure within what a view holds
+        def fixed(
+            self, position, e
+        ):  # what a deployed fix does: the figure within what a view holds
             original(self, position, e)
             collection, kind, key, fields = self.plain[-1]
-            targets = {k: min(v, 2 ** 62) for k, v in fields["targets"].items()}
+            targets = {k: min(v, 2**62) for k, v in fields["targets"].items()}
             self.plain[-1] = (collection, kind, key, {**fields, "targets": targets})
 
         original = _Batch.on_TargetsSet
@@ -122,7 +151,7 @@ def test_an_event_a_projection_cannot_apply_stops_it_there_and_it_says_so(system
         until(lambda: get("/ready").status_code == 200, timeout=60)
         counts = get("/api/v1/two-counts", unit=UNIT, as_of="2020-06-30").json()
         assert counts["positions"] == {"registry": bad} and "stale" not in counts
-        assert counts["targets"]["households_paired"] == 2 ** 62
+        assert counts["targets"]["households_paired"] == 2**62
         assert any("resumed" in r.getMessage() for r in caplog.records)
     shown = CliRunner().invoke(_cli(), ["projections"], env=cli_env)
     assert shown.exit_code == 0 and "stopped" not in shown.output
@@ -148,12 +177,16 @@ def test_two_runners_never_apply_one_projection_at_once(tmp_path):
         first = ProjectionRunner(app, store, TwoCountsProjection(), owner="replica-1")
         second = ProjectionRunner(app, store, TwoCountsProjection(), owner="replica-2")
         assert first.run() == app.recorder.max_notification_id()
-        app.register_expert(**expert_form(id_number=id_number("371321", "19960313", "021"), name="李四"))
+        app.register_expert(
+            **expert_form(id_number=id_number("371321", "19960313", "021"), name="李四")
+        )
         head = app.recorder.max_notification_id()
         assert second.run() == first.position() < head  # not its turn: nothing applied
         assert first.run() == head
         first.release()
-        app.register_expert(**expert_form(id_number=id_number("371321", "19960314", "031"), name="赵六"))
+        app.register_expert(
+            **expert_form(id_number=id_number("371321", "19960314", "031"), name="赵六")
+        )
         assert second.run() == app.recorder.max_notification_id()
         assert store["registry_experts"].count_documents({}) == 3
     finally:
@@ -181,7 +214,9 @@ def test_views_written_by_an_older_version_of_a_projection_are_built_again_from_
         head = ProjectionRunner(app, store, TwoCountsProjection()).run()
         assert head == app.recorder.max_notification_id()
         assert store["registry_frame"].count_documents({}) == 1
-        assert store["registry_experts"].count_documents({"name": "written by the old version"}) == 0
+        assert (
+            store["registry_experts"].count_documents({"name": "written by the old version"}) == 0
+        )
         assert store["tracking"].find_one({"_id": "registry.two_counts"})["version"] == 2
         store["registry_experts"].update_one({}, {"$set": {"name": "kept"}})
         assert ProjectionRunner(app, store, TwoCountsProjection()).run() == head
@@ -212,8 +247,12 @@ def test_while_views_are_built_http_answers_503_with_the_progress(tmp_path, monk
     try:
         base = f"http://127.0.0.1:{settings.http_port}"
         token = auth.mint(settings.token_secret, "national_office", "national", "t")
-        counts = requests.get(base + "/api/v1/two-counts", params={"unit": "national"}, timeout=30,
-                              headers={"Authorization": f"Bearer {token}"})
+        counts = requests.get(
+            base + "/api/v1/two-counts",
+            params={"unit": "national"},
+            timeout=30,
+            headers={"Authorization": f"Bearer {token}"},
+        )
         assert counts.status_code == 503 and counts.json()["error"] == "UNAVAILABLE"
         assert counts.json()["details"]["projection"] == ["registry.two_counts"]
         assert counts.json()["details"]["head"] == [str(head)]
@@ -223,8 +262,12 @@ def test_while_views_are_built_http_answers_503_with_the_progress(tmp_path, monk
         assert building["projection"] == "registry.two_counts" and building["building"]
         assert building["head"] == head and building["position"] < head
         until(lambda: requests.get(base + "/ready", timeout=30).status_code == 200)
-        counts = requests.get(base + "/api/v1/two-counts", params={"unit": "national"}, timeout=30,
-                              headers={"Authorization": f"Bearer {token}"})
+        counts = requests.get(
+            base + "/api/v1/two-counts",
+            params={"unit": "national"},
+            timeout=30,
+            headers={"Authorization": f"Bearer {token}"},
+        )
         assert counts.status_code == 200 and counts.json()["positions"] == {"registry": head}
     finally:
         system.stop()

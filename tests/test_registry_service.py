@@ -1,6 +1,7 @@
 """The registry service as deployed: a nameko container on the real RabbitMQ, its event store
 in the real PostgreSQL, its views in MongoDB over real pymongo. Calls go over AMQP RPC and the
 published events are caught by a second service listening on the bus."""
+
 import os
 import time
 
@@ -37,8 +38,9 @@ class BusListener:
 def runner(monkeypatch, amqp_uri, postgres_db, mongo_uri):
     """Configured by the environment, as ``kjfp service`` would be (see tests.infrastructure)."""
     heard.clear()
-    with services_on_real_parts(monkeypatch, amqp_uri, postgres_db, mongo_uri,
-                                RegistryService, BusListener) as service_runner:
+    with services_on_real_parts(
+        monkeypatch, amqp_uri, postgres_db, mongo_uri, RegistryService, BusListener
+    ) as service_runner:
         yield service_runner
 
 
@@ -55,7 +57,9 @@ def test_register_pair_and_count_over_rpc(distributed):
     with pytest.raises(Conflict):
         registry.register_expert(expert_form(name="重复"), ADMIN)
     payee = registry.payee(expert["id"])  # what funding checks an account against
-    assert payee["bank_account_hash"] == keyed_hash(os.environ["PII_HASH_KEY"], "6222 0202 0011 2233 445")
+    assert payee["bank_account_hash"] == keyed_hash(
+        os.environ["PII_HASH_KEY"], "6222 0202 0011 2233 445"
+    )
     assert "6222020200112233445" not in str(payee)
     for n, code in enumerate(["371321000001", "371321000002", "371321000003"], start=1):
         registry.register_household(household_form(code, people=n + 1), ADMIN)
@@ -65,8 +69,14 @@ def test_register_pair_and_count_over_rpc(distributed):
 
     counts = registry.two_counts("province:山东", "2020-12-31")
 
-    assert (counts["experts"], counts["households_paired"], counts["people_in_paired_households"]) == (1, 2, 5)
-    assert counts["positions"]["registry"] == 2 + 3 + 4  # expert+claim, 3 households, filed+taken+2 paired
+    assert (
+        counts["experts"],
+        counts["households_paired"],
+        counts["people_in_paired_households"],
+    ) == (1, 2, 5)
+    assert (
+        counts["positions"]["registry"] == 2 + 3 + 4
+    )  # expert+claim, 3 households, filed+taken+2 paired
 
 
 def heard_soon(wanted, timeout=10.0):
@@ -76,7 +86,9 @@ def heard_soon(wanted, timeout=10.0):
         if found:
             return found[0]
         time.sleep(0.05)
-    raise AssertionError(f"not heard on the bus within {timeout}s; heard {[e['type'] for e in heard]}")
+    raise AssertionError(
+        f"not heard on the bus within {timeout}s; heard {[e['type'] for e in heard]}"
+    )
 
 
 def test_recorded_events_are_published_on_the_bus_masked_and_chained(distributed, runner):
@@ -86,8 +98,12 @@ def test_recorded_events_are_published_on_the_bus_masked_and_chained(distributed
     registry.register_household(household_form("371321000001"), ADMIN)
     registry.file_pairing(pairing_form(expert["id"], ["371321000001"]), ADMIN)
     # The listener's queue is durable: it may still hold what an earlier test published.
-    registered = heard_soon(lambda e: e["type"] == "ExpertRegistered" and e["originator_id"] == expert["id"])
-    paired = heard_soon(lambda e: e["type"] == "HouseholdPaired" and e["payload"]["expert_id"] == expert["id"])
+    registered = heard_soon(
+        lambda e: e["type"] == "ExpertRegistered" and e["originator_id"] == expert["id"]
+    )
+    paired = heard_soon(
+        lambda e: e["type"] == "HouseholdPaired" and e["payload"]["expert_id"] == expert["id"]
+    )
     assert registered["service"] == "registry"
     assert registered["payload"]["name"] == "王建国"
     assert form["id_number"] not in str(heard) and "6222020200112233445" not in str(heard)

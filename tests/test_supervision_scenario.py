@@ -3,15 +3,22 @@ stores, the embedded view store), over HTTP as users drive it: the 2017 special 
 三 provinces — the registers as of the cut-off, self-inspections (one inflated figure, one
 correct, one late), field inspection by assigned groups, three rectification items (verified,
 overdue, reopened) tracked at several dates, a rebuild of the views, and every refusal."""
+
 import pytest
 from nameko.testing.utils import get_container
 
+from kjfp.sample_data import id_number
 from services.registry.tests.forms import expert_form, household_form
 from services.supervision.service import SupervisionService
-from services.supervision.tests.forms import GROUPS, PROVINCES, campaign_2017, finding, self_inspection
+from services.supervision.tests.forms import (
+    GROUPS,
+    PROVINCES,
+    campaign_2017,
+    finding,
+    self_inspection,
+)
 from tests.auditing import assert_replay_equals_views_and_catches_a_hand_edit, embedded_parts
 from tests.http_client import pairing_body, start_system
-from kjfp.sample_data import id_number
 
 LVLIANG = {"province": "山西", "city": "吕梁", "county": "岚县"}
 YINAN = {"province": "山东", "city": "临沂", "county": "沂南"}
@@ -31,16 +38,37 @@ def register(api, path, body):
 
 
 def expert(api, n, unit, location, effective_date="2017-03-01"):
-    return register(api, "/experts", expert_form(
-        name=f"专家{n}", id_number=id_number("371321", "19960312", f"{n:03d}"), phone=f"1380000{n:04d}",
-        unit=unit, location=location, effective_date=effective_date))
+    return register(
+        api,
+        "/experts",
+        expert_form(
+            name=f"专家{n}",
+            id_number=id_number("371321", "19960312", f"{n:03d}"),
+            phone=f"1380000{n:04d}",
+            unit=unit,
+            location=location,
+            effective_date=effective_date,
+        ),
+    )
 
 
 def pair(api, expert_id, codes, location, people):
     for code, n in zip(codes, people):
-        register(api, "/households", household_form(code, people=n, location=location, effective_date="2017-03-01"))
-    register(api, "/pairings", {**pairing_body(expert_id, codes), "start": "2017-04-01", "end": "2017-12-31",
-                                "effective_date": "2017-04-01"})
+        register(
+            api,
+            "/households",
+            household_form(code, people=n, location=location, effective_date="2017-03-01"),
+        )
+    register(
+        api,
+        "/pairings",
+        {
+            **pairing_body(expert_id, codes),
+            "start": "2017-04-01",
+            "end": "2017-12-31",
+            "effective_date": "2017-04-01",
+        },
+    )
 
 
 @pytest.fixture(scope="module")
@@ -50,10 +78,20 @@ def world(system):
     _, api = system
     shanxi = [expert(api, n, "province:山西", LVLIANG) for n in (1, 2)]
     pair(api, shanxi[0]["id"], ["1411290001", "1411290002", "1411290003"], LVLIANG, [4, 3, 5])
-    register(api, "/associations", {"name": "岚县马铃薯协会", "credit_code": "91110000600037341L",
-                                    "kind": "association", "level": "county", "unit": "province:山西",
-                                    "location": LVLIANG, "supported_by": "山西省科协",
-                                    "effective_date": "2017-05-01"})
+    register(
+        api,
+        "/associations",
+        {
+            "name": "岚县马铃薯协会",
+            "credit_code": "91110000600037341L",
+            "kind": "association",
+            "level": "county",
+            "unit": "province:山西",
+            "location": LVLIANG,
+            "supported_by": "山西省科协",
+            "effective_date": "2017-05-01",
+        },
+    )
     expert(api, 3, "province:山西", LVLIANG, effective_date="2017-08-05")
     shandong = expert(api, 4, "province:山东", YINAN)
     pair(api, shandong["id"], ["3713210101", "3713210102"], YINAN, [2, 4])
@@ -64,8 +102,13 @@ def launch(api):
     response = api.post("/campaigns", campaign_2017())
     assert response.status_code == 201, response.text
     campaign_id = response.json()["id"]
-    assert api.post(f"/campaigns/{campaign_id}/field-inspections",
-                    {"groups": GROUPS, "effective_date": "2017-08-01"}).status_code == 201
+    assert (
+        api.post(
+            f"/campaigns/{campaign_id}/field-inspections",
+            {"groups": GROUPS, "effective_date": "2017-08-01"},
+        ).status_code
+        == 201
+    )
     return campaign_id
 
 
@@ -82,7 +125,9 @@ def position(api):
 
 
 def table(api, campaign_id, unit, token=None):
-    response = api.get(f"/campaigns/{campaign_id}/statistics-table", params={"unit": unit}, token=token)
+    response = api.get(
+        f"/campaigns/{campaign_id}/statistics-table", params={"unit": unit}, token=token
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -91,9 +136,18 @@ def test_the_statistics_table_flags_an_inflated_figure_and_marks_a_late_report(w
     api = world
     campaign_id = launch(api)
     inflated = self_inspection("province:山西", associations=1, experts=5, households=3, people=12)
-    assert api.post(f"/campaigns/{campaign_id}/self-inspections", inflated, token=office(api, "山西")).status_code == 201
-    correct = self_inspection("province:山东", experts=1, households=2, people=6, effective_date="2017-08-12")
-    filed = api.post(f"/campaigns/{campaign_id}/self-inspections", correct, token=office(api, "山东"))
+    assert (
+        api.post(
+            f"/campaigns/{campaign_id}/self-inspections", inflated, token=office(api, "山西")
+        ).status_code
+        == 201
+    )
+    correct = self_inspection(
+        "province:山东", experts=1, households=2, people=6, effective_date="2017-08-12"
+    )
+    filed = api.post(
+        f"/campaigns/{campaign_id}/self-inspections", correct, token=office(api, "山东")
+    )
     assert filed.status_code == 201 and filed.json()["late"] is True
 
     shanxi = table(api, campaign_id, "province:山西", token=office(api, "山西"))
@@ -101,14 +155,20 @@ def test_the_statistics_table_flags_an_inflated_figure_and_marks_a_late_report(w
     items = {item["no"]: item for item in shanxi["items"]}
     assert (items[8]["declared"], items[8]["registered"], items[8]["discrepancy"]) == (5, 2, True)
     assert items[7]["registered"] == 1 and items[7]["discrepancy"] is False
-    assert items[9]["registered"] == {"households": 3, "people": 12} and items[9]["discrepancy"] is False
+    assert (
+        items[9]["registered"] == {"households": 3, "people": 12}
+        and items[9]["discrepancy"] is False
+    )
     assert items[1]["declared"] is True and items[1]["source"] == "declared"
     assert shanxi["discrepancies"] == [8]
     assert shanxi["positions"]["registry"] > 0
 
     shandong = table(api, campaign_id, "province:山东")
     assert shandong["late"] is True and shandong["discrepancies"] == []
-    assert {item["no"]: item["registered"] for item in shandong["items"]}[9] == {"households": 2, "people": 6}
+    assert {item["no"]: item["registered"] for item in shandong["items"]}[9] == {
+        "households": 2,
+        "people": 6,
+    }
 
     hebei = table(api, campaign_id, "province:河北")  # nothing filed: the registers alone
     assert hebei["filed"] is False and hebei["discrepancies"] == []
@@ -124,7 +184,7 @@ def test_rectification_is_tracked_as_of_any_date(world, system):
         assert response.status_code == 201, response.text
         return response.json()["rectification_id"]
 
-    verified = find(finding("city:山西/吕梁"), li)                       # due 09-30 (the campaign's)
+    verified = find(finding("city:山西/吕梁"), li)  # due 09-30 (the campaign's)
     overdue = find(finding("province:河北", due="2017-09-15"), li)
     reopened = find(finding("province:山东", "2017-08-18"), zhao)
     find(finding("province:山东", "2017-08-18", requires_rectification=False), zhao)
@@ -135,78 +195,152 @@ def test_rectification_is_tracked_as_of_any_date(world, system):
 
     lvliang = api.token("county_association", "city:山西/吕梁")
     move(verified, "progress", {"note": "补齐台账", "effective_date": "2017-09-01"}, lvliang)
-    move(verified, "submit", {"evidence": "台账已补齐", "evidence_hashes": ["ab" * 32],
-                              "effective_date": "2017-09-10"}, lvliang)
+    move(
+        verified,
+        "submit",
+        {"evidence": "台账已补齐", "evidence_hashes": ["ab" * 32], "effective_date": "2017-09-10"},
+        lvliang,
+    )
     move(verified, "verify", {"comment": "通过", "effective_date": "2017-09-20"}, li)
-    move(reopened, "submit", {"evidence": "已整改", "effective_date": "2017-09-05"}, office(api, "山东"))
+    move(
+        reopened,
+        "submit",
+        {"evidence": "已整改", "effective_date": "2017-09-05"},
+        office(api, "山东"),
+    )
     move(reopened, "reopen", {"reason": "证据不足", "effective_date": "2017-09-08"}, zhao)
 
     def tracked(as_of, token=None, **query):
-        response = api.get("/rectifications", params={"campaign": campaign_id, "as_of": as_of, **query}, token=token)
+        response = api.get(
+            "/rectifications",
+            params={"campaign": campaign_id, "as_of": as_of, **query},
+            token=token,
+        )
         assert response.status_code == 200, response.text
         return {item["id"]: (item["status"], item["overdue"]) for item in response.json()["items"]}
 
     def summary(as_of, **query):
-        body = api.get("/rectifications/summary", params={"campaign": campaign_id, "as_of": as_of, **query}).json()
+        body = api.get(
+            "/rectifications/summary", params={"campaign": campaign_id, "as_of": as_of, **query}
+        ).json()
         return body["open"], body["overdue"], body["verified"]
 
     assert tracked("2017-08-14") == {}
-    assert tracked("2017-09-09") == {verified: ("in_progress", False), overdue: ("open", False),
-                                     reopened: ("reopened", False)}
-    assert tracked("2017-09-16") == {verified: ("submitted", False), overdue: ("open", True),
-                                     reopened: ("reopened", False)}
-    assert tracked("2017-10-01") == {verified: ("verified", False), overdue: ("open", True),
-                                     reopened: ("reopened", True)}
+    assert tracked("2017-09-09") == {
+        verified: ("in_progress", False),
+        overdue: ("open", False),
+        reopened: ("reopened", False),
+    }
+    assert tracked("2017-09-16") == {
+        verified: ("submitted", False),
+        overdue: ("open", True),
+        reopened: ("reopened", False),
+    }
+    assert tracked("2017-10-01") == {
+        verified: ("verified", False),
+        overdue: ("open", True),
+        reopened: ("reopened", True),
+    }
     assert summary("2017-09-16") == (3, 1, 0)
     assert summary("2017-10-01") == (2, 2, 1)
     assert summary("2017-10-01", unit="province:山西") == (0, 0, 1)  # its city's item counts for it
-    assert tracked("2017-10-01", status="overdue") == {overdue: ("open", True), reopened: ("reopened", True)}
-    assert tracked("2017-10-01", status="verified", unit="province:山西") == {verified: ("verified", False)}
-    assert tracked("2017-10-01", unit="province:河北", token=office(api, "河北")) == {overdue: ("open", True)}
+    assert tracked("2017-10-01", status="overdue") == {
+        overdue: ("open", True),
+        reopened: ("reopened", True),
+    }
+    assert tracked("2017-10-01", status="verified", unit="province:山西") == {
+        verified: ("verified", False)
+    }
+    assert tracked("2017-10-01", unit="province:河北", token=office(api, "河北")) == {
+        overdue: ("open", True)
+    }
 
     # Rebuilding the views from the log gives identical documents and answers.
     service_runner, _ = system
-    supervision = next(d for d in get_container(service_runner, SupervisionService).dependencies
-                       if d.attr_name == "supervision").parts
+    supervision = next(
+        d
+        for d in get_container(service_runner, SupervisionService).dependencies
+        if d.attr_name == "supervision"
+    ).parts
     collections = supervision.log.projections[0].collections
-    before = {name: sorted(supervision.views[name].find(), key=lambda d: d["_id"]) for name in collections}
+    before = {
+        name: sorted(supervision.views[name].find(), key=lambda d: d["_id"]) for name in collections
+    }
     answers = tracked("2017-09-16"), summary("2017-10-01")
     supervision.rebuild()
-    assert {name: sorted(supervision.views[name].find(), key=lambda d: d["_id"]) for name in collections} == before
+    assert {
+        name: sorted(supervision.views[name].find(), key=lambda d: d["_id"]) for name in collections
+    } == before
     assert (tracked("2017-09-16"), summary("2017-10-01")) == answers
 
 
-@pytest.mark.parametrize("who, path, body, status", [
-    ("shandong", "/campaigns", campaign_2017(), 403),
-    ("shandong", "/campaigns/{c}/self-inspections", self_inspection("province:山西"), 403),
-    ("li", "/campaigns/{c}/self-inspections", self_inspection("province:山西"), 403),
-    ("shandong", "/campaigns/{c}/findings", finding("province:山东"), 403),
-    ("zhao", "/campaigns/{c}/findings", finding("province:山西"), 403),
-    ("li", "/campaigns/{c}/findings", finding("province:江苏"), 422),
-    ("li", "/campaigns/{c}/findings", finding("province:山西", "2017-08-01"), 422),
-    ("shandong", "/campaigns/{c}/field-inspections", {"groups": GROUPS}, 403),
-    ("national", "/campaigns/{c}/self-inspections", self_inspection("province:山西"), 403),
-    ("jiangsu", "/campaigns/{c}/self-inspections", self_inspection("province:江苏"), 422),  # not covered
-    ("shanxi", "/rectifications/{r}/submit", {"evidence": "…"}, 403),        # not the responsible unit
-    ("hebei", "/rectifications/{r}/verify", {"comment": "好"}, 403),          # units do not verify themselves
-    ("zhao", "/rectifications/{r}/verify", {"comment": "好"}, 403),           # not assigned to 河北
-    ("li", "/rectifications/{r}/verify", {"comment": "好"}, 409),             # nothing submitted yet
-    ("li", "/rectifications/{r}/close", {"comment": "好"}, 404),
-    ("hebei", "/rectifications/{r}/submit", {"evidence": "…", "evidence_hashes": ["xyz"]}, 400),
-    ("hebei", "/rectifications/{r}/submit", {"evidence": "…", "effective_date": "2017-08-10"}, 422),
-    ("li", "/campaigns/not-a-campaign/findings", finding("province:山西"), 404),
-])
-def test_forbidden_moves_and_calls_outside_jurisdiction_are_refused_and_record_nothing(world, who, path, body, status):
+@pytest.mark.parametrize(
+    "who, path, body, status",
+    [
+        ("shandong", "/campaigns", campaign_2017(), 403),
+        ("shandong", "/campaigns/{c}/self-inspections", self_inspection("province:山西"), 403),
+        ("li", "/campaigns/{c}/self-inspections", self_inspection("province:山西"), 403),
+        ("shandong", "/campaigns/{c}/findings", finding("province:山东"), 403),
+        ("zhao", "/campaigns/{c}/findings", finding("province:山西"), 403),
+        ("li", "/campaigns/{c}/findings", finding("province:江苏"), 422),
+        ("li", "/campaigns/{c}/findings", finding("province:山西", "2017-08-01"), 422),
+        ("shandong", "/campaigns/{c}/field-inspections", {"groups": GROUPS}, 403),
+        ("national", "/campaigns/{c}/self-inspections", self_inspection("province:山西"), 403),
+        (
+            "jiangsu",
+            "/campaigns/{c}/self-inspections",
+            self_inspection("province:江苏"),
+            422,
+        ),  # not covered
+        (
+            "shanxi",
+            "/rectifications/{r}/submit",
+            {"evidence": "…"},
+            403,
+        ),  # not the responsible unit
+        (
+            "hebei",
+            "/rectifications/{r}/verify",
+            {"comment": "好"},
+            403,
+        ),  # units do not verify themselves
+        ("zhao", "/rectifications/{r}/verify", {"comment": "好"}, 403),  # not assigned to 河北
+        ("li", "/rectifications/{r}/verify", {"comment": "好"}, 409),  # nothing submitted yet
+        ("li", "/rectifications/{r}/close", {"comment": "好"}, 404),
+        ("hebei", "/rectifications/{r}/submit", {"evidence": "…", "evidence_hashes": ["xyz"]}, 400),
+        (
+            "hebei",
+            "/rectifications/{r}/submit",
+            {"evidence": "…", "effective_date": "2017-08-10"},
+            422,
+        ),
+        ("li", "/campaigns/not-a-campaign/findings", finding("province:山西"), 404),
+    ],
+)
+def test_forbidden_moves_and_calls_outside_jurisdiction_are_refused_and_record_nothing(
+    world, who, path, body, status
+):
     api = world
     campaign_id = launch(api)
-    found = api.post(f"/campaigns/{campaign_id}/findings", finding("province:河北", due="2017-09-15"),
-                     token=inspector(api, "li"))
-    tokens = {"shandong": office(api, "山东"), "shanxi": office(api, "山西"), "hebei": office(api, "河北"),
-              "jiangsu": office(api, "江苏"),
-              "li": inspector(api, "li"), "zhao": inspector(api, "zhao"), "national": api.token()}
+    found = api.post(
+        f"/campaigns/{campaign_id}/findings",
+        finding("province:河北", due="2017-09-15"),
+        token=inspector(api, "li"),
+    )
+    tokens = {
+        "shandong": office(api, "山东"),
+        "shanxi": office(api, "山西"),
+        "hebei": office(api, "河北"),
+        "jiangsu": office(api, "江苏"),
+        "li": inspector(api, "li"),
+        "zhao": inspector(api, "zhao"),
+        "national": api.token(),
+    }
     before = position(api)
 
-    response = api.post(path.format(c=campaign_id, r=found.json()["rectification_id"]), body, token=tokens[who])
+    response = api.post(
+        path.format(c=campaign_id, r=found.json()["rectification_id"]), body, token=tokens[who]
+    )
 
     assert response.status_code == status, response.text
     assert position(api) == before
@@ -216,15 +350,34 @@ def test_reads_outside_jurisdiction_are_refused_and_a_closed_campaign_takes_no_r
     api = world
     campaign_id = launch(api)
     shandong = office(api, "山东")
-    assert api.get(f"/campaigns/{campaign_id}/statistics-table", params={"unit": "province:山西"},
-                   token=shandong).status_code == 403
-    assert api.get("/rectifications", params={"unit": "province:山西"}, token=shandong).status_code == 403
-    assert api.post(f"/campaigns/{campaign_id}/close", {"effective_date": "2017-10-15"}).status_code == 200
+    assert (
+        api.get(
+            f"/campaigns/{campaign_id}/statistics-table",
+            params={"unit": "province:山西"},
+            token=shandong,
+        ).status_code
+        == 403
+    )
+    assert (
+        api.get("/rectifications", params={"unit": "province:山西"}, token=shandong).status_code
+        == 403
+    )
+    assert (
+        api.post(f"/campaigns/{campaign_id}/close", {"effective_date": "2017-10-15"}).status_code
+        == 200
+    )
     campaign = api.get(f"/campaigns/{campaign_id}", token=shandong).json()
-    assert (campaign["closed_on"], campaign["groups"], campaign["units"]) == ("2017-10-15", GROUPS, PROVINCES)
+    assert (campaign["closed_on"], campaign["groups"], campaign["units"]) == (
+        "2017-10-15",
+        GROUPS,
+        PROVINCES,
+    )
     before = position(api)
-    late = api.post(f"/campaigns/{campaign_id}/self-inspections",
-                    self_inspection("province:山东", effective_date="2017-10-16"), token=shandong)
+    late = api.post(
+        f"/campaigns/{campaign_id}/self-inspections",
+        self_inspection("province:山东", effective_date="2017-10-16"),
+        token=shandong,
+    )
     assert late.status_code == 422 and "campaign_id" in late.json()["details"]
     assert position(api) == before
 
@@ -241,20 +394,32 @@ def test_a_spot_check_is_reproducible_from_its_seed_and_log_position(world):
     assert all(r["kind"] in ("expert", "association", "household") for r in sample["records"])
 
     # The register grows; the same seed at the same position still draws the same sample.
-    register(api, "/households", household_form("1411290009", location=LVLIANG, effective_date="2017-08-15"))
-    again = api.post(f"/campaigns/{campaign_id}/spot-checks", {**draw, "at_position": sample["at_position"]}).json()
+    register(
+        api,
+        "/households",
+        household_form("1411290009", location=LVLIANG, effective_date="2017-08-15"),
+    )
+    again = api.post(
+        f"/campaigns/{campaign_id}/spot-checks", {**draw, "at_position": sample["at_position"]}
+    ).json()
     assert (again["provinces"], again["records"]) == (sample["provinces"], sample["records"])
     later = api.post(f"/campaigns/{campaign_id}/spot-checks", draw).json()
     assert later["at_position"] > sample["at_position"]
 
     beyond = api.post(f"/campaigns/{campaign_id}/spot-checks", {**draw, "at_position": 10**9})
     assert beyond.status_code == 422 and "at_position" in beyond.json()["details"]
-    assert api.post(f"/campaigns/{campaign_id}/spot-checks", draw,
-                    token=office(api, "山西")).status_code == 403
+    assert (
+        api.post(
+            f"/campaigns/{campaign_id}/spot-checks", draw, token=office(api, "山西")
+        ).status_code
+        == 403
+    )
 
 
 def test_an_auditor_replaying_every_log_finds_the_views_as_they_are(world, system):
     """Issue 7: the auditor's replay of this scenario's logs equals its live views, and names
     the one field of the one rectification someone edited by hand."""
     settings, live = embedded_parts(system[0])
-    assert_replay_equals_views_and_catches_a_hand_edit(settings, live, None, "supervision_rectifications")
+    assert_replay_equals_views_and_catches_a_hand_edit(
+        settings, live, None, "supervision_rectifications"
+    )

@@ -2,6 +2,7 @@
 RabbitMQ, event stores in the real PostgreSQL, views in MongoDB over real pymongo (the nx-27017
 stand-in unless MONGO_URI names a MongoDB). No funding service runs here, so item 11 of the
 statistics table must say "not available" rather than zero; and auditors check these stores."""
+
 import json
 import shutil
 
@@ -29,6 +30,7 @@ heard = []
 
 class AwardsStandIn:
     """A consumer of supervision's public events, as the awards service will be."""
+
     name = "awards_stand_in"
 
     @event_handler("supervision", "RectificationRequired")
@@ -43,53 +45,101 @@ class AwardsStandIn:
 @pytest.fixture
 def cluster(monkeypatch, amqp_uri, postgres_db, mongo_uri):
     heard.clear()
-    with services_on_real_parts(monkeypatch, amqp_uri, postgres_db, mongo_uri,
-                                RegistryService, SupervisionService, AwardsStandIn) as runner:
+    with services_on_real_parts(
+        monkeypatch,
+        amqp_uri,
+        postgres_db,
+        mongo_uri,
+        RegistryService,
+        SupervisionService,
+        AwardsStandIn,
+    ) as runner:
         with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=30) as rpc:
             yield runner, rpc
 
 
 def test_a_campaign_over_rpc_publishes_rectification_state_and_tracks_it_in_mongodb(cluster):
     runner, rpc = cluster
-    expert = rpc.registry.register_expert(expert_form(unit="province:山西", effective_date="2017-03-01",
-                                                      location={"province": "山西", "city": "吕梁"}), NATIONAL)
+    expert = rpc.registry.register_expert(
+        expert_form(
+            unit="province:山西",
+            effective_date="2017-03-01",
+            location={"province": "山西", "city": "吕梁"},
+        ),
+        NATIONAL,
+    )
     campaign = rpc.supervision.launch_campaign(campaign_2017(), NATIONAL)
-    rpc.supervision.schedule_field_inspection(campaign["id"], {"groups": GROUPS, "effective_date": "2017-08-01"},
-                                              NATIONAL)
-    rpc.supervision.submit_self_inspection(campaign["id"], self_inspection("province:山西", experts=1), SHANXI)
+    rpc.supervision.schedule_field_inspection(
+        campaign["id"], {"groups": GROUPS, "effective_date": "2017-08-01"}, NATIONAL
+    )
+    rpc.supervision.submit_self_inspection(
+        campaign["id"], self_inspection("province:山西", experts=1), SHANXI
+    )
 
     table = rpc.supervision.statistics_table(campaign["id"], "province:山西", SHANXI)
     items = {item["no"]: item for item in table["items"]}
     assert (items[8]["registered"], items[8]["discrepancy"]) == (1, False)
-    assert (items[11]["available"], items[11]["registered"], items[11]["discrepancy"]) == (False, None, None)
+    assert (items[11]["available"], items[11]["registered"], items[11]["discrepancy"]) == (
+        False,
+        None,
+        None,
+    )
 
     listener = get_container(runner, AwardsStandIn)
     with entrypoint_waiter(listener, "required"):
-        found = rpc.supervision.record_finding(campaign["id"], finding("province:山西", due="2017-09-15"), LI)
+        found = rpc.supervision.record_finding(
+            campaign["id"], finding("province:山西", due="2017-09-15"), LI
+        )
     item_id = found["rectification_id"]
     with pytest.raises(Forbidden):
-        rpc.supervision.move_rectification(item_id, "submit", {"evidence": "…", "evidence_hashes": [],
-                                                               "effective_date": "2017-09-01"}, HEBEI)
-    rpc.supervision.move_rectification(item_id, "submit", {"evidence": "已整改", "evidence_hashes": [],
-                                                           "effective_date": "2017-09-01"}, SHANXI)
+        rpc.supervision.move_rectification(
+            item_id,
+            "submit",
+            {"evidence": "…", "evidence_hashes": [], "effective_date": "2017-09-01"},
+            HEBEI,
+        )
+    rpc.supervision.move_rectification(
+        item_id,
+        "submit",
+        {"evidence": "已整改", "evidence_hashes": [], "effective_date": "2017-09-01"},
+        SHANXI,
+    )
     with pytest.raises(Conflict):
-        rpc.supervision.move_rectification(item_id, "submit", {"evidence": "again", "evidence_hashes": [],
-                                                               "effective_date": "2017-09-02"}, SHANXI)
+        rpc.supervision.move_rectification(
+            item_id,
+            "submit",
+            {"evidence": "again", "evidence_hashes": [], "effective_date": "2017-09-02"},
+            SHANXI,
+        )
     assert rpc.supervision.rectification_summary("province:山西", "2017-09-16")["overdue"] == 1
     with entrypoint_waiter(listener, "verified"):
-        rpc.supervision.move_rectification(item_id, "verify", {"comment": "通过", "effective_date": "2017-09-20"}, LI)
+        rpc.supervision.move_rectification(
+            item_id, "verify", {"comment": "通过", "effective_date": "2017-09-20"}, LI
+        )
 
     summary = rpc.supervision.rectification_summary("province:山西", "2017-10-01")
     assert (summary["open"], summary["overdue"], summary["verified"]) == (0, 0, 1)
-    assert rpc.supervision.rectification_summary("province:山西", "2017-09-16")["overdue"] == 1  # as it was then
+    assert (
+        rpc.supervision.rectification_summary("province:山西", "2017-09-16")["overdue"] == 1
+    )  # as it was then
     assert [e["type"] for e in heard] == ["RectificationRequired", "RectificationVerified"]
     assert heard[0]["payload"]["unit"] == "province:山西" and heard[1]["originator_id"] == item_id
 
     # A spot check draws from the registers in MongoDB: 山西's only record is that expert.
-    drawn = rpc.supervision.draw_spot_check(campaign["id"], {"seed": "2020", "provinces": 3, "records_per_province": 2,
-                                                              "at_position": None, "effective_date": "2017-08-15"}, LI)
+    drawn = rpc.supervision.draw_spot_check(
+        campaign["id"],
+        {
+            "seed": "2020",
+            "provinces": 3,
+            "records_per_province": 2,
+            "at_position": None,
+            "effective_date": "2017-08-15",
+        },
+        LI,
+    )
     assert [r for r in drawn["records"] if r["province"] == "山西"] == [
-        {"province": "山西", "kind": "expert", "id": expert["id"]}]
+        {"province": "山西", "kind": "expert", "id": expert["id"]}
+    ]
 
 
 def audit(*args, exports=None):
@@ -99,15 +149,25 @@ def audit(*args, exports=None):
     return CliRunner().invoke(main, ["audit", *where, *args], catch_exceptions=False)
 
 
-def test_an_auditor_checks_the_deployed_stores_and_reproduces_the_statistics_table(cluster, tmp_path):
+def test_an_auditor_checks_the_deployed_stores_and_reproduces_the_statistics_table(
+    cluster, tmp_path
+):
     """Issue 7 on the real stores: the logs verify, the MongoDB views equal a replay of the
     PostgreSQL logs, and the statistics table reported from the logs alone is the one the
     service answered, byte for byte the same on every run and from an export copied elsewhere."""
     _, rpc = cluster
-    rpc.registry.register_expert(expert_form(unit="province:山西", effective_date="2017-03-01",
-                                             location={"province": "山西", "city": "吕梁"}), NATIONAL)
+    rpc.registry.register_expert(
+        expert_form(
+            unit="province:山西",
+            effective_date="2017-03-01",
+            location={"province": "山西", "city": "吕梁"},
+        ),
+        NATIONAL,
+    )
     campaign = rpc.supervision.launch_campaign(campaign_2017(), NATIONAL)
-    rpc.supervision.submit_self_inspection(campaign["id"], self_inspection("province:山西", experts=2), SHANXI)
+    rpc.supervision.submit_self_inspection(
+        campaign["id"], self_inspection("province:山西", experts=2), SHANXI
+    )
     live = rpc.supervision.statistics_table(campaign["id"], "province:山西", SHANXI)
     rpc.supervision.rectification_summary("province:山西", "2017-10-01")  # both views caught up
     rpc.registry.two_counts("national", "2017-10-01")
@@ -124,14 +184,25 @@ def test_an_auditor_checks_the_deployed_stores_and_reproduces_the_statistics_tab
     assert first.exit_code == 0, first.output
     assert first.output == second.output
     table = json.loads(first.output)["statistics_table"]
-    assert table["items"] == live["items"] and table["discrepancies"] == [8]  # declared 2, registered 1
-    positions = {name: anchor["position"] for name, anchor in json.loads(first.output)["logs"].items()}
-    assert positions == {"registry": live["positions"]["registry"], "supervision": live["positions"]["supervision"]}
+    assert table["items"] == live["items"] and table["discrepancies"] == [
+        8
+    ]  # declared 2, registered 1
+    positions = {
+        name: anchor["position"] for name, anchor in json.loads(first.output)["logs"].items()
+    }
+    assert positions == {
+        "registry": live["positions"]["registry"],
+        "supervision": live["positions"]["supervision"],
+    }
     # Issue 16, across services over RPC on PostgreSQL: each log's signed checkpoint, the same one
     # the report finds in the stores.
-    checkpoints = {name: anchor["checkpoint"] for name, anchor in json.loads(first.output)["logs"].items()}
+    checkpoints = {
+        name: anchor["checkpoint"] for name, anchor in json.loads(first.output)["logs"].items()
+    }
     assert checkpoints == live["checkpoints"]
-    assert all(live["checkpoints"][name]["position"] >= live["positions"][name] for name in positions)
+    assert all(
+        live["checkpoints"][name]["position"] >= live["positions"][name] for name in positions
+    )
 
     assert audit("export", "--out", str(tmp_path / "export")).exit_code == 0
     elsewhere = tmp_path / "elsewhere"

@@ -3,6 +3,7 @@ commands with the containers' environment, on the real RabbitMQ, PostgreSQL and 
 stand-in (tests/topology.py): a cross-service scenario over HTTP, two registry replicas sharing
 the load, graceful shutdown, and faults — after which every acknowledged write is there exactly
 once and every view equals a replay of the logs (``kjfp audit``)."""
+
 import signal
 import subprocess
 import threading
@@ -25,7 +26,9 @@ LVLIANG = {"province": "山西", "city": "吕梁", "county": "岚县"}
 
 
 def fresh_schemas(postgres_db):
-    with psycopg.connect(f"host=127.0.0.1 user=postgres dbname={postgres_db}", autocommit=True) as conn:
+    with psycopg.connect(
+        f"host=127.0.0.1 user=postgres dbname={postgres_db}", autocommit=True
+    ) as conn:
         for name in declarations():
             conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
 
@@ -60,27 +63,70 @@ def test_the_compose_topology_serves_a_cross_service_scenario(topology):
     api = topology.client
 
     # The registers of 山西 (registry) …
-    experts = [created(api.post("/experts", expert_form(
-        name=f"专家{n}", id_number=id_number("140102", "19950101", f"{n:03d}"), unit="province:山西",
-        location=LVLIANG, effective_date="2017-03-01"))) for n in (1, 2)]
+    experts = [
+        created(
+            api.post(
+                "/experts",
+                expert_form(
+                    name=f"专家{n}",
+                    id_number=id_number("140102", "19950101", f"{n:03d}"),
+                    unit="province:山西",
+                    location=LVLIANG,
+                    effective_date="2017-03-01",
+                ),
+            )
+        )
+        for n in (1, 2)
+    ]
     for code in ("1411290001", "1411290002"):
-        created(api.post("/households", household_form(code, location=LVLIANG, effective_date="2017-03-01")))
-    created(api.post("/pairings", {**pairing_body(experts[0]["id"], ["1411290001", "1411290002"]),
-                                   "start": "2017-04-01", "end": "2017-12-31", "effective_date": "2017-04-01"}))
+        created(
+            api.post(
+                "/households", household_form(code, location=LVLIANG, effective_date="2017-03-01")
+            )
+        )
+    created(
+        api.post(
+            "/pairings",
+            {
+                **pairing_body(experts[0]["id"], ["1411290001", "1411290002"]),
+                "start": "2017-04-01",
+                "end": "2017-12-31",
+                "effective_date": "2017-04-01",
+            },
+        )
+    )
     # … a supervision campaign reading them, with item 11 from the funding service …
     campaign = created(api.post("/campaigns", campaign_2017()))
     shanxi = api.token("provincial_office", "province:山西")
-    created(api.post(f"/campaigns/{campaign['id']}/self-inspections", self_inspection("province:山西", experts=2),
-                     token=shanxi))
-    table = api.get(f"/campaigns/{campaign['id']}/statistics-table", params={"unit": "province:山西"}, token=shanxi)
+    created(
+        api.post(
+            f"/campaigns/{campaign['id']}/self-inspections",
+            self_inspection("province:山西", experts=2),
+            token=shanxi,
+        )
+    )
+    table = api.get(
+        f"/campaigns/{campaign['id']}/statistics-table",
+        params={"unit": "province:山西"},
+        token=shanxi,
+    )
     assert table.status_code == 200, table.text
     items = {item["no"]: item for item in table.json()["items"]}
     assert (items[8]["registered"], items[9]["registered"]) == (2, {"households": 2, "people": 8})
     assert (items[11]["available"], items[11]["registered"]) == (True, 0.0)
     # … a funding programme and an award round loaded by the command line through the gateway.
     shandong = api.token("provincial_office", "province:山东")
-    loaded = topology.kjfp("programme", "load", "shandong", "--url", api.base, "--token", shandong,
-                           "--effective-date", "2016-03-01")
+    loaded = topology.kjfp(
+        "programme",
+        "load",
+        "shandong",
+        "--url",
+        api.base,
+        "--token",
+        shandong,
+        "--effective-date",
+        "2016-03-01",
+    )
     assert loaded.returncode == 0, loaded.stderr
     programme = api.get(f"/programmes/{loaded.stdout.strip().splitlines()[-1]}", token=shandong)
     assert programme.status_code == 200 and programme.json()["unit"] == "province:山东"
@@ -97,26 +143,40 @@ def test_two_registry_replicas_share_the_load_with_nothing_lost_or_doubled(topol
     topology.start_all()
     topology.start("registry", replica=2)
     api = topology.client
-    topology.wait_for(lambda: topology.health_check("registry").returncode == 0, what="the second replica")
+    topology.wait_for(
+        lambda: topology.health_check("registry").returncode == 0, what="the second replica"
+    )
     codes = [f"3713210{n:05d}" for n in range(60)]
     with ThreadPoolExecutor(8) as pool:
-        statuses = list(pool.map(lambda code: api.post("/households", household_form(code)).status_code, codes))
+        statuses = list(
+            pool.map(lambda code: api.post("/households", household_form(code)).status_code, codes)
+        )
         twins = list(pool.map(lambda _: api.post("/experts", expert_form()).status_code, range(2)))
     assert statuses == [201] * 60
     assert sorted(twins) == [201, 409]  # the same person registered twice at once: once
 
-    handled = [topology.handled(key, "registry.register_household") for key in ("registry-1", "registry-2")]
+    handled = [
+        topology.handled(key, "registry.register_household") for key in ("registry-1", "registry-2")
+    ]
     assert sum(handled) == 60 and min(handled) > 0, handled
-    registered = [e for e in stored_events(api, "registry") if e["topic"].endswith("HouseholdRegistered")]
+    registered = [
+        e for e in stored_events(api, "registry") if e["topic"].endswith("HouseholdRegistered")
+    ]
     assert len(registered) == 60
-    topology.wait_for(lambda: api.get("/two-counts", params={"unit": "national"}).status_code == 200)
+    topology.wait_for(
+        lambda: api.get("/two-counts", params={"unit": "national"}).status_code == 200
+    )
     audit_is_clean(topology)
 
 
 def stored_events(api, service):
     auditor, after, events = api.token("auditor", "national"), 0, []
     while after is not None:
-        page = api.get("/audit/events", params={"service": service, "after": after, "limit": 1000}, token=auditor)
+        page = api.get(
+            "/audit/events",
+            params={"service": service, "after": after, "limit": 1000},
+            token=auditor,
+        )
         assert page.status_code == 200, page.text
         events += page.json()["items"]
         after = page.json()["next_cursor"]
@@ -140,7 +200,9 @@ class Writer(threading.Thread):
                 except requests.RequestException:
                     reply = None
                 if reply is not None and reply.status_code == 201:
-                    self.acknowledged[key] = reply.json()["id"] if "id" in reply.json() else reply.json()["code"]
+                    self.acknowledged[key] = (
+                        reply.json()["id"] if "id" in reply.json() else reply.json()["code"]
+                    )
                 else:  # only an outage may fail a valid write, and it must say so
                     assert reply is None or reply.status_code >= 500, reply.text
                     self.errors += 1
@@ -161,9 +223,19 @@ def service_logs_of(expert_id, count):
     """Help activities: no natural key, so only the idempotency key keeps a redelivery from
     recording one twice."""
     dates = [f"2020-03-{1 + n % 28:02d}" for n in range(count)]
-    return {f"log-{n}": {"expert_id": expert_id, "date": dates[n], "place": "西岭村", "form": "田间指导",
-                         "content": f"第{n}次指导", "participants": 12, "hours": 2, "effective_date": dates[n]}
-            for n in range(count)}
+    return {
+        f"log-{n}": {
+            "expert_id": expert_id,
+            "date": dates[n],
+            "place": "西岭村",
+            "form": "田间指导",
+            "content": f"第{n}次指导",
+            "participants": 12,
+            "hours": 2,
+            "effective_date": dates[n],
+        }
+        for n in range(count)
+    }
 
 
 class StandIn:
@@ -179,9 +251,20 @@ class StandIn:
 
     def start(self):
         self.process = subprocess.Popen(
-            [self.binary, "--data-dir", str(self.data), "--port", str(self.port), "--log-file",
-             str(self.data / "nx.log"), "--pid-file", str(self.data / "nx.pid")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                self.binary,
+                "--data-dir",
+                str(self.data),
+                "--port",
+                str(self.port),
+                "--log-file",
+                str(self.data / "nx.log"),
+                "--pid-file",
+                str(self.data / "nx.pid"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         wait_for_port(self.port)
 
     def stop(self):
@@ -193,7 +276,9 @@ def rabbitmqctl(*args):
     subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=120)
 
 
-def test_faults_lose_no_acknowledged_write_and_leave_the_views_equal_to_the_logs(tmp_path, amqp_uri, postgres_db):
+def test_faults_lose_no_acknowledged_write_and_leave_the_views_equal_to_the_logs(
+    tmp_path, amqp_uri, postgres_db
+):
     fresh_schemas(postgres_db)
     stand_in = StandIn(tmp_path)
     stand_in.start()
@@ -243,8 +328,10 @@ def test_faults_lose_no_acknowledged_write_and_leave_the_views_equal_to_the_logs
         assert sorted(logged) == sorted(writers[0].acknowledged.values())  # each once, nothing else
         registered = [e for e in events if e["topic"].endswith("HouseholdRegistered")]
         assert len(registered) == 1 + 40 + 20
-        topology.wait_for(lambda: api.get("/two-counts", params={"unit": "national"}).status_code == 200,
-                          what="views reachable again")
+        topology.wait_for(
+            lambda: api.get("/two-counts", params={"unit": "national"}).status_code == 200,
+            what="views reachable again",
+        )
         audit_is_clean(topology)
     finally:
         topology.stop_all()
@@ -259,33 +346,48 @@ def test_sigterm_lets_in_flight_requests_finish_and_half_writes_nothing(topology
     api = topology.client
     rows = [household_form(f"3713219{n:05d}") for n in range(20000)]
     replies = []
-    importing = threading.Thread(target=lambda: replies.append(api.post("/households/import", rows)))
+    importing = threading.Thread(
+        target=lambda: replies.append(api.post("/households/import", rows))
+    )
     importing.start()
-    topology.wait_for(lambda: topology.handled("registry-1", "registry.import_households") >= 3, what="an import")
+    topology.wait_for(
+        lambda: topology.handled("registry-1", "registry.import_households") >= 3, what="an import"
+    )
     assert topology.stop("registry-1") == 0
     log = topology.log("registry-1").read_text(encoding="utf-8")
     assert "registry.import_households failed" not in log  # the batch in hand was finished, not cut
     topology.start("registry", replica=2)
     importing.join(120)
-    assert replies[0].status_code == 200 and replies[0].json()["created"] == 20000, replies[0].text[:300]
+    assert replies[0].status_code == 200 and replies[0].json()["created"] == 20000, replies[0].text[
+        :300
+    ]
     again = api.post("/households/import", rows[:1000]).json()
     assert (again["created"], again["duplicate"]) == (0, 1000)  # recorded once, none half-written
 
     slow = [household_form(f"3713218{n:05d}") for n in range(5000)]
     before = topology.handled("registry-2", "registry.import_households")
-    importing = threading.Thread(target=lambda: replies.append(api.post("/households/import", slow)))
+    importing = threading.Thread(
+        target=lambda: replies.append(api.post("/households/import", slow))
+    )
     importing.start()
-    topology.wait_for(lambda: topology.handled("registry-2", "registry.import_households") >= before + 2,
-                      what="an import")
+    topology.wait_for(
+        lambda: topology.handled("registry-2", "registry.import_households") >= before + 2,
+        what="an import",
+    )
     assert topology.stop("gateway-1") == 0
     importing.join(60)
-    assert replies[1].status_code == 200 and replies[1].json()["created"] == 5000, replies[1].text[:300]
+    assert replies[1].status_code == 200 and replies[1].json()["created"] == 5000, replies[1].text[
+        :300
+    ]
 
 
 def test_a_request_no_replica_takes_is_answered_503_and_its_retry_returns_the_first_result(
-        tmp_path, amqp_uri, postgres_db, mongo_uri):
+    tmp_path, amqp_uri, postgres_db, mongo_uri
+):
     fresh_schemas(postgres_db)
-    topology = Topology(tmp_path, amqp_uri, postgres_db, mongo_uri, tuning={"RPC_TIMEOUT_SECONDS": "3"})
+    topology = Topology(
+        tmp_path, amqp_uri, postgres_db, mongo_uri, tuning={"RPC_TIMEOUT_SECONDS": "3"}
+    )
     try:
         topology.start_all()
         api = topology.client
@@ -294,13 +396,19 @@ def test_a_request_no_replica_takes_is_answered_503_and_its_retry_returns_the_fi
         refused = api.post("/experts", form, headers=key)
         assert refused.status_code == 503 and refused.json()["error"] == "UNAVAILABLE", refused.text
         ready = requests.get(api.base + "/ready", timeout=30)
-        assert ready.status_code == 503 and ready.json()["checks"]["registry"].startswith("unavailable")
+        assert ready.status_code == 503 and ready.json()["checks"]["registry"].startswith(
+            "unavailable"
+        )
 
         topology.start("registry", replica=2)  # the command waiting on the bus is carried out now
-        topology.wait_for(lambda: api.post("/experts", form, headers=key).status_code == 201, what="the retry")
+        topology.wait_for(
+            lambda: api.post("/experts", form, headers=key).status_code == 201, what="the retry"
+        )
         first = api.post("/experts", form, headers=key).json()
         assert api.post("/experts", form, headers=key).json()["id"] == first["id"]
-        registered = [e for e in stored_events(api, "registry") if e["topic"].endswith("ExpertRegistered")]
+        registered = [
+            e for e in stored_events(api, "registry") if e["topic"].endswith("ExpertRegistered")
+        ]
         assert len(registered) == 1
     finally:
         topology.stop_all()

@@ -2,6 +2,7 @@
 container's command with its container's environment (env.example, plus the compose file's
 ``environment`` with the secrets filled in), only the addresses of RabbitMQ, PostgreSQL and
 MongoDB mapped to the local ones — there is no Docker engine here (ARCHITECTURE.md)."""
+
 import os
 import re
 import signal
@@ -19,19 +20,30 @@ from tests.infrastructure import PYTHON, ROOT, free_port
 
 COMPOSE = yaml.safe_load((ROOT / "deploy/docker-compose.yml").read_text(encoding="utf-8"))
 SECRETS = {
-    "POSTGRES_PASSWORD": "unused-with-trust-auth", "TOKEN_SECRET": "topology-test-token-secret-32-bytes!",
-    "TOKEN_SECRET_PREVIOUS": "", "CIPHER_KEY": "dG9wb2xvZ3ktdGVzdC1jaXBoZXIta2V5LTMyLWJ5dGU=",
+    "POSTGRES_PASSWORD": "unused-with-trust-auth",
+    "TOKEN_SECRET": "topology-test-token-secret-32-bytes!",
+    "TOKEN_SECRET_PREVIOUS": "",
+    "CIPHER_KEY": "dG9wb2xvZ3ktdGVzdC1jaXBoZXIta2V5LTMyLWJ5dGU=",
     "PII_HASH_KEY": "topology-test-pii-hash-key-32-bytes!!",
     "CHECKPOINT_SIGNING_KEY": "dG9wb2xvZ3ktdGVzdC1jaGVja3BvaW50LWtleS0zMmI=",
 }
 # Only these differ from the containers' environment: where things are.
-ADDRESSES = ("AMQP_URI", "POSTGRES_HOST", "POSTGRES_DB", "MONGO_URI", "VIEWS_DB", "HTTP_PORT", "KJFP_DATA_DIR")
+ADDRESSES = (
+    "AMQP_URI",
+    "POSTGRES_HOST",
+    "POSTGRES_DB",
+    "MONGO_URI",
+    "VIEWS_DB",
+    "HTTP_PORT",
+    "KJFP_DATA_DIR",
+)
 # … and, where a test says so, a timing (to wait seconds rather than a minute).
 TUNABLE = ("RPC_TIMEOUT_SECONDS",)
 
 
 def _interpolate(value):
     """Compose's ``${NAME:?message}`` and ``${NAME:-default}``, from SECRETS."""
+
     def one(match):
         name, operator, rest = match.group(1), match.group(2) or "", match.group(3) or ""
         if name in SECRETS and SECRETS[name]:
@@ -39,6 +51,7 @@ def _interpolate(value):
         if operator == ":?":
             raise KeyError(f"compose needs {name}: {rest}")
         return rest
+
     return re.sub(r"\$\{(\w+)(:\?|:-)?([^}]*)\}", one, str(value))
 
 
@@ -46,7 +59,9 @@ def container_env(name):
     """The environment compose gives the container ``name``."""
     text = (ROOT / "deploy" / COMPOSE["services"][name]["env_file"]).read_text(encoding="utf-8")
     env = dict(re.findall(r"^(\w+)=(.*)$", text, re.MULTILINE))
-    env.update({k: _interpolate(v) for k, v in COMPOSE["services"][name].get("environment", {}).items()})
+    env.update(
+        {k: _interpolate(v) for k, v in COMPOSE["services"][name].get("environment", {}).items()}
+    )
     return env
 
 
@@ -54,9 +69,15 @@ class Topology:
     def __init__(self, tmp_path, amqp_uri, postgres_db, mongo_uri, tuning=None):
         self.logs = tmp_path
         self.port = free_port()
-        self.local = {"AMQP_URI": amqp_uri, "POSTGRES_HOST": "127.0.0.1", "POSTGRES_DB": postgres_db,
-                      "MONGO_URI": mongo_uri, "VIEWS_DB": f"views_{uuid.uuid4().hex[:8]}",
-                      "HTTP_PORT": str(self.port), "KJFP_DATA_DIR": str(tmp_path / "data")}
+        self.local = {
+            "AMQP_URI": amqp_uri,
+            "POSTGRES_HOST": "127.0.0.1",
+            "POSTGRES_DB": postgres_db,
+            "MONGO_URI": mongo_uri,
+            "VIEWS_DB": f"views_{uuid.uuid4().hex[:8]}",
+            "HTTP_PORT": str(self.port),
+            "KJFP_DATA_DIR": str(tmp_path / "data"),
+        }
         assert set(self.local) <= set(ADDRESSES)
         assert set(tuning or {}) <= set(TUNABLE)
         self.local.update(tuning or {})
@@ -76,11 +97,17 @@ class Topology:
                     if process.poll() is not None:
                         self.restarts.append((key, process.returncode))
                         name = key.rsplit("-", 1)[0]
-                        self.running[key] = processes.start(self.command(name)[1:], self.env(name), self.log(key))
+                        self.running[key] = processes.start(
+                            self.command(name)[1:], self.env(name), self.log(key)
+                        )
             time.sleep(0.2)
 
     def env(self, name):
-        env = {k: v for k, v in os.environ.items() if k not in container_env(name) and not k.startswith("KJFP")}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in container_env(name) and not k.startswith("KJFP")
+        }
         return {**env, **container_env(name), **self.local, "PYTHONUNBUFFERED": "1"}
 
     def command(self, name):
@@ -122,8 +149,14 @@ class Topology:
 
     def kjfp(self, *args, name="registry", timeout=120):
         """A ``kjfp`` command run as a container of ``name`` would run it (compose run / exec)."""
-        return subprocess.run([PYTHON, "-m", "kjfp.cli", *args], cwd=ROOT, env=self.env(name),
-                              capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(
+            [PYTHON, "-m", "kjfp.cli", *args],
+            cwd=ROOT,
+            env=self.env(name),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
 
     def health_check(self, name):
         test = COMPOSE["services"][name]["healthcheck"]["test"]

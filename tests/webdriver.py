@@ -4,6 +4,7 @@ Why not Selenium: its dependency trio cannot be imported once eventlet has patch
 module (``GreenSocket`` lacks ``sendmsg``), and trio registers a hypothesis plugin, so merely
 installing it broke every pytest run of this project. The protocol is plain HTTP + JSON; the
 dozen commands the tests use are below (https://www.w3.org/TR/webdriver2/)."""
+
 import base64
 import subprocess
 import time
@@ -15,9 +16,17 @@ from tests.infrastructure import free_port, wait_for_port
 ELEMENT = "element-6066-11e4-a52e-4f735466cecf"  # the W3C key of an element reference
 # Flags that work on this closed network: without the background-networking ones Chromium's
 # own connections are refused and it stalls.
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--disable-dev-shm-usage")
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+)
 
 
 class WebDriverError(AssertionError):
@@ -51,8 +60,10 @@ class Element:
         return self._call("GET", "displayed")
 
     def find_elements(self, css):
-        return [Element(self.browser, e[ELEMENT])
-                for e in self._call("POST", "elements", {"using": "css selector", "value": css})]
+        return [
+            Element(self.browser, e[ELEMENT])
+            for e in self._call("POST", "elements", {"using": "css selector", "value": css})
+        ]
 
 
 class Browser:
@@ -62,17 +73,33 @@ class Browser:
     def __init__(self, chromium, chromedriver, profile, downloads, width=1360, height=1800):
         self.downloads = downloads
         port = free_port()
-        self.process = subprocess.Popen([chromedriver, f"--port={port}"], stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            [chromedriver, f"--port={port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         wait_for_port(port)
         self.base = f"http://127.0.0.1:{port}"
         self.http = requests.Session()
-        options = {"binary": chromium, "args": [*CHROMIUM_FLAGS, f"--window-size={width},{height}",
-                                                f"--user-data-dir={profile}"],
-                   "prefs": {"download.default_directory": str(downloads),
-                             "download.prompt_for_download": False}}
-        reply = self.http.post(self.base + "/session", json={"capabilities": {"alwaysMatch": {
-            "browserName": "chrome", "goog:chromeOptions": options}}}, timeout=60).json()["value"]
+        options = {
+            "binary": chromium,
+            "args": [
+                *CHROMIUM_FLAGS,
+                f"--window-size={width},{height}",
+                f"--user-data-dir={profile}",
+            ],
+            "prefs": {
+                "download.default_directory": str(downloads),
+                "download.prompt_for_download": False,
+            },
+        }
+        reply = self.http.post(
+            self.base + "/session",
+            json={
+                "capabilities": {
+                    "alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": options}
+                }
+            },
+            timeout=60,
+        ).json()["value"]
         if "sessionId" not in reply:
             self.process.kill()
             raise WebDriverError(f"chromedriver could not start Chromium: {reply}")
@@ -82,7 +109,9 @@ class Browser:
         reply = self.http.request(method, self.session + path, json=body, timeout=60)
         value = reply.json().get("value")
         if reply.status_code != 200:
-            raise WebDriverError(f"{method} {path}: {value.get('error')}: {value.get('message', '')[:300]}")
+            raise WebDriverError(
+                f"{method} {path}: {value.get('error')}: {value.get('message', '')[:300]}"
+            )
         return value
 
     def get(self, url):
@@ -92,7 +121,9 @@ class Browser:
         return self.call("POST", "/execute/sync", {"script": script, "args": list(args)})
 
     def find(self, css):
-        return Element(self, self.call("POST", "/element", {"using": "css selector", "value": css})[ELEMENT])
+        return Element(
+            self, self.call("POST", "/element", {"using": "css selector", "value": css})[ELEMENT]
+        )
 
     def find_all(self, css):
         found = self.call("POST", "/elements", {"using": "css selector", "value": css})

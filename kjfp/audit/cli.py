@@ -5,6 +5,7 @@ SQLite files in ``--data-dir``, or the export files in ``--exports``. Verify and
 key; replay, explain and report decode events and need CIPHER_KEY.
 Exit status: 0 all well, 1 a broken chain or a difference found, 2 a usage or input error.
 """
+
 import dataclasses
 import json
 import sys
@@ -24,8 +25,16 @@ class AuditError(click.ClickException):
 
 
 @click.group()
-@click.option("--data-dir", type=click.Path(file_okay=False), help="Read the embedded SQLite stores in this directory.")
-@click.option("--exports", type=click.Path(exists=True, file_okay=False), help="Read <service>.jsonl exports here.")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    help="Read the embedded SQLite stores in this directory.",
+)
+@click.option(
+    "--exports",
+    type=click.Path(exists=True, file_okay=False),
+    help="Read <service>.jsonl exports here.",
+)
 @click.pass_context
 def audit(ctx, data_dir, exports):
     """Auditor tools: verify, export, replay, explain, report, prove, check-proof, witness."""
@@ -64,15 +73,26 @@ def _logs(ctx, services, optional=()):
 
 @contextmanager
 def _progress(log, what):
-    with tqdm(total=log.last_position(), unit="event", desc=f"{what} {log.service}", file=sys.stderr,
-              disable=None, leave=False) as bar:
+    with tqdm(
+        total=log.last_position(),
+        unit="event",
+        desc=f"{what} {log.service}",
+        file=sys.stderr,
+        disable=None,
+        leave=False,
+    ) as bar:
         yield bar.update
 
 
 @audit.command()
 @click.argument("services", nargs=-1)
-@click.option("--checkpoints", "kept", multiple=True, type=click.Path(exists=True, dir_okay=False),
-              help="Checkpoints kept elsewhere: a saved GET /audit/checkpoints answer or an export.")
+@click.option(
+    "--checkpoints",
+    "kept",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Checkpoints kept elsewhere: a saved GET /audit/checkpoints answer or an export.",
+)
 @click.pass_context
 def verify(ctx, services, kept):
     """Recompute each log's hash chain and check it against every link and checkpoint."""
@@ -106,9 +126,15 @@ def _kept_checkpoints(paths):
 
 @audit.command()
 @click.argument("services", nargs=-1)
-@click.option("--out", required=True, type=click.Path(file_okay=False), help="Directory for <service>.jsonl.")
-@click.option("--at", "stops", multiple=True,
-              help="service=position: that log only up to there, e.g. the position a signed checkpoint holds.")
+@click.option(
+    "--out", required=True, type=click.Path(file_okay=False), help="Directory for <service>.jsonl."
+)
+@click.option(
+    "--at",
+    "stops",
+    multiple=True,
+    help="service=position: that log only up to there, e.g. the position a signed checkpoint holds.",
+)
 @click.pass_context
 def export(ctx, services, out, stops):
     """Write each log, as stored (encrypted), with its checkpoints, as JSON Lines."""
@@ -117,7 +143,9 @@ def export(ctx, services, out, stops):
     at = _stops(stops)
     logs = _logs(ctx, services)
     if set(at) - set(logs):
-        raise click.BadParameter(f"no log {', '.join(sorted(set(at) - set(logs)))} exported", param_hint="--at")
+        raise click.BadParameter(
+            f"no log {', '.join(sorted(set(at) - set(logs)))} exported", param_hint="--at"
+        )
     Path(out).mkdir(parents=True, exist_ok=True)
     for name, log in logs.items():
         count = export_log(log, Path(out) / f"{name}.jsonl", at.get(name))
@@ -126,7 +154,9 @@ def export(ctx, services, out, stops):
 
 @audit.command()
 @click.argument("services", nargs=-1)
-@click.option("--mongo-uri", envvar="MONGO_URI", help="The live views' MongoDB (default: MONGO_URI).")
+@click.option(
+    "--mongo-uri", envvar="MONGO_URI", help="The live views' MongoDB (default: MONGO_URI)."
+)
 @click.option("--views-db", envvar="VIEWS_DB", default="kjfp_views", show_default=True)
 @click.pass_context
 def replay(ctx, services, mongo_uri, views_db):
@@ -136,11 +166,13 @@ def replay(ctx, services, mongo_uri, views_db):
     from kjfp.audit.replay import replay_and_compare
 
     if not mongo_uri:
-        raise AuditError("the live views are named by --mongo-uri or MONGO_URI (the embedded "
-                         "mode keeps its views inside the running process: replay them there)")
+        raise AuditError(
+            "the live views are named by --mongo-uri or MONGO_URI (the embedded "
+            "mode keeps its views inside the running process: replay them there)"
+        )
     live = pymongo.MongoClient(mongo_uri, serverSelectionTimeoutMS=5000, tz_aware=False)[views_db]
     differs = False
-    for name, log in _logs(ctx, services).items():
+    for _name, log in _logs(ctx, services).items():
         mapper = log.scratch(ctx.obj["settings"].cipher_key).mapper
         with _progress(log, "replaying") as progress:
             comparison = replay_and_compare(log, mapper, live, progress)
@@ -152,12 +184,19 @@ def replay(ctx, services, mongo_uri, views_db):
 
 
 @audit.command()
-@click.option("--unit", required=True, help="national, province:山东, county:山东/临沂/沂南, society:…")
-@click.option("--metric", required=True, help="experts, associations, households_paired, people_lifted, …")
+@click.option(
+    "--unit", required=True, help="national, province:山东, county:山东/临沂/沂南, society:…"
+)
+@click.option(
+    "--metric", required=True, help="experts, associations, households_paired, people_lifted, …"
+)
 @click.option("--as-of", required=True, help="YYYY-MM-DD")
 @click.option("--at", type=int, help="The registry log position (default: its end).")
 @click.option(
-    "--csv", "as_csv", is_flag=True, help="Stream every record as CSV (no events), as format=csv does."
+    "--csv",
+    "as_csv",
+    is_flag=True,
+    help="Stream every record as CSV (no events), as format=csv does.",
 )
 @click.pass_context
 def explain(ctx, unit, metric, as_of, at, as_csv):
@@ -172,19 +211,33 @@ def explain(ctx, unit, metric, as_of, at, as_csv):
             for line in explain_csv(logs["registry"], key, unit, metric, as_of, at):
                 click.echo(line, nl=False)
         else:
-            click.echo(dumps(explain_figure(logs["registry"], key, unit, metric, as_of, at)), nl=False)
+            click.echo(
+                dumps(explain_figure(logs["registry"], key, unit, metric, as_of, at)), nl=False
+            )
 
 
 @audit.command()
 @click.option("--unit", required=True)
 @click.option("--campaign", help="The statistics table of this campaign (as of its cut-off).")
 @click.option("--as-of", help="Without a campaign: the 两数 and funds as of this date.")
-@click.option("--at", "stops", multiple=True, help="service=position, e.g. registry=120 (default: each log's end).")
-@click.option("--key", "keys", multiple=True,
-              help="A verifier key (name+hash+base64): check each named checkpoint's signature with it.")
-@click.option("--keys-from", type=click.Path(exists=True, dir_okay=False),
-              help="A saved GET /audit/checkpoints answer: its verifier_keys (repeat for each service).",
-              multiple=True)
+@click.option(
+    "--at",
+    "stops",
+    multiple=True,
+    help="service=position, e.g. registry=120 (default: each log's end).",
+)
+@click.option(
+    "--key",
+    "keys",
+    multiple=True,
+    help="A verifier key (name+hash+base64): check each named checkpoint's signature with it.",
+)
+@click.option(
+    "--keys-from",
+    type=click.Path(exists=True, dir_okay=False),
+    help="A saved GET /audit/checkpoints answer: its verifier_keys (repeat for each service).",
+    multiple=True,
+)
 @click.pass_context
 def report(ctx, unit, campaign, as_of, stops, keys, keys_from):
     """The statistics table (or the 两数) of a unit at named log positions, byte for byte reproducible,
@@ -194,7 +247,11 @@ def report(ctx, unit, campaign, as_of, stops, keys, keys_from):
     from kjfp.audit.figures import report as report_figures
 
     at = _stops(stops)
-    keys = list(keys) + [key for path in keys_from for key in _read_json(path, "--keys-from").get("verifier_keys", [])]
+    keys = list(keys) + [
+        key
+        for path in keys_from
+        for key in _read_json(path, "--keys-from").get("verifier_keys", [])
+    ]
     logs = _logs(ctx, ["registry"] + (["supervision"] if campaign else []), optional=["funding"])
     with _input_errors(), _figure_checks():
         document = report_figures(logs, ctx.obj["settings"].cipher_key, unit, campaign, as_of, at)
@@ -227,8 +284,8 @@ def _figure_checks():
 
 def _check_signatures(anchors, keys):
     """Each named checkpoint's signature, with the keys given (stderr: the figure is stdout)."""
-    from kjfp.audit.proofs import ProofError, describe
     from kernel.note import open_checkpoint
+    from kjfp.audit.proofs import ProofError, describe
 
     failed = False
     for name, anchor in anchors.items():
@@ -237,19 +294,26 @@ def _check_signatures(anchors, keys):
             click.echo(f"{name}: the log is empty, no checkpoint to check", err=True)
             continue
         if named is None:
-            click.echo(f"{name}: no signed checkpoint holds position {anchor['position']} yet", err=True)
+            click.echo(
+                f"{name}: no signed checkpoint holds position {anchor['position']} yet", err=True
+            )
             failed = True
             continue
         try:
             checkpoint = open_checkpoint(named["note"], keys)
             if (checkpoint.tree_size, b64encode(checkpoint.root_hash).decode()) != (
-                    named["tree_size"], named["root_hash"]):
+                named["tree_size"],
+                named["root_hash"],
+            ):
                 raise ProofError("the note signs another tree than the one named beside it")
         except ProofError as bad:
             click.echo(f"{name}: FAILED: {bad}", err=True)
             failed = True
         else:
-            click.echo(f"{name}: OK: position {anchor['position']} is held by {describe(checkpoint)}", err=True)
+            click.echo(
+                f"{name}: OK: position {anchor['position']} is held by {describe(checkpoint)}",
+                err=True,
+            )
     if failed:
         sys.exit(1)
 
@@ -269,8 +333,12 @@ def _tree(ctx, service):
 
 @prove.command("inclusion")
 @click.argument("service")
-@click.option("--position", required=True, type=click.IntRange(min=1), help="The event's log position.")
-@click.option("--tree-size", type=click.IntRange(min=1), help="Leaves of the tree (default: all published).")
+@click.option(
+    "--position", required=True, type=click.IntRange(min=1), help="The event's log position."
+)
+@click.option(
+    "--tree-size", type=click.IntRange(min=1), help="Leaves of the tree (default: all published)."
+)
 @click.pass_context
 def prove_inclusion(ctx, service, position, tree_size):
     """The inclusion proof of the event at a position, with the signed checkpoint of that size."""
@@ -282,7 +350,9 @@ def prove_inclusion(ctx, service, position, tree_size):
 @prove.command("consistency")
 @click.argument("service")
 @click.option("--first", required=True, type=click.IntRange(min=1), help="The earlier tree size.")
-@click.option("--second", type=click.IntRange(min=1), help="The later tree size (default: all published).")
+@click.option(
+    "--second", type=click.IntRange(min=1), help="The later tree size (default: all published)."
+)
 @click.pass_context
 def prove_consistency(ctx, service, first, second):
     """The consistency proof between two tree sizes, with the signed checkpoints of both."""
@@ -307,7 +377,9 @@ def _key_list(keys, keys_file):
     if keys_file:
         keys += _read_json(keys_file, "--keys-from").get("verifier_keys", [])
     if not keys:
-        raise click.UsageError("give the service's verifier key: --key NAME+HASH+KEY (or --keys-from)")
+        raise click.UsageError(
+            "give the service's verifier key: --key NAME+HASH+KEY (or --keys-from)"
+        )
     return keys
 
 
@@ -316,14 +388,26 @@ NOTE = click.Path(exists=True, dir_okay=False)
 
 @audit.command("check-proof")
 @click.argument("proof_file", type=NOTE)
-@click.option("--key", "keys", multiple=True,
-              help="A verifier key (name+hash+base64), as the audit API publishes it.")
-@click.option("--keys-from", type=NOTE, help="A saved GET /audit/checkpoints answer: its verifier_keys.")
-@click.option("--checkpoint", type=NOTE, help="Inclusion: the signed checkpoint (default: the proof's own).")
+@click.option(
+    "--key",
+    "keys",
+    multiple=True,
+    help="A verifier key (name+hash+base64), as the audit API publishes it.",
+)
+@click.option(
+    "--keys-from", type=NOTE, help="A saved GET /audit/checkpoints answer: its verifier_keys."
+)
+@click.option(
+    "--checkpoint", type=NOTE, help="Inclusion: the signed checkpoint (default: the proof's own)."
+)
 @click.option("--first-checkpoint", type=NOTE, help="Consistency: the earlier signed checkpoint.")
 @click.option("--second-checkpoint", type=NOTE, help="Consistency: the later signed checkpoint.")
-@click.option("--event", type=NOTE, help="Inclusion: the event (an export line or audit API item) to bind.")
-def check_proof(proof_file, keys, keys_from, checkpoint, first_checkpoint, second_checkpoint, event):
+@click.option(
+    "--event", type=NOTE, help="Inclusion: the event (an export line or audit API item) to bind."
+)
+def check_proof(
+    proof_file, keys, keys_from, checkpoint, first_checkpoint, second_checkpoint, event
+):
     """Verify a proof and its checkpoints' signatures offline, with only the public verifier key."""
     from kjfp.audit.proofs import ProofError, check_consistency, check_inclusion, describe
 
@@ -332,17 +416,22 @@ def check_proof(proof_file, keys, keys_from, checkpoint, first_checkpoint, secon
     with _input_errors():
         try:
             if "leaf_hash" in doc:
-                done = check_inclusion(doc, keys, _note(checkpoint),
-                                       _read_json(event, "--event") if event else None)
-                click.echo(f"OK: the event at position {doc['position']} (leaf {doc['leaf_index']}) is in "
-                           f"{describe(done)}")
+                done = check_inclusion(
+                    doc, keys, _note(checkpoint), _read_json(event, "--event") if event else None
+                )
+                click.echo(
+                    f"OK: the event at position {doc['position']} (leaf {doc['leaf_index']}) is in "
+                    f"{describe(done)}"
+                )
             elif "first" in doc:
-                first, second = check_consistency(doc, keys, _note(first_checkpoint),
-                                                  _note(second_checkpoint))
+                first, second = check_consistency(
+                    doc, keys, _note(first_checkpoint), _note(second_checkpoint)
+                )
                 click.echo(f"OK: {describe(second)} extends {describe(first)}")
             else:
-                raise click.BadParameter("neither an inclusion nor a consistency proof",
-                                         param_hint="PROOF_FILE")
+                raise click.BadParameter(
+                    "neither an inclusion nor a consistency proof", param_hint="PROOF_FILE"
+                )
         except ProofError as failed:
             click.echo(f"FAILED: {failed}")
             sys.exit(1)
@@ -350,12 +439,24 @@ def check_proof(proof_file, keys, keys_from, checkpoint, first_checkpoint, secon
 
 @audit.command()
 @click.argument("services", nargs=-1)
-@click.option("--state", required=True, type=click.Path(dir_okay=False),
-              help="The witness's state file (JSON).")
-@click.option("--key", "keys", multiple=True, help="Verifier keys to trust (default: those kept, or on first "
-              "sight those served).")
-@click.option("--url", help="Ask a running system's audit API (http://host:8000) instead of the stores.")
-@click.option("--token", envvar="KJFP_TOKEN", help="An auditor's bearer token for --url (default KJFP_TOKEN).")
+@click.option(
+    "--state",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The witness's state file (JSON).",
+)
+@click.option(
+    "--key",
+    "keys",
+    multiple=True,
+    help="Verifier keys to trust (default: those kept, or on first sight those served).",
+)
+@click.option(
+    "--url", help="Ask a running system's audit API (http://host:8000) instead of the stores."
+)
+@click.option(
+    "--token", envvar="KJFP_TOKEN", help="An auditor's bearer token for --url (default KJFP_TOKEN)."
+)
 @click.pass_context
 def witness(ctx, services, state, keys, url, token):
     """Take each service's latest signed checkpoint if it extends the one kept; refuse (exit 1,
@@ -363,15 +464,20 @@ def witness(ctx, services, state, keys, url, token):
     from kjfp.audit.proofs import ProofError, Witness, tree_of
 
     kept = Witness(state)
-    sources = _http_sources(url, token, services) if url else {
-        name: _local_source(tree_of, log) for name, log in _logs(ctx, services).items()}
+    sources = (
+        _http_sources(url, token, services)
+        if url
+        else {name: _local_source(tree_of, log) for name, log in _logs(ctx, services).items()}
+    )
     refused = False
     with _input_errors():
         for name, (note, served_keys, consistency) in sources.items():
             try:
                 click.echo(kept.observe(name, note, served_keys, keys, consistency))
             except ProofError as failed:
-                click.echo(str(failed) if str(failed).startswith(name) else f"{name}: REFUSED: {failed}")
+                click.echo(
+                    str(failed) if str(failed).startswith(name) else f"{name}: REFUSED: {failed}"
+                )
                 refused = True
     kept.save()
     sys.exit(1 if refused else 0)
@@ -383,8 +489,11 @@ def _local_source(tree_of, log):
     signed = tree.signed(1)
     if not signed:
         raise AuditError(f"{log.service}: no signed checkpoint in the store")
-    return signed[-1]["note"], [signed[-1]["verifier_key"]] if "verifier_key" in signed[-1] else [], (
-        lambda first, second: tree.consistency(first, second))
+    return (
+        signed[-1]["note"],
+        [signed[-1]["verifier_key"]] if "verifier_key" in signed[-1] else [],
+        (lambda first, second: tree.consistency(first, second)),
+    )
 
 
 def _http_sources(url, token, services):
@@ -399,7 +508,9 @@ def _http_sources(url, token, services):
 
     def get(path, **params):
         try:
-            answer = session.get(f"{url.rstrip('/')}/api/v1/audit/{path}", params=params, timeout=30)
+            answer = session.get(
+                f"{url.rstrip('/')}/api/v1/audit/{path}", params=params, timeout=30
+            )
         except requests.RequestException as failed:
             raise AuditError(f"{url}: {failed}") from failed
         if answer.status_code != 200:
@@ -411,7 +522,11 @@ def _http_sources(url, token, services):
         served = get("checkpoints", service=name)
         if not served["signed"]:
             raise AuditError(f"{name}: no signed checkpoint published yet")
-        sources[name] = (served["signed"][-1], served["verifier_keys"],
-                         lambda first, second, name=name: get("proofs/consistency", service=name,
-                                                               first=first, second=second))
+        sources[name] = (
+            served["signed"][-1],
+            served["verifier_keys"],
+            lambda first, second, name=name: get(
+                "proofs/consistency", service=name, first=first, second=second
+            ),
+        )
     return sources

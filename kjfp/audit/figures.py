@@ -8,6 +8,7 @@ whose tree holds every event up to the position, as the services name it beside 
 it is checked against the log read: the Merkle tree over its events up to the checkpoint's size
 must have the root it signs (``CheckpointMismatch`` otherwise). Checking its signature takes
 the verifier key (``kjfp audit report --key``)."""
+
 import json
 
 from kernel import merkle
@@ -29,7 +30,9 @@ from services.supervision.statistics import statistics_table
 def _stop(log, at):
     last = log.last_position()
     if at is not None and at > last:
-        raise RuleViolation(f"the {log.service} log ends at {last}", {"at": [f"beyond the end of the log ({last})"]})
+        raise RuleViolation(
+            f"the {log.service} log ends at {last}", {"at": [f"beyond the end of the log ({last})"]}
+        )
     return last if at is None else at
 
 
@@ -78,14 +81,20 @@ class _Anchored:
             for notification in batch:
                 self.tree.push(merkle.leaf_hash(event_bytes(notification)))
         try:  # what the note says (its signature is the key holder's to check: --key)
-            signs = Checkpoint.parse(found["note"][:found["note"].rfind("\n\n") + 1])
+            signs = Checkpoint.parse(found["note"][: found["note"].rfind("\n\n") + 1])
         except ProofError as bad:
-            raise CheckpointMismatch(f"{self.service}: the checkpoint of {found['tree_size']} leaves: {bad}") from bad
+            raise CheckpointMismatch(
+                f"{self.service}: the checkpoint of {found['tree_size']} leaves: {bad}"
+            ) from bad
         held = (self.tree.size, b64(self.tree.root()))
-        if held != (found["tree_size"], found["root_hash"]) or held != (signs.tree_size, b64(signs.root_hash)):
+        if held != (found["tree_size"], found["root_hash"]) or held != (
+            signs.tree_size,
+            b64(signs.root_hash),
+        ):
             raise CheckpointMismatch(
                 f"{self.service}: the {self.tree.size} events up to position {found['position']} are not "
-                f"the tree the checkpoint of {found['tree_size']} leaves signs (root {found['root_hash']})")
+                f"the tree the checkpoint of {found['tree_size']} leaves signs (root {found['root_hash']})"
+            )
         return {key: found[key] for key in ("tree_size", "root_hash", "position", "note")}
 
 
@@ -109,19 +118,34 @@ def explain(registry_log, cipher_key, unit, metric, as_of, at=None):
         for notification in batch:
             if notification.id in wanted:
                 e = mapper.to_domain_event(notification)
-                events.append({"position": notification.id, "type": public_name(e),
-                               "originator_id": str(notification.originator_id),
-                               "version": notification.originator_version, "occurred_at": e.timestamp.isoformat(),
-                               "payload": mask_fields(payload_of(e), personal)})
-    return {"unit": unit, "metric": metric, "as_of": as_of, "figure": figure, "records": records,
-            "events": events, "logs": {"registry": anchor}}
+                events.append(
+                    {
+                        "position": notification.id,
+                        "type": public_name(e),
+                        "originator_id": str(notification.originator_id),
+                        "version": notification.originator_version,
+                        "occurred_at": e.timestamp.isoformat(),
+                        "payload": mask_fields(payload_of(e), personal),
+                    }
+                )
+    return {
+        "unit": unit,
+        "metric": metric,
+        "as_of": as_of,
+        "figure": figure,
+        "records": records,
+        "events": events,
+        "logs": {"registry": anchor},
+    }
 
 
 def explain_csv(registry_log, cipher_key, unit, metric, as_of, at=None):
     """Every record behind the figure as CSV lines (the HTTP API's ``format=csv``), a page at a
     time once the views are rebuilt."""
     views, _ = explained_views(registry_log, cipher_key, metric, at)
-    return registry_queries.csv_lines(metric, registry_queries.explain_records(views, unit, metric, as_of))
+    return registry_queries.csv_lines(
+        metric, registry_queries.explain_records(views, unit, metric, as_of)
+    )
 
 
 def explained_views(registry_log, cipher_key, metric, at):
@@ -136,7 +160,9 @@ def report(logs, cipher_key, unit, campaign_id=None, as_of=None, at=None):
     at = at or {}
     unknown = sorted(set(at) - set(logs))
     if unknown:
-        raise RuleViolation(f"no log {', '.join(unknown)} to stop at", {"at": [f"one of {', '.join(logs)}"]})
+        raise RuleViolation(
+            f"no log {', '.join(unknown)} to stop at", {"at": [f"one of {', '.join(logs)}"]}
+        )
     stops = {name: _stop(log, at.get(name)) for name, log in logs.items()}
     anchors, campaign, report_filed = {}, None, None
     if campaign_id is not None:
@@ -147,7 +173,9 @@ def report(logs, cipher_key, unit, campaign_id=None, as_of=None, at=None):
         anchors["supervision"] = anchored.anchor()
         campaign = supervision.get_campaign(campaign_id)
         if unit not in campaign.units:
-            raise RuleViolation(f"the campaign does not cover {unit}", {"unit": ["not covered by the campaign"]})
+            raise RuleViolation(
+                f"the campaign does not cover {unit}", {"unit": ["not covered by the campaign"]}
+            )
         report_filed = supervision.self_inspection(campaign_id, unit)
         as_of = campaign.cutoff
     if as_of is None:
@@ -158,8 +186,11 @@ def report(logs, cipher_key, unit, campaign_id=None, as_of=None, at=None):
     if "funding" in logs:
         views, anchors["funding"] = _views_at(logs["funding"], cipher_key, stops["funding"])
         funds = funding_queries.summary(views, unit, None, as_of)
-    body = ({"statistics_table": statistics_table(campaign, unit, report_filed, counts, funds)}
-            if campaign else {"two_counts": counts, "funds": funds})
+    body = (
+        {"statistics_table": statistics_table(campaign, unit, report_filed, counts, funds)}
+        if campaign
+        else {"two_counts": counts, "funds": funds}
+    )
     return {"unit": unit, "as_of": as_of, **body, "logs": dict(sorted(anchors.items()))}
 
 

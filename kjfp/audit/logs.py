@@ -11,6 +11,7 @@ as the stores are kept). Nothing in it depends on when it was written, so the sa
 always exports to the same bytes; an export may stop at a position (e.g. the last a signed
 checkpoint holds).
 """
+
 import base64
 import bisect
 import json
@@ -40,8 +41,12 @@ class StoreLog:
             self.recorder.max_notification_id()
         except Exception as missing:  # the driver's own "no such table" errors differ
             self.recorder.datastore.close()
-            where = settings.postgres_db if settings.event_store == "postgres" else settings.data_dir
-            raise FileNotFoundError(f"no event store for {self.service} here ({where})") from missing
+            where = (
+                settings.postgres_db if settings.event_store == "postgres" else settings.data_dir
+            )
+            raise FileNotFoundError(
+                f"no event store for {self.service} here ({where})"
+            ) from missing
         self.ledger = ChainLedger(self.recorder, self.service, create=False)
         try:
             self.ledger.head()
@@ -140,7 +145,7 @@ class ExportLog:
 
     def links(self, after=0, stop=None):
         end = len(self._positions) if stop is None else bisect.bisect_right(self._positions, stop)
-        return self._links[bisect.bisect_right(self._positions, after):end]
+        return self._links[bisect.bisect_right(self._positions, after) : end]
 
     def checkpoints(self):
         return self._checkpoints
@@ -160,9 +165,13 @@ class ExportLog:
 
 def notification(item):
     """A stored event from its export line (or the audit API's form of it)."""
-    return Notification(id=item["position"], originator_id=_originator(item["originator_id"]),
-                        originator_version=item["version"], topic=item["topic"],
-                        state=base64.b64decode(item["state"]))
+    return Notification(
+        id=item["position"],
+        originator_id=_originator(item["originator_id"]),
+        originator_version=item["version"],
+        topic=item["topic"],
+        state=base64.b64decode(item["state"]),
+    )
 
 
 def _originator(text):
@@ -187,9 +196,16 @@ def export(log, path, stop=None):
                 out.write(_line(stored_form(notification, links.get(notification.id))))
             count += len(batch)
         checkpoints = [item for item in log.checkpoints() if item["position"] <= last]
-        out.write(_line({"checkpoints": checkpoints, "final_checkpoint": checkpoints[-1] if checkpoints else None,
-                         "signed": [item for item in log.signed() if item["position"] <= last],
-                         "person_keys": log.person_keys().export()}))
+        out.write(
+            _line(
+                {
+                    "checkpoints": checkpoints,
+                    "final_checkpoint": checkpoints[-1] if checkpoints else None,
+                    "signed": [item for item in log.signed() if item["position"] <= last],
+                    "person_keys": log.person_keys().export(),
+                }
+            )
+        )
     return count
 
 
@@ -209,8 +225,11 @@ def open_logs(settings, services=None, exports=None, optional=()):
     logs = {}
     for name in names:
         try:
-            logs[name] = (ExportLog(Path(exports) / f"{name}.jsonl", declared[name]) if exports is not None
-                          else StoreLog(settings, declared[name]))
+            logs[name] = (
+                ExportLog(Path(exports) / f"{name}.jsonl", declared[name])
+                if exports is not None
+                else StoreLog(settings, declared[name])
+            )
         except FileNotFoundError:
             if services and name in services:
                 for log in logs.values():

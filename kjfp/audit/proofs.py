@@ -9,6 +9,7 @@ with only the services' public verifier keys, and witnessed over time.
 - ``Witness``: the last checkpoint seen per service, kept in a state file; a new one is taken
   only if its signature verifies and a consistency proof shows it extends the one kept.
 """
+
 import base64
 import binascii
 import json
@@ -60,8 +61,10 @@ def tree_of(log):
     """The Merkle tree of a StoreLog or ExportLog."""
     if hasattr(log, "tree"):
         if log.tree is None:
-            raise FileNotFoundError(f"{log.service}: no Merkle tree in this store yet (nothing published "
-                                    "since the tree was introduced)")
+            raise FileNotFoundError(
+                f"{log.service}: no Merkle tree in this store yet (nothing published "
+                "since the tree was introduced)"
+            )
         return log.tree
     return ExportTree(log)
 
@@ -93,18 +96,24 @@ def check_inclusion(doc, verifier_keys, note=None, event=None):
         raise ProofError("no signed checkpoint to check the proof against (give one)")
     checkpoint = open_checkpoint(note, verifier_keys)
     if checkpoint.tree_size != doc.get("tree_size"):
-        raise ProofError(f"the proof is for a tree of {doc.get('tree_size')} leaves, the checkpoint "
-                         f"for {checkpoint.tree_size}")
+        raise ProofError(
+            f"the proof is for a tree of {doc.get('tree_size')} leaves, the checkpoint "
+            f"for {checkpoint.tree_size}"
+        )
     leaf = _hash(doc.get("leaf_hash"), "leaf_hash")
     if event is not None:
         if event.get("position") != doc.get("position"):
-            raise ProofError(f"the event is at position {event.get('position')}, "
-                             f"the proof for {doc.get('position')}")
+            raise ProofError(
+                f"the event is at position {event.get('position')}, "
+                f"the proof for {doc.get('position')}"
+            )
         if merkle.leaf_hash(event_bytes(notification(event))) != leaf:
             raise ProofError(f"the event at {event['position']} is not the leaf the proof is for")
     if not isinstance(doc.get("leaf_index"), int):
         raise ProofError("the document has no leaf_index")
-    merkle.verify_inclusion(doc["leaf_index"], checkpoint.tree_size, leaf, _proof(doc), checkpoint.root_hash)
+    merkle.verify_inclusion(
+        doc["leaf_index"], checkpoint.tree_size, leaf, _proof(doc), checkpoint.root_hash
+    )
     return checkpoint
 
 
@@ -114,22 +123,32 @@ def check_consistency(doc, verifier_keys, first_note=None, second_note=None):
     first_note = first_note or doc.get("first_checkpoint")
     second_note = second_note or doc.get("second_checkpoint")
     if not first_note or not second_note:
-        raise ProofError("a consistency proof is checked against two signed checkpoints (give them)")
-    first, second = open_checkpoint(first_note, verifier_keys), open_checkpoint(second_note, verifier_keys)
+        raise ProofError(
+            "a consistency proof is checked against two signed checkpoints (give them)"
+        )
+    first, second = (
+        open_checkpoint(first_note, verifier_keys),
+        open_checkpoint(second_note, verifier_keys),
+    )
     if (first.tree_size, second.tree_size) != (doc.get("first"), doc.get("second")):
-        raise ProofError(f"the proof is from {doc.get('first')} to {doc.get('second')} leaves, "
-                         f"the checkpoints are for {first.tree_size} and {second.tree_size}")
+        raise ProofError(
+            f"the proof is from {doc.get('first')} to {doc.get('second')} leaves, "
+            f"the checkpoints are for {first.tree_size} and {second.tree_size}"
+        )
     if first.origin != second.origin:
         raise ProofError(f"the checkpoints are of two logs ({first.origin}, {second.origin})")
-    merkle.verify_consistency(first.tree_size, second.tree_size, first.root_hash, second.root_hash,
-                              _proof(doc))
+    merkle.verify_consistency(
+        first.tree_size, second.tree_size, first.root_hash, second.root_hash, _proof(doc)
+    )
     return first, second
 
 
 def describe(checkpoint):
     """``<origin> size N root R``, and ``signed <time>`` when the note carries one."""
     signed = f" signed {checkpoint.time}" if checkpoint.time else ""
-    return f"{checkpoint.origin} size {checkpoint.tree_size} root {b64(checkpoint.root_hash)}{signed}"
+    return (
+        f"{checkpoint.origin} size {checkpoint.tree_size} root {b64(checkpoint.root_hash)}{signed}"
+    )
 
 
 class Witness:
@@ -137,7 +156,9 @@ class Witness:
 
     def __init__(self, path):
         self.path = Path(path)
-        self.state = json.loads(self.path.read_text(encoding="utf-8")) if self.path.is_file() else {}
+        self.state = (
+            json.loads(self.path.read_text(encoding="utf-8")) if self.path.is_file() else {}
+        )
 
     def observe(self, service, note, served_keys, given_keys, consistency):
         """Take ``note`` (the service's latest signed checkpoint) if it verifies and extends the
@@ -148,7 +169,9 @@ class Witness:
         new = open_checkpoint(note, keys)
         line = f"{service}: {describe(new)}"
         if kept is not None:
-            old = open_checkpoint(kept["note"], keys + [k for k in kept["verifier_keys"] if k not in keys])
+            old = open_checkpoint(
+                kept["note"], keys + [k for k in kept["verifier_keys"] if k not in keys]
+            )
             refused = f"{service}: REFUSED: kept checkpoint ({describe(old)}) and new one ({describe(new)})"
             if new.origin != old.origin:
                 raise ProofError(f"{refused} are of different logs")
@@ -160,8 +183,9 @@ class Witness:
             else:
                 try:
                     proof = _proof(consistency(old.tree_size, new.tree_size))
-                    merkle.verify_consistency(old.tree_size, new.tree_size, old.root_hash, new.root_hash,
-                                              proof)
+                    merkle.verify_consistency(
+                        old.tree_size, new.tree_size, old.root_hash, new.root_hash, proof
+                    )
                 except ProofError as failed:
                     raise ProofError(f"{refused} are not consistent: {failed}") from failed
             line += f", consistent with the kept size {old.tree_size}"
@@ -172,6 +196,7 @@ class Witness:
 
     def save(self):
         temporary = self.path.with_suffix(self.path.suffix + ".tmp")
-        temporary.write_text(json.dumps(self.state, ensure_ascii=False, indent=1, sort_keys=True),
-                             encoding="utf-8")
+        temporary.write_text(
+            json.dumps(self.state, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8"
+        )
         os.replace(temporary, self.path)

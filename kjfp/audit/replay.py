@@ -2,6 +2,7 @@
 with the live views. The live views are compared at the position their projection has tracked,
 so a running system can be audited: if a projection moves on while its views are being read,
 the replay follows it there and reads again."""
+
 from dataclasses import dataclass, field
 
 from kernel import personal
@@ -55,8 +56,9 @@ class Comparison:
             at += f"; {', '.join(self.unsettled)} kept moving while read: compare again when quiet"
         if not self.differences:
             return [f"{self.service}: views equal the replay ({at})"]
-        return ([f"{self.service}: {len(self.differences)} differences ({at})"]
-                + [f"  {line}" for line in self.differences])
+        return [f"{self.service}: {len(self.differences)} differences ({at})"] + [
+            f"  {line}" for line in self.differences
+        ]
 
 
 def replay_and_compare(log, mapper, live, progress=None):
@@ -99,8 +101,10 @@ def diff(collection, live, replayed):
             mine, theirs = live[key], replayed[key]
             for name in sorted(mine.keys() | theirs.keys()):
                 if mine.get(name, _ABSENT) != theirs.get(name, _ABSENT):
-                    lines.append(f"{collection} {key}: {name}: live {_show(mine.get(name, _ABSENT))}, "
-                                 f"replayed {_show(theirs.get(name, _ABSENT))}")
+                    lines.append(
+                        f"{collection} {key}: {name}: live {_show(mine.get(name, _ABSENT))}, "
+                        f"replayed {_show(theirs.get(name, _ABSENT))}"
+                    )
     return lines
 
 

@@ -16,6 +16,7 @@ at the position may have been chained elsewhere (found by re-hashing it at every
 both → reordered; only the first → an event was inserted before it; only the second → an
 event was deleted before it; neither → altered in place.
 """
+
 from dataclasses import dataclass, field
 
 from eventsourcing.persistence import Notification
@@ -48,8 +49,10 @@ class Verdict:
         return not self.breaks
 
     def lines(self):
-        head = (f"{self.service}: {self.events} events, chained to position {self.chained_to}, "
-                f"{self.checkpoints_checked} checkpoints checked")
+        head = (
+            f"{self.service}: {self.events} events, chained to position {self.chained_to}, "
+            f"{self.checkpoints_checked} checkpoints checked"
+        )
         if self.signed_checked:
             head += f", {self.signed_checked} signed checkpoints checked"
         if self.unpublished:
@@ -57,7 +60,10 @@ class Verdict:
         if self.ok:
             return [head, f"{self.service}: OK"]
         first = self.breaks[0]
-        lines = [head, f"{self.service}: BROKEN at position {first.position}: {first.kind}: {first.detail}"]
+        lines = [
+            head,
+            f"{self.service}: BROKEN at position {first.position}: {first.kind}: {first.detail}",
+        ]
         if len(self.breaks) > 1:
             shown = ", ".join(f"{b.position} ({b.kind})" for b in self.breaks[1:11])
             more = f" and {len(self.breaks) - 11} more" if len(self.breaks) > 11 else ""
@@ -67,9 +73,13 @@ class Verdict:
 
 def at(position, notification):
     """The same stored event as if it stood at ``position``."""
-    return Notification(id=position, originator_id=notification.originator_id,
-                        originator_version=notification.originator_version, topic=notification.topic,
-                        state=notification.state)
+    return Notification(
+        id=position,
+        originator_id=notification.originator_id,
+        originator_version=notification.originator_version,
+        topic=notification.topic,
+        state=notification.state,
+    )
 
 
 def verify(log, kept_checkpoints=(), progress=None):
@@ -92,32 +102,62 @@ def verify(log, kept_checkpoints=(), progress=None):
             try:
                 checkpoint = open_checkpoint(item["note"], [item["verifier_key"]])
             except (ProofError, ValueError) as bad:
-                verdict.breaks.append(Break(position, "signed", f"the signed checkpoint of "
-                                            f"{item['tree_size']} leaves does not verify: {bad}"))
+                verdict.breaks.append(
+                    Break(
+                        position,
+                        "signed",
+                        f"the signed checkpoint of "
+                        f"{item['tree_size']} leaves does not verify: {bad}",
+                    )
+                )
                 continue
             if checkpoint.tree_size != item["tree_size"] or checkpoint.root_hash != tree.root():
-                verdict.breaks.append(Break(position, "signed", (
-                    f"the Merkle tree of the first {tree.size} published events is not the one the "
-                    f"checkpoint signed at that size ({item.get('recorded_at', '')})")))
+                verdict.breaks.append(
+                    Break(
+                        position,
+                        "signed",
+                        (
+                            f"the Merkle tree of the first {tree.size} published events is not the one the "
+                            f"checkpoint signed at that size ({item.get('recorded_at', '')})"
+                        ),
+                    )
+                )
 
     def check_checkpoints(upto):
         while checkpoints and checkpoints[0]["position"] <= upto:
             checkpoint = checkpoints.pop(0)
             verdict.checkpoints_checked += 1
             if checkpoint["hash"] != chain:
-                verdict.breaks.append(Break(checkpoint["position"], "checkpoint", (
-                    f"the chain recomputed from the log does not reach the hash of the checkpoint "
-                    f"at {checkpoint['position']} ({checkpoint.get('recorded_at', 'kept elsewhere')})")))
+                verdict.breaks.append(
+                    Break(
+                        checkpoint["position"],
+                        "checkpoint",
+                        (
+                            f"the chain recomputed from the log does not reach the hash of the checkpoint "
+                            f"at {checkpoint['position']} ({checkpoint.get('recorded_at', 'kept elsewhere')})"
+                        ),
+                    )
+                )
 
     def on_link(position, recorded, notification):
         nonlocal previous_link, mismatch
         for inserted in unlinked:
-            verdict.breaks.append(Break(inserted, "inserted", (
-                f"the event at {inserted} was never chained, yet the chain goes on after it")))
+            verdict.breaks.append(
+                Break(
+                    inserted,
+                    "inserted",
+                    (f"the event at {inserted} was never chained, yet the chain goes on after it"),
+                )
+            )
         unlinked.clear()
         if notification is None:
-            verdict.breaks.append(Break(position, "deleted", (
-                f"the event chained at {position} is missing from the log")))
+            verdict.breaks.append(
+                Break(
+                    position,
+                    "deleted",
+                    (f"the event chained at {position} is missing from the log"),
+                )
+            )
         elif link(previous_link, notification) != recorded:
             verdict.breaks.append(Break(position, "altered", "the event does not match its link"))
             mismatch = mismatch or (position, previous_link, recorded, notification)
@@ -149,8 +189,15 @@ def verify(log, kept_checkpoints=(), progress=None):
     check_checkpoints(float("inf"))
     for item in signed:  # sizes beyond the published events still there
         verdict.signed_checked += 1
-        verdict.breaks.append(Break(verdict.chained_to, "signed", (
-            f"a checkpoint signed {item['tree_size']} leaves; {tree.size} published events are left")))
+        verdict.breaks.append(
+            Break(
+                verdict.chained_to,
+                "signed",
+                (
+                    f"a checkpoint signed {item['tree_size']} leaves; {tree.size} published events are left"
+                ),
+            )
+        )
     verdict.unpublished = len(unlinked)
     verdict.breaks.sort(key=lambda b: b.position)
     if mismatch and verdict.breaks[0].position == mismatch[0]:
@@ -165,16 +212,30 @@ def _checkpoints(stored, kept, verdict):
     for checkpoint in kept:
         mine = by_position.get(checkpoint["position"])
         if mine and mine["hash"] != checkpoint["hash"]:
-            verdict.breaks.append(Break(checkpoint["position"], "checkpoint", (
-                f"the stored checkpoint at {checkpoint['position']} differs from the one kept elsewhere")))
+            verdict.breaks.append(
+                Break(
+                    checkpoint["position"],
+                    "checkpoint",
+                    (
+                        f"the stored checkpoint at {checkpoint['position']} differs from the one kept elsewhere"
+                    ),
+                )
+            )
         by_position[checkpoint["position"]] = checkpoint
     return [by_position[p] for p in sorted(by_position)]
 
 
 def classify(log, position, previous_link, recorded, notification):
     """Why the event at ``position`` fails its link (see the module's docstring)."""
-    moved_to = next((n.id for batch in log.batches() for n in batch
-                     if n.id != position and link(previous_link, at(position, n)) == recorded), None)
+    moved_to = next(
+        (
+            n.id
+            for batch in log.batches()
+            for n in batch
+            if n.id != position and link(previous_link, at(position, n)) == recorded
+        ),
+        None,
+    )
     chained_at, before = None, GENESIS
     for other, hash_ in log.links():
         if other != position and link(before, at(other, notification)) == hash_:
@@ -182,15 +243,35 @@ def classify(log, position, previous_link, recorded, notification):
             break
         before = hash_
     if moved_to and chained_at:
-        return Break(position, "reordered", (
-            f"the event chained at {position} is now at {moved_to}; the one now at {position} "
-            f"was chained at {chained_at}"))
+        return Break(
+            position,
+            "reordered",
+            (
+                f"the event chained at {position} is now at {moved_to}; the one now at {position} "
+                f"was chained at {chained_at}"
+            ),
+        )
     if moved_to:
-        return Break(position, "inserted", (
-            f"an event never chained stands at {position}; the one chained there moved to {moved_to}"))
+        return Break(
+            position,
+            "inserted",
+            (
+                f"an event never chained stands at {position}; the one chained there moved to {moved_to}"
+            ),
+        )
     if chained_at:
-        return Break(position, "deleted", (
-            f"the event chained at {position} is gone; the one now there was chained at {chained_at}"))
-    return Break(position, "altered", (
-        f"the event at {position} is not the one chained there: its stored state, topic, "
-        "originator or version was changed"))
+        return Break(
+            position,
+            "deleted",
+            (
+                f"the event chained at {position} is gone; the one now there was chained at {chained_at}"
+            ),
+        )
+    return Break(
+        position,
+        "altered",
+        (
+            f"the event at {position} is not the one chained there: its stored state, topic, "
+            "originator or version was changed"
+        ),
+    )

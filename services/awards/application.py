@@ -4,14 +4,23 @@ The service gathers the evidence other services hold (hours from the registry's 
 rectification state from supervision) and passes it in; every rule is decided here and in the
 domain, and every command that records several aggregates saves them in one atomic save.
 """
+
 import uuid
 
 from kernel.application import ServiceApplication, command
 from kernel.errors import Conflict, RuleViolation
 from kernel.places import canonical_place, canonical_province, canonical_unit
 from services.awards.domain import (
-    ACTIVE, AwardRound, Commendation, Nomination, hours_check, nominee_key, prior_commendation_check,
-    rectification_check, refuse_unless_eligible)
+    ACTIVE,
+    AwardRound,
+    Commendation,
+    Nomination,
+    hours_check,
+    nominee_key,
+    prior_commendation_check,
+    rectification_check,
+    refuse_unless_eligible,
+)
 
 
 class AwardsApplication(ServiceApplication):
@@ -20,14 +29,21 @@ class AwardsApplication(ServiceApplication):
     # -- rounds ---------------------------------------------------------------------------
     @command
     def configure_round(self, *, effective_date, name=None, eligibility=None, **form) -> AwardRound:
-        form["key_provinces"] = [canonical_province(p, "key_provinces")
-                                 for p in form.get("key_provinces", ())]
+        form["key_provinces"] = [
+            canonical_province(p, "key_provinces") for p in form.get("key_provinces", ())
+        ]
         round_id = AwardRound.create_id(form["year"])
         if self._exists(round_id):
-            raise Conflict(f"the {form['year']} round is already configured",
-                           {"year": ["a round for this year exists"], "round_id": [str(round_id)]})
-        award_round = AwardRound(name=name or f"{form['year']}年度科技助力精准扶贫表扬", eligibility=eligibility,
-                                 effective_date=effective_date, **form)
+            raise Conflict(
+                f"the {form['year']} round is already configured",
+                {"year": ["a round for this year exists"], "round_id": [str(round_id)]},
+            )
+        award_round = AwardRound(
+            name=name or f"{form['year']}年度科技助力精准扶贫表扬",
+            eligibility=eligibility,
+            effective_date=effective_date,
+            **form,
+        )
         self.save(award_round)
         return award_round
 
@@ -56,13 +72,22 @@ class AwardsApplication(ServiceApplication):
         nominee = nominee_key(category, unit, form)
         nomination_id = Nomination.create_id(str(award_round.id), nominee)
         if self._exists(nomination_id):
-            raise Conflict(f"{nominee} is already nominated in the {award_round.year} round",
-                           {"nominee": ["already nominated"], "nomination_id": [str(nomination_id)]})
+            raise Conflict(
+                f"{nominee} is already nominated in the {award_round.year} round",
+                {"nominee": ["already nominated"], "nomination_id": [str(nomination_id)]},
+            )
         award_round.take_quota(unit, category, str(nomination_id))
         checks = self.checks(award_round, category, nominee, form, evidence)
         refuse_unless_eligible(checks)
-        nomination = Nomination(round_id=str(award_round.id), nominee=nominee, category=category, unit=unit,
-                                form=form, checks=checks, effective_date=effective_date)
+        nomination = Nomination(
+            round_id=str(award_round.id),
+            nominee=nominee,
+            category=category,
+            unit=unit,
+            form=form,
+            checks=checks,
+            effective_date=effective_date,
+        )
         self.save(award_round, nomination, result_id=nomination.id)
         return nomination
 
@@ -73,14 +98,18 @@ class AwardsApplication(ServiceApplication):
             checks.append(hours_check(award_round, form["expert_id"], evidence["hours"]))
         if category == "organising_unit":
             checks.append(rectification_check(evidence["rectification"], evidence["as_of"]))
-        checks.append(prior_commendation_check(award_round, self.prior_commendations(award_round, nominee)))
+        checks.append(
+            prior_commendation_check(award_round, self.prior_commendations(award_round, nominee))
+        )
         return checks
 
     def eligibility(self, nomination_id, evidence):
         """The checks as they stand now (for a recorded nomination)."""
         nomination = self.get_nomination(nomination_id)
         award_round = self.get_round(nomination.round_id)
-        return self.checks(award_round, nomination.category, nomination.nominee, nomination.form, evidence)
+        return self.checks(
+            award_round, nomination.category, nomination.nominee, nomination.form, evidence
+        )
 
     def prior_commendations(self, award_round, nominee):
         since = award_round.prior_commendation_since
@@ -111,8 +140,12 @@ class AwardsApplication(ServiceApplication):
         self.save(award_round, *nominations)
         return award_round
 
-    @command(reread=lambda app, result_id: (app.get_nomination(result_id.split("/")[0]),
-                                             result_id.split("/")[1]))
+    @command(
+        reread=lambda app, result_id: (
+            app.get_nomination(result_id.split("/")[0]),
+            result_id.split("/")[1],
+        )
+    )
     def raise_objection(self, nomination_id, reason, raised_by, effective_date):
         nomination = self.get_nomination(nomination_id)
         objection_id = str(uuid.uuid4())
@@ -121,7 +154,9 @@ class AwardsApplication(ServiceApplication):
         return nomination, objection_id
 
     @command
-    def resolve_objection(self, nomination_id, objection_id, upheld, comment, effective_date) -> Nomination:
+    def resolve_objection(
+        self, nomination_id, objection_id, upheld, comment, effective_date
+    ) -> Nomination:
         nomination = self.get_nomination(nomination_id)
         nomination.resolve_objection(objection_id, upheld, comment, effective_date)
         self.save(nomination)
@@ -135,16 +170,22 @@ class AwardsApplication(ServiceApplication):
         award_round = self.get_round(round_id)
         award_round.guard_commending(effective_date)
         nominations = [self.get_nomination(n) for n in award_round.nominations]
-        pending = {str(n.id): n.unresolved_objections() for n in nominations if n.unresolved_objections()}
+        pending = {
+            str(n.id): n.unresolved_objections() for n in nominations if n.unresolved_objections()
+        }
         if pending:
-            raise RuleViolation("objections are still unresolved",
-                                {"objections": [f"{nid}: {len(o)} unresolved" for nid, o in pending.items()]})
+            raise RuleViolation(
+                "objections are still unresolved",
+                {"objections": [f"{nid}: {len(o)} unresolved" for nid, o in pending.items()]},
+            )
         publicized = {str(n.id): n for n in nominations if n.status == "publicized"}
         if selected is not None:
             unknown = [nid for nid in selected if nid not in publicized]
             if unknown:
-                raise RuleViolation("only nominations under this round's notice can be commended",
-                                    {"nomination_ids": [f"{nid}: not publicized in this round" for nid in unknown]})
+                raise RuleViolation(
+                    "only nominations under this round's notice can be commended",
+                    {"nomination_ids": [f"{nid}: not publicized in this round" for nid in unknown]},
+                )
         chosen = [publicized[nid] for nid in (selected if selected is not None else publicized)]
         conferred = {}
         for nomination in chosen:
@@ -153,10 +194,17 @@ class AwardsApplication(ServiceApplication):
         commendations = []
         for nomination in chosen:
             nomination.confer(award_round.year, effective_date)
-            commendations.append(Commendation(
-                nominee=nomination.nominee, year=award_round.year, category=nomination.category,
-                unit=nomination.unit, name=display_name(nomination), source=str(nomination.id),
-                effective_date=effective_date))
+            commendations.append(
+                Commendation(
+                    nominee=nomination.nominee,
+                    year=award_round.year,
+                    category=nomination.category,
+                    unit=nomination.unit,
+                    name=display_name(nomination),
+                    source=str(nomination.id),
+                    effective_date=effective_date,
+                )
+            )
         self.save(award_round, *chosen, *[c for c in commendations if not self._exists(c.id)])
         return award_round, chosen
 
@@ -185,17 +233,28 @@ class AwardsApplication(ServiceApplication):
 
     # -- past commendations ---------------------------------------------------------------
     @command
-    def record_commendation(self, *, year, category, unit, effective_date, expert_id=None, team_name=None,
-                            name=None) -> Commendation:
+    def record_commendation(
+        self, *, year, category, unit, effective_date, expert_id=None, team_name=None, name=None
+    ) -> Commendation:
         unit = canonical_unit(unit)
-        nominee = nominee_key(category, unit, {"expert_id": expert_id, "team_name": team_name or ""})
+        nominee = nominee_key(
+            category, unit, {"expert_id": expert_id, "team_name": team_name or ""}
+        )
         commendation_id = Commendation.create_id(nominee, year)
         if self._exists(commendation_id):
-            raise Conflict(f"{nominee} is already recorded as commended in {year}",
-                           {"year": ["already recorded"], "commendation_id": [str(commendation_id)]})
-        commendation = Commendation(nominee=nominee, year=year, category=category, unit=unit,
-                                    name=name or team_name or expert_id or unit, source="record",
-                                    effective_date=effective_date)
+            raise Conflict(
+                f"{nominee} is already recorded as commended in {year}",
+                {"year": ["already recorded"], "commendation_id": [str(commendation_id)]},
+            )
+        commendation = Commendation(
+            nominee=nominee,
+            year=year,
+            category=category,
+            unit=unit,
+            name=name or team_name or expert_id or unit,
+            source="record",
+            effective_date=effective_date,
+        )
         self.save(commendation)
         return commendation
 

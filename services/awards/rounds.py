@@ -9,9 +9,30 @@ commended since 2016; material by 2020-08-15; public notice at least one week (�
 # The provinces with the heaviest poverty-alleviation tasks (the "三区三州" and the central and
 # western provinces with the most poor counties). §003 says "扶贫重点省份" without a list, so the
 # list is configuration: the national office may change it per round.
-KEY_PROVINCES_2020 = ["河北", "山西", "内蒙古", "吉林", "黑龙江", "安徽", "江西", "河南", "湖北", "湖南",
-                      "广西", "海南", "重庆", "四川", "贵州", "云南", "西藏", "陕西", "甘肃", "青海",
-                      "宁夏", "新疆"]
+KEY_PROVINCES_2020 = [
+    "河北",
+    "山西",
+    "内蒙古",
+    "吉林",
+    "黑龙江",
+    "安徽",
+    "江西",
+    "河南",
+    "湖北",
+    "湖南",
+    "广西",
+    "海南",
+    "重庆",
+    "四川",
+    "贵州",
+    "云南",
+    "西藏",
+    "陕西",
+    "甘肃",
+    "青海",
+    "宁夏",
+    "新疆",
+]
 
 
 def round_2020(organising_units=None, **overrides):
@@ -35,7 +56,10 @@ def round_2020(organising_units=None, **overrides):
     }
     if organising_units:
         form["categories"] = ["organising_unit", *form["categories"]]
-        form["national_totals"] = {"organising_unit": organising_units["total"], **form["national_totals"]}
+        form["national_totals"] = {
+            "organising_unit": organising_units["total"],
+            **form["national_totals"],
+        }
         for limits in form["quotas"].values():
             limits["organising_unit"] = {"min": 0, "max": organising_units["max"]}
     return {**form, **overrides}
@@ -52,8 +76,12 @@ def load(name, url, token, effective_date=None):
     body = READY[name]()
     if effective_date:
         body["effective_date"] = effective_date
-    reply = requests.post(f"{url.rstrip('/')}/api/v1/award-rounds", json=body, timeout=60,
-                          headers={"Authorization": f"Bearer {token}", "Idempotency-Key": f"award-round:{name}"})
+    reply = requests.post(
+        f"{url.rstrip('/')}/api/v1/award-rounds",
+        json=body,
+        timeout=60,
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": f"award-round:{name}"},
+    )
     if reply.status_code == 409 and "round_id" in reply.json().get("details", {}):
         return reply.json()["details"]["round_id"][0], False
     if reply.status_code != 201:

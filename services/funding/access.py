@@ -9,6 +9,7 @@
   or the provincial office of the programme's province.
 Auditors and inspectors write nothing.
 """
+
 from kernel.auth import authorize_write, require_writer, unit_of
 from kernel.errors import Forbidden
 from services.funding.domain import region_covers
@@ -20,8 +21,10 @@ def authorize_programme(actor, unit):
     require_writer(actor)
     if actor.role in OWNERS and actor.unit.covers(unit_of(unit)):
         return
-    raise Forbidden(f"{actor.role} {actor.scope} may not configure a programme of {unit}",
-                    {"unit": ["the national office, or a provincial office for its own province"]})
+    raise Forbidden(
+        f"{actor.role} {actor.scope} may not configure a programme of {unit}",
+        {"unit": ["the national office, or a provincial office for its own province"]},
+    )
 
 
 def authorize_application(actor, unit, region):
@@ -34,16 +37,23 @@ def authorize_review(actor, project, level, level_kind):
         return  # not a level of this programme: the command refuses it (422)
     kind = actor.unit.kind
     if kind != level_kind:
-        raise Forbidden(f"level {level} is reviewed by a {level_kind} body, not {actor.scope}",
-                        {"level": [f"reviewed by a {level_kind} body"]})
-    if kind != "national" and not (region_covers(actor.scope, project.region)
-                                   or region_covers(project.region, actor.scope)):
-        raise Forbidden(f"{actor.scope} may not review projects in {project.region}",
-                        {"level": ["outside your area"]})
+        raise Forbidden(
+            f"level {level} is reviewed by a {level_kind} body, not {actor.scope}",
+            {"level": [f"reviewed by a {level_kind} body"]},
+        )
+    if kind != "national" and not (
+        region_covers(actor.scope, project.region) or region_covers(project.region, actor.scope)
+    ):
+        raise Forbidden(
+            f"{actor.scope} may not review projects in {project.region}",
+            {"level": ["outside your area"]},
+        )
 
 
 def authorize_owner(actor, programme):
     if actor.role in OWNERS and actor.unit.covers(unit_of(programme.unit)):
         return
-    raise Forbidden(f"only the programme's owner ({programme.unit}) publicizes, confirms and pays",
-                    {"project_id": [f"belongs to a programme of {programme.unit}"]})
+    raise Forbidden(
+        f"only the programme's owner ({programme.unit}) publicizes, confirms and pays",
+        {"project_id": [f"belongs to a programme of {programme.unit}"]},
+    )

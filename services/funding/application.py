@@ -30,16 +30,40 @@ class FundingApplication(ServiceApplication):
 
     # -- projects -------------------------------------------------------------------------
     @command
-    def apply(self, *, programme_id, applicant, kind, region, villages, content, year, effective_date,
-              unit=None, until_year=None, amount_fen=None, expert=None) -> Project:
+    def apply(
+        self,
+        *,
+        programme_id,
+        applicant,
+        kind,
+        region,
+        villages,
+        content,
+        year,
+        effective_date,
+        unit=None,
+        until_year=None,
+        amount_fen=None,
+        expert=None,
+    ) -> Project:
         """A project application. ``expert`` is the registry's payee record of an individual
         applicant (None for a unit)."""
         programme = self._referenced(programme_id, Programme, "programme")
         region = canonical_unit(region, "region", kinds=("province", "city", "county"))
         unit = canonical_unit(unit, kinds=("province", "society")) if unit is not None else None
         project = programme.take_application(
-            applicant=applicant, kind=kind, region=region, unit=unit, villages=villages, content=content,
-            year=year, until_year=until_year, amount_fen=amount_fen, expert=expert, effective_date=effective_date)
+            applicant=applicant,
+            kind=kind,
+            region=region,
+            unit=unit,
+            villages=villages,
+            content=content,
+            year=year,
+            until_year=until_year,
+            amount_fen=amount_fen,
+            expert=expert,
+            effective_date=effective_date,
+        )
         self.save(project)
         return project
 
@@ -51,14 +75,19 @@ class FundingApplication(ServiceApplication):
 
     @command
     def review(self, project_id, *, level, decision, comment, effective_date) -> Project:
-        return self._step(project_id,
-                          lambda project: project.review(level, decision, comment, effective_date))
+        return self._step(
+            project_id, lambda project: project.review(level, decision, comment, effective_date)
+        )
 
     @command
     def publicize(self, project_id, *, effective_date) -> Project:
         """Start the public notice (公示): it runs ``notice_days`` days from the effective date."""
-        return self._step(project_id, lambda project: project.publicize(
-            self.get_programme(project.programme_id).notice_days, effective_date))
+        return self._step(
+            project_id,
+            lambda project: project.publicize(
+                self.get_programme(project.programme_id).notice_days, effective_date
+            ),
+        )
 
     @command
     def confirm(self, project_id, *, effective_date) -> Project:
@@ -73,7 +102,9 @@ class FundingApplication(ServiceApplication):
 
     # -- disbursements --------------------------------------------------------------------
     @command
-    def disburse(self, *, project_id, year, amount_fen, account, effective_date, payee=None) -> Disbursement:
+    def disburse(
+        self, *, project_id, year, amount_fen, account, effective_date, payee=None
+    ) -> Disbursement:
         """Pay a project-year's subsidy (FundDisbursed). ``payee`` is the registry's record of
         the applicant expert (None for a unit applicant). The project-year's ledger and the
         region's quota change in the same atomic save as the payment itself."""
@@ -82,7 +113,9 @@ class FundingApplication(ServiceApplication):
         project.check_payable(year, effective_date)
         project.check_payee(payee, pii.keyed_hash(self.pii_hash_key, account), effective_date)
         ledger = self._ledger(project, year, programme.cap_fen(project))
-        disbursement = project.disbursement(year, amount_fen, pii.normalise(account), effective_date)
+        disbursement = project.disbursement(
+            year, amount_fen, pii.normalise(account), effective_date
+        )
         ledger.record_disbursement(str(disbursement.id), amount_fen, effective_date)
         changed = [disbursement, ledger]
         if project.quota_region:
@@ -108,5 +141,6 @@ class FundingApplication(ServiceApplication):
         try:
             return self._get(aggregate_id, cls, what)
         except NotFound:
-            raise RuleViolation(f"no {what} with id {aggregate_id}", {f"{what}_id": ["not found"]})
-
+            raise RuleViolation(
+                f"no {what} with id {aggregate_id}", {f"{what}_id": ["not found"]}
+            ) from None

@@ -9,6 +9,8 @@ its own record — the region's quota and the project-year's ledger — are save
 ``save()``, so two racing payments cannot both take the last slot or both pay one year: the
 event store refuses the second version and the retried command sees the first one's result.
 """
+
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -24,10 +26,10 @@ PERSONAL_FIELDS = ("account",)
 
 # Which unit level reviews a level of these well-known names (others must be configured).
 KNOWN_LEVELS = {
-    "applicant_unit": "county",            # 所在单位意见, recorded by the county body that files it
-    "county_poverty_office": "county",     # 县扶贫办核审
-    "county_association": "county",        # 县级科协
-    "city_association": "city",            # 市科协 初审
+    "applicant_unit": "county",  # 所在单位意见, recorded by the county body that files it
+    "county_poverty_office": "county",  # 县扶贫办核审
+    "county_association": "county",  # 县级科协
+    "city_association": "city",  # 市科协 初审
     "provincial_association": "province",  # 省科协 核准
     "provincial_office": "province",
     "national_office": "national",
@@ -55,14 +57,31 @@ class Programme(Aggregate):
         scopes = form.get("level_scopes") or {}
         check_configuration({**form, "level_scopes": scopes})
         form["unit"] = str(Unit.parse(form["unit"]))
-        form["quotas"] = {str(Unit.parse(region)): places for region, places in form["quotas"].items()}
-        form["level_scopes"] = {level: scopes.get(level, KNOWN_LEVELS.get(level)) for level in form["approval_levels"]}
+        form["quotas"] = {
+            str(Unit.parse(region)): places for region, places in form["quotas"].items()
+        }
+        form["level_scopes"] = {
+            level: scopes.get(level, KNOWN_LEVELS.get(level)) for level in form["approval_levels"]
+        }
         return cls(effective_date=effective_date, **form)
 
     @event("ProgrammeConfigured")
-    def __init__(self, name, year, until_year, unit, project_kinds, approval_levels, level_scopes,
-                 subsidy_fen_per_project_year, subsidise_units, subsidise_fully_budget_funded,
-                 quotas, notice_days, effective_date):
+    def __init__(
+        self,
+        name,
+        year,
+        until_year,
+        unit,
+        project_kinds,
+        approval_levels,
+        level_scopes,
+        subsidy_fen_per_project_year,
+        subsidise_units,
+        subsidise_fully_budget_funded,
+        quotas,
+        notice_days,
+        effective_date,
+    ):
         self.name = name
         self.year = year
         self.until_year = until_year
@@ -83,49 +102,94 @@ class Programme(Aggregate):
 
     def open_quotas(self):
         """Each quota region's places, opened with the programme (saved with it)."""
-        return [RegionQuota(programme_id=str(self.id), region=region, total=places)
-                for region, places in sorted(self.quotas.items())]
+        return [
+            RegionQuota(programme_id=str(self.id), region=region, total=places)
+            for region, places in sorted(self.quotas.items())
+        ]
 
-    def take_application(self, *, applicant, kind, region, unit, villages, content, year, until_year,
-                         amount_fen, expert, effective_date):
+    def take_application(
+        self,
+        *,
+        applicant,
+        kind,
+        region,
+        unit,
+        villages,
+        content,
+        year,
+        until_year,
+        amount_fen,
+        expert,
+        effective_date,
+    ):
         """A project application (项目书) under this programme, refused unless the programme takes
         it: a kind it funds, from an applicant of a type that kind is open to (an individual: an
         expert registered then, ``expert`` being the registry's record), in its unit, in its years,
         with an amount only where amounts are free, and not before it was configured."""
         allowed = self.applicants_for(kind)
         if allowed is None:
-            raise RuleViolation(f"{kind} is not a project kind of this programme",
-                                {"kind": ["not a project kind of this programme"]})
+            raise RuleViolation(
+                f"{kind} is not a project kind of this programme",
+                {"kind": ["not a project kind of this programme"]},
+            )
         if applicant["type"] not in allowed:
-            raise RuleViolation(f"{kind} projects of this programme are open to: {', '.join(allowed)}",
-                                {"applicant.type": [f"{kind} projects are open to: {', '.join(allowed)}"]})
+            raise RuleViolation(
+                f"{kind} projects of this programme are open to: {', '.join(allowed)}",
+                {"applicant.type": [f"{kind} projects are open to: {', '.join(allowed)}"]},
+            )
         if applicant["type"] == "individual":
             if expert is None:
-                raise RuleViolation("an individual applicant must be a registered expert",
-                                    {"applicant.expert_id": ["not registered"]})
+                raise RuleViolation(
+                    "an individual applicant must be a registered expert",
+                    {"applicant.expert_id": ["not registered"]},
+                )
             guard_not_revoked(expert, effective_date)
         if not region_covers(self.unit, region):
-            raise RuleViolation(f"{region} is outside the programme's unit {self.unit}",
-                                {"region": [f"outside {self.unit}"]})
+            raise RuleViolation(
+                f"{region} is outside the programme's unit {self.unit}",
+                {"region": [f"outside {self.unit}"]},
+            )
         until_year = until_year or year
         if not (self.year <= year <= until_year <= self.until_year):
-            raise RuleViolation(f"the programme runs {self.year}–{self.until_year}",
-                                {"year": [f"the programme runs {self.year}–{self.until_year}"]})
+            raise RuleViolation(
+                f"the programme runs {self.year}–{self.until_year}",
+                {"year": [f"the programme runs {self.year}–{self.until_year}"]},
+            )
         if self.free_amounts and amount_fen is None:
-            raise RuleViolation("this programme has free amounts: say how much a year the project asks",
-                                {"amount_fen": ["required: the programme has free amounts"]})
+            raise RuleViolation(
+                "this programme has free amounts: say how much a year the project asks",
+                {"amount_fen": ["required: the programme has free amounts"]},
+            )
         if not self.free_amounts and amount_fen is not None:
-            raise RuleViolation("this programme pays a fixed subsidy per project-year",
-                                {"amount_fen": [f"fixed by the programme: {self.subsidy_fen_per_project_year} fen"]})
+            raise RuleViolation(
+                "this programme pays a fixed subsidy per project-year",
+                {
+                    "amount_fen": [
+                        f"fixed by the programme: {self.subsidy_fen_per_project_year} fen"
+                    ]
+                },
+            )
         if effective_date < self.configured_on:
-            raise RuleViolation("the programme was not yet configured then",
-                                {"effective_date": [f"before the programme ({self.configured_on})"]})
+            raise RuleViolation(
+                "the programme was not yet configured then",
+                {"effective_date": [f"before the programme ({self.configured_on})"]},
+            )
         return Project(
-            programme_id=str(self.id), applicant=applicant, kind=kind, region=region,
-            unit=unit or str(Unit.parse(region).lineage[1]), villages=villages, content=content, year=year,
-            until_year=until_year, amount_fen=amount_fen, approval_levels=self.approval_levels,
+            programme_id=str(self.id),
+            applicant=applicant,
+            kind=kind,
+            region=region,
+            unit=unit or str(Unit.parse(region).lineage[1]),
+            villages=villages,
+            content=content,
+            year=year,
+            until_year=until_year,
+            amount_fen=amount_fen,
+            approval_levels=self.approval_levels,
             quota_region=self.quota_region_for(region),
-            no_subsidy_reason=self.no_subsidy_reason(applicant, kind), effective_date=effective_date)
+            no_subsidy_reason=self.no_subsidy_reason(applicant, kind),
+            effective_date=effective_date,
+        )
 
     def cap_fen(self, project):
         """What one year of ``project`` may be paid: the fixed subsidy, or the amount it asked."""
@@ -144,16 +208,21 @@ class Programme(Aggregate):
             return None
         covering = [q for q in self.quotas if region_covers(q, region)]
         if not covering:
-            raise RuleViolation(f"{region} has no quota in this programme",
-                                {"region": ["no quota of this programme covers it"]})
+            raise RuleViolation(
+                f"{region} has no quota in this programme",
+                {"region": ["no quota of this programme covers it"]},
+            )
         return max(covering, key=lambda q: len(Unit.parse(q).path))
 
     def no_subsidy_reason(self, applicant, kind):
         """Why a project of this applicant and kind is not subsidised (None: it is)."""
         if applicant["type"] != "unit":
             return None
-        if (applicant.get("fully_budget_funded") and kind == "popularisation"
-                and not self.subsidise_fully_budget_funded):
+        if (
+            applicant.get("fully_budget_funded")
+            and kind == "popularisation"
+            and not self.subsidise_fully_budget_funded
+        ):
             return "a fully budget-funded unit's popularisation project is not subsidised again"
         if not self.subsidise_units:
             return "this programme does not subsidise units"
@@ -164,8 +233,23 @@ class Project(Aggregate):
     """A project application (项目书) and its way through the approval chain and public notice."""
 
     @event("ProjectApplied")
-    def __init__(self, programme_id, applicant, kind, region, unit, villages, content, year, until_year,
-                 amount_fen, approval_levels, quota_region, no_subsidy_reason, effective_date):
+    def __init__(
+        self,
+        programme_id,
+        applicant,
+        kind,
+        region,
+        unit,
+        villages,
+        content,
+        year,
+        until_year,
+        amount_fen,
+        approval_levels,
+        quota_region,
+        no_subsidy_reason,
+        effective_date,
+    ):
         self.programme_id = programme_id
         self.applicant = applicant
         self.kind = kind
@@ -185,7 +269,13 @@ class Project(Aggregate):
         self.approved_on = self.rejected_on = None
         self.notice_start = self.notice_end = self.confirmed_on = None
         # (originator version of each event a payment rests on), for tracing payments back
-        self.trail = {"applied": 1, "reviews": [], "approved": None, "publicized": None, "confirmed": None}
+        self.trail: dict[str, Any] = {
+            "applied": 1,
+            "reviews": [],
+            "approved": None,
+            "publicized": None,
+            "confirmed": None,
+        }
 
     @property
     def next_level(self):
@@ -193,8 +283,11 @@ class Project(Aggregate):
 
     @property
     def last_act_on(self):
-        return max([self.applied_on] + [r["effective_date"] for r in self.reviews]
-                   + [d for d in (self.notice_start, self.confirmed_on) if d])
+        return max(
+            [self.applied_on]
+            + [r["effective_date"] for r in self.reviews]
+            + [d for d in (self.notice_start, self.confirmed_on) if d]
+        )
 
     @property
     def effective(self):
@@ -207,14 +300,24 @@ class Project(Aggregate):
         """A year's subsidy is paid only for an effective project, once it took effect, for one of
         its implementation years that has begun, and only if the project is subsidised at all."""
         if not self.effective:
-            raise RuleViolation(f"the project is {self.status}: no payment before approval and publicity",
-                                {"project_id": [f"not effective ({self.status})"]})
+            raise RuleViolation(
+                f"the project is {self.status}: no payment before approval and publicity",
+                {"project_id": [f"not effective ({self.status})"]},
+            )
         if effective_date < self.confirmed_on:
-            raise RuleViolation("the project was not yet effective then",
-                                {"effective_date": [f"before the project took effect ({self.confirmed_on})"]})
+            raise RuleViolation(
+                "the project was not yet effective then",
+                {"effective_date": [f"before the project took effect ({self.confirmed_on})"]},
+            )
         if not self.covers_year(year):
-            raise RuleViolation(f"the project runs {self.year}–{self.until_year}",
-                                {"year": [f"not an implementation year of the project ({self.year}–{self.until_year})"]})
+            raise RuleViolation(
+                f"the project runs {self.year}–{self.until_year}",
+                {
+                    "year": [
+                        f"not an implementation year of the project ({self.year}–{self.until_year})"
+                    ]
+                },
+            )
         if year > int(effective_date[:4]):
             raise RuleViolation(f"{year} has not begun", {"year": ["a year that has not begun"]})
         if self.no_subsidy_reason:
@@ -228,40 +331,70 @@ class Project(Aggregate):
         if not expert_id:
             return
         if payee is None or payee["expert_id"] != expert_id:
-            raise RuleViolation("the payee is not the project's expert", {"account": ["no registered payee"]})
+            raise RuleViolation(
+                "the payee is not the project's expert", {"account": ["no registered payee"]}
+            )
         if payee.get("erased"):
-            raise RuleViolation("the expert's personal data was erased: no registered account is left "
-                                "to check a payment against", {"expert_id": ["personal data erased"]})
+            raise RuleViolation(
+                "the expert's personal data was erased: no registered account is left "
+                "to check a payment against",
+                {"expert_id": ["personal data erased"]},
+            )
         guard_not_revoked(payee, effective_date)
         if not payee["bank_account_hash"] or payee["bank_account_hash"] != account_hash:
-            raise RuleViolation("subsidies are paid only into the expert's registered personal account",
-                                {"account": ["not the expert's registered account"]})
+            raise RuleViolation(
+                "subsidies are paid only into the expert's registered personal account",
+                {"account": ["not the expert's registered account"]},
+            )
 
     def disbursement(self, year, amount_fen, account, effective_date):
         """A payment of this project's subsidy for ``year`` into ``account``, with the versions of
         the events it rests on."""
         return Disbursement(
-            project_id=str(self.id), programme_id=self.programme_id, year=year, amount_fen=amount_fen,
-            account=account, expert_id=self.applicant.get("expert_id"), region=self.region, unit=self.unit,
-            quota_region=self.quota_region, trail=self.trail, effective_date=effective_date)
+            project_id=str(self.id),
+            programme_id=self.programme_id,
+            year=year,
+            amount_fen=amount_fen,
+            account=account,
+            expert_id=self.applicant.get("expert_id"),
+            region=self.region,
+            unit=self.unit,
+            quota_region=self.quota_region,
+            trail=self.trail,
+            effective_date=effective_date,
+        )
 
     def review(self, level, decision, comment, effective_date):
         if self.status != "in_review":
-            raise RuleViolation(f"the project is {self.status}; its review is over", {"level": [self.status]})
+            raise RuleViolation(
+                f"the project is {self.status}; its review is over", {"level": [self.status]}
+            )
         if level != self.next_level:
-            raise RuleViolation(f"the next level to review is {self.next_level}, not {level}",
-                                {"level": [f"the next level to review is {self.next_level}"]})
+            raise RuleViolation(
+                f"the next level to review is {self.next_level}, not {level}",
+                {"level": [f"the next level to review is {self.next_level}"]},
+            )
         self._not_before(self.last_act_on, effective_date)
-        self._reviewed(level=level, decision=decision, comment=comment, effective_date=effective_date)
+        self._reviewed(
+            level=level, decision=decision, comment=comment, effective_date=effective_date
+        )
         if decision == "reject":
             self._rejected(level=level, comment=comment, effective_date=effective_date)
         elif len(self.reviews) == len(self.approval_levels):
-            self._approved(region=self.region, unit=self.unit, year=self.year, effective_date=effective_date)
+            self._approved(
+                region=self.region, unit=self.unit, year=self.year, effective_date=effective_date
+            )
 
     @event("ProjectReviewed")
     def _reviewed(self, level, decision, comment, effective_date):
-        self.reviews.append({"level": level, "decision": decision, "comment": comment,
-                             "effective_date": effective_date})
+        self.reviews.append(
+            {
+                "level": level,
+                "decision": decision,
+                "comment": comment,
+                "effective_date": effective_date,
+            }
+        )
         self.trail["reviews"].append(self.version + 1)
 
     @event("ProjectRejected")
@@ -277,11 +410,17 @@ class Project(Aggregate):
 
     def publicize(self, notice_days, effective_date):
         if self.status != "approved":
-            raise RuleViolation(f"only an approved project is publicized; this one is {self.status}",
-                                {"project_id": [f"{self.status}, not approved"]})
+            raise RuleViolation(
+                f"only an approved project is publicized; this one is {self.status}",
+                {"project_id": [f"{self.status}, not approved"]},
+            )
         self._not_before(self.approved_on, effective_date)
-        self._publicized(notice_start=effective_date, notice_end=days_after(effective_date, notice_days - 1),
-                         notice_days=notice_days, effective_date=effective_date)
+        self._publicized(
+            notice_start=effective_date,
+            notice_end=days_after(effective_date, notice_days - 1),
+            notice_days=notice_days,
+            effective_date=effective_date,
+        )
 
     @event("ProjectPublicized")
     def _publicized(self, notice_start, notice_end, notice_days, effective_date):
@@ -291,11 +430,15 @@ class Project(Aggregate):
 
     def confirm(self, effective_date):
         if self.status != "publicized":
-            raise RuleViolation(f"only a publicized project is confirmed; this one is {self.status}",
-                                {"project_id": [f"{self.status}, not publicized"]})
+            raise RuleViolation(
+                f"only a publicized project is confirmed; this one is {self.status}",
+                {"project_id": [f"{self.status}, not publicized"]},
+            )
         if effective_date <= self.notice_end:
-            raise RuleViolation(f"the public notice runs until {self.notice_end}",
-                                {"effective_date": [f"the public notice runs until {self.notice_end}"]})
+            raise RuleViolation(
+                f"the public notice runs until {self.notice_end}",
+                {"effective_date": [f"the public notice runs until {self.notice_end}"]},
+            )
         self._confirmed(region=self.region, unit=self.unit, effective_date=effective_date)
 
     @event("ProjectConfirmed")
@@ -307,8 +450,10 @@ class Project(Aggregate):
     @staticmethod
     def _not_before(earlier, effective_date):
         if effective_date < earlier:
-            raise RuleViolation(f"the project's previous step took effect on {earlier}",
-                                {"effective_date": [f"before the previous step ({earlier})"]})
+            raise RuleViolation(
+                f"the project's previous step took effect on {earlier}",
+                {"effective_date": [f"before the previous step ({earlier})"]},
+            )
 
 
 class RegionQuota(Aggregate):
@@ -333,8 +478,10 @@ class RegionQuota(Aggregate):
         if self.holds(project_id):
             return
         if len(self.holders) >= self.total:
-            raise RuleViolation(f"all {self.total} places of {self.region} are taken",
-                                {"quota": [f"{self.region}: all {self.total} places are taken"]})
+            raise RuleViolation(
+                f"all {self.total} places of {self.region} are taken",
+                {"quota": [f"{self.region}: all {self.total} places are taken"]},
+            )
         self._taken(project_id=project_id, effective_date=effective_date)
 
     @event("QuotaPlaceTaken")
@@ -360,11 +507,17 @@ class ProjectYear(Aggregate):
     def record_disbursement(self, disbursement_id, amount_fen, effective_date):
         if self.cap_fen is not None and self.paid_fen + amount_fen > self.cap_fen:
             already = f"; {self.paid_fen} fen already paid" if self.paid_fen else ""
-            raise RuleViolation(f"{self.year}'s subsidy for this project is at most {self.cap_fen} fen{already}",
-                                {"amount_fen": [f"exceeds the year's cap of {self.cap_fen} fen{already}"]})
-        self._paid(disbursement_id=disbursement_id, amount_fen=amount_fen, effective_date=effective_date)
+            raise RuleViolation(
+                f"{self.year}'s subsidy for this project is at most {self.cap_fen} fen{already}",
+                {"amount_fen": [f"exceeds the year's cap of {self.cap_fen} fen{already}"]},
+            )
+        self._paid(
+            disbursement_id=disbursement_id, amount_fen=amount_fen, effective_date=effective_date
+        )
 
-    @event("ProjectYearPaid")  # the name stored in existing logs; the glossary's word is disbursement
+    @event(
+        "ProjectYearPaid"
+    )  # the name stored in existing logs; the glossary's word is disbursement
     def _paid(self, disbursement_id, amount_fen, effective_date):
         self.paid_fen += amount_fen
         self.disbursements.append(disbursement_id)
@@ -375,8 +528,20 @@ class Disbursement(Aggregate):
     versions of the project's events it rests on (approvals, publicity, confirmation)."""
 
     @event("FundDisbursed")
-    def __init__(self, project_id, programme_id, year, amount_fen, account, expert_id, region, unit,
-                 quota_region, trail, effective_date):
+    def __init__(
+        self,
+        project_id,
+        programme_id,
+        year,
+        amount_fen,
+        account,
+        expert_id,
+        region,
+        unit,
+        quota_region,
+        trail,
+        effective_date,
+    ):
         self.project_id = project_id
         self.programme_id = programme_id
         self.year = year
@@ -393,15 +558,16 @@ class Disbursement(Aggregate):
 def guard_not_revoked(payee, effective_date):
     """An expert is paid (or applies) only while the registration is in force."""
     if payee["registered_on"] > effective_date:
-        raise RuleViolation("the expert was not yet registered then", {"expert_id": ["not yet registered"]})
+        raise RuleViolation(
+            "the expert was not yet registered then", {"expert_id": ["not yet registered"]}
+        )
     if payee["revoked_on"] is not None and payee["revoked_on"] <= effective_date:
         raise RuleViolation("the expert's registration is revoked", {"expert_id": ["revoked"]})
 
 
-
 def check_configuration(form):
     """A programme's configuration must hang together; every fault names its field (400)."""
-    problems = {}
+    problems: dict[str, list[str]] = {}
 
     def fault(field, message):
         problems.setdefault(field, []).append(message)
@@ -427,7 +593,10 @@ def check_configuration(form):
         fault("approval_levels", "at least one level, each once")
     for level in levels:
         if form["level_scopes"].get(level, KNOWN_LEVELS.get(level)) not in LEVEL_KINDS:
-            fault("level_scopes", f"{level}: say which unit level reviews it ({', '.join(LEVEL_KINDS)})")
+            fault(
+                "level_scopes",
+                f"{level}: say which unit level reviews it ({', '.join(LEVEL_KINDS)})",
+            )
     for level in set(form["level_scopes"]) - set(levels):
         fault("level_scopes", f"{level}: not one of the approval levels")
     for region, places in form["quotas"].items():

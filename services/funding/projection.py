@@ -14,14 +14,19 @@ handful of documents however many projects a unit has. A project counts for the 
 province, city and county its region lies in, and the society it is credited to; quota places
 for their region's lineage. They are written through the batch journal, after the record views.
 """
+
 from pymongo import ASCENDING, IndexModel, UpdateOne
 
 from kernel import dated_sums, pii
-from kernel.projection import Projection
 from kernel.places import Unit
+from kernel.projection import Projection
 
 PROGRAMMES, QUOTAS, PLACES = "funding_programmes", "funding_quotas", "funding_quota_places"
-PROJECTS, HISTORY, DISBURSEMENTS = "funding_projects", "funding_project_history", "funding_disbursements"
+PROJECTS, HISTORY, DISBURSEMENTS = (
+    "funding_projects",
+    "funding_project_history",
+    "funding_disbursements",
+)
 SUMS, JOURNAL = "funding_sums", "funding_journal"
 SUMMED = (
     "approved_projects",
@@ -129,73 +134,184 @@ class FundingProjection(Projection):
 
     # -- programmes and quotas ------------------------------------------------------------
     def on_ProgrammeConfigured(self, views, position, e):
-        yield PROGRAMMES, _set(str(e.originator_id), {
-            "name": e.name, "year": e.year, "until_year": e.until_year, "unit": e.unit,
-            "kinds": [k["code"] for k in e.project_kinds], "approval_levels": e.approval_levels,
-            "subsidy_fen_per_project_year": e.subsidy_fen_per_project_year,
-            "subsidise_units": e.subsidise_units, "subsidise_fully_budget_funded": e.subsidise_fully_budget_funded,
-            "notice_days": e.notice_days, "quota_total": sum(e.quotas.values()),
-            "configured_on": e.effective_date, "position": position,
-        }, position)
+        yield (
+            PROGRAMMES,
+            _set(
+                str(e.originator_id),
+                {
+                    "name": e.name,
+                    "year": e.year,
+                    "until_year": e.until_year,
+                    "unit": e.unit,
+                    "kinds": [k["code"] for k in e.project_kinds],
+                    "approval_levels": e.approval_levels,
+                    "subsidy_fen_per_project_year": e.subsidy_fen_per_project_year,
+                    "subsidise_units": e.subsidise_units,
+                    "subsidise_fully_budget_funded": e.subsidise_fully_budget_funded,
+                    "notice_days": e.notice_days,
+                    "quota_total": sum(e.quotas.values()),
+                    "configured_on": e.effective_date,
+                    "position": position,
+                },
+                position,
+            ),
+        )
 
     def on_QuotaOpened(self, views, position, e):
-        yield QUOTAS, _set(f"{e.programme_id}|{e.region}", {
-            "quota_id": str(e.originator_id), "programme_id": e.programme_id, "region": e.region,
-            **_place(e.region), "total": e.total, "position": position})
+        yield (
+            QUOTAS,
+            _set(
+                f"{e.programme_id}|{e.region}",
+                {
+                    "quota_id": str(e.originator_id),
+                    "programme_id": e.programme_id,
+                    "region": e.region,
+                    **_place(e.region),
+                    "total": e.total,
+                    "position": position,
+                },
+            ),
+        )
 
     def on_QuotaPlaceTaken(self, views, position, e):
         quota = views[QUOTAS].find_one({"quota_id": str(e.originator_id)})
-        yield PLACES, _set(f"{quota['programme_id']}|{quota['region']}|{e.project_id}", {
-            "programme_id": quota["programme_id"], "region": quota["region"], **_place(quota["region"]),
-            "project_id": e.project_id, "since": e.effective_date, "position": position})
+        yield (
+            PLACES,
+            _set(
+                f"{quota['programme_id']}|{quota['region']}|{e.project_id}",
+                {
+                    "programme_id": quota["programme_id"],
+                    "region": quota["region"],
+                    **_place(quota["region"]),
+                    "project_id": e.project_id,
+                    "since": e.effective_date,
+                    "position": position,
+                },
+            ),
+        )
 
     # -- projects -------------------------------------------------------------------------
     def _history(self, position, e, **fields):
-        return HISTORY, _set(f"{e.originator_id}:{e.originator_version}", {
-            "project_id": str(e.originator_id), "version": e.originator_version, "type": type(e).__name__,
-            "effective_date": e.effective_date, "recorded_at": e.timestamp.isoformat(), "position": position,
-            **fields})
+        return HISTORY, _set(
+            f"{e.originator_id}:{e.originator_version}",
+            {
+                "project_id": str(e.originator_id),
+                "version": e.originator_version,
+                "type": type(e).__name__,
+                "effective_date": e.effective_date,
+                "recorded_at": e.timestamp.isoformat(),
+                "position": position,
+                **fields,
+            },
+        )
 
     def on_ProjectApplied(self, views, position, e):
         applicant = e.applicant
-        yield PROJECTS, _set(str(e.originator_id), {
-            "programme_id": e.programme_id, "applicant_type": applicant["type"],
-            "expert_id": applicant.get("expert_id"), "unit_name": applicant.get("unit_name"),
-            "fully_budget_funded": bool(applicant.get("fully_budget_funded")), "kind": e.kind,
-            "region": e.region, **_place(e.region), "unit": e.unit, "villages": e.villages,
-            "content": e.content, "year": e.year, "until_year": e.until_year, "amount_fen": e.amount_fen,
-            "approval_levels": e.approval_levels, "quota_region": e.quota_region,
-            "subsidised": e.no_subsidy_reason is None, "no_subsidy_reason": e.no_subsidy_reason,
-            "status": "in_review", "applied_on": e.effective_date, "reviewed_levels": [],
-            "approved_on": None, "rejected_on": None, "notice_start": None, "notice_end": None,
-            "confirmed_on": None, "position": position,
-        }, position)
+        yield (
+            PROJECTS,
+            _set(
+                str(e.originator_id),
+                {
+                    "programme_id": e.programme_id,
+                    "applicant_type": applicant["type"],
+                    "expert_id": applicant.get("expert_id"),
+                    "unit_name": applicant.get("unit_name"),
+                    "fully_budget_funded": bool(applicant.get("fully_budget_funded")),
+                    "kind": e.kind,
+                    "region": e.region,
+                    **_place(e.region),
+                    "unit": e.unit,
+                    "villages": e.villages,
+                    "content": e.content,
+                    "year": e.year,
+                    "until_year": e.until_year,
+                    "amount_fen": e.amount_fen,
+                    "approval_levels": e.approval_levels,
+                    "quota_region": e.quota_region,
+                    "subsidised": e.no_subsidy_reason is None,
+                    "no_subsidy_reason": e.no_subsidy_reason,
+                    "status": "in_review",
+                    "applied_on": e.effective_date,
+                    "reviewed_levels": [],
+                    "approved_on": None,
+                    "rejected_on": None,
+                    "notice_start": None,
+                    "notice_end": None,
+                    "confirmed_on": None,
+                    "position": position,
+                },
+                position,
+            ),
+        )
         yield self._history(position, e)
 
     def on_ProjectReviewed(self, views, position, e):
-        yield PROJECTS, UpdateOne({"_id": str(e.originator_id)}, {
-            "$addToSet": {"reviewed_levels": e.level, "positions": position}}, upsert=True)
+        yield (
+            PROJECTS,
+            UpdateOne(
+                {"_id": str(e.originator_id)},
+                {"$addToSet": {"reviewed_levels": e.level, "positions": position}},
+                upsert=True,
+            ),
+        )
         yield self._history(position, e, level=e.level, decision=e.decision, comment=e.comment)
 
     def on_ProjectRejected(self, views, position, e):
-        yield PROJECTS, _set(str(e.originator_id), {"status": "rejected", "rejected_on": e.effective_date,
-                                                    "rejected_at_level": e.level}, position)
+        yield (
+            PROJECTS,
+            _set(
+                str(e.originator_id),
+                {
+                    "status": "rejected",
+                    "rejected_on": e.effective_date,
+                    "rejected_at_level": e.level,
+                },
+                position,
+            ),
+        )
         yield self._history(position, e, level=e.level, comment=e.comment)
 
     def on_ProjectApproved(self, views, position, e):
-        yield PROJECTS, _set(str(e.originator_id), {"status": "approved", "approved_on": e.effective_date},
-                             position)
+        yield (
+            PROJECTS,
+            _set(
+                str(e.originator_id),
+                {"status": "approved", "approved_on": e.effective_date},
+                position,
+            ),
+        )
         yield self._history(position, e)
 
     def on_ProjectPublicized(self, views, position, e):
-        yield PROJECTS, _set(str(e.originator_id), {
-            "status": "publicized", "notice_start": e.notice_start, "notice_end": e.notice_end}, position)
-        yield self._history(position, e, notice_start=e.notice_start, notice_end=e.notice_end,
-                            notice_days=e.notice_days)
+        yield (
+            PROJECTS,
+            _set(
+                str(e.originator_id),
+                {
+                    "status": "publicized",
+                    "notice_start": e.notice_start,
+                    "notice_end": e.notice_end,
+                },
+                position,
+            ),
+        )
+        yield self._history(
+            position,
+            e,
+            notice_start=e.notice_start,
+            notice_end=e.notice_end,
+            notice_days=e.notice_days,
+        )
 
     def on_ProjectConfirmed(self, views, position, e):
-        yield PROJECTS, _set(str(e.originator_id), {"status": "effective", "confirmed_on": e.effective_date},
-                             position)
+        yield (
+            PROJECTS,
+            _set(
+                str(e.originator_id),
+                {"status": "effective", "confirmed_on": e.effective_date},
+                position,
+            ),
+        )
         yield self._history(position, e)
 
     # -- disbursements --------------------------------------------------------------------
@@ -205,15 +321,37 @@ class FundingProjection(Projection):
             return doc["position"] if doc else None
 
         trail = e.trail
-        yield DISBURSEMENTS, _set(str(e.originator_id), {
-            "project_id": e.project_id, "programme_id": e.programme_id, "year": e.year,
-            "amount_fen": e.amount_fen, "account_masked": pii.mask(e.account), "expert_id": e.expert_id,
-            "region": e.region, **_place(e.region), "unit": e.unit, "quota_region": e.quota_region,
-            "disbursed_on": e.effective_date, "recorded_at": e.timestamp.isoformat(), "position": position,
-            "applied_position": at(trail["applied"]),
-            "review_positions": [at(v) for v in trail["reviews"]],
-            "approved_position": at(trail["approved"]), "publicized_position": at(trail["publicized"]),
-            "confirmed_position": at(trail["confirmed"]),
-        })
-        yield PROJECTS, UpdateOne({"_id": e.project_id}, {"$addToSet": {"disbursement_positions": position}},
-                                  upsert=True)
+        yield (
+            DISBURSEMENTS,
+            _set(
+                str(e.originator_id),
+                {
+                    "project_id": e.project_id,
+                    "programme_id": e.programme_id,
+                    "year": e.year,
+                    "amount_fen": e.amount_fen,
+                    "account_masked": pii.mask(e.account),
+                    "expert_id": e.expert_id,
+                    "region": e.region,
+                    **_place(e.region),
+                    "unit": e.unit,
+                    "quota_region": e.quota_region,
+                    "disbursed_on": e.effective_date,
+                    "recorded_at": e.timestamp.isoformat(),
+                    "position": position,
+                    "applied_position": at(trail["applied"]),
+                    "review_positions": [at(v) for v in trail["reviews"]],
+                    "approved_position": at(trail["approved"]),
+                    "publicized_position": at(trail["publicized"]),
+                    "confirmed_position": at(trail["confirmed"]),
+                },
+            ),
+        )
+        yield (
+            PROJECTS,
+            UpdateOne(
+                {"_id": e.project_id},
+                {"$addToSet": {"disbursement_positions": position}},
+                upsert=True,
+            ),
+        )

@@ -4,9 +4,10 @@ project with its history and its payments (each traced to the events it rests on
 The summary reads the dated sums the projection keeps (a few documents, whatever the number of
 projects); a project's record is read by its id.
 """
+
 from kernel import dated_sums
-from kernel.places import PlaceError, Unit
 from kernel.errors import ValidationFailed
+from kernel.places import PlaceError, Unit
 from services.funding.projection import DISBURSEMENTS, HISTORY, PROJECTS, SUMMED, SUMS
 
 FEN_PER_WAN = 1_000_000  # 1 万元 = 10,000 yuan = 1,000,000 fen
@@ -17,7 +18,7 @@ def canonical(unit):
     try:
         return str(Unit.parse(unit))
     except PlaceError as bad:
-        raise ValidationFailed(str(bad), bad.details)
+        raise ValidationFailed(str(bad), bad.details) from None
 
 
 def summary(views, unit, year=None, as_of=None):
@@ -31,7 +32,9 @@ def summary(views, unit, year=None, as_of=None):
     sums = dated_sums.read(views, SUMS, key, as_of, SUMMED)
     total, used = sums["quota_total"], sums["quota_used"]
     return {
-        "unit": unit, "year": year, "as_of": as_of,
+        "unit": unit,
+        "year": year,
+        "as_of": as_of,
         "approved_projects": sums["approved_projects"],
         "effective_projects": sums["effective_projects"],
         "disbursements": sums["disbursements"],
@@ -48,5 +51,7 @@ def project_record(views, project_id):
     if doc is None:
         return None
     history = sorted(views[HISTORY].find({"project_id": project_id}), key=lambda h: h["position"])
-    payments = sorted(views[DISBURSEMENTS].find({"project_id": project_id}), key=lambda d: d["position"])
+    payments = sorted(
+        views[DISBURSEMENTS].find({"project_id": project_id}), key=lambda d: d["position"]
+    )
     return {"project": doc, "history": history, "disbursements": payments}

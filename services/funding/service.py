@@ -7,10 +7,13 @@ from kernel.auth import Actor, authorize_read, require_writer, unit_of
 from kernel.errors import EXPECTED, NotFound, RuleViolation
 from kernel.sealed import rpc
 from kernel.service_parts import LogService, PartsProvider
-from services.funding import SERVICE
-from services.funding import access, queries
+from services.funding import SERVICE, access, queries
 from services.funding.presenters import (
-    disbursement_view, programme_view, project_record_view, project_view)
+    disbursement_view,
+    programme_view,
+    project_record_view,
+    project_view,
+)
 
 
 class FundingService(LogService):
@@ -25,7 +28,9 @@ class FundingService(LogService):
         actor = Actor.from_dict(actor)
         form = {**form, "unit": form.get("unit") or default_programme_unit(actor)}
         access.authorize_programme(actor, form["unit"])
-        programme = self.funding.app.configure_programme(**form, idempotency=self._keyed(actor, idempotency))
+        programme = self.funding.app.configure_programme(
+            **form, idempotency=self._keyed(actor, idempotency)
+        )
         return programme_view(programme)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -41,13 +46,17 @@ class FundingService(LogService):
         expert = None
         if form["applicant"]["type"] == "individual":
             expert = self._payee(form["applicant"]["expert_id"], "applicant.expert_id")
-        project = self.funding.app.apply(**form, expert=expert, idempotency=self._keyed(actor, idempotency))
+        project = self.funding.app.apply(
+            **form, expert=expert, idempotency=self._keyed(actor, idempotency)
+        )
         return project_view(project)
 
     @rpc(expected_exceptions=EXPECTED)
     def get_project(self, project_id, actor):
         """The project with its history and payments, each with its log position."""
-        position, record = self.funding.read(lambda views: queries.project_record(views, project_id))
+        position, record = self.funding.read(
+            lambda views: queries.project_record(views, project_id)
+        )
         if record is None:
             raise NotFound(f"no project with id {project_id}", {"project_id": ["not found"]})
         project = record["project"]
@@ -60,8 +69,12 @@ class FundingService(LogService):
         app = self.funding.app
         project = app.get_project(project_id)
         programme = app.get_programme(project.programme_id)
-        access.authorize_review(actor, project, form["level"], programme.level_scopes.get(form["level"]))
-        return project_view(app.review(project_id, **form, idempotency=self._keyed(actor, idempotency)))
+        access.authorize_review(
+            actor, project, form["level"], programme.level_scopes.get(form["level"])
+        )
+        return project_view(
+            app.review(project_id, **form, idempotency=self._keyed(actor, idempotency))
+        )
 
     @rpc(expected_exceptions=EXPECTED)
     def publicize(self, project_id, form, actor, idempotency=None):
@@ -75,7 +88,9 @@ class FundingService(LogService):
         actor = Actor.from_dict(actor)
         app = self.funding.app
         access.authorize_owner(actor, app.get_programme(app.get_project(project_id).programme_id))
-        project = getattr(app, action)(project_id, **form, idempotency=self._keyed(actor, idempotency))
+        project = getattr(app, action)(
+            project_id, **form, idempotency=self._keyed(actor, idempotency)
+        )
         return project_view(project)
 
     # -- disbursements --------------------------------------------------------------------
@@ -88,7 +103,9 @@ class FundingService(LogService):
         access.authorize_owner(actor, app.get_programme(project.programme_id))
         expert_id = project.applicant.get("expert_id")
         payee = self._payee(expert_id, "account") if expert_id else None
-        disbursement = app.disburse(**form, payee=payee, idempotency=self._keyed(actor, idempotency))
+        disbursement = app.disburse(
+            **form, payee=payee, idempotency=self._keyed(actor, idempotency)
+        )
         return disbursement_view(disbursement)
 
     # -- figures --------------------------------------------------------------------------
@@ -97,14 +114,22 @@ class FundingService(LogService):
         """Item 11 of the statistics table for ``unit`` (national, province:P, city:P/C,
         county:P/C/X, society:S): approved projects, money paid in fen and 万元 (a number rounded
         to 4 decimals), quota places; ``year`` None = all years, ``as_of`` None = all recorded."""
-        position, figures = self.funding.read(lambda views: queries.summary(views, unit, year, as_of))
-        return {**figures, "positions": {"funding": position}, "checkpoints": {"funding": self._checkpoint(position)}}
+        position, figures = self.funding.read(
+            lambda views: queries.summary(views, unit, year, as_of)
+        )
+        return {
+            **figures,
+            "positions": {"funding": position},
+            "checkpoints": {"funding": self._checkpoint(position)},
+        }
 
     def _payee(self, expert_id, field):
         try:
             return self.registry_rpc.payee(expert_id)
         except RuleViolation:
-            raise RuleViolation(f"no registered expert with id {expert_id}", {field: ["not a registered expert"]})
+            raise RuleViolation(
+                f"no registered expert with id {expert_id}", {field: ["not a registered expert"]}
+            ) from None
 
 
 def default_programme_unit(actor):

@@ -1,16 +1,29 @@
 """RegistryApplication: the registry's write side (commands validate, then record events)."""
+
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from kernel import pii
 from kernel.application import ServiceApplication, command
 from kernel.concurrency import MAX_ATTEMPTS
-from kernel.identity import (
-    CreditCodeError, IdNumberError, canonical_credit_code, canonical_id_number)
 from kernel.errors import Conflict, NotFound, RuleViolation, ValidationFailed
+from kernel.identity import (
+    CreditCodeError,
+    IdNumberError,
+    canonical_credit_code,
+    canonical_id_number,
+)
 from kernel.places import canonical_place, canonical_unit
 from services.registry.domain import (
-    NAMING_FIELDS, Association, Expert, Household, IdNumberClaim, PairingAgreement, ServiceLog, Targets)
+    NAMING_FIELDS,
+    Association,
+    Expert,
+    Household,
+    IdNumberClaim,
+    PairingAgreement,
+    ServiceLog,
+    Targets,
+)
 
 
 def validate_credit_code(code, field="credit_code"):
@@ -18,8 +31,9 @@ def validate_credit_code(code, field="credit_code"):
     try:
         return canonical_credit_code(code)
     except CreditCodeError as invalid:
-        raise ValidationFailed(f"{field} is not a valid unified social credit code: {invalid}",
-                               {field: [str(invalid)]})
+        raise ValidationFailed(
+            f"{field} is not a valid unified social credit code: {invalid}", {field: [str(invalid)]}
+        ) from None
 
 
 def validate_id_number(number, field="id_number"):
@@ -27,8 +41,9 @@ def validate_id_number(number, field="id_number"):
     try:
         return canonical_id_number(number)
     except IdNumberError as invalid:
-        raise ValidationFailed(f"{field} is not a valid resident ID number: {invalid}",
-                               {field: [str(invalid)]})
+        raise ValidationFailed(
+            f"{field} is not a valid resident ID number: {invalid}", {field: [str(invalid)]}
+        ) from None
 
 
 def _canonical(form):
@@ -57,8 +72,10 @@ class RegistryApplication(ServiceApplication):
         if self._exists(claim_id):
             claim = self.repository.get(claim_id)
             if self.get_expert(claim.expert_id).active:
-                raise Conflict("an expert with this ID number is already registered",
-                               {"id_number": ["already registered"]})
+                raise Conflict(
+                    "an expert with this ID number is already registered",
+                    {"id_number": ["already registered"]},
+                )
             claim.reassign(str(expert.id))  # registered anew after a revocation
         else:
             claim = IdNumberClaim(id_hash=id_hash, expert_id=str(expert.id))
@@ -71,7 +88,9 @@ class RegistryApplication(ServiceApplication):
 
     @command
     def correct_expert(self, expert_id, changes, reason, effective_date):
-        return self._amend(self.get_expert(expert_id), "correct", _canonical(changes), reason, effective_date)
+        return self._amend(
+            self.get_expert(expert_id), "correct", _canonical(changes), reason, effective_date
+        )
 
     @command
     def erase_expert(self, expert_id, reason):
@@ -83,8 +102,10 @@ class RegistryApplication(ServiceApplication):
         credit_code = validate_credit_code(credit_code)
         form = _canonical(form)
         if self._exists(Association.create_id(credit_code)):
-            raise Conflict(f"an organisation with credit code {credit_code} is already registered",
-                           {"credit_code": ["already registered"]})
+            raise Conflict(
+                f"an organisation with credit code {credit_code} is already registered",
+                {"credit_code": ["already registered"]},
+            )
         association = Association(credit_code=credit_code, effective_date=effective_date, **form)
         self.save(association)
         return association
@@ -93,7 +114,10 @@ class RegistryApplication(ServiceApplication):
         try:
             return self.repository.get(Association.create_id(pii.normalise(credit_code)))
         except AggregateNotFoundError:
-            raise NotFound(f"no association with credit code {credit_code}", {"credit_code": ["not registered"]})
+            raise NotFound(
+                f"no association with credit code {credit_code}",
+                {"credit_code": ["not registered"]},
+            ) from None
 
     @command
     def revoke_association(self, credit_code, reason, effective_date):
@@ -112,20 +136,26 @@ class RegistryApplication(ServiceApplication):
         try:
             return self.get_expert(expert_id)
         except NotFound:
-            raise RuleViolation(f"no registered expert with id {expert_id}", {"expert_id": ["not registered"]})
+            raise RuleViolation(
+                f"no registered expert with id {expert_id}", {"expert_id": ["not registered"]}
+            ) from None
 
     # -- households -----------------------------------------------------------------------
     @command
-    def register_household(self, *, code, head_id_number, effective_date,
-                           **form) -> Household:
+    def register_household(self, *, code, head_id_number, effective_date, **form) -> Household:
         head_id_number = validate_id_number(head_id_number, "head_id_number")
         form = _canonical(form)
         if self._exists(Household.create_id(code)):
-            raise Conflict(f"household {code} is already registered", {"code": ["already registered"]})
+            raise Conflict(
+                f"household {code} is already registered", {"code": ["already registered"]}
+            )
         household = Household(
-            code=code, head_id_number=head_id_number,
+            code=code,
+            head_id_number=head_id_number,
             head_id_hash=pii.keyed_hash(self.pii_hash_key, head_id_number),
-            effective_date=effective_date, **form)
+            effective_date=effective_date,
+            **form,
+        )
         self.save(household)
         return household
 
@@ -135,7 +165,9 @@ class RegistryApplication(ServiceApplication):
 
     @command
     def correct_household(self, code, changes, reason, effective_date):
-        return self._amend(self.get_household(code), "correct", _canonical(changes), reason, effective_date)
+        return self._amend(
+            self.get_household(code), "correct", _canonical(changes), reason, effective_date
+        )
 
     @command
     def erase_household(self, code, reason):
@@ -168,32 +200,47 @@ class RegistryApplication(ServiceApplication):
                 rejected.append({"row": row.get("row"), "code": code, "reasons": invalid.details})
                 continue
             if code in fresh:
-                duplicates.append({"row": row.get("row"), "code": code, "reason": "repeated in the file"})
+                duplicates.append(
+                    {"row": row.get("row"), "code": code, "reason": "repeated in the file"}
+                )
                 continue
             fresh[code] = {**row, "head_id_number": head_id_number}
         created = list(fresh.values())
-        for attempt in range(MAX_ATTEMPTS):
+        for _attempt in range(MAX_ATTEMPTS):
             try:
                 self.save(*(self._household_from(row) for row in created))
                 break
             except IntegrityError:
                 # Some are registered already (a re-run, or another writer meanwhile): read which
                 # (reads are cheap, writes are not), then save the rest in one write again.
-                known = {row["code"] for row in created if self._exists(Household.create_id(row["code"]))}
-                duplicates += [{"row": r.get("row"), "code": r["code"], "reason": "already registered"}
-                               for r in created if r["code"] in known]
+                known = {
+                    row["code"] for row in created if self._exists(Household.create_id(row["code"]))
+                }
+                duplicates += [
+                    {"row": r.get("row"), "code": r["code"], "reason": "already registered"}
+                    for r in created
+                    if r["code"] in known
+                ]
                 created = [row for row in created if row["code"] not in known]
         else:
             raise Conflict("the register kept changing during the import; please retry the batch")
-        return {"created": [{"row": r.get("row"), "code": r["code"]} for r in created],
-                "duplicates": duplicates, "rejected": rejected}
+        return {
+            "created": [{"row": r.get("row"), "code": r["code"]} for r in created],
+            "duplicates": duplicates,
+            "rejected": rejected,
+        }
 
     def _household_from(self, row):
         """The registration event of a household from an import row."""
         return Household.registration_event(
-            code=row["code"], head_name=row["head_name"], head_id_number=row["head_id_number"],
-            head_id_hash=pii.keyed_hash(self.pii_hash_key, row["head_id_number"]), people=row["people"],
-            location=row["location"], effective_date=row["effective_date"])
+            code=row["code"],
+            head_name=row["head_name"],
+            head_id_number=row["head_id_number"],
+            head_id_hash=pii.keyed_hash(self.pii_hash_key, row["head_id_number"]),
+            people=row["people"],
+            location=row["location"],
+            effective_date=row["effective_date"],
+        )
 
     def registered_households(self, codes):
         """The households among ``codes`` that are on the register (unknown ones are skipped)."""
@@ -209,32 +256,62 @@ class RegistryApplication(ServiceApplication):
         try:
             return self.repository.get(Household.create_id(code))
         except AggregateNotFoundError:
-            raise NotFound(f"household {code} is not registered", {"code": ["not registered"]})
+            raise NotFound(
+                f"household {code} is not registered", {"code": ["not registered"]}
+            ) from None
 
     # -- pairings -------------------------------------------------------------------------
     @command
-    def file_pairing(self, *, expert_id, household_codes, village, start, end, goals, tasks,
-                     mechanism, effective_date):
+    def file_pairing(
+        self,
+        *,
+        expert_id,
+        household_codes,
+        village,
+        start,
+        end,
+        goals,
+        tasks,
+        mechanism,
+        effective_date,
+    ):
         """File an agreement and pair each household with the expert, all or nothing."""
         expert = self.referenced_expert(expert_id)
         if not expert.active:
             raise RuleViolation("the expert's registration is revoked", {"expert_id": ["revoked"]})
         if effective_date < expert.registered_on:
-            raise RuleViolation("the expert was not yet registered on the effective date",
-                                {"effective_date": ["before the expert's registration"]})
+            raise RuleViolation(
+                "the expert was not yet registered on the effective date",
+                {"effective_date": ["before the expert's registration"]},
+            )
         missing = [c for c in household_codes if not self._exists(Household.create_id(c))]
         if missing:
             raise RuleViolation(
                 "households must be on the register before they are paired: " + ", ".join(missing),
-                {"household_codes": [f"{c}: not registered" for c in missing]})
+                {"household_codes": [f"{c}: not registered" for c in missing]},
+            )
         agreement = PairingAgreement(
-            expert_id=str(expert.id), unit=expert.unit, household_codes=household_codes,
-            village=village, start=start, end=end, goals=goals, tasks=tasks, mechanism=mechanism,
-            effective_date=effective_date)
+            expert_id=str(expert.id),
+            unit=expert.unit,
+            household_codes=household_codes,
+            village=village,
+            start=start,
+            end=end,
+            goals=goals,
+            tasks=tasks,
+            mechanism=mechanism,
+            effective_date=effective_date,
+        )
         households = [self.get_household(code) for code in household_codes]
         for household in households:
-            household.pair(agreement_id=str(agreement.id), expert_id=str(expert.id), unit=expert.unit,
-                           start=start, end=end, effective_date=effective_date)
+            household.pair(
+                agreement_id=str(agreement.id),
+                expert_id=str(expert.id),
+                unit=expert.unit,
+                start=start,
+                end=end,
+                effective_date=effective_date,
+            )
         expert.take_agreement(str(agreement.id), start, end)
         self.save(agreement, expert, *households)
         return agreement
@@ -245,14 +322,25 @@ class RegistryApplication(ServiceApplication):
         """Record one help activity (工作台账) inside one of the expert's agreements."""
         expert = self.referenced_expert(expert_id)
         if expert.revoked_on is not None and expert.revoked_on <= date:
-            raise RuleViolation("the expert's registration was revoked by then", {"expert_id": ["revoked"]})
+            raise RuleViolation(
+                "the expert's registration was revoked by then", {"expert_id": ["revoked"]}
+            )
         if date > effective_date:
-            raise RuleViolation("the activity's date is after the effective date", {"date": ["in the future"]})
+            raise RuleViolation(
+                "the activity's date is after the effective date", {"date": ["in the future"]}
+            )
         if not expert.covers(date):
-            raise RuleViolation(f"{date} is outside every pairing agreement of this expert",
-                                {"date": ["outside the expert's pairing agreements"]})
-        log = ServiceLog(expert_id=str(expert.id), unit=expert.unit, date=date,
-                         effective_date=effective_date, **entry)
+            raise RuleViolation(
+                f"{date} is outside every pairing agreement of this expert",
+                {"date": ["outside the expert's pairing agreements"]},
+            )
+        log = ServiceLog(
+            expert_id=str(expert.id),
+            unit=expert.unit,
+            date=date,
+            effective_date=effective_date,
+            **entry,
+        )
         self.save(log)
         return log
 
@@ -284,4 +372,3 @@ class RegistryApplication(ServiceApplication):
         getattr(record, action)(*args)
         self.save(record)
         return record
-

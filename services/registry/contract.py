@@ -6,22 +6,47 @@ of 100,000 experts, 10,000 associations and 1,000 federations, with room to spar
 them is a typing error; the gateway's schemas and the aggregates refuse it alike, so no caller
 (an RPC client that skips the gateway included) can record one that a view store cannot hold.
 """
+
 from kernel.errors import ValidationFailed
 
-METRICS = ("federations", "associations", "experts", "households_paired",
-           "people_in_paired_households", "households_lifted", "people_lifted")
+METRICS = (
+    "federations",
+    "associations",
+    "experts",
+    "households_paired",
+    "people_in_paired_households",
+    "households_lifted",
+    "people_lifted",
+)
 MAX_BODIES = 1_000_000  # experts, associations or federations of one unit
 MAX_HOUSEHOLDS = 30_000_000
 MAX_PEOPLE = 100_000_000
 HOUSEHOLD_PEOPLE_MAX = 50  # people in one household
 # What a correction may change; an ID number or an affiliation is fixed by revoking and registering anew.
-EXPERT_CORRECTABLE = ("name", "gender", "employer", "title", "specialty", "phone", "email", "address",
-                      "location", "bank_account", "political_status")
+EXPERT_CORRECTABLE = (
+    "name",
+    "gender",
+    "employer",
+    "title",
+    "specialty",
+    "phone",
+    "email",
+    "address",
+    "location",
+    "bank_account",
+    "political_status",
+)
 HOUSEHOLD_CORRECTABLE = ("head_name", "people", "location")
 ASSOCIATION_CORRECTABLE = ("name", "level", "location", "supported_by")
-METRIC_LIMITS = {"federations": MAX_BODIES, "associations": MAX_BODIES, "experts": MAX_BODIES,
-                 "households_paired": MAX_HOUSEHOLDS, "people_in_paired_households": MAX_PEOPLE,
-                 "households_lifted": MAX_HOUSEHOLDS, "people_lifted": MAX_PEOPLE}
+METRIC_LIMITS = {
+    "federations": MAX_BODIES,
+    "associations": MAX_BODIES,
+    "experts": MAX_BODIES,
+    "households_paired": MAX_HOUSEHOLDS,
+    "people_in_paired_households": MAX_PEOPLE,
+    "households_lifted": MAX_HOUSEHOLDS,
+    "people_lifted": MAX_PEOPLE,
+}
 
 
 def bounded_figures(figures, limits, field=""):
@@ -32,8 +57,9 @@ def bounded_figures(figures, limits, field=""):
     for name, value in figures.items():
         if name not in limits:
             wrong[prefix + name] = ["not a figure of this form"]
-        elif value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                                    or not 0 <= value <= limits[name]):
+        elif value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= limits[name]
+        ):
             wrong[prefix + name] = [f"a whole number from 0 to {limits[name]:,}"]
     if wrong:
         raise ValidationFailed("figures out of bounds: " + ", ".join(sorted(wrong)), wrong)

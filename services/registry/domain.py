@@ -6,6 +6,7 @@ are sealed inside events under the record's own data key (kernel.personal), so t
 person destroys them and nothing else; the event store encrypts every event's state at rest, and
 everything outside masks personal numbers.
 """
+
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, datetime_now_with_tzinfo, event
@@ -14,15 +15,25 @@ from eventsourcing.utils import get_topic
 from kernel.errors import Conflict, RuleViolation
 from kernel.personal import ERASED
 from services.registry.contract import (  # noqa: F401 - METRICS re-exported
-    ASSOCIATION_CORRECTABLE, EXPERT_CORRECTABLE, HOUSEHOLD_CORRECTABLE, METRIC_LIMITS, METRICS, bounded_figures)
+    ASSOCIATION_CORRECTABLE,
+    EXPERT_CORRECTABLE,
+    HOUSEHOLD_CORRECTABLE,
+    METRIC_LIMITS,
+    METRICS,
+    bounded_figures,
+)
 
 # Fields of registry events that hold personal numbers (masked on the bus and in views).
 PERSONAL_FIELDS = ("id_number", "head_id_number", "bank_account")
 EXPERT_NAMING = ("name", "id_number", "phone", "email", "address", "bank_account")
 HOUSEHOLD_NAMING = ("head_name", "head_id_number")
 # Event → the fields sealed under the person's data key, and erased with it (kernel.personal).
-NAMING_FIELDS = {"ExpertRegistered": EXPERT_NAMING, "ExpertCorrected": EXPERT_NAMING,
-                 "HouseholdRegistered": HOUSEHOLD_NAMING, "HouseholdCorrected": HOUSEHOLD_NAMING}
+NAMING_FIELDS = {
+    "ExpertRegistered": EXPERT_NAMING,
+    "ExpertCorrected": EXPERT_NAMING,
+    "HouseholdRegistered": HOUSEHOLD_NAMING,
+    "HouseholdCorrected": HOUSEHOLD_NAMING,
+}
 
 
 def _natural_id(kind, key) -> UUID:
@@ -33,8 +44,24 @@ class Expert(Aggregate):
     """A real-name registered S&T expert (科技专家), credited to one unit for the 两数."""
 
     @event("ExpertRegistered")
-    def __init__(self, name, gender, id_number, id_hash, employer, title, specialty, phone, email,
-                 address, unit, location, bank_account, political_status, effective_date):
+    def __init__(
+        self,
+        name,
+        gender,
+        id_number,
+        id_hash,
+        employer,
+        title,
+        specialty,
+        phone,
+        email,
+        address,
+        unit,
+        location,
+        bank_account,
+        political_status,
+        effective_date,
+    ):
         self.name = name
         self.gender = gender
         self.id_number = id_number
@@ -102,8 +129,10 @@ def _guard_revocation(record, what, effective_date):
     if record.revoked_on is not None:
         raise Conflict(f"the {what} is already revoked", {"effective_date": ["already revoked"]})
     if effective_date < record.registered_on:
-        raise RuleViolation(f"a revocation cannot take effect before the {what} was registered",
-                            {"effective_date": [f"before the registration ({record.registered_on})"]})
+        raise RuleViolation(
+            f"a revocation cannot take effect before the {what} was registered",
+            {"effective_date": [f"before the registration ({record.registered_on})"]},
+        )
 
 
 def _guard_erasure(record, what):
@@ -114,8 +143,10 @@ def _guard_erasure(record, what):
 def _guard_erased_naming(record, what, changes, naming):
     named = sorted(set(changes) & set(naming))
     if named and getattr(record, "erased", False):
-        raise RuleViolation(f"the {what}'s personal data was erased: it cannot be set again",
-                            {name: ["erased"] for name in named})
+        raise RuleViolation(
+            f"the {what}'s personal data was erased: it cannot be set again",
+            {name: ["erased"] for name in named},
+        )
 
 
 def _erase(record, naming):
@@ -127,16 +158,22 @@ def _erase(record, naming):
 
 def _guard_correction(record, what, changes, effective_date):
     if record.revoked_on is not None:
-        raise RuleViolation(f"a revoked {what} cannot be corrected", {"effective_date": ["revoked"]})
+        raise RuleViolation(
+            f"a revoked {what} cannot be corrected", {"effective_date": ["revoked"]}
+        )
     unknown = sorted(set(changes) - set(record.CORRECTABLE))
     if unknown:
-        raise RuleViolation(f"these fields of a {what} cannot be corrected (revoke and register anew)",
-                            {name: ["not correctable"] for name in unknown})
+        raise RuleViolation(
+            f"these fields of a {what} cannot be corrected (revoke and register anew)",
+            {name: ["not correctable"] for name in unknown},
+        )
     if not changes:
         raise RuleViolation("a correction must change something", {"changes": ["empty"]})
     if effective_date < record.registered_on:
-        raise RuleViolation(f"a correction cannot take effect before the {what} was registered",
-                            {"effective_date": [f"before the registration ({record.registered_on})"]})
+        raise RuleViolation(
+            f"a correction cannot take effect before the {what} was registered",
+            {"effective_date": [f"before the registration ({record.registered_on})"]},
+        )
 
 
 class IdNumberClaim(Aggregate):
@@ -167,7 +204,9 @@ class Household(Aggregate):
         return _natural_id("household", code)
 
     @event("HouseholdRegistered")
-    def __init__(self, code, head_name, head_id_number, head_id_hash, people, location, effective_date):
+    def __init__(
+        self, code, head_name, head_id_number, head_id_hash, people, location, effective_date
+    ):
         self.code = code
         self.head_name = head_name
         self.head_id_number = head_id_number
@@ -189,9 +228,13 @@ class Household(Aggregate):
         """The HouseholdRegistered event a new household records, made without building the
         aggregate: bulk import writes tens of thousands of these, and building each aggregate
         first costs ~4x as much. Replaying the event gives the same aggregate."""
-        return cls.HouseholdRegistered(
-            originator_id=cls.create_id(fields["code"]), originator_version=1,
-            timestamp=datetime_now_with_tzinfo(), originator_topic=get_topic(cls), **fields)
+        return cls.HouseholdRegistered(  # type: ignore[attr-defined]  # the class @event made
+            originator_id=cls.create_id(fields["code"]),
+            originator_version=1,
+            timestamp=datetime_now_with_tzinfo(),
+            originator_topic=get_topic(cls),
+            **fields,
+        )
 
     def revoke(self, reason, effective_date):
         _guard_revocation(self, "household", effective_date)
@@ -204,10 +247,14 @@ class Household(Aggregate):
     def correct(self, changes, reason, effective_date):
         _guard_correction(self, "household", changes, effective_date)
         if self.lifted_on and changes.get("people", self.people) < self.lifted_people:
-            raise RuleViolation("fewer people than were lifted out of poverty",
-                                {"people": [f"less than the {self.lifted_people} lifted out"]})
+            raise RuleViolation(
+                "fewer people than were lifted out of poverty",
+                {"people": [f"less than the {self.lifted_people} lifted out"]},
+            )
         _guard_erased_naming(self, "household", changes, HOUSEHOLD_NAMING)
-        self._corrected(code=self.code, changes=changes, reason=reason, effective_date=effective_date)
+        self._corrected(
+            code=self.code, changes=changes, reason=reason, effective_date=effective_date
+        )
 
     @event("HouseholdCorrected")
     def _corrected(self, code, changes, reason, effective_date):
@@ -226,14 +273,20 @@ class Household(Aggregate):
         if self.revoked_on is not None:
             raise RuleViolation(f"household {self.code} is revoked", {"code": ["revoked"]})
         if self.lifted_on is not None:
-            raise Conflict(f"household {self.code} was already lifted out on {self.lifted_on}",
-                           {"code": ["already lifted out"]})
+            raise Conflict(
+                f"household {self.code} was already lifted out on {self.lifted_on}",
+                {"code": ["already lifted out"]},
+            )
         if self.paired_since is None or date < self.paired_since:
-            raise RuleViolation(f"household {self.code} was not paired on {date}",
-                                {"date": ["the household was not paired then"]})
+            raise RuleViolation(
+                f"household {self.code} was not paired on {date}",
+                {"date": ["the household was not paired then"]},
+            )
         if people > self.people:
-            raise RuleViolation(f"household {self.code} has {self.people} people",
-                                {"people": [f"more than the household's {self.people}"]})
+            raise RuleViolation(
+                f"household {self.code} has {self.people} people",
+                {"people": [f"more than the household's {self.people}"]},
+            )
         self._lifted_out(code=self.code, date=date, people=people, effective_date=effective_date)
 
     @event("HouseholdLiftedOut")
@@ -243,16 +296,29 @@ class Household(Aggregate):
 
     def pair(self, agreement_id, expert_id, unit, start, end, effective_date):
         if self.revoked_on is not None:
-            raise RuleViolation(f"household {self.code} is revoked and cannot be paired",
-                                {"household_codes": [f"{self.code}: revoked"]})
+            raise RuleViolation(
+                f"household {self.code} is revoked and cannot be paired",
+                {"household_codes": [f"{self.code}: revoked"]},
+            )
         if effective_date < self.registered_on:
-            raise RuleViolation(f"household {self.code} was not yet registered on {effective_date}",
-                                {"effective_date": [f"before {self.code} was registered"]})
+            raise RuleViolation(
+                f"household {self.code} was not yet registered on {effective_date}",
+                {"effective_date": [f"before {self.code} was registered"]},
+            )
         if expert_id in self.pairings.values():
-            raise Conflict(f"household {self.code} is already paired with this expert",
-                           {"household_codes": [f"{self.code}: already paired with this expert"]})
-        self._paired(code=self.code, agreement_id=agreement_id, expert_id=expert_id, unit=unit, start=start, end=end,
-                     effective_date=effective_date)
+            raise Conflict(
+                f"household {self.code} is already paired with this expert",
+                {"household_codes": [f"{self.code}: already paired with this expert"]},
+            )
+        self._paired(
+            code=self.code,
+            agreement_id=agreement_id,
+            expert_id=expert_id,
+            unit=unit,
+            start=start,
+            end=end,
+            effective_date=effective_date,
+        )
 
     @event("HouseholdPaired")
     def _paired(self, code, agreement_id, expert_id, unit, start, end, effective_date):
@@ -264,8 +330,19 @@ class PairingAgreement(Aggregate):
     """A filed (备案) pairing agreement between an expert and households in a village."""
 
     @event("PairingAgreementFiled")
-    def __init__(self, expert_id, unit, household_codes, village, start, end, goals, tasks,
-                 mechanism, effective_date):
+    def __init__(
+        self,
+        expert_id,
+        unit,
+        household_codes,
+        village,
+        start,
+        end,
+        goals,
+        tasks,
+        mechanism,
+        effective_date,
+    ):
         if end < start:
             raise RuleViolation("the agreement ends before it starts", {"end": ["before start"]})
         self.expert_id = expert_id
@@ -289,7 +366,9 @@ class Association(Aggregate):
         return _natural_id("association", credit_code)
 
     @event("AssociationRegistered")
-    def __init__(self, name, credit_code, kind, level, unit, location, supported_by, effective_date):
+    def __init__(
+        self, name, credit_code, kind, level, unit, location, supported_by, effective_date
+    ):
         self.name = name
         self.credit_code = credit_code
         self.kind = kind
@@ -312,8 +391,12 @@ class Association(Aggregate):
 
     def correct(self, changes, reason, effective_date):
         _guard_correction(self, self.kind, changes, effective_date)
-        self._corrected(credit_code=self.credit_code, changes=changes, reason=reason,
-                        effective_date=effective_date)
+        self._corrected(
+            credit_code=self.credit_code,
+            changes=changes,
+            reason=reason,
+            effective_date=effective_date,
+        )
 
     @event("AssociationCorrected")
     def _corrected(self, credit_code, changes, reason, effective_date):
@@ -325,7 +408,9 @@ class ServiceLog(Aggregate):
     """One dated help activity (工作台账 entry) of an expert."""
 
     @event("ServiceLogged")
-    def __init__(self, expert_id, unit, date, place, form, content, participants, hours, effective_date):
+    def __init__(
+        self, expert_id, unit, date, place, form, content, participants, hours, effective_date
+    ):
         self.expert_id = expert_id
         self.unit = unit
         self.date = date
@@ -334,8 +419,6 @@ class ServiceLog(Aggregate):
         self.content = content
         self.participants = participants
         self.hours = hours
-
-
 
 
 class Targets(Aggregate):
@@ -360,7 +443,9 @@ class Targets(Aggregate):
 
     def revise(self, targets, effective_date):
         bounded_figures(targets, METRIC_LIMITS)
-        self._revised(unit=self.unit, year=self.year, targets=targets, effective_date=effective_date)
+        self._revised(
+            unit=self.unit, year=self.year, targets=targets, effective_date=effective_date
+        )
 
     @event("TargetsRevised")
     def _revised(self, unit, year, targets, effective_date):

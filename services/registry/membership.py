@@ -16,6 +16,7 @@ its effective date while its expert's registration is in force. Credit: a provin
 by the record's unit (a household by its pairings' units); a city or county is its province's
 figures narrowed to records located there; ``national`` is everything.
 """
+
 from kernel.errors import ValidationFailed
 from kernel.places import PlaceError, Unit
 
@@ -23,10 +24,13 @@ NATIONAL = "national"
 GROUPS = ("federations", "associations", "experts", "households_paired", "households_lifted")
 # metric → (group of records behind it, what each record adds: 1 or its people)
 METRIC_SOURCE = {
-    "federations": ("federations", None), "associations": ("associations", None),
-    "experts": ("experts", None), "households_paired": ("households_paired", None),
+    "federations": ("federations", None),
+    "associations": ("associations", None),
+    "experts": ("experts", None),
+    "households_paired": ("households_paired", None),
     "people_in_paired_households": ("households_paired", "people"),
-    "households_lifted": ("households_lifted", None), "people_lifted": ("households_lifted", "people"),
+    "households_lifted": ("households_lifted", None),
+    "people_lifted": ("households_lifted", "people"),
 }
 
 
@@ -36,7 +40,7 @@ def unit_key(unit):
     try:
         return str(Unit.parse(unit))
     except PlaceError as bad:
-        raise ValidationFailed(str(bad), bad.details or {"unit": [str(bad)]})
+        raise ValidationFailed(str(bad), bad.details or {"unit": [str(bad)]}) from None
 
 
 def unit_keys(unit, place):
@@ -65,7 +69,9 @@ def as_of(timeline, day):
 
 
 def in_force(record, day):
-    return record["registered_on"] <= day and (record["revoked_on"] is None or day < record["revoked_on"])
+    return record["registered_on"] <= day and (
+        record["revoked_on"] is None or day < record["revoked_on"]
+    )
 
 
 def _rows(entity, days, value_on):
@@ -81,7 +87,10 @@ def _rows(entity, days, value_on):
         for slot, value in now.items():
             if slot not in open_runs:
                 open_runs[slot] = (day, value)
-    rows += [(key, group, entity, start, None, value) for (key, group), (start, value) in open_runs.items()]
+    rows += [
+        (key, group, entity, start, None, value)
+        for (key, group), (start, value) in open_runs.items()
+    ]
     return sorted(rows, key=lambda r: (r[0], r[1], r[3]))
 
 
@@ -108,18 +117,29 @@ def expert_keys(doc, day):
 
 def person_rows(id_hash, registrations):
     """A person: one expert record per unit key while any of their registrations counts there."""
+
     def value_on(day):
         return {(key, "experts"): None for doc in registrations for key in expert_keys(doc, day)}
 
-    days = [d for doc in registrations
-            for d in (doc["registered_on"], doc["revoked_on"], *(e[0] for e in doc["history"]["locations"]))]
+    days = [
+        d
+        for doc in registrations
+        for d in (
+            doc["registered_on"],
+            doc["revoked_on"],
+            *(e[0] for e in doc["history"]["locations"]),
+        )
+    ]
     return _rows(id_hash, days, value_on)
 
 
 def active_pairings(doc, day):
     """The household's pairings that count on ``day``: effective by then, expert in force."""
-    return [p for p in doc["history"]["pairings"]
-            if p["since"] <= day and (p["expert_revoked_on"] is None or day < p["expert_revoked_on"])]
+    return [
+        p
+        for p in doc["history"]["pairings"]
+        if p["since"] <= day and (p["expert_revoked_on"] is None or day < p["expert_revoked_on"])
+    ]
 
 
 def household_keys(doc, day):
@@ -150,9 +170,14 @@ def household_rows(doc):
             value.update({(key, "households_lifted"): doc["lifted_people"] for key in keys})
         return value
 
-    days = [doc["registered_on"], doc["revoked_on"], lifted, *(e[0] for e in history["people"]),
-            *(e[0] for e in history["locations"]),
-            *(d for p in history["pairings"] for d in (p["since"], p["expert_revoked_on"]))]
+    days = [
+        doc["registered_on"],
+        doc["revoked_on"],
+        lifted,
+        *(e[0] for e in history["people"]),
+        *(e[0] for e in history["locations"]),
+        *(d for p in history["pairings"] for d in (p["since"], p["expert_revoked_on"])),
+    ]
     return _rows(doc["_id"], days, value_on)
 
 

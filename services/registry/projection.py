@@ -31,6 +31,7 @@ Why this shape (issue 14: a figure must not cost more as the register grows):
   A build from scratch into empty views skips the journal (``from_scratch``): the runner
   restarts such a build from scratch if it was cut off.
 """
+
 import orjson
 from pymongo import ASCENDING, IndexModel
 
@@ -40,9 +41,17 @@ from kernel.projection import Projection
 from services.registry import membership
 
 EXPERTS, PERSONS, ASSOCIATIONS, HOUSEHOLDS = (
-    "registry_experts", "registry_persons", "registry_associations", "registry_households")
+    "registry_experts",
+    "registry_persons",
+    "registry_associations",
+    "registry_households",
+)
 PAIRINGS, SERVICE_LOGS, SERVICE_HOURS, TARGETS = (
-    "registry_pairings", "registry_service_logs", "registry_service_hours", "registry_targets")
+    "registry_pairings",
+    "registry_service_logs",
+    "registry_service_hours",
+    "registry_targets",
+)
 MEMBERSHIP, COUNTS, JOURNAL = "registry_membership", "registry_counts", "registry_journal"
 FRAME = "registry_frame"
 OPEN_END = "9999-12-31"  # a membership row still open (a date range query cannot match null)
@@ -60,23 +69,51 @@ def row_id(row):
 
 def row_document(row_key, row):
     key, group, entity, start, end, people = row
-    return {"_id": row_key, "key": key, "group": group, "entity": entity, "from": start,
-            "to": end or OPEN_END, "people": people}
+    return {
+        "_id": row_key,
+        "key": key,
+        "group": group,
+        "entity": entity,
+        "from": start,
+        "to": end or OPEN_END,
+        "people": people,
+    }
 
 
 class TwoCountsProjection(Projection):
     name = "registry.two_counts"
     version = 2  # 2: the spot-check frame
-    collections = (EXPERTS, PERSONS, ASSOCIATIONS, HOUSEHOLDS, PAIRINGS, SERVICE_LOGS, SERVICE_HOURS,
-                   TARGETS, MEMBERSHIP, COUNTS, FRAME)
+    collections = (
+        EXPERTS,
+        PERSONS,
+        ASSOCIATIONS,
+        HOUSEHOLDS,
+        PAIRINGS,
+        SERVICE_LOGS,
+        SERVICE_HOURS,
+        TARGETS,
+        MEMBERSHIP,
+        COUNTS,
+        FRAME,
+    )
     indexes = {
         # explain pages: rows that began by a date, in the order they began
-        MEMBERSHIP: [IndexModel([("key", ASCENDING), ("group", ASCENDING), ("from", ASCENDING),
-                                 ("entity", ASCENDING)])],
+        MEMBERSHIP: [
+            IndexModel(
+                [
+                    ("key", ASCENDING),
+                    ("group", ASCENDING),
+                    ("from", ASCENDING),
+                    ("entity", ASCENDING),
+                ]
+            )
+        ],
         COUNTS: dated_sums.INDEXES,
         # Listings (queries.list_experts) and the spot-check frame's size at a position.
-        EXPERTS: [IndexModel([("position", ASCENDING)]),
-                  IndexModel([("unit", ASCENDING), ("position", ASCENDING)])],
+        EXPERTS: [
+            IndexModel([("position", ASCENDING)]),
+            IndexModel([("unit", ASCENDING), ("position", ASCENDING)]),
+        ],
         FRAME: [IndexModel([("province", ASCENDING), ("registered_position", ASCENDING)])],
         SERVICE_LOGS: [IndexModel([("expert_id", ASCENDING), ("year", ASCENDING)])],
     }
@@ -86,8 +123,13 @@ class TwoCountsProjection(Projection):
 
     def apply(self, views, events):
         self._ensure_indexes(views)
-        dated_sums.apply_once(views, JOURNAL, events, lambda fresh: _Batch(views, fresh).writes(),
-                              journaled=not self.from_scratch)
+        dated_sums.apply_once(
+            views,
+            JOURNAL,
+            events,
+            lambda fresh: _Batch(views, fresh).writes(),
+            journaled=not self.from_scratch,
+        )
 
     def drop(self, views):
         super().drop(views)
@@ -154,18 +196,29 @@ class _Batch:
         others = {i for p in self.persons.values() for i in p["expert_ids"]} - set(self.experts)
         self.experts.update({k: _decoded(d) for k, d in _load(views, EXPERTS, others).items()})
         self.person_hashes = hashes
-        revoked = {str(e.originator_id) for _, e in self.events if type(e).__name__ == "ExpertRevoked"}
+        revoked = {
+            str(e.originator_id) for _, e in self.events if type(e).__name__ == "ExpertRevoked"
+        }
         codes |= {c for i in revoked if i in self.experts for c in self.experts[i]["households"]}
         self.households = {k: _decoded(d) for k, d in _load(views, HOUSEHOLDS, codes).items()}
-        self.associations = {k: _decoded(d) for k, d in _load(views, ASSOCIATIONS, credit_codes).items()}
+        self.associations = {
+            k: _decoded(d) for k, d in _load(views, ASSOCIATIONS, credit_codes).items()
+        }
         self.hours = _load(views, SERVICE_HOURS, hour_keys)
-        self.by_name = {EXPERTS: self.experts, PERSONS: self.persons, HOUSEHOLDS: self.households,
-                        ASSOCIATIONS: self.associations, SERVICE_HOURS: self.hours}
+        self.by_name = {
+            EXPERTS: self.experts,
+            PERSONS: self.persons,
+            HOUSEHOLDS: self.households,
+            ASSOCIATIONS: self.associations,
+            SERVICE_HOURS: self.hours,
+        }
 
     def _rows(self):
         rows = {}
         for id_hash in self.person_hashes:
-            registrations = [self.experts[i] for i in self.persons.get(id_hash, {}).get("expert_ids", ())]
+            registrations = [
+                self.experts[i] for i in self.persons.get(id_hash, {}).get("expert_ids", ())
+            ]
             rows.update((row_id(r), r) for r in membership.person_rows(id_hash, registrations))
         for doc in self.households.values():
             if doc["history"]["pairings"]:  # never paired: no rows (most of a register)
@@ -182,7 +235,10 @@ class _Batch:
         for collection, key in sorted(self.dirty):
             doc = self._collection(collection)[key]
             if "history" in doc:
-                doc = {**doc, "history": orjson.dumps(doc["history"], option=orjson.OPT_SORT_KEYS).decode()}
+                doc = {
+                    **doc,
+                    "history": orjson.dumps(doc["history"], option=orjson.OPT_SORT_KEYS).decode(),
+                }
             writes.append((collection, "replace", key, doc))
         before, after = self.changed_rows
         for key in sorted(before.keys() - after.keys()):
@@ -226,9 +282,20 @@ class _Batch:
             self.frame_sizes[province] = last[0]["ordinal"] if last else 0
         ordinal = self.frame_sizes[province] = self.frame_sizes[province] + 1
         doc["frame_id"] = frame_id(province, ordinal)
-        self.plain.append((FRAME, "replace", doc["frame_id"], {
-            "province": province, "ordinal": ordinal, "record": record, "registered_position": position,
-            "revoked_position": None}))
+        self.plain.append(
+            (
+                FRAME,
+                "replace",
+                doc["frame_id"],
+                {
+                    "province": province,
+                    "ordinal": ordinal,
+                    "record": record,
+                    "registered_position": position,
+                    "revoked_position": None,
+                },
+            )
+        )
 
     def _leave_frame(self, doc, position):
         if doc.get("frame_id"):
@@ -238,12 +305,25 @@ class _Batch:
     def on_ExpertRegistered(self, position, e):
         key = str(e.originator_id)
         self.experts[key] = {
-            "_id": key, "name": e.name, "gender": e.gender, "id_hash": e.id_hash,
-            "id_number_masked": pii.mask(e.id_number), "employer": e.employer, "title": e.title,
-            "specialty": e.specialty, "unit": e.unit, "location": _place(e.location),
-            "bank_account_masked": pii.mask(e.bank_account), "registered_on": e.effective_date,
-            "revoked_on": None, "revoked_position": None, "position": position, "positions": [],
-            "households": [], "history": {"locations": [[e.effective_date, position, _place(e.location)]]}}
+            "_id": key,
+            "name": e.name,
+            "gender": e.gender,
+            "id_hash": e.id_hash,
+            "id_number_masked": pii.mask(e.id_number),
+            "employer": e.employer,
+            "title": e.title,
+            "specialty": e.specialty,
+            "unit": e.unit,
+            "location": _place(e.location),
+            "bank_account_masked": pii.mask(e.bank_account),
+            "registered_on": e.effective_date,
+            "revoked_on": None,
+            "revoked_position": None,
+            "position": position,
+            "positions": [],
+            "households": [],
+            "history": {"locations": [[e.effective_date, position, _place(e.location)]]},
+        }
         self._touch(EXPERTS, key, position)
         self._enter_frame(self.experts[key], e.unit, f"expert:{key}", position)
         person = self.persons.setdefault(e.id_hash, {"_id": e.id_hash, "expert_ids": []})
@@ -273,13 +353,24 @@ class _Batch:
     # -- associations and federations -----------------------------------------------------
     def on_AssociationRegistered(self, position, e):
         self.associations[e.credit_code] = {
-            "_id": e.credit_code, "name": e.name, "kind": e.kind, "level": e.level, "unit": e.unit,
-            "location": _place(e.location), "supported_by": e.supported_by,
-            "registered_on": e.effective_date, "revoked_on": None, "registered_position": position,
-            "revoked_position": None, "positions": [],
-            "history": {"locations": [[e.effective_date, position, _place(e.location)]]}}
+            "_id": e.credit_code,
+            "name": e.name,
+            "kind": e.kind,
+            "level": e.level,
+            "unit": e.unit,
+            "location": _place(e.location),
+            "supported_by": e.supported_by,
+            "registered_on": e.effective_date,
+            "revoked_on": None,
+            "registered_position": position,
+            "revoked_position": None,
+            "positions": [],
+            "history": {"locations": [[e.effective_date, position, _place(e.location)]]},
+        }
         self._touch(ASSOCIATIONS, e.credit_code, position)
-        self._enter_frame(self.associations[e.credit_code], e.unit, f"association:{e.credit_code}", position)
+        self._enter_frame(
+            self.associations[e.credit_code], e.unit, f"association:{e.credit_code}", position
+        )
 
     def on_AssociationRevoked(self, position, e):
         doc = self._touch(ASSOCIATIONS, e.credit_code, position)
@@ -293,12 +384,25 @@ class _Batch:
     def on_HouseholdRegistered(self, position, e):
         place = _place(e.location)  # shared by the record and its timeline, as a correction does
         self.households[e.code] = {
-            "_id": e.code, "head_name": e.head_name, "head_id_number_masked": pii.mask(e.head_id_number),
-            "people": e.people, "location": place, "registered_on": e.effective_date,
-            "revoked_on": None, "lifted_on": None, "lifted_people": None, "lifted_position": None,
-            "registered_position": position, "revoked_position": None, "positions": [],
-            "history": {"people": [[e.effective_date, position, e.people]],
-                        "locations": [[e.effective_date, position, place]], "pairings": []}}
+            "_id": e.code,
+            "head_name": e.head_name,
+            "head_id_number_masked": pii.mask(e.head_id_number),
+            "people": e.people,
+            "location": place,
+            "registered_on": e.effective_date,
+            "revoked_on": None,
+            "lifted_on": None,
+            "lifted_people": None,
+            "lifted_position": None,
+            "registered_position": position,
+            "revoked_position": None,
+            "positions": [],
+            "history": {
+                "people": [[e.effective_date, position, e.people]],
+                "locations": [[e.effective_date, position, place]],
+                "pairings": [],
+            },
+        }
         self._touch(HOUSEHOLDS, e.code, position)
         self._enter_frame(self.households[e.code], e.location, f"household:{e.code}", position)
 
@@ -322,31 +426,83 @@ class _Batch:
     def on_HouseholdPaired(self, position, e):
         expert = self.experts.get(e.expert_id)
         household = self._touch(HOUSEHOLDS, e.code)
-        household["history"]["pairings"].append({
-            "agreement_id": e.agreement_id, "expert_id": e.expert_id, "unit": e.unit,
-            "since": e.effective_date, "position": position,
-            "expert_revoked_on": expert["revoked_on"] if expert else None})
+        household["history"]["pairings"].append(
+            {
+                "agreement_id": e.agreement_id,
+                "expert_id": e.expert_id,
+                "unit": e.unit,
+                "since": e.effective_date,
+                "position": position,
+                "expert_revoked_on": expert["revoked_on"] if expert else None,
+            }
+        )
         if expert is not None and e.code not in expert["households"]:
             self._touch(EXPERTS, e.expert_id)["households"] = [*expert["households"], e.code]
-        self.plain.append((PAIRINGS, "replace", f"{e.agreement_id}:{e.code}", {
-            "agreement_id": e.agreement_id, "code": e.code, "expert_id": e.expert_id, "unit": e.unit,
-            "since": e.effective_date, "start": e.start, "end": e.end, "position": position}))
+        self.plain.append(
+            (
+                PAIRINGS,
+                "replace",
+                f"{e.agreement_id}:{e.code}",
+                {
+                    "agreement_id": e.agreement_id,
+                    "code": e.code,
+                    "expert_id": e.expert_id,
+                    "unit": e.unit,
+                    "since": e.effective_date,
+                    "start": e.start,
+                    "end": e.end,
+                    "position": position,
+                },
+            )
+        )
 
     # -- service logs and targets ---------------------------------------------------------
     def on_ServiceLogged(self, position, e):
-        self.plain.append((SERVICE_LOGS, "replace", str(e.originator_id), {
-            "expert_id": e.expert_id, "unit": e.unit, "date": e.date, "year": int(e.date[:4]),
-            "place": e.place, "form": e.form, "hours": e.hours, "position": position}))
+        self.plain.append(
+            (
+                SERVICE_LOGS,
+                "replace",
+                str(e.originator_id),
+                {
+                    "expert_id": e.expert_id,
+                    "unit": e.unit,
+                    "date": e.date,
+                    "year": int(e.date[:4]),
+                    "place": e.place,
+                    "form": e.form,
+                    "hours": e.hours,
+                    "position": position,
+                },
+            )
+        )
         key = f"{e.expert_id}|{e.date[:4]}"
-        doc = self.hours.setdefault(key, {"_id": key, "expert_id": e.expert_id, "year": int(e.date[:4]),
-                                          "hours": 0, "entries": 0, "days": []})
-        doc.update(hours=doc["hours"] + e.hours, entries=doc["entries"] + 1,
-                   days=sorted({*doc["days"], e.date}))
+        doc = self.hours.setdefault(
+            key,
+            {
+                "_id": key,
+                "expert_id": e.expert_id,
+                "year": int(e.date[:4]),
+                "hours": 0,
+                "entries": 0,
+                "days": [],
+            },
+        )
+        doc.update(
+            hours=doc["hours"] + e.hours,
+            entries=doc["entries"] + 1,
+            days=sorted({*doc["days"], e.date}),
+        )
         self.dirty.add((SERVICE_HOURS, key))
 
     def on_TargetsSet(self, position, e):
-        self.plain.append((TARGETS, "replace", f"{e.unit}:{e.year}", {
-            "unit": e.unit, "year": e.year, "targets": e.targets, "position": position}))
+        self.plain.append(
+            (
+                TARGETS,
+                "replace",
+                f"{e.unit}:{e.year}",
+                {"unit": e.unit, "year": e.year, "targets": e.targets, "position": position},
+            )
+        )
 
     on_TargetsRevised = on_TargetsSet
 

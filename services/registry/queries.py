@@ -6,6 +6,7 @@ No read here scans a register: a figure is a sum over one unit key's yearly aggr
 the records on it. Both come from the same rows (``services.registry.membership``), so a
 figure and its explanation cannot disagree.
 """
+
 import base64
 import binascii
 import csv
@@ -17,7 +18,17 @@ from kernel.errors import ValidationFailed
 from services.registry import membership
 from services.registry.domain import METRICS
 from services.registry.projection import (
-    ASSOCIATIONS, COUNTS, EXPERTS, FRAME, HOUSEHOLDS, MEMBERSHIP, PERSONS, SERVICE_HOURS, TARGETS, frame_id)
+    ASSOCIATIONS,
+    COUNTS,
+    EXPERTS,
+    FRAME,
+    HOUSEHOLDS,
+    MEMBERSHIP,
+    PERSONS,
+    SERVICE_HOURS,
+    TARGETS,
+    frame_id,
+)
 
 MAX_PAGE = 1000
 
@@ -38,11 +49,17 @@ def two_counts(views, unit, as_of):
         "targets": targets,
         "completion": completion,
         "definitions": {
-            "2017": {"organisations": organisations, "experts": counts["experts"],
-                     "households_paired": counts["households_paired"],
-                     "people_in_paired_households": counts["people_in_paired_households"]},
-            "2020": {"organisations": organisations, "experts": counts["experts"],
-                     "people_lifted": counts["people_lifted"]},
+            "2017": {
+                "organisations": organisations,
+                "experts": counts["experts"],
+                "households_paired": counts["households_paired"],
+                "people_in_paired_households": counts["people_in_paired_households"],
+            },
+            "2020": {
+                "organisations": organisations,
+                "experts": counts["experts"],
+                "people_lifted": counts["people_lifted"],
+            },
         },
     }
 
@@ -56,23 +73,35 @@ def encode_cursor(row):
 
 def decode_cursor(cursor):
     try:
-        began, entity = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
+        began, entity = json.loads(
+            base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        )
         if isinstance(began, str) and isinstance(entity, str):
             return began, entity
     except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
         pass
-    raise ValidationFailed("the cursor is not one this API gave", {"cursor": ["not a cursor from next_cursor"]})
+    raise ValidationFailed(
+        "the cursor is not one this API gave", {"cursor": ["not a cursor from next_cursor"]}
+    )
 
 
 def explain(views, unit, metric, as_of, limit=MAX_PAGE, cursor=None):
     """One page of the records (masked) behind a figure, in the order they began to count (then
     by record key): ``total`` is the figure; pass ``next_cursor`` back as ``cursor`` for the next
     page (None: the last)."""
-    records, last = _page(views, unit, metric, as_of, min(limit, MAX_PAGE),
-                          decode_cursor(cursor) if cursor else None)
+    records, last = _page(
+        views, unit, metric, as_of, min(limit, MAX_PAGE), decode_cursor(cursor) if cursor else None
+    )
     total = figures(views, unit, as_of)[metric]
-    return {"unit": unit, "metric": metric, "as_of": as_of, "figure": total, "total": total,
-            "records": records, "next_cursor": encode_cursor(last) if last else None}
+    return {
+        "unit": unit,
+        "metric": metric,
+        "as_of": as_of,
+        "figure": total,
+        "total": total,
+        "records": records,
+        "next_cursor": encode_cursor(last) if last else None,
+    }
 
 
 def explain_records(views, unit, metric, as_of, page=MAX_PAGE):
@@ -98,8 +127,11 @@ def _page(views, unit, metric, as_of, limit, after):
         ranges = [{"from": {"$lte": as_of}}]
     else:  # the rest of the cursor's day, then the days after it
         began, entity = after
-        ranges = [{"from": began, "entity": {"$gt": entity}},
-                  {"from": {"$gt": began, "$lte": as_of}}] if began <= as_of else []
+        ranges = (
+            [{"from": began, "entity": {"$gt": entity}}, {"from": {"$gt": began, "$lte": as_of}}]
+            if began <= as_of
+            else []
+        )
     rows = []
     for dates in ranges:
         found = views[MEMBERSHIP].find({**in_force, **dates}).sort([("from", 1), ("entity", 1)])
@@ -113,38 +145,64 @@ def _page(views, unit, metric, as_of, limit, after):
 
 
 def _organisations(views, key, as_of, rows):
-    docs = {d["_id"]: d for d in views[ASSOCIATIONS].find({"_id": {"$in": [r["entity"] for r in rows]}})}
-    return [{"credit_code": doc["_id"], "name": doc["name"], "kind": doc["kind"], "level": doc["level"],
-             "unit": doc["unit"], "positions": sorted(doc["positions"])}
-            for doc in (docs[r["entity"]] for r in rows)]
+    docs = {
+        d["_id"]: d for d in views[ASSOCIATIONS].find({"_id": {"$in": [r["entity"] for r in rows]}})
+    }
+    return [
+        {
+            "credit_code": doc["_id"],
+            "name": doc["name"],
+            "kind": doc["kind"],
+            "level": doc["level"],
+            "unit": doc["unit"],
+            "positions": sorted(doc["positions"]),
+        }
+        for doc in (docs[r["entity"]] for r in rows)
+    ]
 
 
 def _experts(views, key, as_of, rows):
     persons = {
-        d["_id"]: d["expert_ids"] for d in views[PERSONS].find({"_id": {"$in": [r["entity"] for r in rows]}})
+        d["_id"]: d["expert_ids"]
+        for d in views[PERSONS].find({"_id": {"$in": [r["entity"] for r in rows]}})
     }
     wanted = [i for ids in persons.values() for i in ids]
     experts = {d["_id"]: _decoded(d) for d in views[EXPERTS].find({"_id": {"$in": wanted}})}
     records = []
     for row in rows:
-        counted = sorted((experts[i] for i in persons[row["entity"]]
-                          if key in membership.expert_keys(experts[i], as_of)), key=lambda d: d["position"])
-        records.append({"id_number": counted[0]["id_number_masked"], "name": counted[0]["name"],
-                        "expert_ids": sorted(d["_id"] for d in counted),
-                        "positions": sorted(p for d in counted for p in d["positions"])})
+        counted = sorted(
+            (
+                experts[i]
+                for i in persons[row["entity"]]
+                if key in membership.expert_keys(experts[i], as_of)
+            ),
+            key=lambda d: d["position"],
+        )
+        records.append(
+            {
+                "id_number": counted[0]["id_number_masked"],
+                "name": counted[0]["name"],
+                "expert_ids": sorted(d["_id"] for d in counted),
+                "positions": sorted(p for d in counted for p in d["positions"]),
+            }
+        )
     return records
 
 
 def _households(views, key, as_of, rows, lifted=False):
     docs = {
-        d["_id"]: _decoded(d) for d in views[HOUSEHOLDS].find({"_id": {"$in": [r["entity"] for r in rows]}})
+        d["_id"]: _decoded(d)
+        for d in views[HOUSEHOLDS].find({"_id": {"$in": [r["entity"] for r in rows]}})
     }
     records = []
     for row in rows:
         doc = docs[row["entity"]]
         place = membership.as_of(doc["history"]["locations"], as_of)
-        pairings = [p["position"] for p in membership.active_pairings(doc, as_of)
-                    if key in membership.unit_keys(p["unit"], place)]
+        pairings = [
+            p["position"]
+            for p in membership.active_pairings(doc, as_of)
+            if key in membership.unit_keys(p["unit"], place)
+        ]
         record = {
             "code": doc["_id"],
             "head_name": doc["head_name"],
@@ -168,17 +226,41 @@ _RECORDS = {
     "associations": _organisations,
     "experts": _experts,
     "households_paired": _households,
-    "households_lifted": lambda views, key, as_of, rows: _households(views, key, as_of, rows, lifted=True),
+    "households_lifted": lambda views, key, as_of, rows: _households(
+        views, key, as_of, rows, lifted=True
+    ),
 }
 
 CSV_COLUMNS = {
     "federations": ("credit_code", "name", "kind", "level", "unit", "positions"),
     "associations": ("credit_code", "name", "kind", "level", "unit", "positions"),
     "experts": ("id_number", "name", "expert_ids", "positions"),
-    "households_paired": ("code", "head_name", "head_id_number", "province", "city", "county", "township",
-                          "village", "people", "positions"),
-    "households_lifted": ("code", "head_name", "head_id_number", "province", "city", "county", "township",
-                          "village", "people", "lifted_on", "lifted_people", "positions"),
+    "households_paired": (
+        "code",
+        "head_name",
+        "head_id_number",
+        "province",
+        "city",
+        "county",
+        "township",
+        "village",
+        "people",
+        "positions",
+    ),
+    "households_lifted": (
+        "code",
+        "head_name",
+        "head_id_number",
+        "province",
+        "city",
+        "county",
+        "township",
+        "village",
+        "people",
+        "lifted_on",
+        "lifted_people",
+        "positions",
+    ),
 }
 
 
@@ -198,8 +280,12 @@ def csv_lines(metric, records):
     yield line(columns)
     for record in records:
         flat = {**(record.get("location") or {}), **record}
-        yield line([" ".join(map(str, v)) if isinstance(v, list) else ("" if v is None else v)
-                    for v in (flat.get(c) for c in columns)])
+        yield line(
+            [
+                " ".join(map(str, v)) if isinstance(v, list) else ("" if v is None else v)
+                for v in (flat.get(c) for c in columns)
+            ]
+        )
 
 
 # -- listings and other figures -----------------------------------------------------------
@@ -219,8 +305,13 @@ def service_hours(views, expert_id, year):
     """Hours and distinct days an expert logged in a year (for awards' eligibility): one
     document the projection keeps per expert and year."""
     doc = views[SERVICE_HOURS].find_one({"_id": f"{expert_id}|{year}"}) or {}
-    return {"expert_id": expert_id, "year": year, "hours": doc.get("hours", 0),
-            "days": len(doc.get("days", ())), "entries": doc.get("entries", 0)}
+    return {
+        "expert_id": expert_id,
+        "year": year,
+        "hours": doc.get("hours", 0),
+        "days": len(doc.get("days", ())),
+        "entries": doc.get("entries", 0),
+    }
 
 
 def frame_size(views, province, at_position):
@@ -236,15 +327,18 @@ def frame_size(views, province, at_position):
 def frame_records(views, province, ordinals, at_position):
     """The records at these ordinals of a province's frame, each with whether it was in force
     at the position (registered by then and not revoked by then; None: as the views stand)."""
-    docs = {d["ordinal"]: d for d in views[FRAME].find(
-        {"_id": {"$in": [frame_id(province, n) for n in ordinals]}})}
+    docs = {
+        d["ordinal"]: d
+        for d in views[FRAME].find({"_id": {"$in": [frame_id(province, n) for n in ordinals]}})
+    }
     found = {}
     for n in ordinals:
         doc = docs.get(n)
         if doc is None or (at_position is not None and doc["registered_position"] > at_position):
             continue
         revoked = doc.get("revoked_position")
-        found[n] = {"record": doc["record"],
-                    "in_force": revoked is None or (at_position is not None and revoked > at_position)}
+        found[n] = {
+            "record": doc["record"],
+            "in_force": revoked is None or (at_position is not None and revoked > at_position),
+        }
     return found
-

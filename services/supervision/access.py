@@ -8,6 +8,7 @@
 The application checks what needs the records: that an inspector is assigned to the unit's
 province in the campaign, and that a unit works only on its own items.
 """
+
 from kernel.auth import WRITERS, require_role
 from kernel.errors import Forbidden
 from kernel.places import canonical_unit
@@ -24,7 +25,10 @@ def authorize_self_inspection(actor, unit):
     require_role(actor, *WRITERS)
     unit = canonical_unit(unit)
     if actor.scope != unit:
-        raise Forbidden(f"{actor.scope} may not report for {unit}", {"unit": ["only the unit reports for itself"]})
+        raise Forbidden(
+            f"{actor.scope} may not report for {unit}",
+            {"unit": ["only the unit reports for itself"]},
+        )
 
 
 def authorize_finding(actor):

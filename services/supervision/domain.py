@@ -3,7 +3,9 @@ field inspection, and rectification items. Each command method guards its rule, 
 one public event. Dates are ``YYYY-MM-DD`` strings and every time rule compares effective dates,
 so a past campaign (2017) can be recorded as it happened.
 """
+
 import random
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -15,8 +17,14 @@ from services.registry.contract import MAX_BODIES, MAX_HOUSEHOLDS, MAX_PEOPLE, b
 # Supervision events hold no personal numbers; the outbox masks nothing.
 PERSONAL_FIELDS = ()
 
-PHASES = ("cutoff", "self_inspection_due", "field_inspection_start", "field_inspection_end",
-          "feedback_due", "rectification_due")
+PHASES = (
+    "cutoff",
+    "self_inspection_due",
+    "field_inspection_start",
+    "field_inspection_end",
+    "feedback_due",
+    "rectification_due",
+)
 
 
 def _natural_id(kind, key) -> UUID:
@@ -32,13 +40,38 @@ class Campaign(Aggregate):
     """A supervision campaign: phase dates, the units it covers, and its inspection groups."""
 
     @event("CampaignLaunched")
-    def __init__(self, name, year, cutoff, self_inspection_due, field_inspection_start,
-                 field_inspection_end, feedback_due, rectification_due, units, effective_date):
-        dates = dict(zip(PHASES, [cutoff, self_inspection_due, field_inspection_start,
-                                  field_inspection_end, feedback_due, rectification_due]))
+    def __init__(
+        self,
+        name,
+        year,
+        cutoff,
+        self_inspection_due,
+        field_inspection_start,
+        field_inspection_end,
+        feedback_due,
+        rectification_due,
+        units,
+        effective_date,
+    ):
+        dates = dict(
+            zip(
+                PHASES,
+                [
+                    cutoff,
+                    self_inspection_due,
+                    field_inspection_start,
+                    field_inspection_end,
+                    feedback_due,
+                    rectification_due,
+                ],
+            )
+        )
         for earlier, later in zip(PHASES, PHASES[1:]):  # the phases follow one another
             if dates[later] < dates[earlier]:
-                raise RuleViolation(f"{later} is before {earlier}", {later: [f"before {earlier} ({dates[earlier]})"]})
+                raise RuleViolation(
+                    f"{later} is before {earlier}",
+                    {later: [f"before {earlier} ({dates[earlier]})"]},
+                )
         if len(set(units)) != len(units):
             raise RuleViolation("a unit is listed twice", {"units": ["listed twice"]})
         self.name = name
@@ -60,25 +93,35 @@ class Campaign(Aggregate):
 
     def guard_open(self, what, effective_date):
         if self.closed_on is not None:
-            raise RuleViolation(f"the campaign was closed on {self.closed_on}; no more {what}",
-                                {"campaign_id": ["closed"]})
+            raise RuleViolation(
+                f"the campaign was closed on {self.closed_on}; no more {what}",
+                {"campaign_id": ["closed"]},
+            )
         if effective_date < self.launched_on:
-            raise RuleViolation(f"the campaign was launched on {self.launched_on}",
-                                {"effective_date": ["before the campaign was launched"]})
+            raise RuleViolation(
+                f"the campaign was launched on {self.launched_on}",
+                {"effective_date": ["before the campaign was launched"]},
+            )
 
     def schedule_field_inspection(self, groups, effective_date):
         self.guard_open("field inspection", effective_date)
         if effective_date > self.field_inspection_end:
-            raise RuleViolation("the field inspection window is over", {"effective_date": ["after the window"]})
-        seen = {}
+            raise RuleViolation(
+                "the field inspection window is over", {"effective_date": ["after the window"]}
+            )
+        seen: dict[str, Any] = {}
         for group in groups:
             for province in group["provinces"]:
                 if province in seen:
-                    raise RuleViolation(f"{province} is assigned to both {seen[province]} and {group['name']}",
-                                        {"groups": [f"{province}: assigned twice"]})
+                    raise RuleViolation(
+                        f"{province} is assigned to both {seen[province]} and {group['name']}",
+                        {"groups": [f"{province}: assigned twice"]},
+                    )
                 if not any(province_of(unit) == province for unit in self.units):
-                    raise RuleViolation(f"the campaign does not cover {province}",
-                                        {"groups": [f"{province}: not covered by the campaign"]})
+                    raise RuleViolation(
+                        f"the campaign does not cover {province}",
+                        {"groups": [f"{province}: not covered by the campaign"]},
+                    )
                 seen[province] = group["name"]
         self._scheduled(groups=groups, effective_date=effective_date)
 
@@ -100,13 +143,24 @@ class Campaign(Aggregate):
         self.closed_on = effective_date
 
 
-DECLARATIONS = ("leading_group", "plan_issued", "regular_meetings", "tasks_and_targets_precise",
-                "pairing_assessment_publicity", "fund_measures")
+DECLARATIONS = (
+    "leading_group",
+    "plan_issued",
+    "regular_meetings",
+    "tasks_and_targets_precise",
+    "pairing_assessment_publicity",
+    "fund_measures",
+)
 FIGURES = ("federations", "associations", "experts", "households", "people", "project_funds_wan")
 # A declared figure beyond what the nation holds is a typing error (the registry's limits; funds
 # up to 1,000 亿元): refused here as at the gateway, so no caller records one.
-COUNT_LIMITS = {"federations": MAX_BODIES, "associations": MAX_BODIES, "experts": MAX_BODIES,
-                "households": MAX_HOUSEHOLDS, "people": MAX_PEOPLE}
+COUNT_LIMITS = {
+    "federations": MAX_BODIES,
+    "associations": MAX_BODIES,
+    "experts": MAX_BODIES,
+    "households": MAX_HOUSEHOLDS,
+    "people": MAX_PEOPLE,
+}
 FUNDS_WAN_MAX = 10_000_000
 
 
@@ -115,10 +169,15 @@ def bounded(figures):
     counts = {k: v for k, v in figures.items() if k != "project_funds_wan"}
     bounded_figures(counts, COUNT_LIMITS, "figures")
     funds = figures.get("project_funds_wan")
-    if funds is not None and (isinstance(funds, bool) or not isinstance(funds, (int, float))
-                              or not 0 <= funds <= FUNDS_WAN_MAX):
-        raise ValidationFailed("figures.project_funds_wan is out of bounds",
-                               {"figures.project_funds_wan": [f"a number from 0 to {FUNDS_WAN_MAX:,}"]})
+    if funds is not None and (
+        isinstance(funds, bool)
+        or not isinstance(funds, (int, float))
+        or not 0 <= funds <= FUNDS_WAN_MAX
+    ):
+        raise ValidationFailed(
+            "figures.project_funds_wan is out of bounds",
+            {"figures.project_funds_wan": [f"a number from 0 to {FUNDS_WAN_MAX:,}"]},
+        )
     return figures
 
 
@@ -141,10 +200,19 @@ class SelfInspection(Aggregate):
 
     def revise(self, declared, figures, text, late, effective_date):
         if effective_date < self.submitted_on:
-            raise RuleViolation("a revision cannot precede the report it revises",
-                                {"effective_date": [f"before {self.submitted_on}"]})
-        self._revised(campaign_id=self.campaign_id, unit=self.unit, declared=declared, figures=figures,
-                      text=text, late=self.late or late, effective_date=effective_date)  # once late, stays late
+            raise RuleViolation(
+                "a revision cannot precede the report it revises",
+                {"effective_date": [f"before {self.submitted_on}"]},
+            )
+        self._revised(
+            campaign_id=self.campaign_id,
+            unit=self.unit,
+            declared=declared,
+            figures=figures,
+            text=text,
+            late=self.late or late,
+            effective_date=effective_date,
+        )  # once late, stays late
 
     @event("SelfInspectionRevised")
     def _revised(self, campaign_id, unit, declared, figures, text, late, effective_date):
@@ -157,8 +225,17 @@ class Finding(Aggregate):
     """What an inspector found at a unit during field inspection."""
 
     @event("FindingRecorded")
-    def __init__(self, campaign_id, unit, inspector, description, severity, requires_rectification,
-                 due, effective_date):
+    def __init__(
+        self,
+        campaign_id,
+        unit,
+        inspector,
+        description,
+        severity,
+        requires_rectification,
+        due,
+        effective_date,
+    ):
         self.campaign_id = campaign_id
         self.unit = unit
         self.inspector = inspector
@@ -180,7 +257,12 @@ MOVES = {
     "verify": ("submitted",),
     "reopen": ("submitted",),
 }
-RESULT = {"progress": "in_progress", "submit": "submitted", "verify": "verified", "reopen": "reopened"}
+RESULT = {
+    "progress": "in_progress",
+    "submit": "submitted",
+    "verify": "verified",
+    "reopen": "reopened",
+}
 
 
 class Rectification(Aggregate):
@@ -193,7 +275,9 @@ class Rectification(Aggregate):
     @event("RectificationRequired")
     def __init__(self, finding_id, campaign_id, unit, description, due, effective_date):
         if due < effective_date:
-            raise RuleViolation("the deadline is before the finding", {"due": [f"before {effective_date}"]})
+            raise RuleViolation(
+                "the deadline is before the finding", {"due": [f"before {effective_date}"]}
+            )
         self.finding_id = finding_id
         self.campaign_id = campaign_id
         self.unit = unit
@@ -207,11 +291,15 @@ class Rectification(Aggregate):
 
     def _guard_move(self, move, effective_date):
         if self.status not in MOVES[move]:
-            raise Conflict(f"an item that is {self.status} cannot be moved by {move}",
-                           {"status": [f"{self.status}: {move} not allowed"]})
+            raise Conflict(
+                f"an item that is {self.status} cannot be moved by {move}",
+                {"status": [f"{self.status}: {move} not allowed"]},
+            )
         if effective_date < self.last_moved_on:
-            raise RuleViolation(f"the item last moved on {self.last_moved_on}; moves are dated in order",
-                                {"effective_date": [f"before {self.last_moved_on}"]})
+            raise RuleViolation(
+                f"the item last moved on {self.last_moved_on}; moves are dated in order",
+                {"effective_date": [f"before {self.last_moved_on}"]},
+            )
 
     def progress(self, actor_unit, note, effective_date):
         self._guard_responsible(actor_unit)
@@ -225,8 +313,12 @@ class Rectification(Aggregate):
     def submit(self, actor_unit, evidence, evidence_hashes, effective_date):
         self._guard_responsible(actor_unit)
         self._guard_move("submit", effective_date)
-        self._submitted(unit=self.unit, evidence=evidence, evidence_hashes=evidence_hashes,
-                        effective_date=effective_date)
+        self._submitted(
+            unit=self.unit,
+            evidence=evidence,
+            evidence_hashes=evidence_hashes,
+            effective_date=effective_date,
+        )
 
     @event("RectificationSubmitted")
     def _submitted(self, unit, evidence, evidence_hashes, effective_date):
@@ -234,7 +326,9 @@ class Rectification(Aggregate):
 
     def verify(self, verifier, comment, effective_date):
         self._guard_move("verify", effective_date)
-        self._verified(unit=self.unit, verifier=verifier, comment=comment, effective_date=effective_date)
+        self._verified(
+            unit=self.unit, verifier=verifier, comment=comment, effective_date=effective_date
+        )
 
     @event("RectificationVerified")
     def _verified(self, unit, verifier, comment, effective_date):
@@ -242,7 +336,9 @@ class Rectification(Aggregate):
 
     def reopen(self, verifier, reason, effective_date):
         self._guard_move("reopen", effective_date)
-        self._reopened(unit=self.unit, verifier=verifier, reason=reason, effective_date=effective_date)
+        self._reopened(
+            unit=self.unit, verifier=verifier, reason=reason, effective_date=effective_date
+        )
 
     @event("RectificationReopened")
     def _reopened(self, unit, verifier, reason, effective_date):
@@ -254,15 +350,26 @@ class Rectification(Aggregate):
 
     def _guard_responsible(self, actor_unit):
         if actor_unit != self.unit:
-            raise Forbidden(f"only {self.unit} works on this rectification item", {"unit": ["not the responsible unit"]})
+            raise Forbidden(
+                f"only {self.unit} works on this rectification item",
+                {"unit": ["not the responsible unit"]},
+            )
 
 
 class SpotCheck(Aggregate):
     """A reproducible draw (抽查) of provinces and of their registered records."""
 
     @event("SpotCheckDrawn")
-    def __init__(self, campaign_id, seed, provinces, records_per_province, registry_position, sample,
-                 effective_date):
+    def __init__(
+        self,
+        campaign_id,
+        seed,
+        provinces,
+        records_per_province,
+        registry_position,
+        sample,
+        effective_date,
+    ):
         self.campaign_id = campaign_id
         self.seed = seed
         self.provinces = provinces
@@ -279,7 +386,8 @@ def draw_records(seed, purpose, size, k, lookup, chunk=200):
     costs what it visits, not the frame's size), and each is taken if its record was in force.
     Every record in force is equally likely. ``lookup(ordinals)`` → ``{str(ordinal): {record,
     in_force}}`` reads up to ``chunk`` at a time. Fewer than ``k`` in force: all of them."""
-    order, taken = _shuffled(random.Random(f"{seed}|{purpose}"), size), []
+    order = _shuffled(random.Random(f"{seed}|{purpose}"), size)
+    taken: list[str] = []
     while len(taken) < k:
         ordinals = [n for _, n in zip(range(max(chunk, 2 * (k - len(taken)))), order)]
         if not ordinals:
@@ -297,7 +405,7 @@ def draw_records(seed, purpose, size, k, lookup, chunk=200):
 def _shuffled(rng, size):
     """1..size in a random order, one at a time: position i swaps with a random j ≥ i, and only
     the swapped positions are remembered."""
-    swapped = {}
+    swapped: dict[int, int] = {}
     for i in range(size):
         j = rng.randrange(i, size)
         yield swapped.get(j, j) + 1
@@ -309,5 +417,8 @@ def draw(seed, purpose, population, k):
     so the order it arrived in does not matter) give the same draw on any machine."""
     population = sorted(population)
     if k > len(population):
-        raise RuleViolation(f"cannot draw {k} from {len(population)}", {purpose: [f"only {len(population)} to draw from"]})
+        raise RuleViolation(
+            f"cannot draw {k} from {len(population)}",
+            {purpose: [f"only {len(population)} to draw from"]},
+        )
     return random.Random(f"{seed}|{purpose}").sample(population, k)

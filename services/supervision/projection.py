@@ -6,12 +6,17 @@ given day. Every write is an upsert keyed by a natural key, so replaying an even
 nothing. Units are stored with their province/city/county ancestors as plain fields, so a
 province's query reaches its cities' items without arrays (see kernel/views.py on the stand-in).
 """
+
 from pymongo import ASCENDING, IndexModel, UpdateOne
 
 from kernel.places import Unit
 from kernel.projection import Projection
 
-CAMPAIGNS, SELF_INSPECTIONS, FINDINGS = "supervision_campaigns", "supervision_self_inspections", "supervision_findings"
+CAMPAIGNS, SELF_INSPECTIONS, FINDINGS = (
+    "supervision_campaigns",
+    "supervision_self_inspections",
+    "supervision_findings",
+)
 RECTIFICATIONS, MOVES = "supervision_rectifications", "supervision_rectification_moves"
 
 
@@ -33,60 +38,110 @@ class SupervisionProjection(Projection):
     collections = (CAMPAIGNS, SELF_INSPECTIONS, FINDINGS, RECTIFICATIONS, MOVES)
     # Tracking reads a unit's items (at any level) required by a date, then their moves by a date.
     indexes = {
-        RECTIFICATIONS: [IndexModel([(level, ASCENDING), ("required_on", ASCENDING)])
-                         for level in ("province_unit", "city_unit", "county_unit", "unit", "campaign_id")],
+        RECTIFICATIONS: [
+            IndexModel([(level, ASCENDING), ("required_on", ASCENDING)])
+            for level in ("province_unit", "city_unit", "county_unit", "unit", "campaign_id")
+        ],
         MOVES: [IndexModel([("item_id", ASCENDING), ("on", ASCENDING)])],
     }
 
     # -- campaigns ------------------------------------------------------------------------
     def on_CampaignLaunched(self, position, e):
-        yield CAMPAIGNS, _set(str(e.originator_id), {
-            "name": e.name, "year": e.year, "cutoff": e.cutoff,
-            "self_inspection_due": e.self_inspection_due,
-            "field_inspection_start": e.field_inspection_start,
-            "field_inspection_end": e.field_inspection_end, "feedback_due": e.feedback_due,
-            "rectification_due": e.rectification_due, "units": e.units,
-            "launched_on": e.effective_date, "closed_on": None, "position": position,
-        })
+        yield (
+            CAMPAIGNS,
+            _set(
+                str(e.originator_id),
+                {
+                    "name": e.name,
+                    "year": e.year,
+                    "cutoff": e.cutoff,
+                    "self_inspection_due": e.self_inspection_due,
+                    "field_inspection_start": e.field_inspection_start,
+                    "field_inspection_end": e.field_inspection_end,
+                    "feedback_due": e.feedback_due,
+                    "rectification_due": e.rectification_due,
+                    "units": e.units,
+                    "launched_on": e.effective_date,
+                    "closed_on": None,
+                    "position": position,
+                },
+            ),
+        )
 
     def on_CampaignClosed(self, position, e):
         yield CAMPAIGNS, _set(str(e.originator_id), {"closed_on": e.effective_date})
 
     # -- self-inspections -----------------------------------------------------------------
     def on_SelfInspectionSubmitted(self, position, e):
-        yield SELF_INSPECTIONS, _set(f"{e.campaign_id}:{e.unit}", {
-            "campaign_id": e.campaign_id, "unit": e.unit, "declared": e.declared, "figures": e.figures,
-            "late": e.late, "submitted_on": e.effective_date, "position": position,
-        })
+        yield (
+            SELF_INSPECTIONS,
+            _set(
+                f"{e.campaign_id}:{e.unit}",
+                {
+                    "campaign_id": e.campaign_id,
+                    "unit": e.unit,
+                    "declared": e.declared,
+                    "figures": e.figures,
+                    "late": e.late,
+                    "submitted_on": e.effective_date,
+                    "position": position,
+                },
+            ),
+        )
 
     def on_SelfInspectionRevised(self, position, e):
         yield from self.on_SelfInspectionSubmitted(position, e)
 
     # -- findings and rectification -------------------------------------------------------
     def on_FindingRecorded(self, position, e):
-        yield FINDINGS, _set(str(e.originator_id), {
-            "campaign_id": e.campaign_id, "unit": e.unit, **unit_levels(e.unit),
-            "inspector": e.inspector, "description": e.description, "severity": e.severity,
-            "requires_rectification": e.requires_rectification, "due": e.due,
-            "found_on": e.effective_date, "position": position,
-        })
+        yield (
+            FINDINGS,
+            _set(
+                str(e.originator_id),
+                {
+                    "campaign_id": e.campaign_id,
+                    "unit": e.unit,
+                    **unit_levels(e.unit),
+                    "inspector": e.inspector,
+                    "description": e.description,
+                    "severity": e.severity,
+                    "requires_rectification": e.requires_rectification,
+                    "due": e.due,
+                    "found_on": e.effective_date,
+                    "position": position,
+                },
+            ),
+        )
 
     def on_RectificationRequired(self, position, e):
         item_id = str(e.originator_id)
-        yield RECTIFICATIONS, _set(item_id, {
-            "finding_id": e.finding_id, "campaign_id": e.campaign_id, "unit": e.unit,
-            **unit_levels(e.unit), "description": e.description, "due": e.due,
-            "required_on": e.effective_date, "status": "open", "last_moved_on": e.effective_date,
-            "position": position,
-        })
+        yield (
+            RECTIFICATIONS,
+            _set(
+                item_id,
+                {
+                    "finding_id": e.finding_id,
+                    "campaign_id": e.campaign_id,
+                    "unit": e.unit,
+                    **unit_levels(e.unit),
+                    "description": e.description,
+                    "due": e.due,
+                    "required_on": e.effective_date,
+                    "status": "open",
+                    "last_moved_on": e.effective_date,
+                    "position": position,
+                },
+            ),
+        )
         yield from self._move(item_id, position, "open", e.effective_date, {})
 
     def on_RectificationProgressed(self, position, e):
         yield from self._moved(position, e, "in_progress", {"note": e.note})
 
     def on_RectificationSubmitted(self, position, e):
-        yield from self._moved(position, e, "submitted",
-                               {"evidence": e.evidence, "evidence_hashes": e.evidence_hashes})
+        yield from self._moved(
+            position, e, "submitted", {"evidence": e.evidence, "evidence_hashes": e.evidence_hashes}
+        )
 
     def on_RectificationVerified(self, position, e):
         yield from self._moved(position, e, "verified", {"by": e.verifier, "comment": e.comment})
@@ -101,5 +156,10 @@ class SupervisionProjection(Projection):
 
     @staticmethod
     def _move(item_id, position, status, on, details):
-        yield MOVES, _set(f"{item_id}:{position}", {
-            "item_id": item_id, "status": status, "on": on, "position": position, **details})
+        yield (
+            MOVES,
+            _set(
+                f"{item_id}:{position}",
+                {"item_id": item_id, "status": status, "on": on, "position": position, **details},
+            ),
+        )

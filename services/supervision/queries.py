@@ -4,6 +4,7 @@ An item's status as of a date is that of its latest move effective by then; it i
 that status is not ``verified`` and the date is past its deadline. ``open`` in a filter or a
 summary means every item not yet verified (whatever stage it is at).
 """
+
 from kernel.places import Unit
 from kernel.views import all_of
 from services.supervision.projection import MOVES, RECTIFICATIONS
@@ -25,12 +26,21 @@ def _unit_clause(unit):
 def items_as_of(views, as_of, unit=None, campaign=None):
     """Every item required by ``as_of`` inside ``unit`` (and ``campaign``), with its status and
     overdue flag as of that date, in log order."""
-    items = list(views[RECTIFICATIONS].find(all_of(
-        _unit_clause(unit), {"campaign_id": campaign} if campaign else {}, {"required_on": {"$lte": as_of}})))
+    items = list(
+        views[RECTIFICATIONS].find(
+            all_of(
+                _unit_clause(unit),
+                {"campaign_id": campaign} if campaign else {},
+                {"required_on": {"$lte": as_of}},
+            )
+        )
+    )
     if not items:
         return []
     latest = {}
-    for move in views[MOVES].find(all_of({"item_id": {"$in": [i["_id"] for i in items]}}, {"on": {"$lte": as_of}})):
+    for move in views[MOVES].find(
+        all_of({"item_id": {"$in": [i["_id"] for i in items]}}, {"on": {"$lte": as_of}})
+    ):
         key = (move["on"], move["position"])
         if move["item_id"] not in latest or key > latest[move["item_id"]][0]:
             latest[move["item_id"]] = (key, move)
@@ -38,8 +48,14 @@ def items_as_of(views, as_of, unit=None, campaign=None):
     for item in sorted(items, key=lambda i: i["position"]):
         move = latest[item["_id"]][1]
         status = move["status"]
-        result.append({**item, "status": status, "status_since": move["on"],
-                       "overdue": status != "verified" and as_of > item["due"]})
+        result.append(
+            {
+                **item,
+                "status": status,
+                "status_since": move["on"],
+                "overdue": status != "verified" and as_of > item["due"],
+            }
+        )
     return result
 
 
@@ -55,7 +71,11 @@ def _matches(item, status):
 
 def rectifications(views, as_of, unit=None, campaign=None, status=None, after=0, limit=100):
     """One page of the tracking view (newest last); the cursor is a log position."""
-    selected = [i for i in items_as_of(views, as_of, unit, campaign) if _matches(i, status) and i["position"] > after]
+    selected = [
+        i
+        for i in items_as_of(views, as_of, unit, campaign)
+        if _matches(i, status) and i["position"] > after
+    ]
     page = selected[:limit]
     return page, (page[-1]["position"] if len(selected) > limit else None)
 
@@ -64,9 +84,13 @@ def _tally(items):
     counts = {stage: 0 for stage in STAGES}
     for item in items:
         counts[item["status"]] += 1
-    return {"total": len(items), "open": len(items) - counts["verified"],
-            "overdue": sum(1 for i in items if i["overdue"]), "verified": counts["verified"],
-            "by_status": counts}
+    return {
+        "total": len(items),
+        "open": len(items) - counts["verified"],
+        "overdue": sum(1 for i in items if i["overdue"]),
+        "verified": counts["verified"],
+        "by_status": counts,
+    }
 
 
 def summary(views, as_of, unit=None, campaign=None):
@@ -75,5 +99,10 @@ def summary(views, as_of, unit=None, campaign=None):
     per_unit = {}
     for item in items:
         per_unit.setdefault(item["unit"], []).append(item)
-    return {"unit": unit or "national", "campaign": campaign, "as_of": as_of, **_tally(items),
-            "units": [{"unit": name, **_tally(group)} for name, group in sorted(per_unit.items())]}
+    return {
+        "unit": unit or "national",
+        "campaign": campaign,
+        "as_of": as_of,
+        **_tally(items),
+        "units": [{"unit": name, **_tally(group)} for name, group in sorted(per_unit.items())],
+    }

@@ -1,21 +1,26 @@
 """Nameko adapter for supervision: RPC methods check who may act (access.py), then call the
 Application."""
+
 from datetime import date
 
 import eventlet
-
 from nameko.exceptions import MethodNotFound, UnknownService
 from nameko.rpc import RpcProxy
 
-from kernel.auth import Actor, NATIONWIDE_READERS, authorize_read
-from kernel.places import canonical_unit
+from kernel.auth import NATIONWIDE_READERS, Actor, authorize_read
 from kernel.errors import EXPECTED, RuleViolation
+from kernel.places import canonical_unit
 from kernel.sealed import rpc
 from kernel.service_parts import LogService, PartsProvider
-from services.supervision import SERVICE
-from services.supervision import access, queries
+from services.supervision import SERVICE, access, queries
 from services.supervision.presenters import (
-    campaign_view, finding_view, rectification_view, self_inspection_view, spot_check_view, tracked_rectification)
+    campaign_view,
+    finding_view,
+    rectification_view,
+    self_inspection_view,
+    spot_check_view,
+    tracked_rectification,
+)
 from services.supervision.statistics import statistics_table
 
 FUNDING_TIMEOUT_SECONDS = 10
@@ -33,7 +38,9 @@ class SupervisionService(LogService):
     def launch_campaign(self, form, actor, idempotency=None):
         actor = Actor.from_dict(actor)
         access.authorize_campaign(actor)
-        campaign = self.supervision.app.launch_campaign(**form, idempotency=self._keyed(actor, idempotency))
+        campaign = self.supervision.app.launch_campaign(
+            **form, idempotency=self._keyed(actor, idempotency)
+        )
         return campaign_view(campaign)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -44,15 +51,21 @@ class SupervisionService(LogService):
     def schedule_field_inspection(self, campaign_id, form, actor, idempotency=None):
         actor = Actor.from_dict(actor)
         access.authorize_campaign(actor)
-        return campaign_view(self.supervision.app.schedule_field_inspection(
-            campaign_id, **form, idempotency=self._keyed(actor, idempotency)))
+        return campaign_view(
+            self.supervision.app.schedule_field_inspection(
+                campaign_id, **form, idempotency=self._keyed(actor, idempotency)
+            )
+        )
 
     @rpc(expected_exceptions=EXPECTED)
     def close_campaign(self, campaign_id, form, actor, idempotency=None):
         actor = Actor.from_dict(actor)
         access.authorize_campaign(actor)
-        return campaign_view(self.supervision.app.close_campaign(
-            campaign_id, **form, idempotency=self._keyed(actor, idempotency)))
+        return campaign_view(
+            self.supervision.app.close_campaign(
+                campaign_id, **form, idempotency=self._keyed(actor, idempotency)
+            )
+        )
 
     # -- self-inspection and the statistics table -----------------------------------------
     @rpc(expected_exceptions=EXPECTED)
@@ -61,7 +74,8 @@ class SupervisionService(LogService):
         access.authorize_self_inspection(actor, form["unit"])
         form = {**form, "unit": canonical_unit(form["unit"])}
         report = self.supervision.app.submit_self_inspection(
-            campaign_id, **form, idempotency=self._keyed(actor, idempotency))
+            campaign_id, **form, idempotency=self._keyed(actor, idempotency)
+        )
         return self_inspection_view(report)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -72,11 +86,21 @@ class SupervisionService(LogService):
         position, campaign, report = self._campaign_at(campaign_id, unit)
         counts = self.registry.two_counts(unit, campaign.cutoff)
         funds = self._funds(unit, campaign.cutoff)
-        positions = {**counts["positions"], **(funds or {}).get("positions", {}), "supervision": position}
-        checkpoints = {**counts["checkpoints"], **(funds or {}).get("checkpoints", {}),
-                       "supervision": self._checkpoint(position)}
-        return {**statistics_table(campaign, unit, report, counts, funds),
-                "positions": positions, "checkpoints": checkpoints}
+        positions = {
+            **counts["positions"],
+            **(funds or {}).get("positions", {}),
+            "supervision": position,
+        }
+        checkpoints = {
+            **counts["checkpoints"],
+            **(funds or {}).get("checkpoints", {}),
+            "supervision": self._checkpoint(position),
+        }
+        return {
+            **statistics_table(campaign, unit, report, counts, funds),
+            "positions": positions,
+            "checkpoints": checkpoints,
+        }
 
     def _campaign_at(self, campaign_id, unit, tries=5):
         """``(position, campaign, self-inspection)`` read at one log position: the head is read
@@ -87,7 +111,9 @@ class SupervisionService(LogService):
             position = app.recorder.max_notification_id() or 0
             campaign = app.get_campaign(campaign_id)
             if unit not in campaign.units:
-                raise RuleViolation(f"the campaign does not cover {unit}", {"unit": ["not covered by the campaign"]})
+                raise RuleViolation(
+                    f"the campaign does not cover {unit}", {"unit": ["not covered by the campaign"]}
+                )
             report = app.self_inspection(campaign_id, unit)
             if (app.recorder.max_notification_id() or 0) == position:
                 break
@@ -111,7 +137,11 @@ class SupervisionService(LogService):
         actor = Actor.from_dict(actor)
         access.authorize_finding(actor)
         finding = self.supervision.app.record_finding(
-            campaign_id, inspector=actor.subject, **form, idempotency=self._keyed(actor, idempotency))
+            campaign_id,
+            inspector=actor.subject,
+            **form,
+            idempotency=self._keyed(actor, idempotency),
+        )
         return finding_view(finding)
 
     # -- rectification --------------------------------------------------------------------
@@ -122,15 +152,28 @@ class SupervisionService(LogService):
         actor, app = Actor.from_dict(actor), self.supervision.app
         access.authorize_rectification_move(actor, move)
         if move in access.WORK:
-            rectification = app.work_on_rectification(rectification_id, move, actor.scope, **form,
-                                             idempotency=self._keyed(actor, idempotency))
+            rectification = app.work_on_rectification(
+                rectification_id,
+                move,
+                actor.scope,
+                **form,
+                idempotency=self._keyed(actor, idempotency),
+            )
         else:
-            rectification = app.check_rectification(rectification_id, move, actor.subject, actor.role == "national_office",
-                                           **form, idempotency=self._keyed(actor, idempotency))
+            rectification = app.check_rectification(
+                rectification_id,
+                move,
+                actor.subject,
+                actor.role == "national_office",
+                **form,
+                idempotency=self._keyed(actor, idempotency),
+            )
         return rectification_view(rectification, date.today().isoformat())
 
     @rpc(expected_exceptions=EXPECTED)
-    def rectifications(self, actor, unit=None, campaign=None, status=None, as_of=None, after=0, limit=100):
+    def rectifications(
+        self, actor, unit=None, campaign=None, status=None, as_of=None, after=0, limit=100
+    ):
         actor = Actor.from_dict(actor)
         if unit is None and actor.role not in NATIONWIDE_READERS and actor.scope != "national":
             unit = actor.scope
@@ -138,14 +181,17 @@ class SupervisionService(LogService):
             authorize_read(actor, unit)
         as_of = as_of or date.today().isoformat()
         _, (page, cursor) = self.supervision.read(
-            lambda v: queries.rectifications(v, as_of, unit, campaign, status, after, limit))
+            lambda v: queries.rectifications(v, as_of, unit, campaign, status, after, limit)
+        )
         return {"items": [tracked_rectification(doc, as_of) for doc in page], "next_cursor": cursor}
 
     @rpc(expected_exceptions=EXPECTED)
     def rectification_summary(self, unit=None, as_of=None, campaign=None):
         """Open, overdue and verified items of a unit as of a date (awards ask this too)."""
         as_of = as_of or date.today().isoformat()
-        position, result = self.supervision.read(lambda v: queries.summary(v, as_of, unit, campaign))
+        position, result = self.supervision.read(
+            lambda v: queries.summary(v, as_of, unit, campaign)
+        )
         return {**result, "positions": {"supervision": position}}
 
     # -- spot checks ----------------------------------------------------------------------
@@ -159,10 +205,18 @@ class SupervisionService(LogService):
         provinces = app.draw_provinces(campaign_id, form["seed"], form["provinces"])
         frame = self.registry.frame_sizes(provinces, form.get("at_position"))
         spot_check = app.record_spot_check(
-            campaign_id, seed=form["seed"], provinces=provinces, records_per_province=form["records_per_province"],
-            registry_position=frame["position"], frame_sizes=frame["sizes"],
-            lookup=lambda province, ordinals: self.registry.frame_records(province, ordinals, frame["position"]),
-            effective_date=form["effective_date"], idempotency=self._keyed(actor, idempotency))
+            campaign_id,
+            seed=form["seed"],
+            provinces=provinces,
+            records_per_province=form["records_per_province"],
+            registry_position=frame["position"],
+            frame_sizes=frame["sizes"],
+            lookup=lambda province, ordinals: self.registry.frame_records(
+                province, ordinals, frame["position"]
+            ),
+            effective_date=form["effective_date"],
+            idempotency=self._keyed(actor, idempotency),
+        )
         return spot_check_view(spot_check)
 
     # -- for consumers and operations -----------------------------------------------------

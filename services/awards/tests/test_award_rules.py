@@ -1,4 +1,5 @@
 """Awards rules on the application: quota safety under races, and refusals that record nothing."""
+
 import eventlet
 import pytest
 
@@ -10,13 +11,24 @@ HOURS = {"year": 2020, "hours": 800, "days": 40, "entries": 34}
 
 def commended(app, *expert_ids):
     for expert_id in expert_ids:
-        app.record_commendation(year=2018, category="individual", unit="province:山西", expert_id=expert_id,
-                                effective_date="2019-01-10")
+        app.record_commendation(
+            year=2018,
+            category="individual",
+            unit="province:山西",
+            expert_id=expert_id,
+            effective_date="2019-01-10",
+        )
 
 
 def nominate(app, round_id, expert_id, unit="province:山西", effective_date="2020-07-01"):
-    return app.nominate(round_id, unit=unit, category="individual", form={"expert_id": expert_id},
-                        evidence={"as_of": effective_date, "hours": HOURS}, effective_date=effective_date)
+    return app.nominate(
+        round_id,
+        unit=unit,
+        category="individual",
+        form={"expert_id": expert_id},
+        evidence={"as_of": effective_date, "hours": HOURS},
+        effective_date=effective_date,
+    )
 
 
 def test_racing_nominations_on_two_replicas_never_overfill_a_quota(two_replicas):
@@ -40,7 +52,9 @@ def test_racing_nominations_on_two_replicas_never_overfill_a_quota(two_replicas)
     assert len(results) == 8
     award_round = second.get_round(round_id)
     accepted = [r for r in results if not isinstance(r, Exception)]
-    assert len(award_round.taken("province:山西", "individual")) == len(accepted) == 3  # a key province's max
+    assert (
+        len(award_round.taken("province:山西", "individual")) == len(accepted) == 3
+    )  # a key province's max
     assert {str(n.id) for n in accepted} == set(award_round.nominations)
 
 

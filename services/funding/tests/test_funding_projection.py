@@ -1,6 +1,7 @@
 """The funding views over real pymongo (the MongoDB stand-in, or MONGO_URI): the summary's
 figures per unit level, payments traced to their approvals and publicity, re-processing changes
 nothing, and dropping the views and replaying the log gives identical documents."""
+
 import pytest
 
 from kernel.projection import TRACKING, ProjectionRunner
@@ -18,30 +19,62 @@ def ledger(app):
     pid = str(programme.id)
 
     def effective(expert_id, region, **kw):
-        return take_effect(app, app.apply(**project_form(pid, applicant=individual(expert_id), region=region, **kw),
-                                          expert=payee(expert_id)))
+        return take_effect(
+            app,
+            app.apply(
+                **project_form(pid, applicant=individual(expert_id), region=region, **kw),
+                expert=payee(expert_id),
+            ),
+        )
 
     def pay(project, year, on):
-        return app.disburse(project_id=str(project.id), year=year, amount_fen=400_000, account=ACCOUNT,
-                            effective_date=on, payee=payee(project.applicant["expert_id"]))
+        return app.disburse(
+            project_id=str(project.id),
+            year=year,
+            amount_fen=400_000,
+            account=ACCOUNT,
+            effective_date=on,
+            payee=payee(project.applicant["expert_id"]),
+        )
 
     yinan = effective("e-1", "county:山东/临沂/沂南", until_year=2017)
     lanshan = effective("e-2", "county:山东/临沂/兰山")
     rejected = app.apply(**project_form(pid, applicant=individual("e-4")), expert=payee("e-4"))
-    app.review(str(rejected.id), level="applicant_unit", decision="reject", comment="材料不全",
-               effective_date="2016-04-02")
+    app.review(
+        str(rejected.id),
+        level="applicant_unit",
+        decision="reject",
+        comment="材料不全",
+        effective_date="2016-04-02",
+    )
     pay(yinan, 2016, "2016-06-01")
     pay(lanshan, 2016, "2016-06-02")
     pay(yinan, 2017, "2017-03-01")
-    lixia = take_effect(app, app.apply(**project_form(pid, applicant=individual("e-3"), region="county:山东/济南/历下",
-                                                      year=2017, effective_date="2017-01-05"), expert=payee("e-3")),
-                        approve_on="2017-02-01", publicize_on="2017-02-02", confirm_on="2017-02-09")
+    lixia = take_effect(
+        app,
+        app.apply(
+            **project_form(
+                pid,
+                applicant=individual("e-3"),
+                region="county:山东/济南/历下",
+                year=2017,
+                effective_date="2017-01-05",
+            ),
+            expert=payee("e-3"),
+        ),
+        approve_on="2017-02-01",
+        publicize_on="2017-02-02",
+        confirm_on="2017-02-09",
+    )
     pay(lixia, 2017, "2017-03-02")
     return app, yinan
 
 
 def dump(views):
-    return {name: sorted(views[name].find({}), key=lambda d: d["_id"]) for name in FundingProjection.collections}
+    return {
+        name: sorted(views[name].find({}), key=lambda d: d["_id"])
+        for name in FundingProjection.collections
+    }
 
 
 def test_the_summary_per_unit_year_and_date(ledger, mongo_db):
@@ -49,13 +82,21 @@ def test_the_summary_per_unit_year_and_date(ledger, mongo_db):
     ProjectionRunner(app, mongo_db, FundingProjection()).run()
 
     shandong = queries.summary(mongo_db, "province:山东")
-    assert (shandong["approved_projects"], shandong["disbursed_fen"], shandong["disbursed_wan"]) == (3, 1_600_000, 1.6)
+    assert (
+        shandong["approved_projects"],
+        shandong["disbursed_fen"],
+        shandong["disbursed_wan"],
+    ) == (3, 1_600_000, 1.6)
     assert shandong["quota"] == {"total": 240, "used": 3, "left": 237}
     linyi_2017 = queries.summary(mongo_db, "city:山东/临沂", year=2017)
     assert (linyi_2017["approved_projects"], linyi_2017["disbursed_fen"]) == (1, 400_000)
     assert linyi_2017["quota"] == {"total": 45, "used": 2, "left": 43}
     end_2016 = queries.summary(mongo_db, "national", as_of="2016-12-31")
-    assert (end_2016["approved_projects"], end_2016["disbursed_fen"], end_2016["quota"]["used"]) == (2, 800_000, 2)
+    assert (
+        end_2016["approved_projects"],
+        end_2016["disbursed_fen"],
+        end_2016["quota"]["used"],
+    ) == (2, 800_000, 2)
     yinan = queries.summary(mongo_db, "county:山东/临沂/沂南")
     assert (yinan["disbursed_fen"], yinan["quota"]) == (800_000, {"total": 0, "used": 0, "left": 0})
     assert queries.summary(mongo_db, "province:河北")["disbursed_fen"] == 0

@@ -1,6 +1,7 @@
 """The registry's write side as a story: experts and households are registered once, pairings
 are filed all-or-nothing. Runs on the embedded SQLite event store; the race test uses the real
 PostgreSQL event store with two application instances standing in for two replicas."""
+
 import eventlet
 import pytest
 
@@ -9,6 +10,7 @@ from kjfp.sample_data import id_number
 from services.registry.application import RegistryApplication
 from services.registry.domain import Household, IdNumberClaim
 from services.registry.tests.forms import expert_form, household_form, pairing_form
+
 
 def test_an_expert_is_registered_once_per_id_number(app):
     expert = app.register_expert(**expert_form())
@@ -41,7 +43,12 @@ def test_pairing_records_one_household_paired_per_household(app):
 
     new = app.recorder.select_notifications(start=before + 1, limit=10)
     names = [app.mapper.to_domain_event(n).__class__.__name__ for n in new]
-    assert names == ["PairingAgreementFiled", "ExpertAgreementTaken", "HouseholdPaired", "HouseholdPaired"]
+    assert names == [
+        "PairingAgreementFiled",
+        "ExpertAgreementTaken",
+        "HouseholdPaired",
+        "HouseholdPaired",
+    ]
     assert app.get_household("371321000001").pairings == {str(agreement.id): str(expert.id)}
 
 
@@ -72,7 +79,9 @@ def test_pairing_needs_a_registered_expert_and_dates_inside_the_registrations(ap
         app.file_pairing(**pairing_form("00000000-0000-0000-0000-000000000000", ["371321000001"]))
     expert = app.register_expert(**expert_form(effective_date="2020-03-01"))
     with pytest.raises(RuleViolation):
-        app.file_pairing(**pairing_form(str(expert.id), ["371321000001"], effective_date="2020-02-01"))
+        app.file_pairing(
+            **pairing_form(str(expert.id), ["371321000001"], effective_date="2020-02-01")
+        )
 
 
 def test_a_household_code_is_registered_once(app):
@@ -87,10 +96,13 @@ def test_personal_numbers_are_encrypted_at_rest(app, tmp_path):
     stored = b"".join(p.read_bytes() for p in (tmp_path / "data").glob("registry.sqlite*"))
     assert form["id_number"].encode() not in stored
     assert b"6222020200112233445" not in stored
-    assert "王建国".encode() not in stored  # the whole event state is encrypted, not just the numbers
+    assert (
+        "王建国".encode() not in stored
+    )  # the whole event state is encrypted, not just the numbers
 
 
 # -- on the real PostgreSQL event store -------------------------------------------------------
+
 
 def test_the_event_store_refuses_a_second_registration_that_raced_past_the_check(two_replicas):
     first, second = two_replicas
@@ -134,6 +146,7 @@ def test_parallel_registrations_of_one_id_number_on_two_replicas_register_exactl
 
 # -- Idempotency-Key --------------------------------------------------------------------------
 
+
 def keyed(key, form, requester="clerk-1"):
     from kernel.idempotency import Idempotency, fingerprint
 
@@ -173,8 +186,10 @@ def test_two_replicas_racing_with_one_key_record_once(two_replicas):
     results = []
     pool = eventlet.GreenPool()
     for n in range(6):
-        pool.spawn(lambda a: results.append(a.register_expert(**form, idempotency=keyed("race", form)).id),
-                   two_replicas[n % 2])
+        pool.spawn(
+            lambda a: results.append(a.register_expert(**form, idempotency=keyed("race", form)).id),
+            two_replicas[n % 2],
+        )
     pool.waitall()
     assert len(results) == 6 and len(set(results)) == 1
     assert two_replicas[0].recorder.max_notification_id() == 3  # expert, claim, key
@@ -188,7 +203,9 @@ def test_an_import_batch_with_an_already_registered_household_records_exactly_th
     result = app.import_households(rows)
 
     assert [c["code"] for c in result["created"]] == ["371321000001", "371321000003"]
-    assert result["duplicates"] == [{"row": 2, "code": "371321000002", "reason": "already registered"}]
+    assert result["duplicates"] == [
+        {"row": 2, "code": "371321000002", "reason": "already registered"}
+    ]
     assert app.recorder.max_notification_id() == before + 2  # reported created == really recorded
     assert app.import_households(rows)["created"] == []
 
@@ -201,7 +218,14 @@ def test_an_imported_household_is_the_same_aggregate_as_one_registered_by_the_co
     registered = app.get_household("371321000002")
 
     differs = {k for k in vars(imported) if vars(imported)[k] != vars(registered)[k]}
-    assert differs == {"_id", "_created_on", "_modified_on", "code", "head_id_number", "head_id_hash"}
+    assert differs == {
+        "_id",
+        "_created_on",
+        "_modified_on",
+        "code",
+        "head_id_number",
+        "head_id_hash",
+    }
     assert type(imported) is Household and imported.version == registered.version == 1
 
 
@@ -215,6 +239,8 @@ def test_targets_beyond_what_the_nation_holds_are_refused_even_without_the_gatew
     assert (app.recorder.max_notification_id() or 0) == 0
     app.set_targets("city:山东/临沂", 2020, {"households_paired": 100}, "2020-01-01")
     with pytest.raises(ValidationFailed) as refused:
-        app.set_targets("city:山东/临沂", 2020, {"experts": -1, "households_paired": True}, "2020-02-01")
+        app.set_targets(
+            "city:山东/临沂", 2020, {"experts": -1, "households_paired": True}, "2020-02-01"
+        )
     assert set(refused.value.details) == {"experts", "households_paired"}
     assert app.recorder.max_notification_id() == 1

@@ -5,6 +5,7 @@ that fails during such a build makes the runner build again, journaled, and stop
 On real pymongo (the MongoDB stand-in, or MONGO_URI) and on the embedded view store (which
 builds without fsync and makes its indexes at the end); events from the embedded SQLite store.
 The far-behind threshold and batch size are lowered so that a few records make a long log."""
+
 import pytest
 
 from kernel import dated_sums, projection
@@ -24,8 +25,11 @@ def views_db(request, tmp_path):
     client = EmbeddedClient(tmp_path / "views.sqlite3")
     yield client["views"]
     indexes = client.connection.execute(
-        "SELECT count(*) FROM sqlite_master WHERE type='index' AND name LIKE 'views.registry_%'").fetchone()[0]
-    assert indexes == sum(len(models) for models in TwoCountsProjection.indexes.values())  # none left deferred
+        "SELECT count(*) FROM sqlite_master WHERE type='index' AND name LIKE 'views.registry_%'"
+    ).fetchone()[0]
+    assert indexes == sum(
+        len(models) for models in TwoCountsProjection.indexes.values()
+    )  # none left deferred
     client.close()
 
 
@@ -36,11 +40,16 @@ def long_log(monkeypatch):
 
 
 def snapshot(views):
-    return {name: sorted(views[name].find({}), key=lambda d: d["_id"]) for name in (COUNTS, MEMBERSHIP)}
+    return {
+        name: sorted(views[name].find({}), key=lambda d: d["_id"]) for name in (COUNTS, MEMBERSHIP)
+    }
 
 
 def test_a_build_from_scratch_cut_off_mid_batch_is_built_again_from_scratch(
-    province, views_db, monkeypatch, long_log  # noqa: F811
+    province,
+    views_db,
+    monkeypatch,
+    long_log,  # noqa: F811
 ):
     """Issue 14: the process building is killed halfway through a batch's (unjournaled) writes,
     after earlier batches were tracked; the next process does not resume on the half-written
@@ -63,11 +72,16 @@ def test_a_build_from_scratch_cut_off_mid_batch_is_built_again_from_scratch(
     monkeypatch.setattr(dated_sums, "_write", real)
 
     head = province.recorder.max_notification_id()
-    restarted = ProjectionRunner(province, views_db, TwoCountsProjection(), owner="second", take_over=True)
+    restarted = ProjectionRunner(
+        province, views_db, TwoCountsProjection(), owner="second", take_over=True
+    )
     assert restarted.run() == head
     assert views_db[TRACKING].find_one({"_id": "registry.two_counts"})["from_scratch"] is None
-    assert figures(views_db, "national") == {"experts": 3, "households_paired": 4,
-                                             "people_in_paired_households": 14}
+    assert figures(views_db, "national") == {
+        "experts": 3,
+        "households_paired": 4,
+        "people_in_paired_households": 14,
+    }
     built = snapshot(views_db)
     monkeypatch.setattr(projection, "BUILDING_LAG", 10_000)  # journaled, batch by batch
     ProjectionRunner(province, views_db, TwoCountsProjection(), batch_size=3).rebuild()
@@ -75,14 +89,23 @@ def test_a_build_from_scratch_cut_off_mid_batch_is_built_again_from_scratch(
 
 
 def test_an_event_that_fails_during_a_build_from_scratch_stops_the_projection_there(
-    province, views_db, monkeypatch, long_log  # noqa: F811
+    province,
+    views_db,
+    monkeypatch,
+    long_log,  # noqa: F811
 ):
     """Issue 14 / issue 13 item 2: an event the views cannot hold (a target beyond 64 bits) met
     while building from scratch: the runner builds again journaled and stops at that event, with
     the views as they stand before it."""
     # Past every check (the aggregate's own command refuses it): made as the store would hold it.
-    province.save(Targets(unit="province:山东", year=2020, targets={"households_paired": 2 ** 63},
-                          effective_date="2020-01-01"))
+    province.save(
+        Targets(
+            unit="province:山东",
+            year=2020,
+            targets={"households_paired": 2**63},
+            effective_date="2020-01-01",
+        )
+    )
     bad = province.recorder.max_notification_id()
     province.register_household(**household_form("371321000099"))
 
@@ -90,5 +113,8 @@ def test_an_event_that_fails_during_a_build_from_scratch_stops_the_projection_th
     assert runner.run() == bad - 1
     assert runner.stopped()["position"] == bad
     assert views_db[TRACKING].find_one({"_id": "registry.two_counts"})["from_scratch"] is None
-    assert figures(views_db, "national") == {"experts": 3, "households_paired": 4,
-                                             "people_in_paired_households": 14}
+    assert figures(views_db, "national") == {
+        "experts": 3,
+        "households_paired": 4,
+        "people_in_paired_households": 14,
+    }

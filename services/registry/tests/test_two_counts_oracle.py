@@ -9,6 +9,7 @@ and a rebuild from the log in one batch gives the same aggregates and rows as th
 small batches. The sequences mix registrations, revocations, people and location corrections,
 pairings by experts of several units, expert revocations, lifted-out households and effective
 dates back and forth (events recorded late with earlier effective dates)."""
+
 import datetime
 import tempfile
 import uuid
@@ -30,25 +31,50 @@ from services.registry.domain import METRICS
 from services.registry.projection import COUNTS, MEMBERSHIP, TwoCountsProjection
 from tests.infrastructure import settings_for
 
-PLACES = [{"province": "山东", "city": "临沂", "county": "沂南"}, {"province": "山东", "city": "临沂", "county": "兰山"},
-          {"province": "山东", "city": "济南", "county": "历下"}, {"province": "山西", "city": "吕梁", "county": "临县"}]
+PLACES = [
+    {"province": "山东", "city": "临沂", "county": "沂南"},
+    {"province": "山东", "city": "临沂", "county": "兰山"},
+    {"province": "山东", "city": "济南", "county": "历下"},
+    {"province": "山西", "city": "吕梁", "county": "临县"},
+]
 UNITS_OF_RECORDS = ["province:山东", "province:山西", "society:中国农学会"]
-UNITS = ["national", "province:山东", "province:山西", "society:中国农学会", "city:山东/临沂", "city:山东/济南",
-         "county:山东/临沂/沂南", "county:山东/临沂/兰山", "city:山西/吕梁", "county:山西/吕梁/临县"]
-DAYS = [(datetime.date(2019, 1, 1) + datetime.timedelta(days=53 * k)).isoformat() for k in range(16)]
+UNITS = [
+    "national",
+    "province:山东",
+    "province:山西",
+    "society:中国农学会",
+    "city:山东/临沂",
+    "city:山东/济南",
+    "county:山东/临沂/沂南",
+    "county:山东/临沂/兰山",
+    "city:山西/吕梁",
+    "county:山西/吕梁/临县",
+]
+DAYS = [
+    (datetime.date(2019, 1, 1) + datetime.timedelta(days=53 * k)).isoformat() for k in range(16)
+]
 
 day = st.sampled_from(DAYS)
 early = st.sampled_from(DAYS[:6])
 place = st.integers(0, len(PLACES) - 1)
 # A register to start from (so that the random operations after it mostly apply)...
 SETUP = st.tuples(
-    st.lists(st.tuples(st.integers(1, 6), place, st.sampled_from(DAYS[:3])), min_size=4, max_size=6).map(
+    st.lists(
+        st.tuples(st.integers(1, 6), place, st.sampled_from(DAYS[:3])), min_size=4, max_size=6
+    ).map(
         lambda households: [
-            ("household", i, people, where, when) for i, (people, where, when) in enumerate(households)
+            ("household", i, people, where, when)
+            for i, (people, where, when) in enumerate(households)
         ]
     ),
     st.lists(
-        st.tuples(st.just("expert"), st.integers(0, 3), st.integers(0, 2), place, st.sampled_from(DAYS[:3])),
+        st.tuples(
+            st.just("expert"),
+            st.integers(0, 3),
+            st.integers(0, 2),
+            place,
+            st.sampled_from(DAYS[:3]),
+        ),
         min_size=2,
         max_size=4,
     ),
@@ -71,14 +97,25 @@ OPERATIONS = st.one_of(
     st.tuples(st.just("revoke_expert"), st.integers(0, 9), day),
     st.tuples(st.just("revoke_expert"), st.integers(0, 9), day),
     st.tuples(st.just("correct_expert"), st.integers(0, 9), place, day),
-    st.tuples(st.just("association"), st.integers(0, 3), st.booleans(), st.integers(0, 2), place, day),
+    st.tuples(
+        st.just("association"), st.integers(0, 3), st.booleans(), st.integers(0, 2), place, day
+    ),
     st.tuples(st.just("revoke_association"), st.integers(0, 3), day),
     st.tuples(st.just("correct_association"), st.integers(0, 3), place, day),
     st.tuples(st.just("revoke_household"), st.integers(0, 5), day),
-    st.tuples(st.just("correct_household"), st.integers(0, 5), st.none() | st.integers(1, 6),
-              st.none() | place, day),
-    st.tuples(st.just("pair"), st.integers(0, 9), st.sets(st.integers(0, 5), min_size=1, max_size=3), day),
-    st.tuples(st.just("pair"), st.integers(0, 9), st.sets(st.integers(0, 5), min_size=1, max_size=3), day),
+    st.tuples(
+        st.just("correct_household"),
+        st.integers(0, 5),
+        st.none() | st.integers(1, 6),
+        st.none() | place,
+        day,
+    ),
+    st.tuples(
+        st.just("pair"), st.integers(0, 9), st.sets(st.integers(0, 5), min_size=1, max_size=3), day
+    ),
+    st.tuples(
+        st.just("pair"), st.integers(0, 9), st.sets(st.integers(0, 5), min_size=1, max_size=3), day
+    ),
     st.tuples(st.just("lift"), st.integers(0, 5), st.integers(1, 3), day),
 )
 
@@ -130,20 +167,27 @@ class Reference:
     def figures(self, unit, when):
         organisations = {"federations": set(), "associations": set()}
         for key, a in self.associations.items():
-            if self.in_force(a, when) and self.credits(unit, a["unit"], self.latest(a["locs"], when)):
+            if self.in_force(a, when) and self.credits(
+                unit, a["unit"], self.latest(a["locs"], when)
+            ):
                 organisations["federations" if a["federation"] else "associations"].add(key)
         persons = {}
         for key, x in self.experts.items():
-            if self.in_force(x, when) and self.credits(unit, x["unit"], self.latest(x["locs"], when)):
+            if self.in_force(x, when) and self.credits(
+                unit, x["unit"], self.latest(x["locs"], when)
+            ):
                 persons.setdefault(x["person"], set()).add(key)
         paired, lifted = {}, {}
         for key, h in self.households.items():
             if not self.in_force(h, when):
                 continue
             where = self.latest(h["locs"], when)
-            if any(since <= when and self.in_force(self.experts[expert], when)
-                   and self.credits(unit, self.experts[expert]["unit"], where)
-                   for expert, since in h["pairings"]):
+            if any(
+                since <= when
+                and self.in_force(self.experts[expert], when)
+                and self.credits(unit, self.experts[expert]["unit"], where)
+                for expert, since in h["pairings"]
+            ):
                 paired[key] = self.latest(h["people"], when)
                 if h["lifted"] and h["lifted"][0] <= when:
                     lifted[key] = h["lifted"][1]
@@ -185,8 +229,14 @@ def drive(app, operations):
                     effective_date=when,
                 )
                 s = ref.tick()
-                ref.households[code(i)] = {"reg": when, "rev": None, "people": [(when, s, people)],
-                                           "locs": [(when, s, PLACES[where])], "pairings": [], "lifted": None}
+                ref.households[code(i)] = {
+                    "reg": when,
+                    "rev": None,
+                    "people": [(when, s, people)],
+                    "locs": [(when, s, PLACES[where])],
+                    "pairings": [],
+                    "lifted": None,
+                }
             elif kind == "expert":
                 person, unit, where, when = args
                 expert = app.register_expert(
@@ -207,8 +257,13 @@ def drive(app, operations):
                 )
                 s = ref.tick()
                 expert_ids.append(str(expert.id))
-                ref.experts[str(expert.id)] = {"person": person, "unit": UNITS_OF_RECORDS[unit], "reg": when,
-                                               "rev": None, "locs": [(when, s, PLACES[where])]}
+                ref.experts[str(expert.id)] = {
+                    "person": person,
+                    "unit": UNITS_OF_RECORDS[unit],
+                    "reg": when,
+                    "rev": None,
+                    "locs": [(when, s, PLACES[where])],
+                }
             elif kind in ("revoke_expert", "correct_expert", "pair") and not expert_ids:
                 continue
             elif kind == "revoke_expert":
@@ -222,10 +277,16 @@ def drive(app, operations):
                 ref.experts[expert]["locs"].append((when, ref.tick(), PLACES[where]))
             elif kind == "association":
                 i, federation, unit, where, when = args
-                app.register_association(name=f"协会{i}", credit_code=credit_code(i),
-                                         kind="federation" if federation else "association", level="county",
-                                         unit=UNITS_OF_RECORDS[unit], location=PLACES[where],
-                                         supported_by="县科协", effective_date=when)
+                app.register_association(
+                    name=f"协会{i}",
+                    credit_code=credit_code(i),
+                    kind="federation" if federation else "association",
+                    level="county",
+                    unit=UNITS_OF_RECORDS[unit],
+                    location=PLACES[where],
+                    supported_by="县科协",
+                    effective_date=when,
+                )
                 s = ref.tick()
                 ref.associations[credit_code(i)] = {
                     "federation": federation,
@@ -248,8 +309,10 @@ def drive(app, operations):
                 ref.households[code(args[0])]["rev"] = args[1]
             elif kind == "correct_household":
                 i, people, where, when = args
-                changes = {**({"people": people} if people else {}),
-                           **({"location": PLACES[where]} if where is not None else {})}
+                changes = {
+                    **({"people": people} if people else {}),
+                    **({"location": PLACES[where]} if where is not None else {}),
+                }
                 app.correct_household(code(i), changes, "更正", when)
                 s = ref.tick()
                 if people:
@@ -262,9 +325,17 @@ def drive(app, operations):
                     [code(i) for i in sorted(args[1])],
                     args[2],
                 )
-                app.file_pairing(expert_id=expert, household_codes=codes, village="西岭村", start=when,
-                                 end="2022-12-31", goals="技术", tasks="指导", mechanism="专家+农户",
-                                 effective_date=when)
+                app.file_pairing(
+                    expert_id=expert,
+                    household_codes=codes,
+                    village="西岭村",
+                    start=when,
+                    end="2022-12-31",
+                    goals="技术",
+                    tasks="指导",
+                    mechanism="专家+农户",
+                    effective_date=when,
+                )
                 ref.tick()
                 for c in codes:
                     ref.households[c]["pairings"].append((expert, when))
@@ -299,7 +370,9 @@ def identity(metric, record):
 
 
 def snapshot(views):
-    return {name: sorted(views[name].find({}), key=lambda d: d["_id"]) for name in (COUNTS, MEMBERSHIP)}
+    return {
+        name: sorted(views[name].find({}), key=lambda d: d["_id"]) for name in (COUNTS, MEMBERSHIP)
+    }
 
 
 @pytest.fixture(scope="module")
@@ -309,18 +382,27 @@ def client(mongo_uri):
     client.close()
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                  HealthCheck.too_slow])
-@given(setup=SETUP, operations=st.lists(OPERATIONS, max_size=30), batch_size=st.integers(1, 7),
-       dates=st.lists(day | st.sampled_from(["2018-12-31", "2025-06-30"]), min_size=2, max_size=4),
-       page=st.integers(1, 3))
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    setup=SETUP,
+    operations=st.lists(OPERATIONS, max_size=30),
+    batch_size=st.integers(1, 7),
+    dates=st.lists(day | st.sampled_from(["2018-12-31", "2025-06-30"]), min_size=2, max_size=4),
+    page=st.integers(1, 3),
+)
 def test_every_figure_equals_its_records_and_a_naive_count(
     client, setup, operations, batch_size, dates, page
 ):
     db = client[f"oracle_{uuid.uuid4().hex[:8]}"]
     with tempfile.TemporaryDirectory() as directory:
-        app = RegistryApplication(env=eventstore.application_env(settings_for(Path(directory)), "registry"),
-                                  pii_hash_key="test-key")
+        app = RegistryApplication(
+            env=eventstore.application_env(settings_for(Path(directory)), "registry"),
+            pii_hash_key="test-key",
+        )
         try:
             reference = drive(app, setup + operations)
             runner = ProjectionRunner(app, db, TwoCountsProjection(), batch_size=batch_size)
@@ -334,12 +416,18 @@ def test_every_figure_equals_its_records_and_a_naive_count(
                         total, records = explained(db, unit, metric, when, page)
                         assert total == counts[metric]
                         if metric.startswith("people"):
-                            key = "people" if metric == "people_in_paired_households" else "lifted_people"
+                            key = (
+                                "people"
+                                if metric == "people_in_paired_households"
+                                else "lifted_people"
+                            )
                             assert sum(r[key] for r in records) == total, (unit, when, metric)
                         else:
                             assert len(records) == total, (unit, when, metric)
                             group = metric
-                            assert {identity(metric, r) for r in records} == expected["records"][group]
+                            assert {identity(metric, r) for r in records} == expected["records"][
+                                group
+                            ]
             before = snapshot(db)
             ProjectionRunner(app, db, TwoCountsProjection()).rebuild()
             assert snapshot(db) == before

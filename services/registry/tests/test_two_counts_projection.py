@@ -1,17 +1,16 @@
 """The 两数 projection over real pymongo (the MongoDB stand-in, or MONGO_URI): figures are right,
 re-processing changes nothing, a rebuild is identical, and a crash between the view write and
 the tracking write does not double count. Events come from the embedded SQLite event store."""
+
 import pytest
 
 from kernel.projection import TRACKING, ProjectionRunner
+from kjfp.sample_data import id_number
 from services.registry import queries
 from services.registry.projection import TwoCountsProjection
 from services.registry.tests.forms import expert_form, household_form, pairing_form
-from kjfp.sample_data import id_number
 
 LANSHAN = {"province": "山东", "city": "临沂", "county": "兰山"}
-
-
 
 
 @pytest.fixture
@@ -19,19 +18,41 @@ def province(app):
     """Two Shandong experts (plus one of a national society), five households, pairings
     across units: one household is paired by both a provincial and a society expert."""
     wang = app.register_expert(**expert_form(effective_date="2020-01-06"))
-    li = app.register_expert(**expert_form(
-        name="李秀英", gender="female", id_number=id_number("371302", "19970805", "022"),
-        location=LANSHAN, effective_date="2020-03-01"))
-    society = app.register_expert(**expert_form(
-        name="陈农", id_number=id_number("110105", "19950101", "033"), unit="society:中国农学会",
-        effective_date="2020-01-06"))
-    people = {"371321000001": 4, "371321000002": 3, "371321000003": 5, "371302000004": 2,
-              "371302000005": 6}
+    li = app.register_expert(
+        **expert_form(
+            name="李秀英",
+            gender="female",
+            id_number=id_number("371302", "19970805", "022"),
+            location=LANSHAN,
+            effective_date="2020-03-01",
+        )
+    )
+    society = app.register_expert(
+        **expert_form(
+            name="陈农",
+            id_number=id_number("110105", "19950101", "033"),
+            unit="society:中国农学会",
+            effective_date="2020-01-06",
+        )
+    )
+    people = {
+        "371321000001": 4,
+        "371321000002": 3,
+        "371321000003": 5,
+        "371302000004": 2,
+        "371302000005": 6,
+    }
     for code, n in people.items():
-        location = LANSHAN if code.startswith("371302") else {"province": "山东", "city": "临沂", "county": "沂南"}
+        location = (
+            LANSHAN
+            if code.startswith("371302")
+            else {"province": "山东", "city": "临沂", "county": "沂南"}
+        )
         app.register_household(**household_form(code, people=n, location=location))
     app.file_pairing(**pairing_form(str(wang.id), ["371321000001", "371321000002"]))
-    app.file_pairing(**pairing_form(str(li.id), ["371302000004", "371321000003"], effective_date="2020-06-01"))
+    app.file_pairing(
+        **pairing_form(str(li.id), ["371302000004", "371321000003"], effective_date="2020-06-01")
+    )
     app.file_pairing(**pairing_form(str(society.id), ["371321000001"]))
     return app
 
@@ -45,20 +66,38 @@ def test_figures_per_unit_and_date(province, mongo_db):
     ProjectionRunner(province, mongo_db, TwoCountsProjection()).run()
 
     assert figures(mongo_db, "province:山东") == {
-        "experts": 2, "households_paired": 4, "people_in_paired_households": 4 + 3 + 5 + 2}
+        "experts": 2,
+        "households_paired": 4,
+        "people_in_paired_households": 4 + 3 + 5 + 2,
+    }
     assert figures(mongo_db, "province:山东", "2020-02-15") == {
-        "experts": 1, "households_paired": 2, "people_in_paired_households": 7}
+        "experts": 1,
+        "households_paired": 2,
+        "people_in_paired_households": 7,
+    }
     assert figures(mongo_db, "society:中国农学会") == {
-        "experts": 1, "households_paired": 1, "people_in_paired_households": 4}
+        "experts": 1,
+        "households_paired": 1,
+        "people_in_paired_households": 4,
+    }
     # Nationally the household paired by both units counts once, and each person once.
     assert figures(mongo_db, "national") == {
-        "experts": 3, "households_paired": 4, "people_in_paired_households": 14}
+        "experts": 3,
+        "households_paired": 4,
+        "people_in_paired_households": 14,
+    }
     # Drill-down: the province's figures narrowed to where the records are.
     assert figures(mongo_db, "county:山东/临沂/兰山") == {
-        "experts": 1, "households_paired": 1, "people_in_paired_households": 2}
+        "experts": 1,
+        "households_paired": 1,
+        "people_in_paired_households": 2,
+    }
     assert figures(mongo_db, "city:山东/临沂")["households_paired"] == 4
     assert figures(mongo_db, "province:山东", "2019-12-31") == {
-        "experts": 0, "households_paired": 0, "people_in_paired_households": 0}
+        "experts": 0,
+        "households_paired": 0,
+        "people_in_paired_households": 0,
+    }
 
 
 def test_processing_the_same_events_twice_gives_the_same_figures(province, mongo_db):
@@ -74,11 +113,15 @@ def test_processing_the_same_events_twice_gives_the_same_figures(province, mongo
 def test_a_rebuild_from_scratch_gives_identical_views(province, mongo_db):
     runner = ProjectionRunner(province, mongo_db, TwoCountsProjection())
     runner.run()
-    before = {name: sorted(mongo_db[name].find(), key=lambda d: d["_id"])
-              for name in TwoCountsProjection.collections}
+    before = {
+        name: sorted(mongo_db[name].find(), key=lambda d: d["_id"])
+        for name in TwoCountsProjection.collections
+    }
     assert runner.rebuild() == province.recorder.max_notification_id()
-    after = {name: sorted(mongo_db[name].find(), key=lambda d: d["_id"])
-             for name in TwoCountsProjection.collections}
+    after = {
+        name: sorted(mongo_db[name].find(), key=lambda d: d["_id"])
+        for name in TwoCountsProjection.collections
+    }
     assert after == before
 
 
@@ -91,12 +134,17 @@ def test_a_crash_between_view_write_and_tracking_write_does_not_double_count(pro
     crashing._track = crash
     with pytest.raises(SystemExit):
         crashing.run()
-    assert (mongo_db[TRACKING].find_one({"_id": TwoCountsProjection.name}) or {}).get("position", 0) == 0
+    assert (mongo_db[TRACKING].find_one({"_id": TwoCountsProjection.name}) or {}).get(
+        "position", 0
+    ) == 0
 
     restarted = ProjectionRunner(province, mongo_db, TwoCountsProjection(), batch_size=7)
     assert restarted.run() == province.recorder.max_notification_id()
     assert figures(mongo_db, "national") == {
-        "experts": 3, "households_paired": 4, "people_in_paired_households": 14}
+        "experts": 3,
+        "households_paired": 4,
+        "people_in_paired_households": 14,
+    }
 
 
 def test_views_hold_no_personal_numbers_in_clear(province, mongo_db):
@@ -118,7 +166,10 @@ def test_a_spot_check_frame_holds_the_records_in_force_at_a_log_position(provinc
     province.register_household(**household_form("371321000009"))
     now = ProjectionRunner(province, mongo_db, TwoCountsProjection()).run()
 
-    size_then, size_now = queries.frame_size(mongo_db, "山东", position), queries.frame_size(mongo_db, "山东", now)
+    size_then, size_now = (
+        queries.frame_size(mongo_db, "山东", position),
+        queries.frame_size(mongo_db, "山东", now),
+    )
     assert size_now == size_then + 1 == queries.frame_size(mongo_db, "山东", None)
     then = queries.frame_records(mongo_db, "山东", list(range(1, size_now + 1)), position)
     later = queries.frame_records(mongo_db, "山东", list(range(1, size_now + 1)), now)
@@ -162,7 +213,10 @@ def test_a_crash_halfway_through_a_batchs_writes_neither_loses_nor_doubles_a_cou
         "people_in_paired_households": 14,
     }
     assert figures(mongo_db, "county:山东/临沂/兰山") == {
-        "experts": 1, "households_paired": 1, "people_in_paired_households": 2}
+        "experts": 1,
+        "households_paired": 1,
+        "people_in_paired_households": 2,
+    }
 
 
 def test_two_replicas_applying_the_same_log_at_once_count_every_change_once(province, mongo_db):
@@ -171,12 +225,21 @@ def test_two_replicas_applying_the_same_log_at_once_count_every_change_once(prov
     claimed batch by batch, so the figures and documents equal one runner's rebuild."""
     import eventlet
 
-    runners = [ProjectionRunner(province, mongo_db, TwoCountsProjection(), batch_size=size) for size in (3, 5)]
+    runners = [
+        ProjectionRunner(province, mongo_db, TwoCountsProjection(), batch_size=size)
+        for size in (3, 5)
+    ]
     for thread in [eventlet.spawn(runner.run) for runner in runners]:
         thread.wait()
-    raced = {name: sorted(mongo_db[name].find(), key=lambda d: d["_id"]) for name in ("registry_counts",
-                                                                                     "registry_membership")}
-    assert figures(mongo_db, "national") == {"experts": 3, "households_paired": 4, "people_in_paired_households": 14}
+    raced = {
+        name: sorted(mongo_db[name].find(), key=lambda d: d["_id"])
+        for name in ("registry_counts", "registry_membership")
+    }
+    assert figures(mongo_db, "national") == {
+        "experts": 3,
+        "households_paired": 4,
+        "people_in_paired_households": 14,
+    }
     ProjectionRunner(province, mongo_db, TwoCountsProjection()).rebuild()
     assert {name: sorted(mongo_db[name].find(), key=lambda d: d["_id"]) for name in raced} == raced
 
@@ -193,16 +256,30 @@ def test_a_location_correction_counts_from_its_effective_date(province, mongo_db
 
     yinan, lanshan = "county:山东/临沂/沂南", "county:山东/临沂/兰山"
     assert figures(mongo_db, yinan, "2020-08-31") == {
-        "experts": 1, "households_paired": 3, "people_in_paired_households": 4 + 3 + 5}
+        "experts": 1,
+        "households_paired": 3,
+        "people_in_paired_households": 4 + 3 + 5,
+    }
     assert figures(mongo_db, lanshan, "2020-08-31") == {
-        "experts": 1, "households_paired": 1, "people_in_paired_households": 2}
+        "experts": 1,
+        "households_paired": 1,
+        "people_in_paired_households": 2,
+    }
     assert figures(mongo_db, yinan, "2020-09-01") == {
-        "experts": 0, "households_paired": 2, "people_in_paired_households": 4 + 3}
+        "experts": 0,
+        "households_paired": 2,
+        "people_in_paired_households": 4 + 3,
+    }
     assert figures(mongo_db, lanshan, "2020-09-01") == {
-        "experts": 2, "households_paired": 2, "people_in_paired_households": 2 + 5}
+        "experts": 2,
+        "households_paired": 2,
+        "people_in_paired_households": 2 + 5,
+    }
     moved = queries.explain(mongo_db, lanshan, "households_paired", "2020-09-01")["records"]
     assert [(r["code"], r["location"]["county"]) for r in moved] == [
-        ("371302000004", "兰山"), ("371321000003", "兰山")]
+        ("371302000004", "兰山"),
+        ("371321000003", "兰山"),
+    ]
 
 
 def test_a_unit_is_read_under_its_canonical_name_and_an_unknown_one_is_refused(province, mongo_db):

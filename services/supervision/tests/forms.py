@@ -5,10 +5,16 @@ PROVINCES = ["province:山西", "province:山东", "province:河北"]
 
 def campaign_2017(**overrides):
     form = {
-        "name": "2017年科技助力精准扶贫专项督查", "year": 2017, "cutoff": "2017-07-31",
-        "self_inspection_due": "2017-08-10", "field_inspection_start": "2017-08-10",
-        "field_inspection_end": "2017-08-20", "feedback_due": "2017-08-31",
-        "rectification_due": "2017-09-30", "units": list(PROVINCES), "effective_date": "2017-07-20",
+        "name": "2017年科技助力精准扶贫专项督查",
+        "year": 2017,
+        "cutoff": "2017-07-31",
+        "self_inspection_due": "2017-08-10",
+        "field_inspection_start": "2017-08-10",
+        "field_inspection_end": "2017-08-20",
+        "feedback_due": "2017-08-31",
+        "rectification_due": "2017-09-30",
+        "units": list(PROVINCES),
+        "effective_date": "2017-07-20",
     }
     return {**form, **overrides}
 
@@ -16,12 +22,25 @@ def campaign_2017(**overrides):
 def self_inspection(unit, effective_date="2017-08-08", **figures):
     return {
         "unit": unit,
-        "declared": {"leading_group": True, "plan_issued": True, "regular_meetings": True,
-                     "tasks_and_targets_precise": True, "pairing_assessment_publicity": True,
-                     "fund_measures": False},
-        "figures": {"federations": 0, "associations": 0, "experts": 0, "households": 0, "people": 0,
-                    "project_funds_wan": 0.0, **figures},
-        "text": "自查报告：工作进展、两数、项目实施情况。", "effective_date": effective_date,
+        "declared": {
+            "leading_group": True,
+            "plan_issued": True,
+            "regular_meetings": True,
+            "tasks_and_targets_precise": True,
+            "pairing_assessment_publicity": True,
+            "fund_measures": False,
+        },
+        "figures": {
+            "federations": 0,
+            "associations": 0,
+            "experts": 0,
+            "households": 0,
+            "people": 0,
+            "project_funds_wan": 0.0,
+            **figures,
+        },
+        "text": "自查报告：工作进展、两数、项目实施情况。",
+        "effective_date": effective_date,
     }
 
 
@@ -33,6 +52,12 @@ GROUPS = [
 
 
 def finding(unit, effective_date="2017-08-15", requires_rectification=True, due=None, **extra):
-    return {"unit": unit, "description": "帮扶台账不完整", "severity": "major",
-            "requires_rectification": requires_rectification, "due": due, "effective_date": effective_date,
-            **extra}
+    return {
+        "unit": unit,
+        "description": "帮扶台账不完整",
+        "severity": "major",
+        "requires_rectification": requires_rectification,
+        "due": due,
+        "effective_date": effective_date,
+        **extra,
+    }
