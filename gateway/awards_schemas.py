@@ -11,14 +11,17 @@ from gateway.fields import (
     Amount,
     Count,
     IdNumberField,
+    IsoDate,
     LocationSchema,
     Pattern,
     ProvinceField,
     QueryCount,
     StrictBoolean,
+    Text,
     UnitField,
+    WriteSchema,
+    distinct,
 )
-from gateway.schemas import IsoDate, Text, WriteSchema, distinct
 from services.awards.domain import CATEGORIES, UNIT_CLASSES
 
 NOMINATING_UNIT = ("province", "society")

@@ -4,9 +4,12 @@
 - over the kernel's value objects: a loaded value is the canonical JSON form the services record:
   a unit's string (``province:山东``), a location's five-key dict, an ID number's 18 characters;
 - patterns matched against the whole value, text of bounded length, and numbers bounded by what the
-  domain allows (an unbounded integer, e.g. 2^63, is recorded and then breaks every reader of the log)."""
+  domain allows (an unbounded integer, e.g. 2^63, is recorded and then breaks every reader of the log);
+- ISO dates within the programme's years, distinct lists, and ``WriteSchema``, the base of every
+  write's body (its ``effective_date``, today by default and never in the future)."""
 
 import re
+from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
@@ -174,3 +177,36 @@ class CreditCodeField(_Identifier):
     """A unified social credit code: normalised and checked."""
 
     what, canonical = "unified social credit code", staticmethod(canonical_credit_code)
+
+
+DATES = (date(2000, 1, 1), date(2100, 12, 31))
+
+
+class IsoDate(fields.Date):
+    """A ``YYYY-MM-DD`` date that stays a string after loading (it travels as JSON), within the
+    years a record of the programme can carry: date arithmetic on 9999-12-31 overflows."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        day = super()._deserialize(value, attr, data, **kwargs)
+        if not DATES[0] <= day <= DATES[1]:
+            raise ValidationError(f"a date from {DATES[0]} to {DATES[1]}")
+        return day.isoformat()
+
+
+def not_in_future(value):
+    if value > date.today().isoformat():
+        raise ValidationError("must not be in the future")
+
+
+def distinct(what):
+    """A list validator: ``what`` (e.g. "a village") may not be listed twice."""
+
+    def check(values):
+        if len(set(values)) != len(values):
+            raise ValidationError(f"{what} is listed twice")
+
+    return check
+
+
+class WriteSchema(Schema):
+    effective_date = IsoDate(load_default=lambda: date.today().isoformat(), validate=not_in_future)

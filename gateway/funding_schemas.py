@@ -4,8 +4,19 @@ is checked again by the service, so RPC callers get the same answers."""
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from gateway.fields import Count, Pattern, QueryCount, StrictBoolean, UnitField, Whole, Year
-from gateway.schemas import IsoDate, Text, WriteSchema, distinct
+from gateway.fields import (
+    Count,
+    IsoDate,
+    Pattern,
+    QueryCount,
+    StrictBoolean,
+    Text,
+    UnitField,
+    Whole,
+    WriteSchema,
+    Year,
+    distinct,
+)
 from services.funding.contract import APPLICANTS, LEVEL_KINDS, PROJECT_KINDS
 
 

@@ -13,8 +13,8 @@ import re
 from marshmallow import ValidationError
 
 from gateway.entrypoints import _flatten
+from gateway.registry_schemas import HouseholdSchema
 from gateway.requests import UNRECORDABLE, json_text, parse_json
-from gateway.schemas import HouseholdSchema
 from kernel import config
 from kernel.concurrency import cooperative
 from kernel.errors import ValidationFailed

@@ -2,7 +2,8 @@
 
 from werkzeug.wrappers import Response
 
-from gateway import imports, schemas
+from gateway import imports
+from gateway import registry_schemas as schemas
 from gateway.openapi import route
 from gateway.requests import keyed_request, load_body, load_query
 from gateway.rpc import BoundedRpcProxy

@@ -11,15 +11,18 @@ from gateway.fields import (
     MAX_POSITION,
     Amount,
     Count,
+    IsoDate,
     Pattern,
     Position,
     ProvinceField,
     QueryCount,
     StrictBoolean,
+    Text,
     UnitField,
+    WriteSchema,
     Year,
+    distinct,
 )
-from gateway.schemas import IsoDate, Text, WriteSchema, distinct
 from services.supervision.domain import FUNDS_WAN_MAX, PHASES
 from services.supervision.queries import FILTERS
 

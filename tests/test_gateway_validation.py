@@ -150,7 +150,7 @@ def test_a_correction_schema_takes_exactly_the_fields_the_registry_lets_a_correc
 ):
     """Issue 15: the registry's contract names what a correction may change; the gateway's schema
     declares how each is checked, and the two cannot drift apart."""
-    from gateway import schemas
+    from gateway import registry_schemas as schemas
     from services.registry import contract
 
     assert set(getattr(schemas, schema)().fields) == set(getattr(contract, correctable))

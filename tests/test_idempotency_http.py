@@ -10,7 +10,7 @@ import datetime
 
 import pytest
 
-from gateway import schemas
+from gateway import fields as gateway_fields
 from services.registry.tests.forms import expert_form, household_form
 from tests.http_client import log_position, start_system
 
@@ -130,7 +130,9 @@ def test_a_retry_after_midnight_without_effective_date_answers_the_first_result(
     corrected = api.post(path, correction, headers={"Idempotency-Key": "night-2"})
     assert corrected.status_code == 200, corrected.text
     position = log_position(api)
-    monkeypatch.setattr(schemas, "date", AfterMidnight)
+    monkeypatch.setattr(
+        gateway_fields, "date", AfterMidnight
+    )  # the clock of every body's effective_date
 
     again = api.post("/households", body, headers={"Idempotency-Key": "night-1"})
     corrected_again = api.post(path, correction, headers={"Idempotency-Key": "night-2"})

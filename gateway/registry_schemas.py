@@ -1,5 +1,6 @@
-"""Request schemas of the public API (API.md). Every body and query is loaded through one of
-these; an error names the field. Unknown fields are refused, so a typo is not silently lost."""
+"""Request schemas of the registry's paths (API.md "Registry" and "两数"). Every body and query is
+loaded through one of these; an error names the field. Unknown fields are refused, so a typo is
+not silently lost."""
 
 from datetime import date
 
@@ -11,49 +12,22 @@ from gateway.fields import (
     Count,
     CreditCodeField,
     IdNumberField,
+    IsoDate,
     LocationSchema,
     Pattern,
     Position,
     QueryCount,
     Text,
     UnitField,
+    WriteSchema,
     Year,
+    distinct,
+    not_in_future,
 )
 from services.registry.contract import METRIC_LIMITS, METRICS
 
-DATES = (date(2000, 1, 1), date(2100, 12, 31))
 HOUSEHOLD_PEOPLE = "people in one household"
 BANK_ACCOUNT, BANK_ACCOUNT_ERROR = r"[0-9]{12,30}", "a bank account number: 12 to 30 digits"
-
-
-class IsoDate(fields.Date):
-    """A ``YYYY-MM-DD`` date that stays a string after loading (it travels as JSON), within the
-    years a record of the programme can carry: date arithmetic on 9999-12-31 overflows."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        day = super()._deserialize(value, attr, data, **kwargs)
-        if not DATES[0] <= day <= DATES[1]:
-            raise ValidationError(f"a date from {DATES[0]} to {DATES[1]}")
-        return day.isoformat()
-
-
-def not_in_future(value):
-    if value > date.today().isoformat():
-        raise ValidationError("must not be in the future")
-
-
-def distinct(what):
-    """A list validator: ``what`` (e.g. "a village") may not be listed twice."""
-
-    def check(values):
-        if len(set(values)) != len(values):
-            raise ValidationError(f"{what} is listed twice")
-
-    return check
-
-
-class WriteSchema(Schema):
-    effective_date = IsoDate(load_default=lambda: date.today().isoformat(), validate=not_in_future)
 
 
 class ExpertSchema(WriteSchema):
