@@ -25,6 +25,19 @@ class SupervisionRoutes:
         form = load_body(request, schemas.CampaignSchema())
         return 201, self.supervision.launch_campaign(form, actor.to_dict(), keyed_request(request))
 
+    @route(
+        "GET",
+        "/campaigns",
+        "The campaigns in the order they were launched",
+        query=schemas.CampaignListQuery,
+    )
+    def campaigns(self, request):
+        self.auth.actor(request)
+        query = load_query(request, schemas.CampaignListQuery())
+        return self.supervision.campaigns(
+            query.get("year"), query.get("cursor") or 0, query["limit"]
+        )
+
     @route("GET", "/campaigns/<string:campaign_id>", "Read a campaign with its inspection groups")
     def get_campaign(self, request, campaign_id):
         self.auth.actor(request)

@@ -9,6 +9,7 @@ from gateway.fields import (
     MAX_HOUSEHOLDS,
     MAX_PEOPLE,
     MAX_POSITION,
+    YEARS,
     Amount,
     Count,
     IsoDate,
@@ -83,6 +84,12 @@ class SelfInspectionSchema(WriteSchema):
     declared = fields.Nested(DeclaredSchema, required=True)
     figures = fields.Nested(FiguresSchema, required=True)
     text = Text(required=True, max=50_000)
+
+
+class CampaignListQuery(Schema):
+    year = QueryCount(YEARS[1], min=YEARS[0], what="a year of the programme", load_default=None)
+    limit = QueryCount(100, min=1, load_default=100)
+    cursor = Position()
 
 
 class StatisticsTableQuery(Schema):

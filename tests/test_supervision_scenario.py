@@ -423,3 +423,25 @@ def test_an_auditor_replaying_every_log_finds_the_views_as_they_are(world, syste
     assert_replay_equals_views_and_catches_a_hand_edit(
         settings, live, None, "supervision_rectifications"
     )
+
+
+def test_the_campaigns_are_listed_in_the_order_they_were_launched(world):
+    """Issue 17 (the page's campaign picker): GET /campaigns pages through the campaigns as
+    launched, filtered by year; a province's office reads it too; a bad year is a 400 naming it."""
+    api = world
+    first, second = launch(api), launch(api)
+    listed = api.get("/campaigns", params={"limit": 100}).json()
+    ids = [c["id"] for c in listed["items"]]
+    assert ids.index(first) < ids.index(second) and listed["next_cursor"] is None
+    shown = next(c for c in listed["items"] if c["id"] == first)
+    assert shown["year"] == 2017 and shown["units"] and shown["closed_on"] is None
+    page = api.get("/campaigns", params={"limit": 1}).json()
+    assert len(page["items"]) == 1 and page["next_cursor"] is not None
+    rest = api.get("/campaigns", params={"limit": 100, "cursor": page["next_cursor"]}).json()
+    assert [c["id"] for c in page["items"] + rest["items"]] == ids
+    assert api.get("/campaigns", params={"year": 2018}).json()["items"] == []
+    assert first in [
+        c["id"] for c in api.get("/campaigns", token=office(api, "山西")).json()["items"]
+    ]
+    bad = api.get("/campaigns", params={"year": 1900})
+    assert bad.status_code == 400 and "year" in bad.json()["details"]

@@ -898,30 +898,35 @@
   }
   function loadCampaigns(selected) {
     var select = $("campaign"),
-      ids = (knownIds().campaign || []).slice();
-    // No campaign list endpoint: the campaigns are those the unit's rectification items name,
-    // plus the ones this browser was given (a link, or typed in).
-    var scoped =
-      ["national_office", "auditor", "inspector"].indexOf(state.claims.role) >= 0 ? null : state.claims.scope;
-    return get("/rectifications", { unit: scoped, limit: 500, as_of: today() })
+      ids = (knownIds().campaign || []).slice(),
+      listed = [];
+    // The campaigns as launched (GET /campaigns), and any other this browser was given (a link, or
+    // an id typed in).
+    return get("/campaigns", { limit: 100 })
       .then(function (body) {
-        (body.items || []).forEach(function (item) {
-          if (ids.indexOf(item.campaign_id) < 0) {
-            ids.push(item.campaign_id);
-          }
-        });
+        listed = body.items || [];
       })
       .catch(function () {
         /* an unreadable list leaves the known ids */
       })
       .then(function () {
+        var known = listed.map(function (c) {
+          return c.id;
+        });
         return Promise.all(
-          ids.map(function (id) {
-            return get("/campaigns/" + encodeURIComponent(id)).catch(function () {
-              return null;
-            });
-          }),
+          ids
+            .filter(function (id) {
+              return known.indexOf(id) < 0;
+            })
+            .map(function (id) {
+              return get("/campaigns/" + encodeURIComponent(id)).catch(function () {
+                return null;
+              });
+            }),
         );
+      })
+      .then(function (others) {
+        return listed.slice().reverse().concat(others);
       })
       .then(function (campaigns) {
         clear(select);

@@ -19,6 +19,19 @@ def campaign_view(campaign):
     }
 
 
+def campaign_listing(doc):
+    """A campaign as the list shows it (the campaign itself: ``GET /campaigns/{id}``)."""
+    return {
+        "id": doc["_id"],
+        "name": doc["name"],
+        "year": doc["year"],
+        "cutoff": doc["cutoff"],
+        "units": doc["units"],
+        "launched_on": doc["launched_on"],
+        "closed_on": doc["closed_on"],
+    }
+
+
 def self_inspection_view(report):
     return {
         "id": str(report.id),

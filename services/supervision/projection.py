@@ -43,6 +43,7 @@ class SupervisionProjection(Projection):
             for level in ("province_unit", "city_unit", "county_unit", "unit", "campaign_id")
         ],
         MOVES: [IndexModel([("item_id", ASCENDING), ("on", ASCENDING)])],
+        CAMPAIGNS: [IndexModel([("position", ASCENDING)])],  # the list, in launch order
     }
 
     # -- campaigns ------------------------------------------------------------------------

@@ -7,7 +7,7 @@ summary means every item not yet verified (whatever stage it is at).
 
 from kernel.places import Unit
 from kernel.views import all_of
-from services.supervision.projection import MOVES, RECTIFICATIONS
+from services.supervision.projection import CAMPAIGNS, MOVES, RECTIFICATIONS
 
 STAGES = ("open", "in_progress", "submitted", "reopened", "verified")
 FILTERS = ("open", "overdue", "verified", "in_progress", "submitted", "reopened")
@@ -106,3 +106,15 @@ def summary(views, as_of, unit=None, campaign=None):
         **_tally(items),
         "units": [{"unit": name, **_tally(group)} for name, group in sorted(per_unit.items())],
     }
+
+
+def campaigns(views, year=None, after=0, limit=100):
+    """A page of the campaigns in the order they were launched (after log position ``after``),
+    of one year or all; the last position if more follow."""
+    query = {"position": {"$gt": after}}
+    if year is not None:
+        query["year"] = year
+    docs = list(views[CAMPAIGNS].find(query).sort("position", 1).limit(limit + 1))
+    more = len(docs) > limit
+    docs = docs[:limit]
+    return docs, (docs[-1]["position"] if more else None)

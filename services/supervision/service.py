@@ -14,6 +14,7 @@ from kernel.sealed import rpc
 from kernel.service_parts import LogService, PartsProvider
 from services.supervision import SERVICE, access, queries
 from services.supervision.presenters import (
+    campaign_listing,
     campaign_view,
     finding_view,
     rectification_view,
@@ -46,6 +47,14 @@ class SupervisionService(LogService):
     @rpc(expected_exceptions=EXPECTED)
     def get_campaign(self, campaign_id):
         return campaign_view(self.supervision.app.get_campaign(campaign_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def campaigns(self, year=None, after=0, limit=100):
+        """A page of the campaigns in launch order (``next_cursor``: pass it back as ``after``)."""
+        _, (docs, cursor) = self.supervision.read(
+            lambda v: queries.campaigns(v, year, after, limit)
+        )
+        return {"items": [campaign_listing(d) for d in docs], "next_cursor": cursor}
 
     @rpc(expected_exceptions=EXPECTED)
     def schedule_field_inspection(self, campaign_id, form, actor, idempotency=None):
