@@ -11,7 +11,6 @@ survive (kernel/service_parts.py ``checkpoint``; the store test below takes that
 
 import base64
 import json
-import subprocess
 
 import pytest
 from click.testing import CliRunner
@@ -20,9 +19,16 @@ from kernel.note import open_checkpoint
 from kjfp.cli import main
 from services.registry.tests.forms import household_form, pairing_form
 from tests.http_client import start_system
-from tests.infrastructure import PYTHON, ROOT
 from tests.test_audit_proofs import NO_KEY, store  # noqa: F401 - the fixture: a log in SQLite and PostgreSQL
-from tests.test_funding_http import GANGCHENG, Actors, apply, pay, register_expert, take_effect
+from tests.test_funding_http import (
+    GANGCHENG,
+    Actors,
+    apply,
+    load_shandong,
+    pay,
+    register_expert,
+    take_effect,
+)
 
 SHANDONG = "province:山东"
 FIGURE_KEYS = ("positions", "checkpoints", "unit", "as_of")
@@ -115,28 +121,7 @@ def system(tmp_path_factory):
     root = tmp_path_factory.mktemp("figures")
     service_runner, api = start_system(root)
     actors = Actors(api)
-    loaded = subprocess.run(
-        [
-            PYTHON,
-            "-m",
-            "kjfp.cli",
-            "programme",
-            "load",
-            "shandong",
-            "--url",
-            api.base,
-            "--token",
-            actors.province,
-            "--effective-date",
-            "2016-03-01",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert loaded.returncode == 0, loaded.stderr[-2000:]
-    programme_id = loaded.stdout.strip().splitlines()[-1]
+    programme_id = load_shandong(api, actors)
     expert_id, account = register_expert(api, 1, "莱芜", "钢城")
     project = take_effect(
         api,
@@ -214,11 +199,28 @@ def export(root, out, checkpoints=None):
     return out
 
 
+def report(exports, *args):
+    """``kjfp audit report`` on an export (the CliRunner result)."""
+    return CliRunner().invoke(main, ["audit", "--exports", str(exports), "report", *args])
+
+
+def at_shandong(counts):
+    """The report's arguments for 山东's 两数 of 2016 at the registry position ``counts`` name."""
+    return (
+        "--unit",
+        SHANDONG,
+        "--as-of",
+        "2016-12-31",
+        "--at",
+        f"registry={counts['positions']['registry']}",
+    )
+
+
 def report_offline(exports, keys_path, *args):
     """``kjfp audit report`` on an export, with the verifier keys saved from /audit/checkpoints:
     the document (stdout) and what the signature checks said (stderr)."""
     keys = [arg for path in keys_path for arg in ("--keys-from", str(path))]
-    result = CliRunner().invoke(main, ["audit", "--exports", str(exports), "report", *args, *keys])
+    result = report(exports, *args, *keys)
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout), result.stderr
 
@@ -397,21 +399,7 @@ def test_a_report_on_a_log_that_is_not_the_signed_history_fails(system, tmp_path
 
     def report_on(lines):
         (exports / "registry.jsonl").write_text("\n".join(lines) + "\n")
-        return CliRunner().invoke(
-            main,
-            [
-                "audit",
-                "--exports",
-                str(exports),
-                "report",
-                "--unit",
-                SHANDONG,
-                "--as-of",
-                "2016-12-31",
-                "--at",
-                f"registry={counts['positions']['registry']}",
-            ],
-        )
+        return report(exports, *at_shandong(counts))
 
     altered = json.loads(exported[2])
     altered["version"] += 1  # the bytes the leaf hashes, changed
@@ -434,22 +422,6 @@ def test_a_report_whose_named_checkpoint_is_not_signed_by_the_key_given_fails(sy
     counts = api.get("/two-counts", params={"unit": SHANDONG, "as_of": "2016-12-31"}).json()
     exports = export(root, tmp_path / "export")
     stranger = NoteSigner("kjfp.local/registry", b"\x05" * 32).verifier_key
-    result = CliRunner().invoke(
-        main,
-        [
-            "audit",
-            "--exports",
-            str(exports),
-            "report",
-            "--unit",
-            SHANDONG,
-            "--as-of",
-            "2016-12-31",
-            "--at",
-            f"registry={counts['positions']['registry']}",
-            "--key",
-            stranger,
-        ],
-    )
+    result = report(exports, *at_shandong(counts), "--key", stranger)
     assert result.exit_code == 1, result.output
     assert "registry: FAILED: no signature on the note by the verifier key" in result.stderr

@@ -48,10 +48,8 @@ class Actors:
         )
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    service_runner, api = start_system(tmp_path_factory.mktemp("funding"))
-    actors = Actors(api)
+def load_shandong(api, actors):
+    """The Shandong programme loaded as an office loads it (``kjfp programme load``): its id."""
     loaded = subprocess.run(
         [
             PYTHON,
@@ -73,7 +71,14 @@ def world(tmp_path_factory):
         timeout=120,
     )
     assert loaded.returncode == 0, loaded.stderr[-2000:]
-    programme_id = loaded.stdout.strip().splitlines()[-1]
+    return loaded.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    service_runner, api = start_system(tmp_path_factory.mktemp("funding"))
+    actors = Actors(api)
+    programme_id = load_shandong(api, actors)
     yield api, actors, programme_id, service_runner
     service_runner.stop()
 
