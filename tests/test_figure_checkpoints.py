@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from kernel.note import open_checkpoint
 from kjfp.cli import main
 from services.registry.tests.forms import household_form, pairing_form
+from services.supervision.tests.forms import declaring_all, self_inspection
 from tests.http_client import start_system
 from tests.test_audit_proofs import NO_KEY, store  # noqa: F401 - the fixture: a log in SQLite and PostgreSQL
 from tests.test_funding_http import (
@@ -333,30 +334,11 @@ def test_the_statistics_table_names_the_checkpoint_of_each_log_it_rests_on(syste
     campaign_id = campaign.json()["id"]
     filed = api.post(
         f"/campaigns/{campaign_id}/self-inspections",
-        {
-            "unit": SHANDONG,
-            "text": "自查",
-            "effective_date": "2017-01-05",
-            "declared": {
-                k: True
-                for k in (
-                    "leading_group",
-                    "plan_issued",
-                    "regular_meetings",
-                    "tasks_and_targets_precise",
-                    "pairing_assessment_publicity",
-                    "fund_measures",
-                )
-            },
-            "figures": {
-                "federations": 0,
-                "associations": 0,
-                "experts": 1,
-                "households": 3,
-                "people": 8,
-                "project_funds_wan": 0.4,
-            },
-        },
+        declaring_all(
+            self_inspection(
+                SHANDONG, "2017-01-05", experts=1, households=3, people=8, project_funds_wan=0.4
+            )
+        ),
         token=actors.province,
     )
     assert filed.status_code == 201, filed.text

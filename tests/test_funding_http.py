@@ -15,6 +15,7 @@ from kjfp.sample_data import id_number
 from services.funding.projection import PROJECTS, FundingProjection
 from services.funding.service import FundingService
 from services.registry.tests.forms import expert_form
+from services.supervision.tests.forms import declaring_all, self_inspection
 from tests.auditing import assert_replay_equals_views_and_catches_a_hand_edit, embedded_parts
 from tests.http_client import start_system
 from tests.infrastructure import PYTHON, ROOT
@@ -545,30 +546,9 @@ def test_the_statistics_table_takes_item_11_from_the_funding_ledger(scenario):
         },
     )
     assert campaign.status_code == 201, campaign.text
-    report = {
-        "unit": "province:山东",
-        "text": "自查",
-        "effective_date": "2017-01-05",
-        "declared": {
-            k: True
-            for k in (
-                "leading_group",
-                "plan_issued",
-                "regular_meetings",
-                "tasks_and_targets_precise",
-                "pairing_assessment_publicity",
-                "fund_measures",
-            )
-        },
-        "figures": {
-            "federations": 0,
-            "associations": 0,
-            "experts": 7,
-            "households": 0,
-            "people": 0,
-            "project_funds_wan": 3.0,
-        },
-    }
+    report = declaring_all(
+        self_inspection("province:山东", "2017-01-05", experts=7, project_funds_wan=3.0)
+    )
     filed = api.post(
         f"/campaigns/{campaign.json()['id']}/self-inspections", report, token=actors.province
     )

@@ -44,6 +44,11 @@ def self_inspection(unit, effective_date="2017-08-08", **figures):
     }
 
 
+def declaring_all(report):
+    """A self-inspection that declares every item 1–5 and 10 done."""
+    return {**report, "declared": {item: True for item in report["declared"]}}
+
+
 # 5 groups x 2 provinces in 2017; the test campaign covers three of them.
 GROUPS = [
     {"name": "第一组", "inspectors": ["inspector:li"], "provinces": ["山西", "河北"]},
