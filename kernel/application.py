@@ -11,6 +11,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 
 from kernel import personal
 from kernel.concurrency import retrying
+from kernel.erasure import Erasure
 from kernel.errors import DomainError, NotFound
 
 # The key of the command running in this greenthread, until its save() records it.
@@ -100,6 +101,24 @@ class ServiceApplication(Application):
             result_id = result_id or getattr(first, "id", None) or first.originator_id
             objects += (idempotency.record(result_id),)
         return super().save(*objects, **kwargs)
+
+    @command
+    def erase_person(self, person_id, source):
+        """Apply another service's erasure of a person this service's events name: destroy the
+        person's key here and record it (kernel.erasure), in one write; once only."""
+        if not self.not_erased([person_id]):
+            return None
+        erasure = Erasure(person_id=person_id, source=source)
+        self.save(erasure, erased_persons=[person_id])
+        return erasure
+
+    def not_erased(self, person_ids):
+        """Those of ``person_ids`` whose erasure this service has not applied (nor recorded)."""
+        assert isinstance(self.mapper, personal.PersonalMapper), "its events name no one"
+        ring = self.mapper.ring
+        ring.forget(person_ids)  # as stored now, not as this process held them
+        ring.load(person_ids)
+        return [i for i in person_ids if ring.lookup(i) is not None]
 
     def aggregate(self, aggregate_id):
         return self.repository.get(UUID(str(aggregate_id)))

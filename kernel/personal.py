@@ -1,18 +1,23 @@
 """Envelope encryption of the fields that name a person, so that a person can be erased while the
 log — and so the hash chain, the Merkle tree and every proof over its stored bytes — stays as it is.
 
-Each person record (an expert, a household) has its own random 256-bit data key. Before an event
-is encoded, the fields that name the person are sealed under that key (AES-GCM; the record id and
-the field name are the associated data, so a sealed value cannot be moved to another record or
-field); the event store then encrypts the whole state with the service's cipher, as before.
+Each person (an expert, a household: the registry's record id) has its own random 256-bit data
+key in each service whose events name them. Before an event is encoded, the fields that name the
+person are sealed under that key (AES-GCM; the person's id and the field name are the associated
+data, so a sealed value cannot be moved to another person or field); the event store then
+encrypts the whole state with the service's cipher, as before. Which events name whom, and in
+which fields, each service declares (``Naming``): the registry's records name themselves; a
+payment names the expert paid, a nomination the expert nominated (kernel.erasure applies the
+registry's erasures there).
 
 The data keys live outside the log, in the service's event-store database (table ``person_keys``:
 record id, wrapped key), each wrapped — AES-GCM with the record id as associated data, so a wrapped
 key cannot be moved to another row — under a key derived from CIPHER_KEY by HKDF for this one use
 (RFC 3394 key wrap would do as well, but costs ten times as much per key in a 100k-row import).
 Erasing a person replaces the wrapped key with NULL: a tombstone, so that
-readers tell "erased" from "recorded before envelopes existed". Their sealed fields can never be
-opened again; every other field, and the keyed hashes that dedup ID numbers, still read.
+readers tell "erased" from "recorded before envelopes existed", and so that no new key is made
+for them (their events must not name them again). Their sealed fields can never be opened again;
+every other field, and the keyed hashes that dedup ID numbers, still read.
 
 Decoding gives the clear value, or ``ERASED`` where the key is gone. Events recorded before this
 scheme hold clear values: they load as they are, and show ``ERASED`` once the person is erased.
@@ -22,6 +27,8 @@ import base64
 import json
 import os
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes
@@ -38,6 +45,50 @@ NONCE_BYTES = 12
 NO_ROW = object()  # no key was ever made for this record (its events are in clear, or it has none)
 
 
+@dataclass(frozen=True)
+class Naming:
+    """Where the events of one class name a person: ``fields`` at the top of the event, or inside
+    the dicts named ``within``; ``person`` finds whom from the event's state (their id, or None:
+    the event names no one), by default the event's own record (the registry's)."""
+
+    fields: tuple
+    within: tuple = ("changes",)
+    person: Callable[[dict], str | None] | None = None
+
+    def whom(self, state):
+        """The id of the person ``state`` names in these fields (None: it names no one)."""
+        if not self.holds_value(state):
+            return None
+        found = self.person(state) if self.person else state["originator_id"]
+        return None if found is None else str(found)
+
+    def holds_value(self, state):
+        """Does this event state hold a value of a personal field (at the top or ``within``)?"""
+        if any(state.get(name) is not None for name in self.fields):
+            return True
+        for part in self.within:
+            inner = state.get(part)
+            if isinstance(inner, dict) and any(inner.get(n) is not None for n in self.fields):
+                return True
+        return False
+
+    def rewrite(self, state, change):
+        """``state`` with each personal value ``v`` of field ``k`` replaced by ``change(k, v)``
+        (at the top in place; the dicts ``within`` copied: the caller's event may share them)."""
+        for name in self.fields:
+            value = state.get(name)
+            if value is not None:
+                state[name] = change(name, value)
+        for part in self.within:
+            inner = state.get(part)
+            if isinstance(inner, dict) and any(inner.get(n) is not None for n in self.fields):
+                state[part] = {
+                    k: change(k, v) if k in self.fields and v is not None else v
+                    for k, v in inner.items()
+                }
+        return state
+
+
 class KeyTable:
     """The ``person_keys`` table in a service's event-store database (SQLite or PostgreSQL)."""
 
@@ -50,6 +101,11 @@ class KeyTable:
             with self.datastore.transaction(commit=True) as curs:
                 curs.execute(
                     f"CREATE TABLE IF NOT EXISTS {self.table} (id TEXT PRIMARY KEY, wrapped TEXT)"
+                )
+                # The tombstones in id order (``erased``), however many keys there are.
+                curs.execute(
+                    f"CREATE INDEX IF NOT EXISTS person_keys_erased ON {self.table} (id) "
+                    "WHERE wrapped IS NULL"
                 )
 
     def _sql(self, statement):
@@ -77,6 +133,8 @@ class KeyTable:
             rows = kwargs.get("person_keys")
             if rows:
                 self.insert_with(cursor, rows)
+            for person_id in kwargs.get("erased_persons") or ():
+                cursor.execute(self._sql(self.TOMBSTONE.format(table=self.table)), (person_id,))
             return insert_events(cursor, stored_events, **kwargs)
 
         recorder._insert_events = _insert_events
@@ -111,15 +169,26 @@ class KeyTable:
                 found.update((row["id"], row["wrapped"]) for row in curs.fetchall())
         return found
 
+    TOMBSTONE = (
+        "INSERT INTO {table} (id, wrapped) VALUES (?, NULL) "
+        "ON CONFLICT (id) DO UPDATE SET wrapped = NULL"
+    )
+
     def tombstone(self, person_id):
         with self.datastore.transaction(commit=True) as curs:
+            curs.execute(self._sql(self.TOMBSTONE.format(table=self.table)), (person_id,))
+
+    def erased(self, after="", limit=1000):
+        """The ids of the erased, in id order after ``after`` (a page of the tombstones)."""
+        with self.datastore.transaction(commit=False) as curs:
             curs.execute(
                 self._sql(
-                    f"INSERT INTO {self.table} (id, wrapped) VALUES (?, NULL) "
-                    "ON CONFLICT (id) DO UPDATE SET wrapped = NULL"
+                    f"SELECT id FROM {self.table} WHERE wrapped IS NULL AND id > ? "
+                    "ORDER BY id LIMIT ?"
                 ),
-                (person_id,),
+                (after, limit),
             )
+            return [row["id"] for row in curs.fetchall()]
 
     def export(self):
         """Every row, for an export (the wrapped keys are as useless without CIPHER_KEY as the events)."""
@@ -144,6 +213,9 @@ class MemoryKeyTable:
 
     def tombstone(self, person_id):
         self.rows[person_id] = None
+
+    def erased(self, after="", limit=1000):
+        return sorted(i for i, w in self.rows.items() if w is None and i > after)[:limit]
 
     def export(self):
         return dict(sorted(self.rows.items()))
@@ -224,6 +296,10 @@ class KeyRing:
 
     def erase(self, person_id):
         self.table.tombstone(person_id)
+        self.erased(person_id)
+
+    def erased(self, person_id):
+        """The person's key was destroyed (by this process): forget it now, not at ``ttl``."""
         self._hold(person_id, None)
 
     def _wrap(self, person_id, key):
@@ -245,48 +321,44 @@ class KeyRing:
 
 class PersonalMapper(Mapper):
     """The application's mapper, sealing the personal fields of ``sealed`` events (event class
-    name → the fields that name a person, also looked for inside a ``changes`` dict) under the
-    originator's data key, and opening them (or showing ``ERASED``) when decoding."""
+    name → a ``Naming``, or the tuple of fields of one naming its own record) under the data key
+    of the person they name, and opening them (or showing ``ERASED``) when decoding."""
 
     def __init__(self, mapper, ring, sealed):
         super().__init__(mapper.transcoder, mapper.compressor, mapper.cipher)
-        self.ring, self.sealed = ring, sealed
+        self.ring = ring
+        self.sealed = {
+            name: spec if isinstance(spec, Naming) else Naming(tuple(spec))
+            for name, spec in sealed.items()
+        }
 
     def persons(self, events):
-        """The record ids that ``events`` name a person of (each needs a data key to be written),
-        and those of them the events create."""
+        """The ids of the persons ``events`` name (each needs a data key to be written), and
+        those of them the events create (a record naming itself, at its first version)."""
         ids, new = set(), set()
         for e in events:
-            fields = self.sealed.get(type(e).__name__)
-            if fields is not None and _names_person(vars(e), fields):
-                ids.add(str(e.originator_id))
-                if e.originator_version == 1:
-                    new.add(str(e.originator_id))
+            naming = self.sealed.get(type(e).__name__)
+            person = naming.whom(vars(e)) if naming is not None else None
+            if naming is not None and person is not None:
+                ids.add(person)
+                if naming.person is None and e.originator_version == 1:
+                    new.add(person)
         return ids, new
 
     def to_stored_event(self, domain_event):
         cls = type(domain_event)
-        fields = self.sealed.get(cls.__name__)
-        if fields is None:
+        naming = self.sealed.get(cls.__name__)
+        if naming is None:
             return super().to_stored_event(domain_event)
         # Mapper.to_stored_event, with the fields sealed in the state it encodes (the bulk import
         # writes 10^5 of these: one copy of the state, no second event object).
         state = dict(vars(domain_event))
+        person = naming.whom(state)
         originator_id = state.pop("originator_id")
         originator_version = state.pop("originator_version")
-        person, aead = str(originator_id), None
-        for name in fields:
-            value = state.get(name)
-            if value is not None:
-                aead = aead or self._writing_key(person)
-                state[name] = _seal(aead, person, name, value)
-        changes = state.get("changes")
-        if isinstance(changes, dict) and any(changes.get(name) is not None for name in fields):
-            aead = aead or self._writing_key(person)
-            state["changes"] = {
-                k: _seal(aead, person, k, v) if k in fields and v is not None else v
-                for k, v in changes.items()
-            }
+        if person is not None:
+            aead = self._writing_key(person)
+            naming.rewrite(state, lambda name, value: _seal(aead, person, name, value))
         class_version = getattr(cls, "class_version", 1)
         if class_version > 1:
             state["class_version"] = class_version
@@ -311,37 +383,23 @@ class PersonalMapper(Mapper):
 
     def to_domain_event(self, stored_event):
         event = super().to_domain_event(stored_event)
-        fields = self.sealed.get(type(event).__name__)
-        if fields is None:
+        naming = self.sealed.get(type(event).__name__)
+        if naming is None:
             return event
         state = vars(event)  # just decoded, held by no one else: opened in place
-        if not _names_person(state, fields):
+        person = naming.whom(state)
+        if person is None:
             return event
-        person = str(state["originator_id"])
         aead = self.ring.lookup(person)
-        for name in fields:
-            value = state.get(name)
-            if value is not None:
-                state[name] = _open(aead, person, name, value)
-        changes = state.get("changes")
-        if isinstance(changes, dict):
-            state["changes"] = {
-                k: _open(aead, person, k, v) if k in fields and v is not None else v
-                for k, v in changes.items()
-            }
+        naming.rewrite(state, lambda name, value: _open(aead, person, name, value))
         return event
 
     def prefetch(self, notifications):
-        """Load, in one query, the keys that decoding these stored events will need."""
-        names = tuple(f".{name}" for name in self.sealed)
-        self.ring.load({str(n.originator_id) for n in notifications if n.topic.endswith(names)})
-
-
-def _names_person(state, fields):
-    """Does this event state hold a value of a personal field (at the top or in ``changes``)?"""
-    changes = state.get("changes")
-    changes = changes if isinstance(changes, dict) else {}
-    return any(state.get(name) is not None or changes.get(name) is not None for name in fields)
+        """Load, in one query, the keys that decoding these stored events will need (of the
+        events that name their own record: whom the others name is known once decoded)."""
+        names = tuple(f".{name}" for name, naming in self.sealed.items() if naming.person is None)
+        if names:
+            self.ring.load({str(n.originator_id) for n in notifications if n.topic.endswith(names)})
 
 
 def _seal(aead, person, field, value):
@@ -372,21 +430,32 @@ def prefetch(mapper, notifications):
 
 class PersonalEventStore(EventStore):
     """Stores the data keys a batch of events needs in the same transaction as the events (one
-    statement more for the batch; in-memory stores: just before)."""
+    statement more for the batch; in-memory stores: just before), and the tombstones of
+    ``erased_persons`` likewise: an erasure and the event that records it are one write."""
 
     mapper: "PersonalMapper"
 
-    def put(self, domain_events, **kwargs):
+    def put(self, domain_events, *, erased_persons=(), **kwargs):
         persons, new = self.mapper.persons(domain_events)
-        if not persons:
+        if not persons and not erased_persons:
             return super().put(domain_events, **kwargs)
         ring = self.mapper.ring
         rows = ring.prepare(persons, new)
-        if rows and not isinstance(ring.table, KeyTable):
-            ring.table.insert(rows)
-            rows = []
+        if not isinstance(ring.table, KeyTable):
+            if rows:
+                ring.table.insert(rows)
+            for person_id in erased_persons:
+                ring.table.tombstone(person_id)
+            rows, stored_erasures = [], ()
+        else:
+            stored_erasures = tuple(erased_persons)
         try:
-            return super().put(domain_events, **kwargs, person_keys=rows)
+            recordings = super().put(
+                domain_events, **kwargs, person_keys=rows, erased_persons=stored_erasures
+            )
         except Exception:
             ring.forget([i for i, _ in rows])  # not stored: made again by the next attempt
             raise
+        for person_id in erased_persons:
+            ring.erased(person_id)
+        return recordings

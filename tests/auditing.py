@@ -2,10 +2,29 @@
 against that system's live views, and what it must find after one view is edited by hand."""
 
 from kernel import config, views
+from kernel.chain import GENESIS, link
 from kjfp.audit.logs import open_logs
 from kjfp.audit.replay import replay_and_compare
 
 EDIT = "edited by hand"
+
+
+def stored_log(app):
+    """Every stored event's state bytes as stored, and the chain hash over them."""
+    notifications = app.recorder.select_notifications(start=1, limit=1000)
+    chain = GENESIS
+    for notification in notifications:
+        chain = link(chain, notification)
+    return [bytes(n.state) for n in notifications], chain
+
+
+def raw_states(app):
+    """Every stored event's state with the service cipher removed (what a holder of CIPHER_KEY
+    sees without the person keys)."""
+    return [
+        app.mapper.cipher.decrypt(bytes(n.state)).decode()
+        for n in app.recorder.select_notifications(start=1, limit=1000)
+    ]
 
 
 def replay(settings, live, services):

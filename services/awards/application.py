@@ -12,6 +12,7 @@ from kernel.errors import Conflict, RuleViolation
 from kernel.places import canonical_place, canonical_province, canonical_unit
 from services.awards.domain import (
     ACTIVE,
+    NAMING_FIELDS,
     AwardRound,
     Commendation,
     Nomination,
@@ -25,6 +26,7 @@ from services.awards.domain import (
 
 class AwardsApplication(ServiceApplication):
     name = "awards"
+    sealed_events = NAMING_FIELDS
 
     # -- rounds ---------------------------------------------------------------------------
     @command

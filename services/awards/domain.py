@@ -15,11 +15,27 @@ from eventsourcing.domain import Aggregate, event
 
 from kernel.dates import days_after
 from kernel.errors import Conflict, RuleViolation
+from kernel.personal import Naming
 from kernel.pii import mask
 from kernel.places import Unit
 
 # An individual nominee's ID number (from the form) is masked on the bus, in views and responses.
 PERSONAL_FIELDS = ("id_number",)
+# What names an expert nominated or commended: sealed under the expert's data key, and erased
+# with the expert (kernel.personal, kernel.erasure). A team's leader is no registered expert.
+NOMINEE_NAMING = ("name", "id_number", "contact")
+
+
+def nominated_expert(state):
+    """The registered expert a nomination or commendation names (None: a team's or a unit's)."""
+    kind, _, key = state["nominee"].partition(":")
+    return key if kind == "expert" and key not in ("", "None") else None
+
+
+NAMING_FIELDS = {
+    "NominationSubmitted": Naming(NOMINEE_NAMING, within=("form",), person=nominated_expert),
+    "CommendationRecorded": Naming(("name",), within=(), person=nominated_expert),
+}
 
 CATEGORIES = ("organising_unit", "team", "individual")
 UNIT_CLASSES = ("key_province", "other_province", "society")
@@ -520,6 +536,11 @@ def registered_nominee(expert, unit, form):
         )
     if expert["revoked_on"] is not None:
         raise RuleViolation("the expert's registration is revoked", {"expert_id": ["revoked"]})
+    if expert.get("erased"):
+        raise RuleViolation(
+            "the expert's personal data was erased: there is no one left to nominate",
+            {"expert_id": ["personal data erased"]},
+        )
     if expert["unit"] != unit:
         raise RuleViolation(
             f"the expert is credited to {expert['unit']}, not {unit}",

@@ -6,11 +6,12 @@ are stored masked (PERSONAL_FIELDS). Lists (a round's key provinces) are stored 
 never arrays of subdocuments (see kernel/views.py on the stand-in).
 """
 
-from pymongo import ASCENDING, IndexModel, UpdateOne
+from pymongo import ASCENDING, IndexModel, UpdateMany, UpdateOne
 
+from kernel.personal import ERASED
 from kernel.pii import mask_fields
 from kernel.projection import Projection
-from services.awards.domain import PERSONAL_FIELDS
+from services.awards.domain import NOMINEE_NAMING, PERSONAL_FIELDS
 
 ROUNDS, NOMINATIONS, HISTORY = "awards_rounds", "awards_nominations", "awards_nomination_history"
 OBJECTIONS, COMMENDATIONS = "awards_objections", "awards_commendations"
@@ -25,10 +26,17 @@ class AwardsProjection(Projection):
     collections = (ROUNDS, NOMINATIONS, HISTORY, OBJECTIONS, COMMENDATIONS)
     # A round's nominations by a date, their history and objections by nomination; commendations by year.
     indexes = {
-        NOMINATIONS: [IndexModel([("round_id", ASCENDING), ("submitted_on", ASCENDING)])],
+        NOMINATIONS: [
+            IndexModel([("round_id", ASCENDING), ("submitted_on", ASCENDING)]),
+            IndexModel([("nominee", ASCENDING)]),  # an expert's, to erase
+        ],
         HISTORY: [IndexModel([("nomination_id", ASCENDING), ("on", ASCENDING)])],
         OBJECTIONS: [IndexModel([("nomination_id", ASCENDING)])],
-        COMMENDATIONS: [IndexModel([("year", ASCENDING)]), IndexModel([("unit", ASCENDING)])],
+        COMMENDATIONS: [
+            IndexModel([("year", ASCENDING)]),
+            IndexModel([("unit", ASCENDING)]),
+            IndexModel([("nominee", ASCENDING)]),
+        ],
     }
 
     # -- rounds ---------------------------------------------------------------------------
@@ -189,6 +197,19 @@ class AwardsProjection(Projection):
                 },
             ),
         )
+
+    # -- erasure --------------------------------------------------------------------------
+    def on_PersonErased(self, position, e):
+        """The expert's nominations and commendations as they decode once the key is gone
+        (kernel.erasure): each field the form held reads erased."""
+        nominee = f"expert:{e.person_id}"
+        for name in NOMINEE_NAMING:
+            field = f"form.{name}"
+            yield (
+                NOMINATIONS,
+                UpdateMany({"nominee": nominee, field: {"$ne": None}}, {"$set": {field: ERASED}}),
+            )
+        yield COMMENDATIONS, UpdateMany({"nominee": nominee}, {"$set": {"name": ERASED}})
 
     # -- commendations --------------------------------------------------------------------
     def on_CommendationRecorded(self, position, e):

@@ -8,6 +8,7 @@ from nameko.exceptions import MethodNotFound, UnknownService
 from nameko.rpc import RpcProxy
 
 from kernel.auth import Actor, authorize_read, require_role
+from kernel.erasure import AppliesErasures
 from kernel.errors import EXPECTED, Forbidden, NotFound, RuleViolation
 from kernel.places import canonical_unit
 from kernel.sealed import rpc
@@ -28,7 +29,7 @@ CALL_TIMEOUT_SECONDS = 10
 READER = {"subject": "service:awards", "role": "auditor", "scope": "national"}
 
 
-class AwardsService(LogService):
+class AwardsService(AppliesErasures, LogService):
     name = "awards"
 
     awards = PartsProvider(SERVICE)

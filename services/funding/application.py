@@ -9,11 +9,19 @@ from kernel import pii
 from kernel.application import ServiceApplication, command
 from kernel.errors import NotFound, RuleViolation
 from kernel.places import canonical_unit
-from services.funding.domain import Disbursement, Programme, Project, ProjectYear, RegionQuota
+from services.funding.domain import (
+    NAMING_FIELDS,
+    Disbursement,
+    Programme,
+    Project,
+    ProjectYear,
+    RegionQuota,
+)
 
 
 class FundingApplication(ServiceApplication):
     name = "funding"
+    sealed_events = NAMING_FIELDS
 
     # -- programmes -----------------------------------------------------------------------
     @command

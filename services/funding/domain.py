@@ -17,12 +17,16 @@ from eventsourcing.domain import Aggregate, event
 
 from kernel.dates import days_after
 from kernel.errors import RuleViolation, ValidationFailed
+from kernel.personal import Naming
 from kernel.places import PlaceError, Unit
 from services.funding.contract import APPLICANTS, LEVEL_KINDS
 from services.funding.contract import PROJECT_KINDS as KINDS
 
 # Fields of funding events that hold personal numbers (masked on the bus, in views and responses).
 PERSONAL_FIELDS = ("account",)
+# Event → the fields sealed under the data key of the expert paid, and erased with the expert
+# (kernel.personal, kernel.erasure). A unit's account names no person: it stays as it is.
+NAMING_FIELDS = {"FundDisbursed": Naming(("account",), person=lambda e: e.get("expert_id"))}
 
 # Which unit level reviews a level of these well-known names (others must be configured).
 KNOWN_LEVELS = {

@@ -15,9 +15,10 @@ province, city and county its region lies in, and the society it is credited to;
 for their region's lineage. They are written through the batch journal, after the record views.
 """
 
-from pymongo import ASCENDING, IndexModel, UpdateOne
+from pymongo import ASCENDING, IndexModel, UpdateMany, UpdateOne
 
 from kernel import dated_sums, pii
+from kernel.personal import ERASED
 from kernel.places import Unit
 from kernel.projection import Projection
 
@@ -69,7 +70,10 @@ class FundingProjection(Projection):
     indexes = {
         SUMS: dated_sums.INDEXES,
         HISTORY: [IndexModel([("project_id", ASCENDING)])],
-        DISBURSEMENTS: [IndexModel([("project_id", ASCENDING)])],
+        DISBURSEMENTS: [
+            IndexModel([("project_id", ASCENDING)]),
+            IndexModel([("expert_id", ASCENDING)]),  # an expert's payments, to erase
+        ],
         QUOTAS: [IndexModel([("quota_id", ASCENDING)])],
     }
 
@@ -315,6 +319,13 @@ class FundingProjection(Projection):
         yield self._history(position, e)
 
     # -- disbursements --------------------------------------------------------------------
+    def on_PersonErased(self, views, position, e):
+        """The expert's payments as they decode once the key is gone (kernel.erasure)."""
+        yield (
+            DISBURSEMENTS,
+            UpdateMany({"expert_id": e.person_id}, {"$set": {"account_masked": ERASED}}),
+        )
+
     def on_FundDisbursed(self, views, position, e):
         def at(version):
             doc = views[HISTORY].find_one({"_id": f"{e.project_id}:{version}"}, {"position": 1})

@@ -4,6 +4,7 @@ registry is asked over RPC for what funding needs of an expert. No rules live he
 from nameko.rpc import RpcProxy
 
 from kernel.auth import Actor, authorize_read, require_writer, unit_of
+from kernel.erasure import AppliesErasures
 from kernel.errors import EXPECTED, NotFound, RuleViolation
 from kernel.sealed import rpc
 from kernel.service_parts import LogService, PartsProvider
@@ -16,7 +17,7 @@ from services.funding.presenters import (
 )
 
 
-class FundingService(LogService):
+class FundingService(AppliesErasures, LogService):
     name = "funding"
 
     funding = PartsProvider(SERVICE)

@@ -161,6 +161,11 @@ def _organisations(views, key, as_of, rows):
     ]
 
 
+def which_experts(views, ids):
+    """Those of ``ids`` that are experts' (not households')."""
+    return {d["_id"] for d in views[EXPERTS].find({"_id": {"$in": list(ids)}}, {"_id": 1})}
+
+
 def _experts(views, key, as_of, rows):
     persons = {
         d["_id"]: d["expert_ids"]

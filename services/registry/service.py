@@ -140,6 +140,17 @@ class RegistryService(LogService):
             )
         )
 
+    @rpc
+    def erased_experts(self, after="", limit=1000):
+        """A page of the experts whose data key was destroyed, in id order after ``after``, for
+        the services that name them to erase them too (kernel.erasure): ``{ids, next}``."""
+        found = self.registry.app.mapper.ring.table.erased(after, min(limit, 1000))
+        _, experts = self.registry.read(lambda views: queries.which_experts(views, found))
+        return {
+            "ids": [i for i in found if i in experts],
+            "next": found[-1] if len(found) == min(limit, 1000) else None,
+        }
+
     @rpc(expected_exceptions=EXPECTED)
     def register_association(self, form, actor, idempotency=None):
         actor = Actor.from_dict(actor)

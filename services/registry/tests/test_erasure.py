@@ -8,39 +8,23 @@ import pytest
 from cryptography.exceptions import InvalidTag
 
 from kernel import eventstore, personal
-from kernel.chain import GENESIS, link
+from kernel.chain import link
 from kernel.errors import Conflict, RuleViolation
 from kjfp.sample_data import id_number
 from services.registry.application import RegistryApplication
 from services.registry.domain import Expert, Household
 from services.registry.tests.forms import expert_form, household_form
+from tests.auditing import raw_states, stored_log
 from tests.infrastructure import settings_for
 
 ACCOUNT = "6222020200112233445"
-
-
-def _stored(app):
-    notifications = app.recorder.select_notifications(start=1, limit=1000)
-    chain = GENESIS
-    for notification in notifications:
-        chain = link(chain, notification)
-    return [bytes(n.state) for n in notifications], chain
-
-
-def _raw_states(app):
-    """Every stored event's state with the service cipher removed (what a holder of CIPHER_KEY
-    sees without the person keys)."""
-    return [
-        app.mapper.cipher.decrypt(bytes(n.state)).decode()
-        for n in app.recorder.select_notifications(start=1, limit=1000)
-    ]
 
 
 def test_personal_fields_are_sealed_under_the_persons_own_key(app):
     expert = app.register_expert(**expert_form(bank_account=ACCOUNT, email="wang@example.cn"))
     app.register_household(**household_form("371321000001"))
 
-    for state in _raw_states(app):
+    for state in raw_states(app):
         for clear in (
             "王建国",
             "张三",
@@ -60,11 +44,11 @@ def test_erasing_an_expert_destroys_the_key_and_leaves_the_log_as_it_was(app):
     app.correct_expert(
         str(expert.id), {"phone": "13900000009", "title": "教授"}, "换号", "2020-02-01"
     )
-    states_before, chain_before = _stored(app)
+    states_before, chain_before = stored_log(app)
 
     erased = app.erase_expert(str(expert.id), "本人申请删除个人信息")
 
-    states_after, chain_after = _stored(app)
+    states_after, chain_after = stored_log(app)
     assert states_after[: len(states_before)] == states_before  # nothing stored was rewritten
     assert (
         link(chain_before, app.recorder.select_notifications(start=1, limit=1000)[-1])
@@ -305,7 +289,7 @@ def test_correcting_a_legacy_experts_phone_seals_the_new_value_under_a_new_key(a
         [super(personal.PersonalMapper, app.mapper).to_stored_event(legacy.collect_events()[0])]
     )
     app.correct_expert(str(legacy.id), {"phone": "13900000009"}, "换号", "2020-02-01")
-    assert "13900000009" not in _raw_states(app)[-1]
+    assert "13900000009" not in raw_states(app)[-1]
     assert app.get_expert(str(legacy.id)).phone == "13900000009"
     app.erase_expert(str(legacy.id), "本人申请")
     assert (app.get_expert(str(legacy.id)).phone, app.get_expert(str(legacy.id)).name) == (
