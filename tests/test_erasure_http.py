@@ -1,18 +1,26 @@
 """Erasure with the chain intact (issue 16), over HTTP on the embedded system: the national office
 erases an expert and a household; their name, ID number, phone and account read ``erased``
 everywhere (responses, explain lists, the auditor's replay), while the 两数, the dedup of ID
-numbers, the chain and the proofs stay as they were."""
+numbers, the chain and the proofs stay as they were. An expert paid a subsidy and nominated for an
+award is erased in funding and awards too: the payment's account and the nomination's name, ID
+number and phone read ``erased`` there, while the totals, the chains and the proofs stay."""
 
 import json
+import time
 
 import pytest
 from click.testing import CliRunner
 
 from kjfp import runner
 from kjfp.cli import main
+from kjfp.sample_data import id_number
+from services.awards.rounds import round_2020
 from services.registry.tests.forms import expert_form, household_form
+from tests.auditing import embedded_parts, replay
 from tests.http_client import Client, log_position, pairing_body
 from tests.infrastructure import free_port, settings_for
+from tests.test_awards_scenario import individual
+from tests.test_funding_http import Actors, apply, load_shandong, pay, take_effect
 
 ACCOUNT = "6222020200112233445"
 NAME, PHONE = "王建国", "13800000001"
@@ -35,7 +43,7 @@ def world(tmp_path_factory):
         ).status_code
         == 201
     )
-    yield api, settings, expert["id"]
+    yield api, settings, expert["id"], service_runner
     service_runner.stop()
 
 
@@ -48,7 +56,7 @@ def audit(settings, *args):
 
 
 def test_only_the_national_office_erases_and_bad_requests_record_nothing(world):
-    api, _, expert_id = world
+    api, _, expert_id, _ = world
     before = log_position(api)
     province = api.token("provincial_office", "province:山东")
     refused = api.post(f"/experts/{expert_id}/erase", {"reason": "本人申请"}, token=province)
@@ -65,7 +73,7 @@ def test_only_the_national_office_erases_and_bad_requests_record_nothing(world):
 
 
 def test_an_erased_expert_reads_erased_and_every_figure_and_proof_stays(world):
-    api, settings, expert_id = world
+    api, settings, expert_id, _ = world
     counts_before = api.get("/two-counts", params=COUNTS).json()
     assert audit(settings, "verify", "registry").exit_code == 0
 
@@ -122,7 +130,7 @@ def test_an_erased_expert_reads_erased_and_every_figure_and_proof_stays(world):
 
 
 def test_an_erased_household_reads_erased_in_explain_lists(world):
-    api, settings, _ = world
+    api, settings, _, _ = world
     erased = api.post("/households/371321000001/erase", {"reason": "户主申请"})
     assert erased.status_code == 200, erased.text
     assert (erased.json()["head_name"], erased.json()["head_id_number"]) == ("erased", "erased")
@@ -141,3 +149,115 @@ def test_an_erased_household_reads_erased_in_explain_lists(world):
     )
     exported = audit(settings, "verify", "registry")
     assert exported.exit_code == 0, exported.output
+
+
+PAID = {"name": "李建华", "phone": "13800000077", "account": "6222020200177889900"}
+PAID_ID = id_number("371321", "19700101", "077")
+
+
+def until(read, timeout=60):
+    """``read()`` once it answers something true (the erasure reaches funding and awards over
+    the bus, moments after the registry records it)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = read()
+        if found:
+            return found
+        time.sleep(0.1)
+    raise AssertionError("the erasure never arrived")
+
+
+def test_an_expert_paid_and_nominated_reads_erased_in_funding_and_awards_too(world):
+    api, settings, _, service_runner = world
+    expert_id = api.post(
+        "/experts",
+        expert_form(
+            name=PAID["name"],
+            id_number=PAID_ID,
+            phone=PAID["phone"],
+            bank_account=PAID["account"],
+            effective_date="2016-01-10",
+        ),
+    ).json()["id"]
+    actors = Actors(api)
+    programme_id = load_shandong(api, actors)
+    applied = apply(
+        api,
+        actors,
+        programme_id,
+        "county:山东/临沂/沂南",
+        {"type": "individual", "expert_id": expert_id},
+    )
+    project = take_effect(api, actors, applied.json())
+    paid = pay(api, actors, project["id"], PAID["account"])
+    assert paid.status_code == 201, paid.text
+    round_id = api.post("/award-rounds", round_2020()).json()["id"]
+    commendation = {"year": 2018, "category": "individual", "unit": "province:山东"}
+    assert api.post("/commendations", {**commendation, "expert_id": expert_id}).status_code == 201
+    endorsed = api.post(
+        f"/award-rounds/{round_id}/endorsements",
+        {"expert_id": expert_id, "justification": "事迹特别突出"},
+    )
+    assert endorsed.status_code == 201, endorsed.text
+    nominated = api.post(
+        f"/award-rounds/{round_id}/nominations",
+        {**individual(expert_id, id_number=PAID_ID), "unit": "province:山东"},
+        token=api.token("provincial_office", "province:山东"),
+    )
+    assert nominated.status_code == 201, nominated.text
+    nomination = nominated.json()
+    assert (nomination["name"], nomination["contact"]) == (PAID["name"], PAID["phone"])
+    summary_before = api.get("/funding/summary", params={"unit": "province:山东"}).json()
+    disbursement_position = api.get(f"/projects/{project['id']}").json()["disbursements"][0][
+        "position"
+    ]
+    auditor = api.token("auditor")
+    proof_before = api.get(
+        "/audit/proofs/inclusion",
+        params={"service": "funding", "position": disbursement_position},
+        token=auditor,
+    ).json()
+
+    assert api.post(f"/experts/{expert_id}/erase", {"reason": "本人申请"}).status_code == 200
+
+    def payment():
+        found = api.get(f"/projects/{project['id']}").json()["disbursements"][0]
+        return found if found["account"] == "erased" else None
+
+    until(payment)
+    form = until(
+        lambda: (n := api.get(f"/nominations/{nomination['id']}").json())["name"] == "erased" and n
+    )
+    assert (form["id_number"], form["contact"], form["expert_id"]) == (
+        "erased",
+        "erased",
+        expert_id,
+    )
+    listed = api.get(f"/award-rounds/{round_id}/nominations", params={"as_of": "2020-07-01"}).json()
+    assert [(n["name"], n["id_number"]) for n in listed["items"]] == [("erased", "erased")]
+    commended = api.get("/commendations", params={"year": 2018}).json()
+    assert [c["name"] for c in commended["items"]] == ["erased"]
+    for clear in (PAID["name"], PAID["phone"], PAID["account"], PAID_ID):
+        assert clear not in json.dumps(listed, ensure_ascii=False)
+
+    # The figures, the chains and the proofs are as they were.
+    summary_after = api.get("/funding/summary", params={"unit": "province:山东"}).json()
+    figures = [k for k in summary_before if k not in ("positions", "checkpoints", "stale")]
+    assert {k: summary_after[k] for k in figures} == {k: summary_before[k] for k in figures}
+    proof_after = api.get(
+        "/audit/proofs/inclusion",
+        params={
+            "service": "funding",
+            "position": disbursement_position,
+            "tree_size": proof_before["tree_size"],
+        },
+        token=auditor,
+    ).json()
+    assert proof_after["leaf_hash"] == proof_before["leaf_hash"]
+    assert proof_after["proof"] == proof_before["proof"]
+    for service in ("funding", "awards"):
+        verified = audit(settings, "verify", service)
+        assert verified.exit_code == 0, verified.output
+    # The auditor's replay of the logs reads erased as the live views do.
+    replayed = replay(*embedded_parts(service_runner), ["funding", "awards"])
+    assert all(not c.differences for c in replayed.values()), [c.lines() for c in replayed.values()]
