@@ -1,6 +1,7 @@
 """The funding service as deployed: nameko containers on the real RabbitMQ, event stores in the
 real PostgreSQL, views in MongoDB over real pymongo. Funding asks the registry over AMQP RPC for
-the expert's registered account; FundDisbursed is heard on the bus with the account masked."""
+the expert's registered account; FundDisbursed is heard on the bus with the account masked; the
+registry's ExpertErased is heard by funding, and the payment's account reads erased."""
 
 import pytest
 from nameko.events import event_handler
@@ -124,3 +125,10 @@ def test_a_project_is_approved_publicized_and_paid_once_over_rpc(runner, amqp_ur
         assert (
             summary["positions"]["funding"] >= heard[0]["position"]
         )  # the figures include the payment
+
+        # The registry's erasure reaches funding over RabbitMQ: the account reads erased there.
+        with entrypoint_waiter(get_container(runner, FundingService), "expert_erased"):
+            cluster.registry.erase_expert(expert["id"], {"reason": "本人申请"}, ADMIN)
+        record = funding.get_project(project["id"], AUDITOR)
+        assert record["disbursements"][0]["account"] == "erased"
+        assert funding.summary("province:山东", 2016)["disbursed_fen"] == 400_000

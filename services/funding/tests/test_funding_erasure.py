@@ -4,12 +4,17 @@ that key — the account reads ``erased`` in the aggregate, the views and a rebu
 stored events, the chain and every figure stay as they were. In-process: the embedded SQLite
 event store, views on the MongoDB stand-in (or MONGO_URI)."""
 
+from types import SimpleNamespace
+
 import pytest
+from nameko.exceptions import UnknownService
+from nameko.testing.services import worker_factory
 
 from kernel.errors import RuleViolation
 from kernel.projection import ProjectionRunner
 from services.funding import queries
 from services.funding.projection import DISBURSEMENTS, FundingProjection
+from services.funding.service import FundingService
 from services.funding.tests.forms import ACCOUNT, payee, programme_form, project_form
 from services.funding.tests.test_funding_application import take_effect
 from services.funding.tests.test_funding_projection import dump
@@ -117,3 +122,24 @@ def test_nothing_new_names_an_erased_expert(paid):
         )
     assert "erased" in str(refused.value)
     assert app.recorder.max_notification_id() == head
+
+
+def test_the_sweep_applies_each_erasure_the_registry_lists_once(paid):
+    """What the bus may have missed (an event published before this service's queue existed, or
+    lost with a crashed embedded process) the sweep applies: every page of the registry's list."""
+    app, payments = paid
+    pages = {"": {"ids": ["e-1", "e-9"], "next": "e-9"}, "e-9": {"ids": ["e-2"], "next": None}}
+    worker = worker_factory(FundingService, funding=SimpleNamespace(app=app))
+    worker.erasure_source.erased_experts.side_effect = lambda after, limit: pages[after]
+
+    worker.sweep_erasures()
+
+    assert app.not_erased(["e-1", "e-2", "e-9"]) == []
+    assert app.get_disbursement(payments["e-2"].id).account == "erased"
+    head = app.recorder.max_notification_id()
+    worker.sweep_erasures()
+    worker.expert_erased({"originator_id": "e-1", "type": "ExpertErased"})
+    assert app.recorder.max_notification_id() == head
+
+    worker.erasure_source.erased_experts.side_effect = UnknownService("registry")
+    worker.sweep_erasures()  # the registry is not there: the next sweep asks again
