@@ -6,7 +6,6 @@ award is erased in funding and awards too: the payment's account and the nominat
 number and phone read ``erased`` there, while the totals, the chains and the proofs stay."""
 
 import json
-import time
 
 import pytest
 from click.testing import CliRunner
@@ -21,6 +20,9 @@ from tests.http_client import Client, log_position, pairing_body
 from tests.infrastructure import free_port, settings_for
 from tests.test_awards_scenario import individual
 from tests.test_funding_http import Actors, apply, load_shandong, pay, take_effect
+from tests.test_projection_resilience import (
+    until,
+)  # the erasure reaches funding and awards over the bus
 
 ACCOUNT = "6222020200112233445"
 NAME, PHONE = "王建国", "13800000001"
@@ -153,18 +155,6 @@ def test_an_erased_household_reads_erased_in_explain_lists(world):
 
 PAID = {"name": "李建华", "phone": "13800000077", "account": "6222020200177889900"}
 PAID_ID = id_number("371321", "19700101", "077")
-
-
-def until(read, timeout=60):
-    """``read()`` once it answers something true (the erasure reaches funding and awards over
-    the bus, moments after the registry records it)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = read()
-        if found:
-            return found
-        time.sleep(0.1)
-    raise AssertionError("the erasure never arrived")
 
 
 def test_an_expert_paid_and_nominated_reads_erased_in_funding_and_awards_too(world):
