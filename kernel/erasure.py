@@ -21,9 +21,11 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 import eventlet
 from eventsourcing.domain import Aggregate, event
 from nameko.events import event_handler
-from nameko.exceptions import MethodNotFound, UnknownService
+from nameko.exceptions import MethodNotFound, RemoteError, UnknownService
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
+
+from kernel.errors import DomainError
 
 # nameko fixes a timer's interval when the class is defined, so this one setting is read here.
 SWEEP_SECONDS = float(os.environ.get("ERASURE_SWEEP_SECONDS", "300"))
@@ -64,8 +66,15 @@ class AppliesErasures:
             try:
                 with eventlet.Timeout(CALL_TIMEOUT_SECONDS):
                     page = self.erasure_source.erased_experts(after, PAGE)
-            except (UnknownService, MethodNotFound, eventlet.Timeout):
-                log.warning("the registry did not list its erasures; the next sweep asks again")
+            except (
+                UnknownService,
+                MethodNotFound,
+                RemoteError,
+                DomainError,
+                eventlet.Timeout,
+            ) as error:
+                # Not running, an older replica, views being built, or no answer: asked again.
+                log.warning("the registry did not list its erasures (%s)", type(error).__name__)
                 return
             for person_id in app.not_erased(page["ids"]):
                 app.erase_person(person_id, "registry")
