@@ -116,6 +116,18 @@ def all_of(*clauses):
     return {"$and": [clause for clause in clauses if clause] or [{}]}
 
 
+def latest_by(entries, key, ids, as_of):
+    """For each of ``ids``, its latest entry in ``entries`` (a history: one document per change,
+    naming its record under ``key``, with ``on`` and ``position``) effective by ``as_of``; a tie
+    on the date goes to the later log position. Records with no entry by then are left out."""
+    latest: dict = {}
+    for entry in entries.find(all_of({key: {"$in": list(ids)}}, {"on": {"$lte": as_of}})):
+        held = latest.get(entry[key])
+        if held is None or (entry["on"], entry["position"]) > (held["on"], held["position"]):
+            latest[entry[key]] = entry
+    return latest
+
+
 # -- documents -----------------------------------------------------------------------------------
 _SCALARS = frozenset({str, float, bool, type(None)})
 

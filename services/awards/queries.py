@@ -5,7 +5,7 @@ A nomination's status as of a date is that of its latest history entry effective
 its revocation.
 """
 
-from kernel.views import all_of
+from kernel.views import all_of, latest_by
 from services.awards.projection import COMMENDATIONS, HISTORY, NOMINATIONS, OBJECTIONS
 
 
@@ -23,13 +23,7 @@ def nominations(views, round_id, as_of, unit=None, category=None, status=None):
     )
     if not docs:
         return []
-    latest = {}
-    for entry in views[HISTORY].find(
-        all_of({"nomination_id": {"$in": [d["_id"] for d in docs]}}, {"on": {"$lte": as_of}})
-    ):
-        key = (entry["on"], entry["position"])
-        if entry["nomination_id"] not in latest or key > latest[entry["nomination_id"]][0]:
-            latest[entry["nomination_id"]] = (key, entry)
+    latest = latest_by(views[HISTORY], "nomination_id", [d["_id"] for d in docs], as_of)
     objections = {}
     for objection in views[OBJECTIONS].find(
         all_of({"nomination_id": {"$in": [d["_id"] for d in docs]}}, {"raised_on": {"$lte": as_of}})
@@ -37,7 +31,7 @@ def nominations(views, round_id, as_of, unit=None, category=None, status=None):
         objections.setdefault(objection["nomination_id"], []).append(objection)
     result = []
     for doc in sorted(docs, key=lambda d: d["position"]):
-        entry = latest[doc["_id"]][1]
+        entry = latest[doc["_id"]]
         if status and entry["status"] != status:
             continue
         result.append(

@@ -6,7 +6,7 @@ summary means every item not yet verified (whatever stage it is at).
 """
 
 from kernel.places import Unit
-from kernel.views import all_of
+from kernel.views import all_of, latest_by
 from services.supervision.projection import CAMPAIGNS, MOVES, RECTIFICATIONS
 
 STAGES = ("open", "in_progress", "submitted", "reopened", "verified")
@@ -37,16 +37,10 @@ def items_as_of(views, as_of, unit=None, campaign=None):
     )
     if not items:
         return []
-    latest = {}
-    for move in views[MOVES].find(
-        all_of({"item_id": {"$in": [i["_id"] for i in items]}}, {"on": {"$lte": as_of}})
-    ):
-        key = (move["on"], move["position"])
-        if move["item_id"] not in latest or key > latest[move["item_id"]][0]:
-            latest[move["item_id"]] = (key, move)
+    latest = latest_by(views[MOVES], "item_id", [i["_id"] for i in items], as_of)
     result = []
     for item in sorted(items, key=lambda i: i["position"]):
-        move = latest[item["_id"]][1]
+        move = latest[item["_id"]]
         status = move["status"]
         result.append(
             {
