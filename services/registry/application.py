@@ -88,9 +88,7 @@ class RegistryApplication(ServiceApplication):
 
     @command
     def correct_expert(self, expert_id, changes, reason, effective_date):
-        return self._amend(
-            self.get_expert(expert_id), "correct", _canonical(changes), reason, effective_date
-        )
+        return self._correct(self.get_expert(expert_id), changes, reason, effective_date)
 
     @command
     def erase_expert(self, expert_id, reason):
@@ -125,8 +123,7 @@ class RegistryApplication(ServiceApplication):
 
     @command
     def correct_association(self, credit_code, changes, reason, effective_date):
-        association = self.get_association(credit_code)
-        return self._amend(association, "correct", _canonical(changes), reason, effective_date)
+        return self._correct(self.get_association(credit_code), changes, reason, effective_date)
 
     def get_expert(self, expert_id) -> Expert:
         return self._get(expert_id, Expert, "expert")
@@ -165,9 +162,7 @@ class RegistryApplication(ServiceApplication):
 
     @command
     def correct_household(self, code, changes, reason, effective_date):
-        return self._amend(
-            self.get_household(code), "correct", _canonical(changes), reason, effective_date
-        )
+        return self._correct(self.get_household(code), changes, reason, effective_date)
 
     @command
     def erase_household(self, code, reason):
@@ -366,6 +361,10 @@ class RegistryApplication(ServiceApplication):
         self.mapper.ring.erase(str(record.id))
         self.save(record)
         return record
+
+    def _correct(self, record, changes, reason, effective_date):
+        """Correct a record with its places canonical, whoever sent the changes."""
+        return self._amend(record, "correct", _canonical(changes), reason, effective_date)
 
     def _amend(self, record, action, *args):
         """Revoke or correct a record (its own method guards the rule) and save it."""
