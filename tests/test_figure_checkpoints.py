@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from kernel.note import open_checkpoint
 from kjfp.cli import main
 from services.registry.tests.forms import household_form, pairing_form
-from services.supervision.tests.forms import declaring_all, self_inspection
+from services.supervision.tests.forms import campaign_2016, declaring_all, self_inspection
 from tests.http_client import start_system
 from tests.test_audit_proofs import NO_KEY, store  # noqa: F401 - the fixture: a log in SQLite and PostgreSQL
 from tests.test_funding_http import (
@@ -315,21 +315,7 @@ def test_the_statistics_table_names_the_checkpoint_of_each_log_it_rests_on(syste
     and names a checkpoint for each; reported offline from an export at its positions it is the
     same table, with the same checkpoints."""
     root, api, actors = system
-    campaign = api.post(
-        "/campaigns",
-        {
-            "name": "2016年度督查",
-            "year": 2016,
-            "cutoff": "2016-12-31",
-            "self_inspection_due": "2017-01-10",
-            "field_inspection_start": "2017-01-10",
-            "field_inspection_end": "2017-01-20",
-            "feedback_due": "2017-01-31",
-            "rectification_due": "2017-02-28",
-            "units": [SHANDONG],
-            "effective_date": "2017-01-01",
-        },
-    )
+    campaign = api.post("/campaigns", campaign_2016())
     assert campaign.status_code == 201, campaign.text
     campaign_id = campaign.json()["id"]
     filed = api.post(

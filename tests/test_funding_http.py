@@ -15,7 +15,7 @@ from kjfp.sample_data import id_number
 from services.funding.projection import PROJECTS, FundingProjection
 from services.funding.service import FundingService
 from services.registry.tests.forms import expert_form
-from services.supervision.tests.forms import declaring_all, self_inspection
+from services.supervision.tests.forms import campaign_2016, declaring_all, self_inspection
 from tests.auditing import assert_replay_equals_views_and_catches_a_hand_edit, embedded_parts
 from tests.http_client import start_system
 from tests.infrastructure import PYTHON, ROOT
@@ -530,21 +530,7 @@ def test_the_summary_query_and_openapi_name_the_funding_paths(world):
 def test_the_statistics_table_takes_item_11_from_the_funding_ledger(scenario):
     """Across services: supervision asks funding for the 万元 disbursed up to the cut-off."""
     api, actors, _ = scenario
-    campaign = api.post(
-        "/campaigns",
-        {
-            "name": "2016年度督查",
-            "year": 2016,
-            "cutoff": "2016-12-31",
-            "self_inspection_due": "2017-01-10",
-            "field_inspection_start": "2017-01-10",
-            "field_inspection_end": "2017-01-20",
-            "feedback_due": "2017-01-31",
-            "rectification_due": "2017-02-28",
-            "units": ["province:山东"],
-            "effective_date": "2017-01-01",
-        },
-    )
+    campaign = api.post("/campaigns", campaign_2016())
     assert campaign.status_code == 201, campaign.text
     report = declaring_all(
         self_inspection("province:山东", "2017-01-05", experts=7, project_funds_wan=3.0)

@@ -19,6 +19,23 @@ def campaign_2017(**overrides):
     return {**form, **overrides}
 
 
+def campaign_2016(**overrides):
+    """The 2016 supervision of Shandong: the statistics table's figures to 2016-12-31."""
+    form = {
+        "name": "2016年度督查",
+        "year": 2016,
+        "cutoff": "2016-12-31",
+        "self_inspection_due": "2017-01-10",
+        "field_inspection_start": "2017-01-10",
+        "field_inspection_end": "2017-01-20",
+        "feedback_due": "2017-01-31",
+        "rectification_due": "2017-02-28",
+        "units": ["province:山东"],
+        "effective_date": "2017-01-01",
+    }
+    return {**form, **overrides}
+
+
 def self_inspection(unit, effective_date="2017-08-08", **figures):
     return {
         "unit": unit,
