@@ -35,6 +35,7 @@ from kjfp.audit.replay import Replayer  # noqa: E402
 from kjfp.audit.scratch import ScratchViews  # noqa: E402
 from kjfp.sample_data import id_number  # noqa: E402
 from services.registry import SERVICE  # noqa: E402
+from services.registry.tests.forms import expert_form  # noqa: E402
 
 PLACE = {"province": "山东", "city": "临沂", "county": "沂南"}
 HOUSEHOLDS_PER_EXPERT = 40  # of which 5 paired, 2 lifted out, with 10 service logs per expert
@@ -64,20 +65,11 @@ def build(settings, events):
         )
         born = f"{1995 + expert_no // 1000 % 10}{1 + expert_no // 10000 % 12:02d}01"
         expert = app.register_expert(
-            name=f"专家{expert_no}",
-            gender="male",
-            id_number=id_number("371321", born, f"{expert_no % 1000:03d}"),
-            employer="山东农业大学",
-            title="研究员",
-            specialty="果树栽培",
-            phone="13800000001",
-            email=None,
-            address=None,
-            unit="province:山东",
-            location=PLACE,
-            bank_account=None,
-            political_status=None,
-            effective_date="2020-01-06",
+            **expert_form(
+                name=f"专家{expert_no}",
+                id_number=id_number("371321", born, f"{expert_no % 1000:03d}"),
+                location=PLACE,
+            )
         )
         app.file_pairing(
             expert_id=str(expert.id),

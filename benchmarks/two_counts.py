@@ -52,6 +52,7 @@ from kjfp import runner  # noqa: E402
 from kjfp.audit.logs import StoreLog  # noqa: E402
 from kjfp.sample_data import id_number  # noqa: E402
 from services.registry import SERVICE  # noqa: E402
+from services.registry.tests.forms import expert_form  # noqa: E402
 
 PLACES = [
     {"province": "山东", "city": "临沂", "county": "沂南"},
@@ -109,20 +110,13 @@ def build(settings, households):
         unit = "society:中国农学会" if k % 10 == 9 else f"province:{place['province']}"
         born = (datetime.date(1996, 1, 1) + datetime.timedelta(days=k // 1000)).strftime("%Y%m%d")
         expert = app.register_expert(
-            name=f"专家{k}",
-            gender="male",
-            id_number=id_number("371321", born, f"{k % 1000:03d}"),
-            employer="山东农业大学",
-            title="研究员",
-            specialty="果树栽培",
-            phone="13800000001",
-            email=None,
-            address=None,
-            unit=unit,
-            location=place,
-            bank_account=None,
-            political_status=None,
-            effective_date=day(k % 1400),
+            **expert_form(
+                name=f"专家{k}",
+                id_number=id_number("371321", born, f"{k % 1000:03d}"),
+                unit=unit,
+                location=place,
+                effective_date=day(k % 1400),
+            )
         )
         paired_on = day(1430 + k % 300)
         codes = [f"H{h:09d}" for h in (2 * k, 2 * k + 1)]
