@@ -195,6 +195,24 @@ def distributed_env(amqp_uri, postgres_db, mongo_uri, **extra):
     return env
 
 
+def bus_listener(name, source, *event_types):
+    """A nameko service that keeps every envelope ``source`` publishes under ``event_types`` in its
+    ``heard`` list, as they arrive. Its handler for a type is named after the type, so
+    ``entrypoint_waiter(container, "HouseholdPaired")`` waits for one."""
+    from nameko.events import event_handler
+
+    heard: list = []
+
+    def handler(event_type):
+        def keep(self, envelope):
+            heard.append(envelope)
+
+        keep.__name__ = event_type
+        return event_handler(source, event_type)(keep)
+
+    return type(name, (), {"name": name, "heard": heard} | {t: handler(t) for t in event_types})
+
+
 @contextlib.contextmanager
 def services_on_real_parts(
     monkeypatch, amqp_uri, postgres_db, mongo_uri, *service_classes, web_port=None

@@ -4,7 +4,6 @@ the expert's registered account; FundDisbursed is heard on the bus with the acco
 registry's ExpertErased is heard by funding, and the payment's account reads erased."""
 
 import pytest
-from nameko.events import event_handler
 from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.testing.services import entrypoint_waiter
 from nameko.testing.utils import get_container
@@ -15,7 +14,7 @@ from services.funding.programmes import SHANDONG
 from services.funding.service import FundingService
 from services.registry.service import RegistryService
 from services.registry.tests.forms import expert_form
-from tests.infrastructure import services_on_real_parts
+from tests.infrastructure import bus_listener, services_on_real_parts
 
 ADMIN = {"subject": "test", "role": "national_office", "scope": "national"}
 PROVINCE = {"subject": "sd", "role": "provincial_office", "scope": "province:山东"}
@@ -23,15 +22,8 @@ COUNTY = {"subject": "yn", "role": "county_association", "scope": "county:山东
 CITY = {"subject": "ly", "role": "county_association", "scope": "city:山东/临沂"}
 AUDITOR = {"subject": "au", "role": "auditor", "scope": "national"}
 ACCOUNT = "6222020200112233445"
-heard = []
-
-
-class BusListener:
-    name = "funding_bus_listener"
-
-    @event_handler("funding", "FundDisbursed")
-    def fund_disbursed(self, envelope):
-        heard.append(envelope)
+BusListener = bus_listener("funding_bus_listener", "funding", "FundDisbursed")
+heard = BusListener.heard
 
 
 @pytest.fixture
@@ -106,7 +98,7 @@ def test_a_project_is_approved_publicized_and_paid_once_over_rpc(runner, amqp_ur
         key = KeyedRequest("pay-1", "POST", "/api/v1/disbursements", payment).wire(
             "test-key"
         )  # as the gateway
-        with entrypoint_waiter(listener, "fund_disbursed"):
+        with entrypoint_waiter(listener, "FundDisbursed"):
             paid = funding.disburse(payment, PROVINCE, key)
         again = funding.disburse(payment, PROVINCE, key)
         with pytest.raises(RuleViolation) as twice:

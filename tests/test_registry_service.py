@@ -6,7 +6,6 @@ import os
 import time
 
 import pytest
-from nameko.events import event_handler
 from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.testing.services import entrypoint_hook
 from nameko.testing.utils import get_container
@@ -15,23 +14,12 @@ from kernel.errors import Conflict, Forbidden, RuleViolation
 from kernel.pii import keyed_hash
 from services.registry.service import RegistryService
 from services.registry.tests.forms import expert_form, household_form, pairing_form
-from tests.infrastructure import services_on_real_parts
+from tests.infrastructure import bus_listener, services_on_real_parts
 
 ADMIN = {"subject": "test", "role": "national_office", "scope": "national"}
 HEBEI = {"subject": "hebei", "role": "provincial_office", "scope": "province:河北"}
-heard = []
-
-
-class BusListener:
-    name = "bus_listener"
-
-    @event_handler("registry", "ExpertRegistered")
-    def expert_registered(self, envelope):
-        heard.append(envelope)
-
-    @event_handler("registry", "HouseholdPaired")
-    def household_paired(self, envelope):
-        heard.append(envelope)
+BusListener = bus_listener("bus_listener", "registry", "ExpertRegistered", "HouseholdPaired")
+heard = BusListener.heard
 
 
 @pytest.fixture

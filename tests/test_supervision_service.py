@@ -8,7 +8,6 @@ import shutil
 
 import pytest
 from click.testing import CliRunner
-from nameko.events import event_handler
 from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.testing.services import entrypoint_waiter
 from nameko.testing.utils import get_container
@@ -19,27 +18,17 @@ from services.registry.service import RegistryService
 from services.registry.tests.forms import expert_form
 from services.supervision.service import SupervisionService
 from services.supervision.tests.forms import GROUPS, campaign_2017, finding, self_inspection
-from tests.infrastructure import services_on_real_parts
+from tests.infrastructure import bus_listener, services_on_real_parts
 
 NATIONAL = {"subject": "national:office", "role": "national_office", "scope": "national"}
 SHANXI = {"subject": "shanxi", "role": "provincial_office", "scope": "province:山西"}
 HEBEI = {"subject": "hebei", "role": "provincial_office", "scope": "province:河北"}
 LI = {"subject": "inspector:li", "role": "inspector", "scope": "national"}
-heard = []
-
-
-class AwardsStandIn:
-    """A consumer of supervision's public events, as the awards service will be."""
-
-    name = "awards_stand_in"
-
-    @event_handler("supervision", "RectificationRequired")
-    def required(self, envelope):
-        heard.append(envelope)
-
-    @event_handler("supervision", "RectificationVerified")
-    def verified(self, envelope):
-        heard.append(envelope)
+# A consumer of supervision's public events, as the awards service will be.
+AwardsStandIn = bus_listener(
+    "awards_stand_in", "supervision", "RectificationRequired", "RectificationVerified"
+)
+heard = AwardsStandIn.heard
 
 
 @pytest.fixture
@@ -86,7 +75,7 @@ def test_a_campaign_over_rpc_publishes_rectification_state_and_tracks_it_in_mong
     )
 
     listener = get_container(runner, AwardsStandIn)
-    with entrypoint_waiter(listener, "required"):
+    with entrypoint_waiter(listener, "RectificationRequired"):
         found = rpc.supervision.record_finding(
             campaign["id"], finding("province:山西", due="2017-09-15"), LI
         )
@@ -112,7 +101,7 @@ def test_a_campaign_over_rpc_publishes_rectification_state_and_tracks_it_in_mong
             SHANXI,
         )
     assert rpc.supervision.rectification_summary("province:山西", "2017-09-16")["overdue"] == 1
-    with entrypoint_waiter(listener, "verified"):
+    with entrypoint_waiter(listener, "RectificationVerified"):
         rpc.supervision.move_rectification(
             item_id, "verify", {"comment": "通过", "effective_date": "2017-09-20"}, LI
         )
