@@ -13,6 +13,7 @@ from kjfp.sample_data import id_number
 from services.awards.rounds import round_2020
 from services.awards.service import AwardsService
 from services.registry.tests.forms import expert_form, household_form
+from services.supervision.tests.forms import campaign_2020
 from tests.auditing import assert_replay_equals_views_and_catches_a_hand_edit, embedded_parts
 from tests.http_client import start_system
 
@@ -220,23 +221,7 @@ def world(system):
         )
     )
 
-    campaign = created(
-        api.post(
-            "/campaigns",
-            {
-                "name": "2020年抽查",
-                "year": 2020,
-                "cutoff": "2020-05-31",
-                "self_inspection_due": "2020-06-05",
-                "field_inspection_start": "2020-06-05",
-                "field_inspection_end": "2020-06-15",
-                "feedback_due": "2020-06-20",
-                "rectification_due": "2020-07-01",
-                "units": [SHANXI, SHANDONG],
-                "effective_date": "2020-05-20",
-            },
-        )
-    )["id"]
+    campaign = created(api.post("/campaigns", campaign_2020([SHANXI, SHANDONG])))["id"]
     created(
         api.post(
             f"/campaigns/{campaign}/field-inspections",

@@ -20,6 +20,7 @@ from kjfp import household_import
 from kjfp.sample_data import id_number
 from services.awards.rounds import round_2020
 from services.registry.tests.forms import expert_form, household_form
+from services.supervision.tests.forms import campaign_2020
 from tests.http_client import log_position, start_system
 
 COLUMNS = ["code", "head_name", "head_id_number", "people", "province", "city", "county"]
@@ -97,21 +98,7 @@ def test_item_2_a_target_beyond_the_nations_figures_is_a_400_naming_it(api, metr
 
 def test_item_2_a_self_inspection_figure_of_2_to_the_63_is_a_400_naming_it(api):
     """Issue 13 item 2: a self-inspection figure ≥ 2^63 is refused at the edge."""
-    campaign = api.post(
-        "/campaigns",
-        {
-            "name": "2020年抽查",
-            "year": 2020,
-            "cutoff": "2020-05-31",
-            "self_inspection_due": "2020-06-05",
-            "field_inspection_start": "2020-06-05",
-            "field_inspection_end": "2020-06-15",
-            "feedback_due": "2020-06-20",
-            "rectification_due": "2020-07-01",
-            "units": ["province:山东"],
-            "effective_date": "2020-05-20",
-        },
-    ).json()["id"]
+    campaign = api.post("/campaigns", campaign_2020(["province:山东"])).json()["id"]
     declared = dict.fromkeys(
         [
             "leading_group",

@@ -1,39 +1,42 @@
-"""The 2017 special supervision (§000) as request forms: phases from the notice, three provinces."""
+"""The 2017 special supervision (§000) as request forms: phases from the notice, three provinces
+(and the 2016 one of Shandong that the statistics-table scenarios file)."""
 
 PROVINCES = ["province:山西", "province:山东", "province:河北"]
 
 
+# A campaign's phases, in the order of the notice.
+PHASES = (
+    "cutoff",
+    "self_inspection_due",
+    "field_inspection_start",
+    "field_inspection_end",
+    "feedback_due",
+    "rectification_due",
+)
+
+
+def campaign(name, year, units, launched_on, phase_dates, /, **overrides):
+    """A campaign's form: launched on ``launched_on``, ``phase_dates`` in the order of PHASES."""
+    form = {"name": name, "year": year, "units": units, "effective_date": launched_on}
+    return {**form, **dict(zip(PHASES, phase_dates, strict=True)), **overrides}
+
+
 def campaign_2017(**overrides):
-    form = {
-        "name": "2017年科技助力精准扶贫专项督查",
-        "year": 2017,
-        "cutoff": "2017-07-31",
-        "self_inspection_due": "2017-08-10",
-        "field_inspection_start": "2017-08-10",
-        "field_inspection_end": "2017-08-20",
-        "feedback_due": "2017-08-31",
-        "rectification_due": "2017-09-30",
-        "units": list(PROVINCES),
-        "effective_date": "2017-07-20",
-    }
-    return {**form, **overrides}
+    phases = ("2017-07-31", "2017-08-10", "2017-08-10", "2017-08-20", "2017-08-31", "2017-09-30")
+    name = "2017年科技助力精准扶贫专项督查"
+    return campaign(name, 2017, list(PROVINCES), "2017-07-20", phases, **overrides)
 
 
 def campaign_2016(**overrides):
     """The 2016 supervision of Shandong: the statistics table's figures to 2016-12-31."""
-    form = {
-        "name": "2016年度督查",
-        "year": 2016,
-        "cutoff": "2016-12-31",
-        "self_inspection_due": "2017-01-10",
-        "field_inspection_start": "2017-01-10",
-        "field_inspection_end": "2017-01-20",
-        "feedback_due": "2017-01-31",
-        "rectification_due": "2017-02-28",
-        "units": ["province:山东"],
-        "effective_date": "2017-01-01",
-    }
-    return {**form, **overrides}
+    phases = ("2016-12-31", "2017-01-10", "2017-01-10", "2017-01-20", "2017-01-31", "2017-02-28")
+    return campaign("2016年度督查", 2016, ["province:山东"], "2017-01-01", phases, **overrides)
+
+
+def campaign_2020(units):
+    """A 2020 spot campaign (抽查) of ``units``."""
+    phases = ("2020-05-31", "2020-06-05", "2020-06-05", "2020-06-15", "2020-06-20", "2020-07-01")
+    return campaign("2020年抽查", 2020, units, "2020-05-20", phases)
 
 
 def self_inspection(unit, effective_date="2017-08-08", **figures):
