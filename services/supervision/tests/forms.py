@@ -1,18 +1,9 @@
 """The 2017 special supervision (§000) as request forms: phases from the notice, three provinces
 (and the 2016 one of Shandong that the statistics-table scenarios file)."""
 
+from services.supervision.domain import PHASES
+
 PROVINCES = ["province:山西", "province:山东", "province:河北"]
-
-
-# A campaign's phases, in the order of the notice.
-PHASES = (
-    "cutoff",
-    "self_inspection_due",
-    "field_inspection_start",
-    "field_inspection_end",
-    "feedback_due",
-    "rectification_due",
-)
 
 
 def campaign(name, year, units, launched_on, phase_dates, /, **overrides):
