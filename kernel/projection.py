@@ -468,6 +468,11 @@ class ProjectionRunner:
             self.pause = pause
 
 
+def facts(event, *names):
+    """The event's attributes of these names, under the same names: what a view row copies."""
+    return {name: getattr(event, name) for name in names}
+
+
 class Projection:
     """A projection's shape: ``on_<EventName>(position, event)`` handlers yield ``(collection,
     write)`` pairs; a batch of events becomes one ordered bulk write per collection, written

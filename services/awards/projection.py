@@ -10,11 +10,23 @@ from pymongo import ASCENDING, IndexModel, UpdateMany, UpdateOne
 
 from kernel.personal import ERASED
 from kernel.pii import mask_fields
-from kernel.projection import Projection
+from kernel.projection import Projection, facts
 from services.awards.domain import NOMINEE_NAMING, PERSONAL_FIELDS
 
 ROUNDS, NOMINATIONS, HISTORY = "awards_rounds", "awards_nominations", "awards_nomination_history"
 OBJECTIONS, COMMENDATIONS = "awards_objections", "awards_commendations"
+# A round's configuration, as its view keeps it.
+ROUND_FIELDS = (
+    "year",
+    "name",
+    "categories",
+    "national_totals",
+    "key_provinces",
+    "quotas",
+    "notice_days",
+    "deadline",
+    "prior_commendation_since",
+)
 
 
 def _set(key, fields):
@@ -46,15 +58,7 @@ class AwardsProjection(Projection):
             _set(
                 str(e.originator_id),
                 {
-                    "year": e.year,
-                    "name": e.name,
-                    "categories": e.categories,
-                    "national_totals": e.national_totals,
-                    "key_provinces": e.key_provinces,
-                    "quotas": e.quotas,
-                    "notice_days": e.notice_days,
-                    "deadline": e.deadline,
-                    "prior_commendation_since": e.prior_commendation_since,
+                    **facts(e, *ROUND_FIELDS),
                     "configured_on": e.effective_date,
                     "status": "open",
                     "notice_start": None,

@@ -10,7 +10,8 @@ province's query reaches its cities' items without arrays (see kernel/views.py o
 from pymongo import ASCENDING, IndexModel, UpdateOne
 
 from kernel.places import Unit
-from kernel.projection import Projection
+from kernel.projection import Projection, facts
+from services.supervision.domain import PHASES
 
 CAMPAIGNS, SELF_INSPECTIONS, FINDINGS = (
     "supervision_campaigns",
@@ -53,15 +54,7 @@ class SupervisionProjection(Projection):
             _set(
                 str(e.originator_id),
                 {
-                    "name": e.name,
-                    "year": e.year,
-                    "cutoff": e.cutoff,
-                    "self_inspection_due": e.self_inspection_due,
-                    "field_inspection_start": e.field_inspection_start,
-                    "field_inspection_end": e.field_inspection_end,
-                    "feedback_due": e.feedback_due,
-                    "rectification_due": e.rectification_due,
-                    "units": e.units,
+                    **facts(e, "name", "year", *PHASES, "units"),
                     "launched_on": e.effective_date,
                     "closed_on": None,
                     "position": position,
@@ -100,14 +93,11 @@ class SupervisionProjection(Projection):
             _set(
                 str(e.originator_id),
                 {
-                    "campaign_id": e.campaign_id,
-                    "unit": e.unit,
+                    **facts(e, "campaign_id", "unit"),
                     **unit_levels(e.unit),
-                    "inspector": e.inspector,
-                    "description": e.description,
-                    "severity": e.severity,
-                    "requires_rectification": e.requires_rectification,
-                    "due": e.due,
+                    **facts(
+                        e, "inspector", "description", "severity", "requires_rectification", "due"
+                    ),
                     "found_on": e.effective_date,
                     "position": position,
                 },
