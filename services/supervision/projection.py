@@ -111,12 +111,9 @@ class SupervisionProjection(Projection):
             _set(
                 item_id,
                 {
-                    "finding_id": e.finding_id,
-                    "campaign_id": e.campaign_id,
-                    "unit": e.unit,
+                    **facts(e, "finding_id", "campaign_id", "unit"),
                     **unit_levels(e.unit),
-                    "description": e.description,
-                    "due": e.due,
+                    **facts(e, "description", "due"),
                     "required_on": e.effective_date,
                     "status": "open",
                     "last_moved_on": e.effective_date,
