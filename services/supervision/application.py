@@ -76,13 +76,7 @@ class SupervisionApplication(ServiceApplication):
             report.revise(declared, figures, text, late, effective_date)
         else:
             report = SelfInspection(
-                campaign_id=str(campaign.id),
-                unit=unit,
-                declared=declared,
-                figures=figures,
-                text=text,
-                late=late,
-                effective_date=effective_date,
+                str(campaign.id), unit, declared, figures, text, late, effective_date
             )
         self.save(report)
         return report
