@@ -44,7 +44,7 @@ class AuditRoutes:
         query=CheckpointsQuery,
     )
     def audit_checkpoints(self, request):
-        self.auth.actor(request, AUDITORS)
+        self.auth.authenticate(request, AUDITORS)
         query = load_query(request, CheckpointsQuery())
         audited = self._audited(query["service"])
         tree = audited.signed_checkpoints()
@@ -64,7 +64,7 @@ class AuditRoutes:
         query=InclusionQuery,
     )
     def audit_inclusion_proof(self, request):
-        self.auth.actor(request, AUDITORS)
+        self.auth.authenticate(request, AUDITORS)
         query = load_query(request, InclusionQuery())
         return self._audited(query["service"]).inclusion_proof(
             query["position"], query["tree_size"]
@@ -77,7 +77,7 @@ class AuditRoutes:
         query=ConsistencyQuery,
     )
     def audit_consistency_proof(self, request):
-        self.auth.actor(request, AUDITORS)
+        self.auth.authenticate(request, AUDITORS)
         query = load_query(request, ConsistencyQuery())
         return self._audited(query["service"]).consistency_proof(query["first"], query["second"])
 
@@ -88,7 +88,7 @@ class AuditRoutes:
         query=StoredEventsQuery,
     )
     def audit_events(self, request):
-        self.auth.actor(request, AUDITORS)
+        self.auth.authenticate(request, AUDITORS)
         query = load_query(request, StoredEventsQuery())
         items = self._audited(query["service"]).stored_events(query["after"], query["limit"])
         return {

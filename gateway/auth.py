@@ -1,8 +1,10 @@
-"""Bearer-token authentication as a nameko dependency."""
+"""Bearer-token authentication as a nameko dependency: the actor a request's token names goes
+into the worker's context data, so that every RPC the request makes carries it (kernel/acting.py)."""
 
 from nameko.extensions import DependencyProvider
 
 from kernel import config
+from kernel.acting import ACTOR
 from kernel.auth import verify
 from kernel.errors import Forbidden, Unauthorized
 
@@ -36,4 +38,18 @@ class Auth(DependencyProvider):
         self.authenticator = Authenticator(settings.token_secret, settings.token_secret_previous)
 
     def get_dependency(self, worker_ctx):
-        return self.authenticator
+        return Authentication(self.authenticator, worker_ctx)
+
+
+class Authentication:
+    """One request's sign-in."""
+
+    def __init__(self, authenticator, worker_ctx):
+        self.authenticator, self.worker_ctx = authenticator, worker_ctx
+
+    def authenticate(self, request, roles=None):
+        """The request's actor (refused unless its role is one of ``roles``, when given), from
+        now on named in the context data of every RPC this request makes."""
+        actor = self.authenticator.actor(request, roles)
+        self.worker_ctx.data[ACTOR] = actor.to_dict()
+        return actor

@@ -1,8 +1,7 @@
 """HTTP paths of awards (API.md "Awards"), relayed to the awards service over RPC."""
 
 from gateway import awards_schemas as schemas
-from gateway.openapi import route
-from gateway.requests import keyed_request, load_body, load_query
+from gateway.relay import command, lookup
 from gateway.rpc import BoundedRpcProxy
 from services.awards.contract import NOMINATORS, OBJECTORS
 
@@ -14,148 +13,102 @@ class AwardsRoutes:
 
     awards = BoundedRpcProxy("awards")
 
-    @route("POST", "/award-rounds", "表扬嘉奖 Configure an award round", body=schemas.RoundSchema)
-    def configure_round(self, request):
-        actor = self.auth.actor(request, NATIONAL)
-        form = load_body(request, schemas.RoundSchema())
-        return 201, self.awards.configure_round(form, actor.to_dict(), keyed_request(request))
-
-    @route("GET", "/award-rounds/<string:round_id>", "Read an award round")
-    def get_round(self, request, round_id):
-        self.auth.actor(request)
-        return self.awards.get_round(round_id)
-
-    @route(
+    configure_round = command(
+        "POST",
+        "/award-rounds",
+        "表扬嘉奖 Configure an award round",
+        "awards.configure_round",
+        schemas.RoundSchema,
+        NATIONAL,
+        status=201,
+    )
+    get_round = lookup("/award-rounds/<string:round_id>", "Read an award round", "awards.get_round")
+    nominate = command(
         "POST",
         "/award-rounds/<string:round_id>/nominations",
         "推荐 Nominate (a province or national society)",
-        body=schemas.NominationSchema,
+        "awards.nominate",
+        schemas.NominationSchema,
+        NOMINATORS,
+        status=201,
     )
-    def nominate(self, request, round_id):
-        actor = self.auth.actor(request, NOMINATORS)
-        form = load_body(request, schemas.NominationSchema())
-        return 201, self.awards.nominate(round_id, form, actor.to_dict(), keyed_request(request))
-
-    @route(
-        "GET",
+    nominations = lookup(
         "/award-rounds/<string:round_id>/nominations",
         "The round's nominations as of a date",
+        "awards.nominations",
         query=schemas.NominationQuery,
     )
-    def nominations(self, request, round_id):
-        actor = self.auth.actor(request)
-        query = load_query(request, schemas.NominationQuery())
-        return self.awards.nominations(
-            round_id,
-            actor.to_dict(),
-            query.get("unit"),
-            query.get("category"),
-            query.get("status"),
-            query["as_of"],
-        )
-
-    @route(
+    endorse = command(
         "POST",
         "/award-rounds/<string:round_id>/endorsements",
         "Record an especially-outstanding justification for an expert (national office)",
-        body=schemas.EndorsementSchema,
+        "awards.endorse_outstanding",
+        schemas.EndorsementSchema,
+        NATIONAL,
+        status=201,
     )
-    def endorse(self, request, round_id):
-        actor = self.auth.actor(request, NATIONAL)
-        form = load_body(request, schemas.EndorsementSchema())
-        return 201, self.awards.endorse_outstanding(
-            round_id, form, actor.to_dict(), keyed_request(request)
-        )
-
-    @route(
+    publicize = command(
         "POST",
         "/award-rounds/<string:round_id>/publicize",
         "公示 Publish the list for public notice",
-        body=schemas.PublicizeSchema,
+        "awards.publicize",
+        schemas.PublicizeSchema,
+        NATIONAL,
     )
-    def publicize(self, request, round_id):
-        actor = self.auth.actor(request, NATIONAL)
-        form = load_body(request, schemas.PublicizeSchema())
-        return self.awards.publicize(round_id, form, actor.to_dict(), keyed_request(request))
-
-    @route(
+    commend = command(
         "POST",
         "/award-rounds/<string:round_id>/commend",
         "Confer the awards after the notice period",
-        body=schemas.CommendSchema,
+        "awards.commend",
+        schemas.CommendSchema,
+        NATIONAL,
     )
-    def commend(self, request, round_id):
-        actor = self.auth.actor(request, NATIONAL)
-        form = load_body(request, schemas.CommendSchema())
-        return self.awards.commend(round_id, form, actor.to_dict(), keyed_request(request))
-
-    @route("GET", "/nominations/<string:nomination_id>", "Read a nomination")
-    def get_nomination(self, request, nomination_id):
-        actor = self.auth.actor(request)
-        return self.awards.get_nomination(nomination_id, actor.to_dict())
-
-    @route(
-        "GET",
+    get_nomination = lookup(
+        "/nominations/<string:nomination_id>", "Read a nomination", "awards.get_nomination"
+    )
+    eligibility = lookup(
         "/nominations/<string:nomination_id>/eligibility",
         "The rule checks and their evidence",
+        "awards.eligibility",
         query=schemas.EligibilityQuery,
     )
-    def eligibility(self, request, nomination_id):
-        actor = self.auth.actor(request)
-        query = load_query(request, schemas.EligibilityQuery())
-        return self.awards.eligibility(nomination_id, actor.to_dict(), query["as_of"])
-
-    @route(
+    raise_objection = command(
         "POST",
         "/nominations/<string:nomination_id>/objections",
         "Raise an objection during the notice",
-        body=schemas.ObjectionSchema,
+        "awards.raise_objection",
+        schemas.ObjectionSchema,
+        OBJECTORS,
+        status=201,
     )
-    def raise_objection(self, request, nomination_id):
-        actor = self.auth.actor(request, OBJECTORS)
-        form = load_body(request, schemas.ObjectionSchema())
-        return 201, self.awards.raise_objection(
-            nomination_id, form, actor.to_dict(), keyed_request(request)
-        )
-
-    @route(
+    resolve_objection = command(
         "POST",
         "/nominations/<string:nomination_id>/objections/<string:objection_id>/resolve",
         "Resolve an objection",
-        body=schemas.ResolveSchema,
+        "awards.resolve_objection",
+        schemas.ResolveSchema,
+        NATIONAL,
     )
-    def resolve_objection(self, request, nomination_id, objection_id):
-        actor = self.auth.actor(request, NATIONAL)
-        form = load_body(request, schemas.ResolveSchema())
-        return self.awards.resolve_objection(
-            nomination_id, objection_id, form, actor.to_dict(), keyed_request(request)
-        )
-
-    @route(
+    revoke = command(
         "POST",
         "/nominations/<string:nomination_id>/revoke",
         "Revoke for false material",
-        body=schemas.RevokeSchema,
+        "awards.revoke",
+        schemas.RevokeSchema,
+        NATIONAL,
     )
-    def revoke(self, request, nomination_id):
-        actor = self.auth.actor(request, NATIONAL)
-        form = load_body(request, schemas.RevokeSchema())
-        return self.awards.revoke(nomination_id, form, actor.to_dict(), keyed_request(request))
-
-    @route("POST", "/commendations", "Record a past commendation", body=schemas.CommendationSchema)
-    def record_commendation(self, request):
-        actor = self.auth.actor(request, NATIONAL)
-        form = load_body(request, schemas.CommendationSchema())
-        return 201, self.awards.record_commendation(form, actor.to_dict(), keyed_request(request))
-
-    @route("GET", "/commendations", "Commended lists", query=schemas.CommendationQuery)
-    def commendations(self, request):
-        actor = self.auth.actor(request)
-        query = load_query(request, schemas.CommendationQuery())
-        return self.awards.commendations(
-            actor.to_dict(),
-            query.get("year"),
-            query.get("unit"),
-            query.get("category"),
-            query.get("as_of"),
-        )
+    record_commendation = command(
+        "POST",
+        "/commendations",
+        "Record a past commendation",
+        "awards.record_commendation",
+        schemas.CommendationSchema,
+        NATIONAL,
+        status=201,
+    )
+    commendations = lookup(
+        "/commendations",
+        "Commended lists",
+        "awards.commendations",
+        query=schemas.CommendationQuery,
+    )

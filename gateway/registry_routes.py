@@ -5,6 +5,7 @@ from werkzeug.wrappers import Response
 from gateway import imports
 from gateway import registry_schemas as schemas
 from gateway.openapi import route
+from gateway.relay import command, lookup
 from gateway.requests import keyed_request, load_body, load_query
 from gateway.rpc import BoundedRpcProxy
 from kernel.auth import ERASERS, WRITERS
@@ -16,39 +17,30 @@ class RegistryRoutes:
 
     registry = BoundedRpcProxy("registry")
 
-    @route("POST", "/experts", "登记科技专家 Register an expert", body=schemas.ExpertSchema)
-    def register_expert(self, request):
-        actor = self.auth.actor(request, WRITERS)
-        form = load_body(request, schemas.ExpertSchema())
-        return 201, self.registry.register_expert(form, actor.to_dict(), keyed_request(request))
+    register_expert = command(
+        "POST",
+        "/experts",
+        "登记科技专家 Register an expert",
+        "registry.register_expert",
+        schemas.ExpertSchema,
+        WRITERS,
+        status=201,
+    )
+    get_expert = lookup("/experts/<string:expert_id>", "Read an expert", "registry.get_expert")
 
-    @route("GET", "/experts/<string:expert_id>", "Read an expert")
-    def get_expert(self, request, expert_id):
-        actor = self.auth.actor(request)
-        return self.registry.get_expert(expert_id, actor.to_dict())
+    list_experts = lookup(
+        "/experts", "List experts", "registry.list_experts", query=schemas.ExpertListQuery
+    )
 
-    @route("GET", "/experts", "List experts", query=schemas.ExpertListQuery)
-    def list_experts(self, request):
-        actor = self.auth.actor(request)
-        query = load_query(request, schemas.ExpertListQuery())
-        return self.registry.list_experts(
-            actor.to_dict(),
-            query.get("unit"),
-            query.get("specialty"),
-            query["cursor"],
-            query["limit"],
-        )
-
-    @route(
+    register_household = command(
         "POST",
         "/households",
         "登记建档立卡贫困户 Register a household",
-        body=schemas.HouseholdSchema,
+        "registry.register_household",
+        schemas.HouseholdSchema,
+        WRITERS,
+        status=201,
     )
-    def register_household(self, request):
-        actor = self.auth.actor(request, WRITERS)
-        form = load_body(request, schemas.HouseholdSchema())
-        return 201, self.registry.register_household(form, actor.to_dict(), keyed_request(request))
 
     @route(
         "POST",
@@ -57,149 +49,117 @@ class RegistryRoutes:
         body=imports.BODIES,
     )
     def import_households(self, request):
-        actor = self.auth.actor(request, WRITERS)
+        self.auth.authenticate(request, WRITERS)
         rows, rejected = imports.validate(imports.parse(request))
-        results = [
-            self.registry.import_households(batch, actor.to_dict())
-            for batch in imports.batches(rows)
-        ]
+        results = [self.registry.import_households(batch) for batch in imports.batches(rows)]
         return imports.summary(results, rejected)
 
-    @route("POST", "/pairings", "结对帮扶备案 File a pairing agreement", body=schemas.PairingSchema)
-    def file_pairing(self, request):
-        actor = self.auth.actor(request, WRITERS)
-        form = load_body(request, schemas.PairingSchema())
-        return 201, self.registry.file_pairing(form, actor.to_dict(), keyed_request(request))
-
-    @route(
+    file_pairing = command(
+        "POST",
+        "/pairings",
+        "结对帮扶备案 File a pairing agreement",
+        "registry.file_pairing",
+        schemas.PairingSchema,
+        WRITERS,
+        status=201,
+    )
+    revoke_expert = command(
         "POST",
         "/experts/<string:expert_id>/revoke",
         "Revoke an expert's registration",
-        body=schemas.RevocationSchema,
+        "registry.revoke",
+        schemas.RevocationSchema,
+        WRITERS,
+        args=("expert",),
     )
-    def revoke_expert(self, request, expert_id):
-        actor = self.auth.actor(request, WRITERS)
-        change = load_body(request, schemas.RevocationSchema())
-        return self.registry.revoke_expert(
-            expert_id, change, actor.to_dict(), keyed_request(request)
-        )
-
-    @route(
+    correct_expert = command(
         "POST",
         "/experts/<string:expert_id>/corrections",
         "Correct an expert's record",
-        body=schemas.ExpertCorrectionSchema,
+        "registry.correct",
+        schemas.ExpertCorrectionSchema,
+        WRITERS,
+        args=("expert",),
     )
-    def correct_expert(self, request, expert_id):
-        actor = self.auth.actor(request, WRITERS)
-        change = load_body(request, schemas.ExpertCorrectionSchema())
-        return self.registry.correct_expert(
-            expert_id, change, actor.to_dict(), keyed_request(request)
-        )
-
-    @route(
+    erase_expert = command(
         "POST",
         "/experts/<string:expert_id>/erase",
         "Erase an expert's personal data (national office)",
-        body=schemas.ErasureSchema,
+        "registry.erase_expert",
+        schemas.ErasureSchema,
+        ERASERS,
     )
-    def erase_expert(self, request, expert_id):
-        actor = self.auth.actor(request, ERASERS)
-        form = load_body(request, schemas.ErasureSchema())
-        return self.registry.erase_expert(expert_id, form, actor.to_dict(), keyed_request(request))
-
-    @route(
+    register_association = command(
         "POST",
         "/associations",
         "登记农技协/联合会 Register an association or federation",
-        body=schemas.AssociationSchema,
+        "registry.register_association",
+        schemas.AssociationSchema,
+        WRITERS,
+        status=201,
     )
-    def register_association(self, request):
-        actor = self.auth.actor(request, WRITERS)
-        form = load_body(request, schemas.AssociationSchema())
-        return 201, self.registry.register_association(
-            form, actor.to_dict(), keyed_request(request)
-        )
-
-    @route(
+    revoke_association = command(
         "POST",
         "/associations/<string:credit_code>/revoke",
         "Revoke an association",
-        body=schemas.RevocationSchema,
+        "registry.revoke",
+        schemas.RevocationSchema,
+        WRITERS,
+        args=("association",),
     )
-    def revoke_association(self, request, credit_code):
-        actor = self.auth.actor(request, WRITERS)
-        change = load_body(request, schemas.RevocationSchema())
-        return self.registry.revoke_association(
-            credit_code, change, actor.to_dict(), keyed_request(request)
-        )
-
-    @route(
+    correct_association = command(
         "POST",
         "/associations/<string:credit_code>/corrections",
         "Correct an association",
-        body=schemas.AssociationCorrectionSchema,
+        "registry.correct",
+        schemas.AssociationCorrectionSchema,
+        WRITERS,
+        args=("association",),
     )
-    def correct_association(self, request, credit_code):
-        actor = self.auth.actor(request, WRITERS)
-        change = load_body(request, schemas.AssociationCorrectionSchema())
-        return self.registry.correct_association(
-            credit_code, change, actor.to_dict(), keyed_request(request)
-        )
-
-    @route(
+    revoke_household = command(
         "POST",
         "/households/<string:code>/revoke",
         "Revoke a household",
-        body=schemas.RevocationSchema,
+        "registry.revoke",
+        schemas.RevocationSchema,
+        WRITERS,
+        args=("household",),
     )
-    def revoke_household(self, request, code):
-        actor = self.auth.actor(request, WRITERS)
-        change = load_body(request, schemas.RevocationSchema())
-        return self.registry.revoke_household(code, change, actor.to_dict(), keyed_request(request))
-
-    @route(
+    correct_household = command(
         "POST",
         "/households/<string:code>/corrections",
         "Correct a household",
-        body=schemas.HouseholdCorrectionSchema,
+        "registry.correct",
+        schemas.HouseholdCorrectionSchema,
+        WRITERS,
+        args=("household",),
     )
-    def correct_household(self, request, code):
-        actor = self.auth.actor(request, WRITERS)
-        change = load_body(request, schemas.HouseholdCorrectionSchema())
-        return self.registry.correct_household(
-            code, change, actor.to_dict(), keyed_request(request)
-        )
-
-    @route(
+    erase_household = command(
         "POST",
         "/households/<string:code>/erase",
         "Erase a household head's personal data (national office)",
-        body=schemas.ErasureSchema,
+        "registry.erase_household",
+        schemas.ErasureSchema,
+        ERASERS,
     )
-    def erase_household(self, request, code):
-        actor = self.auth.actor(request, ERASERS)
-        form = load_body(request, schemas.ErasureSchema())
-        return self.registry.erase_household(code, form, actor.to_dict(), keyed_request(request))
-
-    @route(
+    lift_out = command(
         "POST",
         "/households/<string:code>/lifted-out",
         "脱贫 Record a household lifted out of poverty",
-        body=schemas.LiftedOutSchema,
+        "registry.lift_out",
+        schemas.LiftedOutSchema,
+        WRITERS,
+        status=201,
     )
-    def lift_out(self, request, code):
-        actor = self.auth.actor(request, WRITERS)
-        form = load_body(request, schemas.LiftedOutSchema())
-        return 201, self.registry.lift_out(code, form, actor.to_dict(), keyed_request(request))
-
-    @route(
-        "POST", "/service-logs", "工作台账 Record a help activity", body=schemas.ServiceLogSchema
+    log_service = command(
+        "POST",
+        "/service-logs",
+        "工作台账 Record a help activity",
+        "registry.log_service",
+        schemas.ServiceLogSchema,
+        WRITERS,
+        status=201,
     )
-    def log_service(self, request):
-        actor = self.auth.actor(request, WRITERS)
-        form = load_body(request, schemas.ServiceLogSchema())
-        return 201, self.registry.log_service(form, actor.to_dict(), keyed_request(request))
 
     @route(
         "PUT",
@@ -208,14 +168,13 @@ class RegistryRoutes:
         body=schemas.TargetsSchema,
     )
     def set_targets(self, request, unit):
-        actor = self.auth.actor(request, WRITERS)
+        self.auth.authenticate(request, WRITERS)
         schemas.TwoCountsQuery().load({"unit": unit})
         form = load_body(request, schemas.TargetsSchema())
         year, effective_date = form.pop("year"), form.pop("effective_date")
         return self.registry.set_targets(
             unit,
             {"year": year, "targets": form, "effective_date": effective_date},
-            actor.to_dict(),
             keyed_request(request),
         )
 
@@ -226,9 +185,9 @@ class RegistryRoutes:
         query=schemas.ExplainQuery,
     )
     def explain(self, request):
-        actor = self.auth.actor(request)
+        self.auth.authenticate(request)
         query = load_query(request, schemas.ExplainQuery())
-        args = (query["unit"], query["metric"], query["as_of"], actor.to_dict())
+        args = (query["unit"], query["metric"], query["as_of"])
         if query["format"] == "json":
             return self.registry.explain(*args, limit=query["limit"], cursor=query.get("cursor"))
         # CSV: every record, streamed a page at a time (memory bounded by a page). The first page
@@ -244,11 +203,12 @@ class RegistryRoutes:
             },
         )
 
-    @route("GET", "/two-counts", "两数 for a unit as of a date", query=schemas.TwoCountsQuery)
-    def two_counts(self, request):
-        self.auth.actor(request)
-        query = load_query(request, schemas.TwoCountsQuery())
-        return self.registry.two_counts(query["unit"], query["as_of"])
+    two_counts = lookup(
+        "/two-counts",
+        "两数 for a unit as of a date",
+        "registry.two_counts",
+        query=schemas.TwoCountsQuery,
+    )
 
 
 def _csv_stream(registry, args, page):

@@ -2,14 +2,15 @@
 
 from gateway import supervision_schemas as schemas
 from gateway.entrypoints import http
-from gateway.openapi import route
-from gateway.requests import API, keyed_request, load_body, load_query
+from gateway.relay import command, lookup
+from gateway.requests import API
 from gateway.rpc import BoundedRpcProxy
 from kernel.auth import WRITERS
 from kernel.errors import NotFound
 
 RESPONSIBLE_UNITS = tuple(role for role in WRITERS if role != "national_office")
 CHECKERS = ("inspector", "national_office")
+NATIONAL = ("national_office",)
 
 
 class SupervisionRoutes:
@@ -17,185 +18,130 @@ class SupervisionRoutes:
 
     supervision = BoundedRpcProxy("supervision")
 
-    @route(
-        "POST", "/campaigns", "专项督查 Launch a supervision campaign", body=schemas.CampaignSchema
+    launch_campaign = command(
+        "POST",
+        "/campaigns",
+        "专项督查 Launch a supervision campaign",
+        "supervision.launch_campaign",
+        schemas.CampaignSchema,
+        NATIONAL,
+        status=201,
     )
-    def launch_campaign(self, request):
-        actor = self.auth.actor(request, ("national_office",))
-        form = load_body(request, schemas.CampaignSchema())
-        return 201, self.supervision.launch_campaign(form, actor.to_dict(), keyed_request(request))
 
-    @route(
-        "GET",
+    campaigns = lookup(
         "/campaigns",
         "The campaigns in the order they were launched",
+        "supervision.campaigns",
         query=schemas.CampaignListQuery,
     )
-    def campaigns(self, request):
-        self.auth.actor(request)
-        query = load_query(request, schemas.CampaignListQuery())
-        return self.supervision.campaigns(
-            query.get("year"), query.get("cursor") or 0, query["limit"]
-        )
-
-    @route("GET", "/campaigns/<string:campaign_id>", "Read a campaign with its inspection groups")
-    def get_campaign(self, request, campaign_id):
-        self.auth.actor(request)
-        return self.supervision.get_campaign(campaign_id)
-
-    @route(
+    get_campaign = lookup(
+        "/campaigns/<string:campaign_id>",
+        "Read a campaign with its inspection groups",
+        "supervision.get_campaign",
+    )
+    close_campaign = command(
         "POST",
         "/campaigns/<string:campaign_id>/close",
         "Close a campaign",
-        body=schemas.CloseSchema,
+        "supervision.close_campaign",
+        schemas.CloseSchema,
+        NATIONAL,
     )
-    def close_campaign(self, request, campaign_id):
-        actor = self.auth.actor(request, ("national_office",))
-        form = load_body(request, schemas.CloseSchema())
-        return self.supervision.close_campaign(
-            campaign_id, form, actor.to_dict(), keyed_request(request)
-        )
-
-    @route(
+    submit_self_inspection = command(
         "POST",
         "/campaigns/<string:campaign_id>/self-inspections",
         "自查 File a unit's self-inspection report",
-        body=schemas.SelfInspectionSchema,
+        "supervision.submit_self_inspection",
+        schemas.SelfInspectionSchema,
+        RESPONSIBLE_UNITS,
+        status=201,
     )
-    def submit_self_inspection(self, request, campaign_id):
-        actor = self.auth.actor(request, RESPONSIBLE_UNITS)
-        form = load_body(request, schemas.SelfInspectionSchema())
-        return 201, self.supervision.submit_self_inspection(
-            campaign_id, form, actor.to_dict(), keyed_request(request)
-        )
 
-    @route(
-        "GET",
+    statistics_table = lookup(
         "/campaigns/<string:campaign_id>/statistics-table",
         "统计表 Declared vs registered, with discrepancies",
+        "supervision.statistics_table",
         query=schemas.StatisticsTableQuery,
     )
-    def statistics_table(self, request, campaign_id):
-        actor = self.auth.actor(request)
-        query = load_query(request, schemas.StatisticsTableQuery())
-        return self.supervision.statistics_table(campaign_id, query["unit"], actor.to_dict())
-
-    @route(
+    schedule_field_inspection = command(
         "POST",
         "/campaigns/<string:campaign_id>/field-inspections",
         "实地督查 Schedule inspection groups",
-        body=schemas.FieldInspectionSchema,
+        "supervision.schedule_field_inspection",
+        schemas.FieldInspectionSchema,
+        NATIONAL,
+        status=201,
     )
-    def schedule_field_inspection(self, request, campaign_id):
-        actor = self.auth.actor(request, ("national_office",))
-        form = load_body(request, schemas.FieldInspectionSchema())
-        return 201, self.supervision.schedule_field_inspection(
-            campaign_id, form, actor.to_dict(), keyed_request(request)
-        )
-
-    @route(
+    record_finding = command(
         "POST",
         "/campaigns/<string:campaign_id>/findings",
         "Record a finding (an assigned inspector)",
-        body=schemas.FindingSchema,
+        "supervision.record_finding",
+        schemas.FindingSchema,
+        ("inspector",),
+        status=201,
     )
-    def record_finding(self, request, campaign_id):
-        actor = self.auth.actor(request, ("inspector",))
-        form = load_body(request, schemas.FindingSchema())
-        return 201, self.supervision.record_finding(
-            campaign_id, form, actor.to_dict(), keyed_request(request)
-        )
-
-    @route(
+    draw_spot_check = command(
         "POST",
         "/campaigns/<string:campaign_id>/spot-checks",
         "抽查 Draw a reproducible sample",
-        body=schemas.SpotCheckSchema,
+        "supervision.draw_spot_check",
+        schemas.SpotCheckSchema,
+        CHECKERS,
+        status=201,
     )
-    def draw_spot_check(self, request, campaign_id):
-        actor = self.auth.actor(request, CHECKERS)
-        form = load_body(request, schemas.SpotCheckSchema())
-        return 201, self.supervision.draw_spot_check(
-            campaign_id, form, actor.to_dict(), keyed_request(request)
-        )
 
-    @route(
-        "GET",
+    rectifications = lookup(
         "/rectifications",
         "整改 Rectification tracking as of a date",
+        "supervision.rectifications",
         query=schemas.RectificationQuery,
     )
-    def rectifications(self, request):
-        actor = self.auth.actor(request)
-        query = load_query(request, schemas.RectificationQuery())
-        return self.supervision.rectifications(
-            actor.to_dict(),
-            query.get("unit"),
-            query.get("campaign"),
-            query.get("status"),
-            query["as_of"],
-            query["cursor"],
-            query["limit"],
-        )
-
-    @route(
-        "GET",
+    rectification_summary = lookup(
         "/rectifications/summary",
         "Open, overdue and verified items per unit",
+        "supervision.rectification_summary",
         query=schemas.RectificationSummaryQuery,
     )
-    def rectification_summary(self, request):
-        self.auth.actor(request)
-        query = load_query(request, schemas.RectificationSummaryQuery())
-        return self.supervision.rectification_summary(
-            query.get("unit"), query["as_of"], query.get("campaign")
-        )
-
-    @route(
+    report_rectification_progress = command(
         "POST",
         "/rectifications/<string:item_id>/progress",
         "Report progress on an item",
-        body=schemas.ProgressSchema,
+        "supervision.move_rectification",
+        schemas.ProgressSchema,
+        RESPONSIBLE_UNITS,
+        args=("progress",),
     )
-    def report_rectification_progress(self, request, item_id):
-        return self._move(request, item_id, "progress", RESPONSIBLE_UNITS, schemas.ProgressSchema)
-
-    @route(
+    submit_rectification = command(
         "POST",
         "/rectifications/<string:item_id>/submit",
         "Submit evidence",
-        body=schemas.SubmitSchema,
+        "supervision.move_rectification",
+        schemas.SubmitSchema,
+        RESPONSIBLE_UNITS,
+        args=("submit",),
     )
-    def submit_rectification(self, request, item_id):
-        return self._move(request, item_id, "submit", RESPONSIBLE_UNITS, schemas.SubmitSchema)
-
-    @route(
+    verify_rectification = command(
         "POST",
         "/rectifications/<string:item_id>/verify",
         "Verify an item",
-        body=schemas.VerifySchema,
+        "supervision.move_rectification",
+        schemas.VerifySchema,
+        CHECKERS,
+        args=("verify",),
     )
-    def verify_rectification(self, request, item_id):
-        return self._move(request, item_id, "verify", CHECKERS, schemas.VerifySchema)
-
-    @route(
+    reopen_rectification = command(
         "POST",
         "/rectifications/<string:item_id>/reopen",
         "Reopen an item",
-        body=schemas.ReopenSchema,
+        "supervision.move_rectification",
+        schemas.ReopenSchema,
+        CHECKERS,
+        args=("reopen",),
     )
-    def reopen_rectification(self, request, item_id):
-        return self._move(request, item_id, "reopen", CHECKERS, schemas.ReopenSchema)
 
     @http("POST", API + "/rectifications/<string:item_id>/<string:move>")
     def unknown_rectification_move(self, request, item_id, move):
         raise NotFound(
             f"no such move: {move}", {"path": ["one of progress, submit, verify, reopen"]}
-        )
-
-    def _move(self, request, item_id, move, roles, schema):
-        actor = self.auth.actor(request, roles)
-        form = load_body(request, schema())
-        return self.supervision.move_rectification(
-            item_id, move, form, actor.to_dict(), keyed_request(request)
         )

@@ -17,6 +17,8 @@ from kombu.transport import memory
 from nameko.amqp.publish import get_producer
 from nameko.events import EventDispatcher
 
+from kernel.acting import ACTOR
+
 
 def _unheard(channel, exchange, routing_key):
     if not isinstance(channel, memory.Channel):
@@ -30,7 +32,13 @@ def _unheard(channel, exchange, routing_key):
 
 class BatchDispatcher(EventDispatcher):
     def get_dependency(self, worker_ctx):
-        headers = self.get_message_headers(worker_ctx)
+        # The outbox publishes as the service, whichever call made it publish (a figure read
+        # publishes what the pump has not yet): the actor of that call is not the events'.
+        headers = {
+            name: value
+            for name, value in self.get_message_headers(worker_ctx).items()
+            if name != self._get_header_name(ACTOR)
+        }
         publisher = self.publisher
         options = dict(publisher.publish_kwargs)
         headers = {**options.pop("headers", {}), **headers}

@@ -16,13 +16,13 @@ The recorded event names no one (the person's id only) and lets the service's pr
 
 import logging
 import os
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import eventlet
 from eventsourcing.domain import Aggregate, event
 from nameko.events import event_handler
 from nameko.exceptions import MethodNotFound, RemoteError, UnknownService
-from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
 from kernel.errors import DomainError
@@ -48,24 +48,25 @@ class Erasure(Aggregate):
 
 
 class AppliesErasures:
-    """Mixed into the nameko class of a service whose events name the registry's experts."""
+    """Mixed into the nameko class of a service whose events name the registry's experts; the
+    class asks the registry through its ``registry`` proxy (kernel.acting.PeerRpcProxy)."""
 
-    name: str
-    erasure_source = RpcProxy("registry")
+    parts: Any
+    registry: Any
 
     @event_handler("registry", "ExpertErased")
     def expert_erased(self, envelope):
-        getattr(self, self.name).app.erase_person(envelope["originator_id"], "registry")
+        self.parts.app.erase_person(envelope["originator_id"], "registry")
 
     @timer(interval=SWEEP_SECONDS, eager=True)
     def sweep_erasures(self):
         """Apply every erasure the registry has made and this service has not."""
-        app = getattr(self, self.name).app
+        app = self.parts.app
         after = ""
         while True:
             try:
                 with eventlet.Timeout(CALL_TIMEOUT_SECONDS):
-                    page = self.erasure_source.erased_experts(after, PAGE)
+                    page = self.registry.erased_experts(after, PAGE)
             except (
                 UnknownService,
                 MethodNotFound,

@@ -1,8 +1,9 @@
 """What every service process holds and answers alike, built from the service's ``Declaration``:
 its Application, view store, outbox and projections (``ServiceParts``, given to the nameko
-class as a dependency named like the service), and the RPCs and timer that concern the log
-rather than the domain (``LogService``): notifications for consumers, checkpoints and stored
-events for auditors, readiness, the pump that publishes and projects, and a log line per call."""
+class as its ``parts``), and in ``LogService`` the actor each call is made for (``actor``,
+kernel/acting.py) and the RPCs and timer that concern the log rather than the domain:
+notifications for consumers, checkpoints and stored events for auditors, readiness, the pump
+that publishes and projects, and a log line per call."""
 
 import base64
 import os
@@ -11,6 +12,7 @@ from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
 from kernel import config, views
+from kernel.acting import CurrentActor
 from kernel.bus import BatchDispatcher
 from kernel.call_log import CallLog
 from kernel.decoding import RecentlyDecoded
@@ -147,32 +149,37 @@ class PartsProvider(DependencyProvider):
 
 
 class LogService:
-    """Mixed into every service class, whose ``PartsProvider`` attribute bears the service's name."""
+    """The base of every service's nameko class: ``class RegistryService(LogService,
+    serves=SERVICE)`` names the nameko service as its declaration and gives it its ``parts``."""
 
     name: str  # the nameko service's name
+    parts: ServiceParts  # what nameko gives each worker from the PartsProvider
 
+    actor = CurrentActor()
     publish = BatchDispatcher()
     calls = CallLog()
 
-    @property
-    def _parts(self):
-        return getattr(self, self.name)
+    def __init_subclass__(cls, serves=None, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if serves is not None:
+            cls.name = serves.name
+            cls.parts = PartsProvider(serves)
 
     @rpc
     def notifications(self, after=0, limit=100):
         """The published form of the log (masked), for consumers catching up."""
-        return self._parts.outbox.read(after, min(limit, MAX_PAGE))
+        return self.parts.outbox.read(after, min(limit, MAX_PAGE))
 
     @rpc
     def checkpoints(self):
         """The chain's checkpoints: (position, hash, time), oldest first."""
-        return self._parts.outbox.ledger.checkpoints()
+        return self.parts.outbox.ledger.checkpoints()
 
     @rpc
     def signed_checkpoints(self, limit=10):
         """The latest signed Merkle checkpoints (oldest first) and the verifier keys, the
         current one first and then every earlier one (issue 16)."""
-        tree = self._parts.outbox.tree
+        tree = self.parts.outbox.tree
         return {
             "signed": tree.signed(min(limit, MAX_PAGE)),
             "verifier_key": tree.signer.verifier_key,
@@ -182,17 +189,17 @@ class LogService:
 
     @rpc
     def inclusion_proof(self, position, tree_size=None):
-        return self._parts.outbox.tree.inclusion(position, tree_size)
+        return self.parts.outbox.tree.inclusion(position, tree_size)
 
     @rpc
     def consistency_proof(self, first, second=None):
-        return self._parts.outbox.tree.consistency(first, second)
+        return self.parts.outbox.tree.consistency(first, second)
 
     @rpc
     def stored_events(self, after=0, limit=100):
         """The log as stored, for auditors: state bytes as stored (encrypted, base64), with the
         chain hash each event was published with (None while not yet published)."""
-        parts = self._parts
+        parts = self.parts
         notifications = parts.app.recorder.select_notifications(
             start=after + 1, limit=min(limit, MAX_PAGE)
         )
@@ -206,23 +213,23 @@ class LogService:
         """``{ready, projections}``: not ready while a projection is stopped at an event it
         cannot apply or its views are being built (reads answer meanwhile, from the views as
         they stand, or 503 while building)."""
-        self._parts.views.command("ping")
-        projections = self._parts.projections()
+        self.parts.views.command("ping")
+        projections = self.parts.projections()
         ready = all(p["state"] == "running" and not p["building"] for p in projections)
         return {"ready": ready, "projections": projections}
 
     @timer(interval=POLL_SECONDS)
     def pump(self):
         """Publish newly recorded events, then bring the views up to date."""
-        self._parts.pump(self.publish)
+        self.parts.pump(self.publish)
 
     def _checkpoint(self, position):
         """This service's signed checkpoint for a figure computed at ``position``."""
-        return self._parts.checkpoint(position, self.publish)
+        return self.parts.checkpoint(position, self.publish)
 
-    def _keyed(self, actor, request):
+    def _keyed(self, request):
         """The write's Idempotency-Key as the gateway passed it on, bound to the requester."""
-        return from_request(self.name, actor, request)
+        return from_request(self.name, self.actor, request)
 
 
 def stored_form(notification, chain_hash):

@@ -255,4 +255,32 @@ def services_on_real_parts(
         pymongo.MongoClient(mongo_uri).drop_database(env["VIEWS_DB"])
 
 
+class Callers:
+    """The services over RPC as each actor calls them: ``callers(actor).registry``. One standalone
+    proxy per actor, naming it in the context data as the gateway does (kernel/acting.py); no
+    actor for the calls that need none."""
+
+    def __init__(self, amqp_uri, stack):
+        self.amqp_uri, self.stack, self.proxies = amqp_uri, stack, {}
+
+    def __call__(self, actor=None):
+        from nameko.standalone.rpc import ClusterRpcProxy
+
+        from kernel.acting import context_data
+
+        key = None if actor is None else tuple(sorted(actor.items()))
+        if key not in self.proxies:
+            data = None if actor is None else context_data(actor)
+            self.proxies[key] = self.stack.enter_context(
+                ClusterRpcProxy({"AMQP_URI": self.amqp_uri}, timeout=30, context_data=data)
+            )
+        return self.proxies[key]
+
+
+@contextlib.contextmanager
+def callers(amqp_uri):
+    with contextlib.ExitStack() as stack:
+        yield Callers(amqp_uri, stack)
+
+
 PYTHON = sys.executable

@@ -459,7 +459,7 @@ def test_the_2020_round_from_nomination_to_revocation(world, system):
     awards = next(
         d
         for d in get_container(service_runner, AwardsService).dependencies
-        if d.attr_name == "awards"
+        if d.attr_name == "parts"
     ).parts
     envelopes = awards.outbox.read(0, 1000)
     types = {e["type"] for e in envelopes}

@@ -328,7 +328,7 @@ def test_a_project_shows_its_history_and_each_payment_the_events_it_rests_on(sce
 def test_rebuilding_the_funding_views_from_the_log_gives_identical_documents(scenario, world):
     api, service_runner = scenario[0], world[3]
     container = get_container(service_runner, FundingService)
-    funding = next(d for d in container.dependencies if d.attr_name == "funding").parts
+    funding = next(d for d in container.dependencies if d.attr_name == "parts").parts
     summary = api.get("/funding/summary", params={"unit": "national"}).json()
     before = dump(funding.views)
 

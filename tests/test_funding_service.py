@@ -4,7 +4,6 @@ the expert's registered account; FundDisbursed is heard on the bus with the acco
 registry's ExpertErased is heard by funding, and the payment's account reads erased."""
 
 import pytest
-from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.testing.services import entrypoint_waiter
 from nameko.testing.utils import get_container
 
@@ -14,7 +13,7 @@ from services.funding.programmes import SHANDONG
 from services.funding.service import FundingService
 from services.registry.service import RegistryService
 from services.registry.tests.forms import expert_form
-from tests.infrastructure import bus_listener, services_on_real_parts
+from tests.infrastructure import bus_listener, callers, services_on_real_parts
 
 ADMIN = {"subject": "test", "role": "national_office", "scope": "national"}
 PROVINCE = {"subject": "sd", "role": "provincial_office", "scope": "province:山东"}
@@ -36,15 +35,15 @@ def runner(monkeypatch, amqp_uri, postgres_db, mongo_uri):
 
 
 def test_a_project_is_approved_publicized_and_paid_once_over_rpc(runner, amqp_uri):
-    with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=30) as cluster:
-        funding = cluster.funding
-        expert = cluster.registry.register_expert(
-            expert_form(bank_account=ACCOUNT, effective_date="2016-01-10"), ADMIN
+    with callers(amqp_uri) as calling:
+        expert = calling(ADMIN).registry.register_expert(
+            expert_form(bank_account=ACCOUNT, effective_date="2016-01-10")
         )
-        programme = funding.configure_programme(
-            {**SHANDONG, "quotas": {"city:山东/临沂": 1}, "effective_date": "2016-03-01"}, PROVINCE
+        province = calling(PROVINCE).funding
+        programme = province.configure_programme(
+            {**SHANDONG, "quotas": {"city:山东/临沂": 1}, "effective_date": "2016-03-01"}
         )
-        project = funding.apply(
+        project = calling(COUNTY).funding.apply(
             {
                 "programme_id": programme["id"],
                 "applicant": {"type": "individual", "expert_id": expert["id"]},
@@ -54,11 +53,10 @@ def test_a_project_is_approved_publicized_and_paid_once_over_rpc(runner, amqp_ur
                 "content": "果树技术服务",
                 "year": 2016,
                 "effective_date": "2016-04-01",
-            },
-            COUNTY,
+            }
         )
         with pytest.raises(Forbidden):
-            funding.review(
+            calling(AUDITOR).funding.review(
                 project["id"],
                 {
                     "level": "applicant_unit",
@@ -66,13 +64,12 @@ def test_a_project_is_approved_publicized_and_paid_once_over_rpc(runner, amqp_ur
                     "comment": "",
                     "effective_date": "2016-04-10",
                 },
-                AUDITOR,
             )
         for level in programme["approval_levels"]:
             actor = {"city_association": CITY, "provincial_association": PROVINCE}.get(
                 level, COUNTY
             )
-            funding.review(
+            calling(actor).funding.review(
                 project["id"],
                 {
                     "level": level,
@@ -80,12 +77,11 @@ def test_a_project_is_approved_publicized_and_paid_once_over_rpc(runner, amqp_ur
                     "comment": "同意",
                     "effective_date": "2016-04-10",
                 },
-                actor,
             )
-        funding.publicize(project["id"], {"effective_date": "2016-05-01"}, PROVINCE)
+        province.publicize(project["id"], {"effective_date": "2016-05-01"})
         with pytest.raises(RuleViolation):
-            funding.confirm(project["id"], {"effective_date": "2016-05-07"}, PROVINCE)
-        funding.confirm(project["id"], {"effective_date": "2016-05-08"}, PROVINCE)
+            province.confirm(project["id"], {"effective_date": "2016-05-07"})
+        province.confirm(project["id"], {"effective_date": "2016-05-08"})
         payment = {
             "project_id": project["id"],
             "year": 2016,
@@ -99,15 +95,15 @@ def test_a_project_is_approved_publicized_and_paid_once_over_rpc(runner, amqp_ur
             "test-key"
         )  # as the gateway
         with entrypoint_waiter(listener, "FundDisbursed"):
-            paid = funding.disburse(payment, PROVINCE, key)
-        again = funding.disburse(payment, PROVINCE, key)
+            paid = province.disburse(payment, key)
+        again = province.disburse(payment, key)
         with pytest.raises(RuleViolation) as twice:
-            funding.disburse(payment, PROVINCE)
+            province.disburse(payment)
 
         assert again == paid and list(twice.value.details) == ["amount_fen"]
         assert paid["account"] == "6222***********3445"
         assert heard[0]["payload"]["account"] == "6222***********3445" and ACCOUNT not in str(heard)
-        summary = funding.summary("province:山东", 2016)
+        summary = calling().funding.summary("province:山东", 2016)
         assert (
             summary["approved_projects"],
             summary["disbursed_fen"],
@@ -120,7 +116,7 @@ def test_a_project_is_approved_publicized_and_paid_once_over_rpc(runner, amqp_ur
 
         # The registry's erasure reaches funding over RabbitMQ: the account reads erased there.
         with entrypoint_waiter(get_container(runner, FundingService), "expert_erased"):
-            cluster.registry.erase_expert(expert["id"], {"reason": "本人申请"}, ADMIN)
-        record = funding.get_project(project["id"], AUDITOR)
+            calling(ADMIN).registry.erase_expert(expert["id"], {"reason": "本人申请"})
+        record = calling(AUDITOR).funding.get_project(project["id"])
         assert record["disbursements"][0]["account"] == "erased"
-        assert funding.summary("province:山东", 2016)["disbursed_fen"] == 400_000
+        assert calling().funding.summary("province:山东", 2016)["disbursed_fen"] == 400_000

@@ -260,7 +260,7 @@ def test_rectification_is_tracked_as_of_any_date(world, system):
     supervision = next(
         d
         for d in get_container(service_runner, SupervisionService).dependencies
-        if d.attr_name == "supervision"
+        if d.attr_name == "parts"
     ).parts
     collections = supervision.log.projections[0].collections
     before = {

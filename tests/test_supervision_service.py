@@ -8,7 +8,6 @@ import shutil
 
 import pytest
 from click.testing import CliRunner
-from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.testing.services import entrypoint_waiter
 from nameko.testing.utils import get_container
 
@@ -18,7 +17,7 @@ from services.registry.service import RegistryService
 from services.registry.tests.forms import expert_form
 from services.supervision.service import SupervisionService
 from services.supervision.tests.forms import GROUPS, campaign_2017, finding, self_inspection
-from tests.infrastructure import bus_listener, services_on_real_parts
+from tests.infrastructure import bus_listener, callers, services_on_real_parts
 
 NATIONAL = {"subject": "national:office", "role": "national_office", "scope": "national"}
 SHANXI = {"subject": "shanxi", "role": "provincial_office", "scope": "province:山西"}
@@ -43,29 +42,28 @@ def cluster(monkeypatch, amqp_uri, postgres_db, mongo_uri):
         SupervisionService,
         AwardsStandIn,
     ) as runner:
-        with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=30) as rpc:
+        with callers(amqp_uri) as rpc:
             yield runner, rpc
 
 
 def test_a_campaign_over_rpc_publishes_rectification_state_and_tracks_it_in_mongodb(cluster):
     runner, rpc = cluster
-    expert = rpc.registry.register_expert(
+    expert = rpc(NATIONAL).registry.register_expert(
         expert_form(
             unit="province:山西",
             effective_date="2017-03-01",
             location={"province": "山西", "city": "吕梁"},
         ),
-        NATIONAL,
     )
-    campaign = rpc.supervision.launch_campaign(campaign_2017(), NATIONAL)
-    rpc.supervision.schedule_field_inspection(
-        campaign["id"], {"groups": GROUPS, "effective_date": "2017-08-01"}, NATIONAL
+    campaign = rpc(NATIONAL).supervision.launch_campaign(campaign_2017())
+    rpc(NATIONAL).supervision.schedule_field_inspection(
+        campaign["id"], {"groups": GROUPS, "effective_date": "2017-08-01"}
     )
-    rpc.supervision.submit_self_inspection(
-        campaign["id"], self_inspection("province:山西", experts=1), SHANXI
+    rpc(SHANXI).supervision.submit_self_inspection(
+        campaign["id"], self_inspection("province:山西", experts=1)
     )
 
-    table = rpc.supervision.statistics_table(campaign["id"], "province:山西", SHANXI)
+    table = rpc(SHANXI).supervision.statistics_table(campaign["id"], "province:山西")
     items = {item["no"]: item for item in table["items"]}
     assert (items[8]["registered"], items[8]["discrepancy"]) == (1, False)
     assert (items[11]["available"], items[11]["registered"], items[11]["discrepancy"]) == (
@@ -76,46 +74,43 @@ def test_a_campaign_over_rpc_publishes_rectification_state_and_tracks_it_in_mong
 
     listener = get_container(runner, AwardsStandIn)
     with entrypoint_waiter(listener, "RectificationRequired"):
-        found = rpc.supervision.record_finding(
-            campaign["id"], finding("province:山西", due="2017-09-15"), LI
+        found = rpc(LI).supervision.record_finding(
+            campaign["id"], finding("province:山西", due="2017-09-15")
         )
     item_id = found["rectification_id"]
     with pytest.raises(Forbidden):
-        rpc.supervision.move_rectification(
-            item_id,
+        rpc(HEBEI).supervision.move_rectification(
             "submit",
+            item_id,
             {"evidence": "…", "evidence_hashes": [], "effective_date": "2017-09-01"},
-            HEBEI,
         )
-    rpc.supervision.move_rectification(
-        item_id,
+    rpc(SHANXI).supervision.move_rectification(
         "submit",
+        item_id,
         {"evidence": "已整改", "evidence_hashes": [], "effective_date": "2017-09-01"},
-        SHANXI,
     )
     with pytest.raises(Conflict):
-        rpc.supervision.move_rectification(
-            item_id,
+        rpc(SHANXI).supervision.move_rectification(
             "submit",
+            item_id,
             {"evidence": "again", "evidence_hashes": [], "effective_date": "2017-09-02"},
-            SHANXI,
         )
-    assert rpc.supervision.rectification_summary("province:山西", "2017-09-16")["overdue"] == 1
+    assert rpc().supervision.rectification_summary("province:山西", "2017-09-16")["overdue"] == 1
     with entrypoint_waiter(listener, "RectificationVerified"):
-        rpc.supervision.move_rectification(
-            item_id, "verify", {"comment": "通过", "effective_date": "2017-09-20"}, LI
+        rpc(LI).supervision.move_rectification(
+            "verify", item_id, {"comment": "通过", "effective_date": "2017-09-20"}
         )
 
-    summary = rpc.supervision.rectification_summary("province:山西", "2017-10-01")
+    summary = rpc().supervision.rectification_summary("province:山西", "2017-10-01")
     assert (summary["open"], summary["overdue"], summary["verified"]) == (0, 0, 1)
     assert (
-        rpc.supervision.rectification_summary("province:山西", "2017-09-16")["overdue"] == 1
+        rpc().supervision.rectification_summary("province:山西", "2017-09-16")["overdue"] == 1
     )  # as it was then
     assert [e["type"] for e in heard] == ["RectificationRequired", "RectificationVerified"]
     assert heard[0]["payload"]["unit"] == "province:山西" and heard[1]["originator_id"] == item_id
 
     # A spot check draws from the registers in MongoDB: 山西's only record is that expert.
-    drawn = rpc.supervision.draw_spot_check(
+    drawn = rpc(LI).supervision.draw_spot_check(
         campaign["id"],
         {
             "seed": "2020",
@@ -124,7 +119,6 @@ def test_a_campaign_over_rpc_publishes_rectification_state_and_tracks_it_in_mong
             "at_position": None,
             "effective_date": "2017-08-15",
         },
-        LI,
     )
     assert [r for r in drawn["records"] if r["province"] == "山西"] == [
         {"province": "山西", "kind": "expert", "id": expert["id"]}
@@ -145,21 +139,20 @@ def test_an_auditor_checks_the_deployed_stores_and_reproduces_the_statistics_tab
     PostgreSQL logs, and the statistics table reported from the logs alone is the one the
     service answered, byte for byte the same on every run and from an export copied elsewhere."""
     _, rpc = cluster
-    rpc.registry.register_expert(
+    rpc(NATIONAL).registry.register_expert(
         expert_form(
             unit="province:山西",
             effective_date="2017-03-01",
             location={"province": "山西", "city": "吕梁"},
         ),
-        NATIONAL,
     )
-    campaign = rpc.supervision.launch_campaign(campaign_2017(), NATIONAL)
-    rpc.supervision.submit_self_inspection(
-        campaign["id"], self_inspection("province:山西", experts=2), SHANXI
+    campaign = rpc(NATIONAL).supervision.launch_campaign(campaign_2017())
+    rpc(SHANXI).supervision.submit_self_inspection(
+        campaign["id"], self_inspection("province:山西", experts=2)
     )
-    live = rpc.supervision.statistics_table(campaign["id"], "province:山西", SHANXI)
-    rpc.supervision.rectification_summary("province:山西", "2017-10-01")  # both views caught up
-    rpc.registry.two_counts("national", "2017-10-01")
+    live = rpc(SHANXI).supervision.statistics_table(campaign["id"], "province:山西")
+    rpc().supervision.rectification_summary("province:山西", "2017-10-01")  # both views caught up
+    rpc().registry.two_counts("national", "2017-10-01")
 
     verified = audit("verify")
     assert verified.exit_code == 0, verified.output

@@ -3,70 +3,50 @@ hold (registry hours and experts, supervision's rectification state), then call 
 
 from datetime import date
 
-import eventlet
-from nameko.exceptions import MethodNotFound, UnknownService
-from nameko.rpc import RpcProxy
-
-from kernel.auth import Actor, authorize_read, require_role
+from kernel.acting import PeerRpcProxy, asked
+from kernel.auth import authorize_read, require_role
 from kernel.erasure import AppliesErasures
 from kernel.errors import EXPECTED, Forbidden, NotFound, RuleViolation
 from kernel.places import canonical_unit
 from kernel.sealed import rpc
-from kernel.service_parts import LogService, PartsProvider
-from services.awards import SERVICE, queries
+from kernel.service_parts import LogService
+from services.awards import SERVICE, presenters, queries
 from services.awards.contract import NOMINATORS, OBJECTORS
 from services.awards.domain import registered_nominee
-from services.awards.presenters import (
-    commendation_view,
-    listed_commendation,
-    listed_nomination,
-    nomination_view,
-    round_view,
-)
-
-CALL_TIMEOUT_SECONDS = 10
-# How this service reads the registry for its own checks (any unit's expert may be nominated).
-READER = {"subject": "service:awards", "role": "auditor", "scope": "national"}
 
 
-class AwardsService(AppliesErasures, LogService):
-    name = "awards"
-
-    awards = PartsProvider(SERVICE)
-    registry = RpcProxy("registry")
-    supervision = RpcProxy("supervision")
+class AwardsService(AppliesErasures, LogService, serves=SERVICE):
+    # Asked as this service (kernel/acting.py): any unit's expert may be nominated.
+    registry = PeerRpcProxy("registry")
+    supervision = PeerRpcProxy("supervision")
 
     # -- rounds ---------------------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def configure_round(self, form, actor, idempotency=None):
-        actor = Actor.from_dict(actor)
-        require_role(actor, "national_office")
-        award_round = self.awards.app.configure_round(
-            **form, idempotency=self._keyed(actor, idempotency)
-        )
-        return round_view(award_round)
+    def configure_round(self, form, idempotency=None):
+        require_role(self.actor, "national_office")
+        award_round = self.parts.app.configure_round(**form, idempotency=self._keyed(idempotency))
+        return presenters.round_view(award_round)
 
     @rpc(expected_exceptions=EXPECTED)
     def get_round(self, round_id):
-        return round_view(self.awards.app.get_round(round_id))
+        return presenters.round_view(self.parts.app.get_round(round_id))
 
     @rpc(expected_exceptions=EXPECTED)
-    def endorse_outstanding(self, round_id, form, actor, idempotency=None):
+    def endorse_outstanding(self, round_id, form, idempotency=None):
         """The national office records an especially-outstanding justification for an expert."""
-        actor = Actor.from_dict(actor)
-        require_role(actor, "national_office")
-        return round_view(
-            self.awards.app.endorse_outstanding(
-                round_id, **form, idempotency=self._keyed(actor, idempotency)
+        require_role(self.actor, "national_office")
+        return presenters.round_view(
+            self.parts.app.endorse_outstanding(
+                round_id, **form, idempotency=self._keyed(idempotency)
             )
         )
 
     # -- nominations ----------------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def nominate(self, round_id, form, actor, idempotency=None):
+    def nominate(self, round_id, form, idempotency=None):
         """A province or national society nominates for itself; the evidence the rules need is
         gathered here (as of the nomination's effective date) and the application decides."""
-        actor = Actor.from_dict(actor)
+        actor = self.actor
         require_role(actor, *NOMINATORS)
         form = dict(form)
         unit = canonical_unit(form.pop("unit", None) or actor.scope)
@@ -76,7 +56,7 @@ class AwardsService(AppliesErasures, LogService):
                 {"unit": ["units nominate only for themselves"]},
             )
         category, effective_date = form.pop("category"), form.pop("effective_date")
-        app = self.awards.app
+        app = self.parts.app
         award_round = app.get_round(round_id)
         evidence = {"as_of": effective_date}
         if category == "individual":
@@ -91,43 +71,41 @@ class AwardsService(AppliesErasures, LogService):
             form=form,
             evidence=evidence,
             effective_date=effective_date,
-            idempotency=self._keyed(actor, idempotency),
+            idempotency=self._keyed(idempotency),
         )
-        return nomination_view(nomination)
+        return presenters.nomination_view(nomination)
 
     def _expert(self, expert_id):
         """The registry's record of the expert (None: not registered)."""
         try:
-            return self.registry.get_expert(expert_id, READER)
+            return self.registry.get_expert(expert_id)
         except NotFound:
             return None
 
     def _rectification(self, unit, as_of):
-        """Supervision's rectification state of the unit (and its sub-units) as of a date. The
-        time limit matters on the in-process transport, which would wait for ever if no
-        supervision service ran; without an answer the rule cannot be checked, so it refuses."""
-        try:
-            with eventlet.Timeout(CALL_TIMEOUT_SECONDS):
-                return self.supervision.rectification_summary(unit, as_of)
-        except (UnknownService, MethodNotFound, eventlet.Timeout):
+        """Supervision's rectification state of the unit (and its sub-units) as of a date; without
+        an answer the rule cannot be checked, so the nomination is refused."""
+        state = asked(self.supervision.rectification_summary, unit, as_of)
+        if state is None:
             raise RuleViolation(
                 "the rectification state is not available from supervision; try again later",
                 {"unit": ["rectification state unavailable"]},
-            ) from None
+            )
+        return state
 
     @rpc(expected_exceptions=EXPECTED)
-    def get_nomination(self, nomination_id, actor):
-        nomination = self.awards.app.get_nomination(nomination_id)
-        authorize_read(Actor.from_dict(actor), nomination.unit)
-        return nomination_view(nomination)
+    def get_nomination(self, nomination_id):
+        nomination = self.parts.app.get_nomination(nomination_id)
+        authorize_read(self.actor, nomination.unit)
+        return presenters.nomination_view(nomination)
 
     @rpc(expected_exceptions=EXPECTED)
-    def eligibility(self, nomination_id, actor, as_of=None):
+    def eligibility(self, nomination_id, as_of=None):
         """Each rule, pass or fail, with its evidence, as it stands now (rectification state as of
         ``as_of``, default today), beside the checks recorded when the nomination was accepted."""
-        app = self.awards.app
+        app = self.parts.app
         nomination = app.get_nomination(nomination_id)
-        authorize_read(Actor.from_dict(actor), nomination.unit)
+        authorize_read(self.actor, nomination.unit)
         award_round = app.get_round(nomination.round_id)
         as_of = as_of or date.today().isoformat()
         evidence = {"as_of": as_of}
@@ -147,43 +125,41 @@ class AwardsService(AppliesErasures, LogService):
         }
 
     @rpc(expected_exceptions=EXPECTED)
-    def nominations(self, round_id, actor, unit=None, category=None, status=None, as_of=None):
+    def nominations(self, round_id, unit=None, category=None, status=None, as_of=None):
         """The round's list as of a date; a province or society reads its own nominations."""
-        actor = Actor.from_dict(actor)
+        actor = self.actor
         if actor.role in NOMINATORS and unit is None:
             unit = actor.scope
         if unit is not None:
             authorize_read(actor, unit)
-        self.awards.app.get_round(round_id)
+        self.parts.app.get_round(round_id)
         as_of = as_of or date.today().isoformat()
-        position, docs = self.awards.read(
+        position, docs = self.parts.read(
             lambda v: queries.nominations(v, round_id, as_of, unit, category, status)
         )
         return {
             "round_id": round_id,
             "as_of": as_of,
-            "items": [listed_nomination(d) for d in docs],
+            "items": [presenters.listed_nomination(d) for d in docs],
             "positions": {"awards": position},
         }
 
     # -- public notice, objections, commendation ------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def publicize(self, round_id, form, actor, idempotency=None):
-        actor = Actor.from_dict(actor)
-        require_role(actor, "national_office")
-        return round_view(
-            self.awards.app.publicize(round_id, **form, idempotency=self._keyed(actor, idempotency))
+    def publicize(self, round_id, form, idempotency=None):
+        require_role(self.actor, "national_office")
+        return presenters.round_view(
+            self.parts.app.publicize(round_id, **form, idempotency=self._keyed(idempotency))
         )
 
     @rpc(expected_exceptions=EXPECTED)
-    def raise_objection(self, nomination_id, form, actor, idempotency=None):
-        actor = Actor.from_dict(actor)
-        require_role(actor, *OBJECTORS)
-        nomination, objection_id = self.awards.app.raise_objection(
+    def raise_objection(self, nomination_id, form, idempotency=None):
+        require_role(self.actor, *OBJECTORS)
+        nomination, objection_id = self.parts.app.raise_objection(
             nomination_id,
-            raised_by=actor.subject,
+            raised_by=self.actor.subject,
             **form,
-            idempotency=self._keyed(actor, idempotency),
+            idempotency=self._keyed(idempotency),
         )
         return {
             "id": objection_id,
@@ -192,56 +168,53 @@ class AwardsService(AppliesErasures, LogService):
         }
 
     @rpc(expected_exceptions=EXPECTED)
-    def resolve_objection(self, nomination_id, objection_id, form, actor, idempotency=None):
-        actor = Actor.from_dict(actor)
-        require_role(actor, "national_office")
-        return nomination_view(
-            self.awards.app.resolve_objection(
-                nomination_id, objection_id, **form, idempotency=self._keyed(actor, idempotency)
+    def resolve_objection(self, nomination_id, objection_id, form, idempotency=None):
+        require_role(self.actor, "national_office")
+        return presenters.nomination_view(
+            self.parts.app.resolve_objection(
+                nomination_id, objection_id, **form, idempotency=self._keyed(idempotency)
             )
         )
 
     @rpc(expected_exceptions=EXPECTED)
-    def commend(self, round_id, form, actor, idempotency=None):
-        actor = Actor.from_dict(actor)
-        require_role(actor, "national_office")
-        award_round, conferred = self.awards.app.commend(
+    def commend(self, round_id, form, idempotency=None):
+        require_role(self.actor, "national_office")
+        award_round, conferred = self.parts.app.commend(
             round_id,
             form.get("nomination_ids"),
             form["effective_date"],
-            idempotency=self._keyed(actor, idempotency),
+            idempotency=self._keyed(idempotency),
         )
-        return {**round_view(award_round), "conferred": [nomination_view(n) for n in conferred]}
+        return {
+            **presenters.round_view(award_round),
+            "conferred": [presenters.nomination_view(n) for n in conferred],
+        }
 
     @rpc(expected_exceptions=EXPECTED)
-    def revoke(self, nomination_id, form, actor, idempotency=None):
-        actor = Actor.from_dict(actor)
-        require_role(actor, "national_office")
-        return nomination_view(
-            self.awards.app.revoke(
-                nomination_id, **form, idempotency=self._keyed(actor, idempotency)
-            )
+    def revoke(self, nomination_id, form, idempotency=None):
+        require_role(self.actor, "national_office")
+        return presenters.nomination_view(
+            self.parts.app.revoke(nomination_id, **form, idempotency=self._keyed(idempotency))
         )
 
     # -- commendations --------------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def record_commendation(self, form, actor, idempotency=None):
+    def record_commendation(self, form, idempotency=None):
         """A past year's commended list, entered by the national office (feeds "commended since")."""
-        actor = Actor.from_dict(actor)
-        require_role(actor, "national_office")
-        commendation = self.awards.app.record_commendation(
-            **form, idempotency=self._keyed(actor, idempotency)
+        require_role(self.actor, "national_office")
+        commendation = self.parts.app.record_commendation(
+            **form, idempotency=self._keyed(idempotency)
         )
-        return commendation_view(commendation)
+        return presenters.commendation_view(commendation)
 
     @rpc(expected_exceptions=EXPECTED)
-    def commendations(self, actor, year=None, unit=None, category=None, as_of=None):
-        actor = Actor.from_dict(actor)
+    def commendations(self, year=None, unit=None, category=None, as_of=None):
         if unit is not None:
-            authorize_read(actor, unit)
-        position, docs = self.awards.read(
+            authorize_read(self.actor, unit)
+        position, docs = self.parts.read(
             lambda v: queries.commendations(v, year, unit, category, as_of)
         )
-        return {"items": [listed_commendation(d) for d in docs], "positions": {"awards": position}}
-
-    # -- for consumers and operations -----------------------------------------------------
+        return {
+            "items": [presenters.listed_commendation(d) for d in docs],
+            "positions": {"awards": position},
+        }

@@ -3,7 +3,6 @@
 from kernel.auth import (
     ERASERS,
     NATIONWIDE_READERS,
-    Actor,
     authorize_change,
     authorize_household_in_pairing,
     authorize_read,
@@ -13,74 +12,58 @@ from kernel.auth import (
     require_role,
     require_writer,
 )
-from kernel.errors import EXPECTED, RuleViolation
+from kernel.errors import EXPECTED, RuleViolation, ValidationFailed
 from kernel.sealed import rpc
-from kernel.service_parts import LogService, PartsProvider
-from services.registry import SERVICE, queries
-from services.registry.presenters import (
-    association_view,
-    expert_listing,
-    expert_view,
-    household_view,
-    pairing_view,
-    payee_view,
-    service_log_view,
-    targets_view,
-)
+from kernel.service_parts import LogService
+from services.registry import SERVICE, presenters, queries
+
+# The records revoked and corrected alike: the application's get_, revoke_ and correct_<kind>, and
+# presenters.<kind>_view.
+AMENDABLE = ("expert", "association", "household")
 
 
-class RegistryService(LogService):
-    name = "registry"
-
-    registry = PartsProvider(SERVICE)
+class RegistryService(LogService, serves=SERVICE):
+    @rpc(expected_exceptions=EXPECTED)
+    def register_expert(self, form, idempotency=None):
+        authorize_write(self.actor, unit=form["unit"], location=form["location"])
+        expert = self.parts.app.register_expert(**form, idempotency=self._keyed(idempotency))
+        return presenters.expert_view(expert)
 
     @rpc(expected_exceptions=EXPECTED)
-    def register_expert(self, form, actor, idempotency=None):
-        actor = Actor.from_dict(actor)
-        authorize_write(actor, unit=form["unit"], location=form["location"])
-        expert = self.registry.app.register_expert(
-            **form, idempotency=self._keyed(actor, idempotency)
-        )
-        return expert_view(expert)
+    def get_expert(self, expert_id):
+        expert = self.parts.app.get_expert(expert_id)
+        authorize_read(self.actor, expert.unit, expert.location)
+        return presenters.expert_view(expert)
 
     @rpc(expected_exceptions=EXPECTED)
-    def get_expert(self, expert_id, actor):
-        expert = self.registry.app.get_expert(expert_id)
-        authorize_read(Actor.from_dict(actor), expert.unit, expert.location)
-        return expert_view(expert)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def list_experts(self, actor, unit=None, specialty=None, after=0, limit=50):
-        actor = Actor.from_dict(actor)
+    def list_experts(self, unit=None, specialty=None, cursor=0, limit=50):
+        actor = self.actor
         if unit is None and actor.role not in NATIONWIDE_READERS and actor.scope != "national":
             unit = str(
                 actor.unit.lineage[1]
             )  # a society, or the province of a province, city or county
         if unit is not None:
             authorize_read(actor, unit)
-        _, (docs, next_cursor) = self.registry.read(
-            lambda views: queries.list_experts(views, unit, specialty, after, limit)
+        _, (docs, next_cursor) = self.parts.read(
+            lambda views: queries.list_experts(views, unit, specialty, cursor, limit)
         )
-        return {"items": [expert_listing(d) for d in docs], "next_cursor": next_cursor}
+        return {"items": [presenters.expert_listing(d) for d in docs], "next_cursor": next_cursor}
 
     @rpc(expected_exceptions=EXPECTED)
-    def register_household(self, form, actor, idempotency=None):
-        actor = Actor.from_dict(actor)
-        authorize_write(actor, location=form["location"])
-        household = self.registry.app.register_household(
-            **form, idempotency=self._keyed(actor, idempotency)
-        )
-        return household_view(household)
+    def register_household(self, form, idempotency=None):
+        authorize_write(self.actor, location=form["location"])
+        household = self.parts.app.register_household(**form, idempotency=self._keyed(idempotency))
+        return presenters.household_view(household)
 
     @rpc(expected_exceptions=EXPECTED)
-    def import_households(self, rows, actor):
+    def import_households(self, rows):
         """One batch of an import; rows outside the actor's jurisdiction are rejected."""
-        actor = Actor.from_dict(actor)
+        actor = self.actor
         require_writer(actor)
         inside, outside = [], []
         for row in rows:
             (inside if actor.unit.covers(place_of(row["location"])) else outside).append(row)
-        result = self.registry.app.import_households(inside)
+        result = self.parts.app.import_households(inside)
         result["rejected"] += [
             {
                 "row": r.get("row"),
@@ -92,166 +75,108 @@ class RegistryService(LogService):
         return result
 
     @rpc(expected_exceptions=EXPECTED)
-    def file_pairing(self, form, actor, idempotency=None):
-        app, actor = self.registry.app, Actor.from_dict(actor)
+    def file_pairing(self, form, idempotency=None):
+        app = self.parts.app
         expert = app.referenced_expert(form["expert_id"])
-        authorize_write(actor, unit=expert.unit, location=expert.location)
+        authorize_write(self.actor, unit=expert.unit, location=expert.location)
         for household in app.registered_households(form["household_codes"]):
-            authorize_household_in_pairing(actor, household.location)
-        agreement = app.file_pairing(**form, idempotency=self._keyed(actor, idempotency))
-        return pairing_view(agreement)
+            authorize_household_in_pairing(self.actor, household.location)
+        agreement = app.file_pairing(**form, idempotency=self._keyed(idempotency))
+        return presenters.pairing_view(agreement)
 
     @rpc(expected_exceptions=EXPECTED)
-    def revoke_expert(self, expert_id, change, actor, idempotency=None):
-        actor = Actor.from_dict(actor)
-        expert = self.registry.app.get_expert(expert_id)
-        authorize_write(actor, unit=expert.unit, location=expert.location)
-        return expert_view(
-            self.registry.app.revoke_expert(
-                expert_id, **change, idempotency=self._keyed(actor, idempotency)
-            )
+    def register_association(self, form, idempotency=None):
+        authorize_write(self.actor, unit=form["unit"], location=form["location"])
+        association = self.parts.app.register_association(
+            **form, idempotency=self._keyed(idempotency)
         )
+        return presenters.association_view(association)
+
+    # -- revocations, corrections and erasures --------------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def revoke(self, kind, key, change, idempotency=None):
+        """Revoke a registered expert, association or household (``kind``; ``key`` its id, credit
+        code or code)."""
+        return self._amend("revoke", kind, key, change, idempotency)
 
     @rpc(expected_exceptions=EXPECTED)
-    def correct_expert(self, expert_id, change, actor, idempotency=None):
-        actor = Actor.from_dict(actor)
-        expert = self.registry.app.get_expert(expert_id)
+    def correct(self, kind, key, change, idempotency=None):
+        """Correct a registered expert, association or household's record."""
+        return self._amend("correct", kind, key, change, idempotency)
+
+    def _amend(self, verb, kind, key, change, idempotency):
+        """The writer's only if the record is in their jurisdiction as it is and as a correction
+        would leave it (a household is credited to no unit)."""
+        if kind not in AMENDABLE:
+            raise ValidationFailed(f"no register of {kind}", {"kind": [", ".join(AMENDABLE)]})
+        app = self.parts.app
+        record = getattr(app, f"get_{kind}")(key)
         authorize_change(
-            actor,
-            unit=expert.unit,
-            location=expert.location,
-            new_location=change["changes"].get("location"),
+            self.actor,
+            unit=getattr(record, "unit", None),
+            location=record.location,
+            new_location=change.get("changes", {}).get("location"),
         )
-        return expert_view(
-            self.registry.app.correct_expert(
-                expert_id, **change, idempotency=self._keyed(actor, idempotency)
-            )
+        amended = getattr(app, f"{verb}_{kind}")(
+            key, **change, idempotency=self._keyed(idempotency)
         )
+        return getattr(presenters, f"{kind}_view")(amended)
 
     @rpc(expected_exceptions=EXPECTED)
-    def erase_expert(self, expert_id, form, actor, idempotency=None):
+    def erase_expert(self, expert_id, form, idempotency=None):
         """Destroy the expert's data key (their name, ID number, phone, email, address and account
         can never be read again) and record why; figures, hashes and proofs are untouched."""
-        actor = Actor.from_dict(actor)
-        require_role(actor, *ERASERS)
-        return expert_view(
-            self.registry.app.erase_expert(
-                expert_id, **form, idempotency=self._keyed(actor, idempotency)
-            )
+        require_role(self.actor, *ERASERS)
+        return presenters.expert_view(
+            self.parts.app.erase_expert(expert_id, **form, idempotency=self._keyed(idempotency))
         )
 
     @rpc
     def erased_experts(self, after="", limit=1000):
         """A page of the experts whose data key was destroyed, in id order after ``after``, for
         the services that name them to erase them too (kernel.erasure): ``{ids, next}``."""
-        found = self.registry.app.mapper.ring.table.erased(after, min(limit, 1000))
-        _, experts = self.registry.read(lambda views: queries.which_experts(views, found))
+        found = self.parts.app.mapper.ring.table.erased(after, min(limit, 1000))
+        _, experts = self.parts.read(lambda views: queries.which_experts(views, found))
         return {
             "ids": [i for i in found if i in experts],
             "next": found[-1] if len(found) == min(limit, 1000) else None,
         }
 
     @rpc(expected_exceptions=EXPECTED)
-    def register_association(self, form, actor, idempotency=None):
-        actor = Actor.from_dict(actor)
-        authorize_write(actor, unit=form["unit"], location=form["location"])
-        association = self.registry.app.register_association(
-            **form, idempotency=self._keyed(actor, idempotency)
-        )
-        return association_view(association)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def revoke_association(self, credit_code, change, actor, idempotency=None):
-        actor = Actor.from_dict(actor)
-        association = self.registry.app.get_association(credit_code)
-        authorize_write(actor, unit=association.unit, location=association.location)
-        return association_view(
-            self.registry.app.revoke_association(
-                credit_code, **change, idempotency=self._keyed(actor, idempotency)
-            )
-        )
-
-    @rpc(expected_exceptions=EXPECTED)
-    def correct_association(self, credit_code, change, actor, idempotency=None):
-        actor = Actor.from_dict(actor)
-        association = self.registry.app.get_association(credit_code)
-        authorize_change(
-            actor,
-            unit=association.unit,
-            location=association.location,
-            new_location=change["changes"].get("location"),
-        )
-        return association_view(
-            self.registry.app.correct_association(
-                credit_code, **change, idempotency=self._keyed(actor, idempotency)
-            )
-        )
-
-    @rpc(expected_exceptions=EXPECTED)
-    def revoke_household(self, code, change, actor, idempotency=None):
-        actor = Actor.from_dict(actor)
-        household = self.registry.app.get_household(code)
-        authorize_write(actor, location=household.location)
-        return household_view(
-            self.registry.app.revoke_household(
-                code, **change, idempotency=self._keyed(actor, idempotency)
-            )
-        )
-
-    @rpc(expected_exceptions=EXPECTED)
-    def correct_household(self, code, change, actor, idempotency=None):
-        actor = Actor.from_dict(actor)
-        household = self.registry.app.get_household(code)
-        authorize_change(
-            actor, location=household.location, new_location=change["changes"].get("location")
-        )
-        return household_view(
-            self.registry.app.correct_household(
-                code, **change, idempotency=self._keyed(actor, idempotency)
-            )
-        )
-
-    @rpc(expected_exceptions=EXPECTED)
-    def erase_household(self, code, form, actor, idempotency=None):
+    def erase_household(self, code, form, idempotency=None):
         """Destroy the household head's data key (name and ID number) and record why."""
-        actor = Actor.from_dict(actor)
-        require_role(actor, *ERASERS)
-        return household_view(
-            self.registry.app.erase_household(
-                code, **form, idempotency=self._keyed(actor, idempotency)
-            )
+        require_role(self.actor, *ERASERS)
+        return presenters.household_view(
+            self.parts.app.erase_household(code, **form, idempotency=self._keyed(idempotency))
         )
 
+    # -- lifting out, help activities, targets --------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def lift_out(self, code, form, actor, idempotency=None):
-        actor = Actor.from_dict(actor)
-        authorize_write(actor, location=self.registry.app.get_household(code).location)
-        household = self.registry.app.lift_out(
-            code, **form, idempotency=self._keyed(actor, idempotency)
-        )
-        return household_view(household)
+    def lift_out(self, code, form, idempotency=None):
+        authorize_write(self.actor, location=self.parts.app.get_household(code).location)
+        household = self.parts.app.lift_out(code, **form, idempotency=self._keyed(idempotency))
+        return presenters.household_view(household)
 
     @rpc(expected_exceptions=EXPECTED)
-    def log_service(self, form, actor, idempotency=None):
-        actor = Actor.from_dict(actor)
-        expert = self.registry.app.referenced_expert(form["expert_id"])
-        authorize_write(actor, unit=expert.unit, location=expert.location)
-        log = self.registry.app.log_service(**form, idempotency=self._keyed(actor, idempotency))
-        return service_log_view(log)
+    def log_service(self, form, idempotency=None):
+        expert = self.parts.app.referenced_expert(form["expert_id"])
+        authorize_write(self.actor, unit=expert.unit, location=expert.location)
+        log = self.parts.app.log_service(**form, idempotency=self._keyed(idempotency))
+        return presenters.service_log_view(log)
 
     @rpc(expected_exceptions=EXPECTED)
-    def set_targets(self, unit, form, actor, idempotency=None):
-        actor = Actor.from_dict(actor)
-        authorize_targets(actor, unit)
-        return targets_view(
-            self.registry.app.set_targets(unit, **form, idempotency=self._keyed(actor, idempotency))
+    def set_targets(self, unit, form, idempotency=None):
+        authorize_targets(self.actor, unit)
+        return presenters.targets_view(
+            self.parts.app.set_targets(unit, **form, idempotency=self._keyed(idempotency))
         )
 
+    # -- figures --------------------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def explain(self, unit, metric, as_of, actor, limit=queries.MAX_PAGE, cursor=None):
+    def explain(self, unit, metric, as_of, limit=queries.MAX_PAGE, cursor=None):
         """One page of the records behind a figure (``total`` is the figure; ``next_cursor``)."""
-        authorize_read(Actor.from_dict(actor), unit)
-        position, explained = self.registry.read(
+        authorize_read(self.actor, unit)
+        position, explained = self.parts.read(
             lambda views: queries.explain(views, unit, metric, as_of, limit, cursor)
         )
         return {
@@ -262,13 +187,13 @@ class RegistryService(LogService):
 
     @rpc(expected_exceptions=EXPECTED)
     def service_hours(self, expert_id, year):
-        return self.registry.read(lambda views: queries.service_hours(views, expert_id, year))[1]
+        return self.parts.read(lambda views: queries.service_hours(views, expert_id, year))[1]
 
     @rpc(expected_exceptions=EXPECTED)
     def frame_sizes(self, provinces, at_position=None):
         """How many records had entered each province's spot-check frame by one log position
         (default: the end of the log): ``{position, sizes}``; one indexed read per province."""
-        position, sizes = self.registry.read(
+        position, sizes = self.parts.read(
             lambda views: {p: queries.frame_size(views, p, at_position) for p in provinces}
         )
         if at_position is not None and at_position > position:
@@ -282,7 +207,7 @@ class RegistryService(LogService):
     def frame_records(self, province, ordinals, at_position):
         """The records at these ordinals of a province's frame and whether each was in force at
         the position (a spot check's draw: services.supervision.domain.draw_records)."""
-        _, found = self.registry.read(
+        _, found = self.parts.read(
             lambda views: queries.frame_records(views, province, ordinals, at_position)
         )
         return {str(n): record for n, record in found.items()}
@@ -291,13 +216,13 @@ class RegistryService(LogService):
     def payee(self, expert_id):
         """What a paying service needs to know of an expert: whether the registration is in force,
         the unit credited, and a keyed hash of the registered bank account (never the number)."""
-        return payee_view(
-            self.registry.app.referenced_expert(expert_id), self.registry.settings.pii_hash_key
+        return presenters.payee_view(
+            self.parts.app.referenced_expert(expert_id), self.parts.settings.pii_hash_key
         )
 
     @rpc(expected_exceptions=EXPECTED)
     def two_counts(self, unit, as_of):
-        position, figures = self.registry.read(lambda views: queries.two_counts(views, unit, as_of))
+        position, figures = self.parts.read(lambda views: queries.two_counts(views, unit, as_of))
         return {
             "unit": unit,
             "as_of": as_of,
