@@ -135,7 +135,7 @@ def build(settings, households):
             lifted_on = day(1460 + k % 300)
             app.lift_out(codes[0], lifted_on, 1, lifted_on)
         if k % 100 == 7:
-            app.revoke_expert(str(expert.id), "调离", day(1440 + k % 300))
+            app.revoke("expert", str(expert.id), "调离", day(1440 + k % 300))
     app.close()
     marker.write_text(json.dumps({"households": households}))
 

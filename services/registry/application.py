@@ -14,6 +14,7 @@ from kernel.identity import (
     canonical_id_number,
 )
 from kernel.places import canonical_place, canonical_unit
+from services.registry.contract import ERASABLE, REGISTERS
 from services.registry.domain import (
     NAMING_FIELDS,
     Association,
@@ -82,18 +83,6 @@ class RegistryApplication(ServiceApplication):
         self.save(expert, claim)
         return expert
 
-    @command
-    def revoke_expert(self, expert_id, reason, effective_date):
-        return self._amend(self.get_expert(expert_id), "revoke", reason, effective_date)
-
-    @command
-    def correct_expert(self, expert_id, changes, reason, effective_date):
-        return self._correct(self.get_expert(expert_id), changes, reason, effective_date)
-
-    @command
-    def erase_expert(self, expert_id, reason):
-        return self._erase(self.get_expert(expert_id), reason)
-
     # -- associations and federations -----------------------------------------------------
     @command
     def register_association(self, *, credit_code, effective_date, **form):
@@ -116,14 +105,6 @@ class RegistryApplication(ServiceApplication):
                 f"no association with credit code {credit_code}",
                 {"credit_code": ["not registered"]},
             ) from None
-
-    @command
-    def revoke_association(self, credit_code, reason, effective_date):
-        return self._amend(self.get_association(credit_code), "revoke", reason, effective_date)
-
-    @command
-    def correct_association(self, credit_code, changes, reason, effective_date):
-        return self._correct(self.get_association(credit_code), changes, reason, effective_date)
 
     def get_expert(self, expert_id) -> Expert:
         return self._get(expert_id, Expert, "expert")
@@ -155,18 +136,6 @@ class RegistryApplication(ServiceApplication):
         )
         self.save(household)
         return household
-
-    @command
-    def revoke_household(self, code, reason, effective_date):
-        return self._amend(self.get_household(code), "revoke", reason, effective_date)
-
-    @command
-    def correct_household(self, code, changes, reason, effective_date):
-        return self._correct(self.get_household(code), changes, reason, effective_date)
-
-    @command
-    def erase_household(self, code, reason):
-        return self._erase(self.get_household(code), reason)
 
     @command
     def lift_out(self, code, date, people, effective_date):
@@ -352,20 +321,41 @@ class RegistryApplication(ServiceApplication):
         self.save(record)
         return record
 
-    # -- helpers --------------------------------------------------------------------------
-    def _erase(self, record, reason):
-        """Destroy the record's data key, then record why. In this order, a crash in between leaves
-        the person erased and the event still to record (erasing again records it); the other
-        order could leave an erasure recorded while the key survives."""
+    # -- revocations, corrections, erasures of any register ---------------------------------
+    @command
+    def revoke(self, kind, key, reason, effective_date):
+        """Revoke a registration (``kind``: expert, association or household; ``key``: its id,
+        credit code or code) from ``effective_date``."""
+        return self._amend(self.registered(kind, key), "revoke", reason, effective_date)
+
+    @command
+    def correct(self, kind, key, changes, reason, effective_date):
+        """Correct a record from ``effective_date``, its places canonical whoever sent them."""
+        return self._amend(
+            self.registered(kind, key), "correct", _canonical(changes), reason, effective_date
+        )
+
+    @command
+    def erase(self, kind, key, reason):
+        """Destroy the person's data key (an expert, or a household's head), then record why. In
+        this order, a crash in between leaves the person erased and the event still to record
+        (erasing again records it); the other order could leave an erasure recorded while the key
+        survives."""
+        if kind not in ERASABLE:
+            raise ValidationFailed(f"no person to erase in {kind}", {"kind": list(ERASABLE)})
+        record = self.registered(kind, key)
         record.erase(reason)
         self.mapper.ring.erase(str(record.id))
         self.save(record)
         return record
 
-    def _correct(self, record, changes, reason, effective_date):
-        """Correct a record with its places canonical, whoever sent the changes."""
-        return self._amend(record, "correct", _canonical(changes), reason, effective_date)
+    def registered(self, kind, key):
+        """The record of ``kind`` under ``key`` (NotFound naming the key's field if none)."""
+        if kind not in REGISTERS:
+            raise ValidationFailed(f"no register of {kind}", {"kind": list(REGISTERS)})
+        return getattr(self, f"get_{kind}")(key)
 
+    # -- helpers --------------------------------------------------------------------------
     def _amend(self, record, action, *args):
         """Revoke or correct a record (its own method guards the rule) and save it."""
         getattr(record, action)(*args)

@@ -18,6 +18,10 @@ METRICS = (
     "households_lifted",
     "people_lifted",
 )
+# The registers a record can be revoked or corrected in, and those whose records name a person
+# who can be erased (an association names its organisation, not a person).
+REGISTERS = ("expert", "association", "household")
+ERASABLE = ("expert", "household")
 MAX_BODIES = 1_000_000  # experts, associations or federations of one unit
 MAX_HOUSEHOLDS = 30_000_000
 MAX_PEOPLE = 100_000_000

@@ -12,14 +12,13 @@ from kernel.auth import (
     require_role,
     require_writer,
 )
-from kernel.errors import EXPECTED, RuleViolation, ValidationFailed
+from kernel.errors import EXPECTED, RuleViolation
 from kernel.sealed import rpc
 from kernel.service_parts import LogService
 from services.registry import SERVICE, presenters, queries
 
 # The records revoked and corrected alike: the application's get_, revoke_ and correct_<kind>, and
 # presenters.<kind>_view.
-AMENDABLE = ("expert", "association", "household")
 
 
 class RegistryService(LogService, serves=SERVICE):
@@ -107,19 +106,15 @@ class RegistryService(LogService, serves=SERVICE):
     def _amend(self, verb, kind, key, change, idempotency):
         """The writer's only if the record is in their jurisdiction as it is and as a correction
         would leave it (a household is credited to no unit)."""
-        if kind not in AMENDABLE:
-            raise ValidationFailed(f"no register of {kind}", {"kind": [", ".join(AMENDABLE)]})
         app = self.parts.app
-        record = getattr(app, f"get_{kind}")(key)
+        record = app.registered(kind, key)
         authorize_change(
             self.actor,
             unit=getattr(record, "unit", None),
             location=record.location,
             new_location=change.get("changes", {}).get("location"),
         )
-        amended = getattr(app, f"{verb}_{kind}")(
-            key, **change, idempotency=self._keyed(idempotency)
-        )
+        amended = getattr(app, verb)(kind, key, **change, idempotency=self._keyed(idempotency))
         return getattr(presenters, f"{kind}_view")(amended)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -128,7 +123,7 @@ class RegistryService(LogService, serves=SERVICE):
         can never be read again) and record why; figures, hashes and proofs are untouched."""
         require_role(self.actor, *ERASERS)
         return presenters.expert_view(
-            self.parts.app.erase_expert(expert_id, **form, idempotency=self._keyed(idempotency))
+            self.parts.app.erase("expert", expert_id, **form, idempotency=self._keyed(idempotency))
         )
 
     @rpc
@@ -147,7 +142,7 @@ class RegistryService(LogService, serves=SERVICE):
         """Destroy the household head's data key (name and ID number) and record why."""
         require_role(self.actor, *ERASERS)
         return presenters.household_view(
-            self.parts.app.erase_household(code, **form, idempotency=self._keyed(idempotency))
+            self.parts.app.erase("household", code, **form, idempotency=self._keyed(idempotency))
         )
 
     # -- lifting out, help activities, targets --------------------------------------------

@@ -41,12 +41,12 @@ def test_personal_fields_are_sealed_under_the_persons_own_key(app):
 
 def test_erasing_an_expert_destroys_the_key_and_leaves_the_log_as_it_was(app):
     expert = app.register_expert(**expert_form(bank_account=ACCOUNT))
-    app.correct_expert(
-        str(expert.id), {"phone": "13900000009", "title": "教授"}, "换号", "2020-02-01"
+    app.correct(
+        "expert", str(expert.id), {"phone": "13900000009", "title": "教授"}, "换号", "2020-02-01"
     )
     states_before, chain_before = stored_log(app)
 
-    erased = app.erase_expert(str(expert.id), "本人申请删除个人信息")
+    erased = app.erase("expert", str(expert.id), "本人申请删除个人信息")
 
     states_after, chain_after = stored_log(app)
     assert states_after[: len(states_before)] == states_before  # nothing stored was rewritten
@@ -63,7 +63,7 @@ def test_erasing_an_expert_destroys_the_key_and_leaves_the_log_as_it_was(app):
 def test_an_erased_person_cannot_be_read_even_with_the_service_key(app, tmp_path):
     """A fresh process with CIPHER_KEY (and a copy of the keys table) still reads only 'erased'."""
     expert = app.register_expert(**expert_form())
-    app.erase_expert(str(expert.id), "本人申请")
+    app.erase("expert", str(expert.id), "本人申请")
     fresh = RegistryApplication(
         env=eventstore.application_env(settings_for(tmp_path), "registry"), pii_hash_key="test-key"
     )
@@ -81,7 +81,7 @@ def test_an_erased_person_cannot_be_read_even_with_the_service_key(app, tmp_path
 
 def test_a_re_registration_of_an_erased_experts_id_number_is_still_a_duplicate(app):
     expert = app.register_expert(**expert_form())
-    app.erase_expert(str(expert.id), "本人申请")
+    app.erase("expert", str(expert.id), "本人申请")
     with pytest.raises(Conflict) as refused:
         app.register_expert(**expert_form(name="另一人"))
     assert "id_number" in refused.value.details
@@ -89,26 +89,26 @@ def test_a_re_registration_of_an_erased_experts_id_number_is_still_a_duplicate(a
 
 def test_erasing_twice_is_a_conflict_and_records_nothing(app):
     expert = app.register_expert(**expert_form())
-    app.erase_expert(str(expert.id), "本人申请")
+    app.erase("expert", str(expert.id), "本人申请")
     head = app.recorder.max_notification_id()
     with pytest.raises(Conflict):
-        app.erase_expert(str(expert.id), "again")
+        app.erase("expert", str(expert.id), "again")
     assert app.recorder.max_notification_id() == head
 
 
 def test_an_erased_persons_naming_fields_cannot_be_set_again_but_the_rest_can(app):
     app.register_household(**household_form("371321000001"))
-    app.erase_household("371321000001", "户主申请")
+    app.erase("household", "371321000001", "户主申请")
     with pytest.raises(RuleViolation) as refused:
-        app.correct_household("371321000001", {"head_name": "李四"}, "更正", "2020-03-01")
+        app.correct("household", "371321000001", {"head_name": "李四"}, "更正", "2020-03-01")
     assert list(refused.value.details) == ["head_name"]
-    corrected = app.correct_household("371321000001", {"people": 5}, "新增人口", "2020-03-01")
+    corrected = app.correct("household", "371321000001", {"people": 5}, "新增人口", "2020-03-01")
     assert corrected.people == 5 and corrected.head_name == "erased"
 
 
 def test_erasing_a_household_keeps_what_the_figures_need(app):
     household = app.register_household(**household_form("371321000001", people=4))
-    erased = app.erase_household("371321000001", "户主申请")
+    erased = app.erase("household", "371321000001", "户主申请")
     again = app.get_household("371321000001")
     assert (again.head_name, again.head_id_number) == ("erased", "erased")
     assert (again.code, again.people, again.location, again.registered_on) == (
@@ -129,7 +129,7 @@ def test_events_recorded_before_envelopes_still_load_and_erase(app):
     app.recorder.insert_events([plain])
     assert app.get_expert(str(legacy.id)).name == "王建国"
 
-    app.erase_expert(str(legacy.id), "本人申请")
+    app.erase("expert", str(legacy.id), "本人申请")
     assert app.get_expert(str(legacy.id)).name == "erased"
 
 
@@ -185,7 +185,7 @@ def test_a_paying_service_sees_an_erased_expert_as_erased_with_no_account_to_che
 
     expert = app.register_expert(**expert_form(bank_account=ACCOUNT))
     assert payee_view(expert, "k")["bank_account_hash"] is not None
-    erased = payee_view(app.erase_expert(str(expert.id), "本人申请"), "k")
+    erased = payee_view(app.erase("expert", str(expert.id), "本人申请"), "k")
     assert (erased["erased"], erased["bank_account_hash"], erased["bank_account"]) == (
         True,
         None,
@@ -211,7 +211,7 @@ def test_on_postgresql_a_second_replica_reads_the_keys_and_forgets_an_erased_one
     assert inserts == [50]  # all 50 keys in one statement, in the events' transaction
     assert reader.get_household("371321000007").head_name == "张三"
 
-    writer.erase_household("371321000007", "户主申请")
+    writer.erase("household", "371321000007", "户主申请")
     notifications = reader.recorder.select_notifications(start=1, limit=100)
     reader.mapper.prefetch(notifications)
     registered = [
@@ -225,7 +225,7 @@ def test_on_postgresql_a_second_replica_reads_the_keys_and_forgets_an_erased_one
 
 def test_an_import_naming_an_erased_household_reports_it_as_already_registered(app):
     app.register_household(**household_form("371321000001"))
-    app.erase_household("371321000001", "户主申请")
+    app.erase("household", "371321000001", "户主申请")
     rows = [{**household_form(f"37132100000{i}"), "row": i} for i in (1, 2)]
     result = app.import_households(rows)
     assert [d["code"] for d in result["duplicates"]] == ["371321000001"]
@@ -240,7 +240,7 @@ def test_an_export_carries_the_keys_so_an_auditor_reads_what_the_store_reads(app
 
     app.register_household(**household_form("371321000001"))
     app.register_household(**household_form("371321000002"))
-    app.erase_household("371321000002", "户主申请")
+    app.erase("household", "371321000002", "户主申请")
     settings = settings_for(tmp_path)
     store = StoreLog(settings, SERVICE)
     export(store, tmp_path / "registry.jsonl")
@@ -274,7 +274,7 @@ def test_the_bus_carries_the_erasure_without_anything_personal(app):
     from services.registry.domain import PERSONAL_FIELDS
 
     expert = app.register_expert(**expert_form(bank_account=ACCOUNT))
-    app.erase_expert(str(expert.id), "本人申请")
+    app.erase("expert", str(expert.id), "本人申请")
     sent = []
     Outbox("registry", app, PERSONAL_FIELDS).publish_pending(sent.extend)
     assert [e["type"] for e in sent] == ["ExpertRegistered", "IdNumberClaimed", "ExpertErased"]
@@ -288,10 +288,10 @@ def test_correcting_a_legacy_experts_phone_seals_the_new_value_under_a_new_key(a
     app.recorder.insert_events(
         [super(personal.PersonalMapper, app.mapper).to_stored_event(legacy.collect_events()[0])]
     )
-    app.correct_expert(str(legacy.id), {"phone": "13900000009"}, "换号", "2020-02-01")
+    app.correct("expert", str(legacy.id), {"phone": "13900000009"}, "换号", "2020-02-01")
     assert "13900000009" not in raw_states(app)[-1]
     assert app.get_expert(str(legacy.id)).phone == "13900000009"
-    app.erase_expert(str(legacy.id), "本人申请")
+    app.erase("expert", str(legacy.id), "本人申请")
     assert (app.get_expert(str(legacy.id)).phone, app.get_expert(str(legacy.id)).name) == (
         "erased",
         "erased",

@@ -268,12 +268,12 @@ def drive(app, operations):
                 continue
             elif kind == "revoke_expert":
                 expert, when = expert_ids[args[0] % len(expert_ids)], args[1]
-                app.revoke_expert(expert, "调离", when)
+                app.revoke("expert", expert, "调离", when)
                 ref.tick()
                 ref.experts[expert]["rev"] = when
             elif kind == "correct_expert":
                 expert, where, when = expert_ids[args[0] % len(expert_ids)], args[1], args[2]
-                app.correct_expert(expert, {"location": PLACES[where]}, "更正", when)
+                app.correct("expert", expert, {"location": PLACES[where]}, "更正", when)
                 ref.experts[expert]["locs"].append((when, ref.tick(), PLACES[where]))
             elif kind == "association":
                 i, federation, unit, where, when = args
@@ -296,15 +296,17 @@ def drive(app, operations):
                     "locs": [(when, s, PLACES[where])],
                 }
             elif kind == "revoke_association":
-                app.revoke_association(credit_code(args[0]), "撤销", args[1])
+                app.revoke("association", credit_code(args[0]), "撤销", args[1])
                 ref.tick()
                 ref.associations[credit_code(args[0])]["rev"] = args[1]
             elif kind == "correct_association":
                 i, where, when = args
-                app.correct_association(credit_code(i), {"location": PLACES[where]}, "更正", when)
+                app.correct(
+                    "association", credit_code(i), {"location": PLACES[where]}, "更正", when
+                )
                 ref.associations[credit_code(i)]["locs"].append((when, ref.tick(), PLACES[where]))
             elif kind == "revoke_household":
-                app.revoke_household(code(args[0]), "核销", args[1])
+                app.revoke("household", code(args[0]), "核销", args[1])
                 ref.tick()
                 ref.households[code(args[0])]["rev"] = args[1]
             elif kind == "correct_household":
@@ -313,7 +315,7 @@ def drive(app, operations):
                     **({"people": people} if people else {}),
                     **({"location": PLACES[where]} if where is not None else {}),
                 }
-                app.correct_household(code(i), changes, "更正", when)
+                app.correct("household", code(i), changes, "更正", when)
                 s = ref.tick()
                 if people:
                     ref.households[code(i)]["people"].append((when, s, people))

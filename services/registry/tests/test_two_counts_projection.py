@@ -162,7 +162,7 @@ def test_a_spot_check_frame_holds_the_records_in_force_at_a_log_position(provinc
     registered after it is not there yet; a society's expert is in no province's frame."""
     position = ProjectionRunner(province, mongo_db, TwoCountsProjection()).run()
     wang = next(e for e in mongo_db["registry_experts"].find() if e["name"] == "王建国")
-    province.revoke_expert(wang["_id"], reason="调离", effective_date="2020-07-01")
+    province.revoke("expert", wang["_id"], reason="调离", effective_date="2020-07-01")
     province.register_household(**household_form("371321000009"))
     now = ProjectionRunner(province, mongo_db, TwoCountsProjection()).run()
 
@@ -250,8 +250,8 @@ def test_a_location_correction_counts_from_its_effective_date(province, mongo_db
     correction recorded later with that date, count in 沂南 before it and in 兰山 from it."""
     ProjectionRunner(province, mongo_db, TwoCountsProjection()).run()
     wang = mongo_db["registry_experts"].find_one({"name": "王建国"})["_id"]
-    province.correct_household("371321000003", {"location": LANSHAN}, "迁址", "2020-09-01")
-    province.correct_expert(wang, {"location": LANSHAN}, "迁址", "2020-09-01")
+    province.correct("household", "371321000003", {"location": LANSHAN}, "迁址", "2020-09-01")
+    province.correct("expert", wang, {"location": LANSHAN}, "迁址", "2020-09-01")
     ProjectionRunner(province, mongo_db, TwoCountsProjection()).run()
 
     yinan, lanshan = "county:山东/临沂/沂南", "county:山东/临沂/兰山"

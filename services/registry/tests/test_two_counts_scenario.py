@@ -51,7 +51,7 @@ def story(app):
     organisation(app, 3, "association", LANSHAN, "2020-01-10")  # A2
     a3 = organisation(app, 4, "association", LIXIA, "2019-05-01")  # A3, revoked
     organisation(app, 5, "association", YINAN, "2020-02-01", unit=SOCIETY)  # A4
-    app.revoke_association(a3.credit_code, "材料不实", "2020-03-01")
+    app.revoke("association", a3.credit_code, "材料不实", "2020-03-01")
 
     zhao_id = id_number("370102", "19960101", "033")
     e1 = app.register_expert(**expert_form(location=YINAN, effective_date="2019-01-10"))
@@ -98,7 +98,7 @@ def story(app):
     app.file_pairing(**pairing_form(str(e3.id), [code("H4")], effective_date="2019-06-01", **span))
     app.file_pairing(**pairing_form(str(e4.id), [code("H1")], effective_date="2019-05-01", **span))
 
-    app.revoke_expert(e3.id, "非本省专家", "2020-05-01")
+    app.revoke("expert", e3.id, "非本省专家", "2020-05-01")
     app.register_expert(
         **expert_form(
             name="赵刚",
@@ -111,7 +111,7 @@ def story(app):
 
     app.lift_out(code("H1"), "2020-06-01", 4, "2020-06-01")
     app.lift_out(code("H3"), "2020-10-01", 4, "2020-10-01")
-    app.correct_household(code("H2"), {"people": 2}, "人口核减", "2020-08-01")
+    app.correct("household", code("H2"), {"people": 2}, "人口核减", "2020-08-01")
     app.set_targets(
         SHANDONG, 2020, {"experts": 4, "households_paired": 6, "people_lifted": 16}, "2020-01-01"
     )
