@@ -129,8 +129,8 @@ def test_the_sweep_applies_each_erasure_the_registry_lists_once(paid):
     lost with a crashed embedded process) the sweep applies: every page of the registry's list."""
     app, payments = paid
     pages = {"": {"ids": ["e-1", "e-9"], "next": "e-9"}, "e-9": {"ids": ["e-2"], "next": None}}
-    worker = worker_factory(FundingService, funding=SimpleNamespace(app=app))
-    worker.erasure_source.erased_experts.side_effect = lambda after, limit: pages[after]
+    worker = worker_factory(FundingService, parts=SimpleNamespace(app=app))
+    worker.registry.erased_experts.side_effect = lambda after, limit: pages[after]
 
     worker.sweep_erasures()
 
@@ -141,5 +141,5 @@ def test_the_sweep_applies_each_erasure_the_registry_lists_once(paid):
     worker.expert_erased({"originator_id": "e-1", "type": "ExpertErased"})
     assert app.recorder.max_notification_id() == head
 
-    worker.erasure_source.erased_experts.side_effect = UnknownService("registry")
+    worker.registry.erased_experts.side_effect = UnknownService("registry")
     worker.sweep_erasures()  # the registry is not there: the next sweep asks again
