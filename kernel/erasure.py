@@ -16,11 +16,12 @@ The recorded event names no one (the person's id only) and lets the service's pr
 
 import logging
 import os
+from dataclasses import dataclass
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import eventlet
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Aggregate
 from nameko.events import event_handler
 from nameko.exceptions import MethodNotFound, RemoteError, UnknownService
 from nameko.timer import timer
@@ -34,17 +35,16 @@ PAGE = 1000
 log = logging.getLogger("kjfp.erasure")
 
 
-class Erasure(Aggregate):
+@dataclass
+class Erasure(Aggregate, created_event_name="PersonErased"):
     """The erasure of one person's data in this service (their key here destroyed with it)."""
+
+    person_id: str
+    source: str  # the service that erased the person first (the registry)
 
     @staticmethod
     def create_id(person_id) -> UUID:
         return uuid5(NAMESPACE_URL, f"kjfp:erasure:{person_id}")
-
-    @event("PersonErased")
-    def __init__(self, person_id, source):
-        self.person_id = person_id
-        self.source = source  # the service that erased the person first (the registry)
 
 
 class AppliesErasures:

@@ -8,9 +8,10 @@ stored, the retry finds the record and answers with the resource it names.
 
 import hmac
 import json
+from dataclasses import dataclass
 from uuid import NAMESPACE_URL, uuid5
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Aggregate
 
 from kernel.errors import Conflict
 
@@ -22,18 +23,17 @@ def fingerprint(key, body):
     return hmac.new(key.encode(), canonical, "sha256").hexdigest()
 
 
-class IdempotencyRecord(Aggregate):
+@dataclass
+class IdempotencyRecord(Aggregate, created_event_name="IdempotencyKeyUsed"):
+    service: str
+    requester: str
+    key: str
+    fingerprint: str
+    result_id: str
+
     @staticmethod
     def create_id(service, requester, key):
         return uuid5(NAMESPACE_URL, f"kjfp:idempotency:{service}:{requester}:{key}")
-
-    @event("IdempotencyKeyUsed")
-    def __init__(self, service, requester, key, fingerprint, result_id):
-        self.service = service
-        self.requester = requester
-        self.key = key
-        self.fingerprint = fingerprint
-        self.result_id = result_id
 
 
 class Idempotency:

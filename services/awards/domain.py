@@ -8,7 +8,9 @@ happened. The eligibility rules are plain functions of the evidence the service 
 from the registry, rectification state from supervision, commendations from this service).
 """
 
+from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -70,41 +72,48 @@ def unit_class(unit, key_provinces):
     )
 
 
-class AwardRound(Aggregate):
+@dataclass
+class AwardRound(Aggregate, created_event_name="AwardRoundConfigured"):
     """One year's award round: categories, national totals, per-unit quotas, notice and deadline."""
+
+    year: int
+    name: str
+    categories: list[str]
+    national_totals: dict[str, int]  # category → awards
+    key_provinces: list[str]
+    quotas: dict[str, dict[str, dict[str, int]]]  # unit class → category → {min, max}
+    notice_days: int
+    deadline: str
+    prior_commendation_since: int | None
+    eligibility: dict[str, int] | None  # as recorded (None: the defaults); read: with the defaults
+    effective_date: str
+    status: str = field(default="open", init=False)
+    notice_start: str | None = field(default=None, init=False)
+    notice_end: str | None = field(default=None, init=False)
+    commended_on: str | None = field(default=None, init=False)
+    # expert id → the national office's "especially outstanding" justification
+    endorsements: dict[str, dict[str, str]] = field(default_factory=dict, init=False)
+    # nomination id → {unit, category}, in the order they were taken
+    nominations: dict[str, dict[str, str]] = field(default_factory=dict, init=False)
 
     @staticmethod
     def create_id(year):
         return _natural_id("round", year)
 
-    @event("AwardRoundConfigured")
-    def __init__(
-        self,
-        year,
-        name,
-        categories,
-        national_totals,
-        key_provinces,
-        quotas,
-        notice_days,
-        deadline,
-        prior_commendation_since,
-        eligibility,
-        effective_date,
-    ):
-        if notice_days < 7:
+    def __post_init__(self):
+        if self.notice_days < 7:
             raise RuleViolation(
                 "public notice lasts at least one week (§002 三(五))",
                 {"notice_days": ["at least 7"]},
             )
-        if set(national_totals) != set(categories):
+        if set(self.national_totals) != set(self.categories):
             raise RuleViolation(
                 "every category needs a national total, and only those",
-                {"national_totals": [f"keys must be {', '.join(sorted(categories))}"]},
+                {"national_totals": [f"keys must be {', '.join(sorted(self.categories))}"]},
             )
-        for klass, limits in quotas.items():
+        for klass, limits in self.quotas.items():
             for category, limit in limits.items():
-                if category not in categories:
+                if category not in self.categories:
                     raise RuleViolation(
                         f"{category} is not a category of the round",
                         {f"quotas.{klass}": [f"{category}: not a category of the round"]},
@@ -114,28 +123,16 @@ class AwardRound(Aggregate):
                         "a quota's min exceeds its max",
                         {f"quotas.{klass}.{category}": ["min exceeds max"]},
                     )
-        if prior_commendation_since is not None and prior_commendation_since >= year:
+        if self.prior_commendation_since is not None and self.prior_commendation_since >= self.year:
             raise RuleViolation(
                 "prior commendations are from years before the round",
-                {"prior_commendation_since": [f"before {year}"]},
+                {"prior_commendation_since": [f"before {self.year}"]},
             )
-        self.year = year
-        self.name = name
-        self.categories = categories
-        self.national_totals = national_totals
-        self.key_provinces = key_provinces
-        self.quotas = quotas
-        self.notice_days = notice_days
-        self.deadline = deadline
-        self.prior_commendation_since = prior_commendation_since
-        self.eligibility = {**DEFAULT_ELIGIBILITY, **(eligibility or {})}
-        self.configured_on = effective_date
-        self.status = "open"
-        self.notice_start = None
-        self.notice_end = None
-        self.commended_on = None
-        self.endorsements = {}  # expert id → the national office's "especially outstanding" justification
-        self.nominations = {}  # nomination id → {unit, category}, in the order they were taken
+        self.eligibility = {**DEFAULT_ELIGIBILITY, **(self.eligibility or {})}
+
+    @property
+    def configured_on(self) -> str:
+        return self.effective_date
 
     def taken(self, unit, category):
         return [
@@ -271,29 +268,32 @@ class AwardRound(Aggregate):
 ACTIVE = ("submitted", "publicized")
 
 
-class Nomination(Aggregate):
+@dataclass
+class Nomination(Aggregate, created_event_name="NominationSubmitted"):
     """A nomination (推荐) by a province or national society, with its form, the eligibility
     checks it passed when submitted, its public notice, objections, and its award."""
+
+    round_id: str
+    nominee: str
+    category: str
+    unit: str
+    form: dict[str, Any]
+    checks: list[dict[str, Any]]
+    effective_date: str
+    status: str = field(default="submitted", init=False)
+    notice_start: str | None = field(default=None, init=False)
+    notice_end: str | None = field(default=None, init=False)
+    objections: dict[str, dict[str, Any]] = field(default_factory=dict, init=False)
+    conferred_on: str | None = field(default=None, init=False)
+    revoked: dict[str, str] | None = field(default=None, init=False)
 
     @staticmethod
     def create_id(round_id, nominee):
         return _natural_id("nomination", f"{round_id}:{nominee}")
 
-    @event("NominationSubmitted")
-    def __init__(self, round_id, nominee, category, unit, form, checks, effective_date):
-        self.round_id = round_id
-        self.nominee = nominee
-        self.category = category
-        self.unit = unit
-        self.form = form
-        self.checks = checks
-        self.submitted_on = effective_date
-        self.status = "submitted"
-        self.notice_start = None
-        self.notice_end = None
-        self.objections = {}
-        self.conferred_on = None
-        self.revoked = None
+    @property
+    def submitted_on(self) -> str:
+        return self.effective_date
 
     def publicize(self, notice_start, notice_end):
         self._publicized(round_id=self.round_id, notice_start=notice_start, notice_end=notice_end)
@@ -411,24 +411,27 @@ class Nomination(Aggregate):
         self.status = "revoked"
 
 
-class Commendation(Aggregate):
+@dataclass
+class Commendation(Aggregate, created_event_name="CommendationRecorded"):
     """One nominee commended in one year: entered from a past year's list, or recorded when a
     round confers its awards. Revoked commendations stay in the log and stop counting."""
+
+    nominee: str
+    year: int
+    category: str
+    unit: str
+    name: str
+    source: str  # "record" (a past list) or the nomination id of a conferred award
+    effective_date: str
+    revoked_on: str | None = field(default=None, init=False)
 
     @staticmethod
     def create_id(nominee, year):
         return _natural_id("commendation", f"{nominee}:{year}")
 
-    @event("CommendationRecorded")
-    def __init__(self, nominee, year, category, unit, name, source, effective_date):
-        self.nominee = nominee
-        self.year = year
-        self.category = category
-        self.unit = unit
-        self.name = name
-        self.source = source  # "record" (a past list) or the nomination id of a conferred award
-        self.recorded_on = effective_date
-        self.revoked_on = None
+    @property
+    def recorded_on(self) -> str:
+        return self.effective_date
 
     def revoke(self, reason, effective_date):
         self._revoked(

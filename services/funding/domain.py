@@ -10,6 +10,7 @@ its own record — the region's quota and the project-year's ledger — are save
 event store refuses the second version and the retried command sees the first one's result.
 """
 
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -49,8 +50,23 @@ def region_covers(outer, inner):
     return Unit.parse(outer).covers(Unit.parse(inner))
 
 
-class Programme(Aggregate):
+@dataclass
+class Programme(Aggregate, created_event_name="ProgrammeConfigured"):
     """A funding programme (e.g. 山东省科协精准扶贫专家服务行动, or the 先行先试 pilot projects)."""
+
+    name: str
+    year: int
+    until_year: int
+    unit: str
+    project_kinds: list[dict[str, Any]]  # [{code, applicants}]
+    approval_levels: list[str]
+    level_scopes: dict[str, str]  # approval level → the unit level that reviews it
+    subsidy_fen_per_project_year: int | None  # None: free amounts
+    subsidise_units: bool
+    subsidise_fully_budget_funded: bool
+    quotas: dict[str, int]  # region → places
+    notice_days: int
+    effective_date: str
 
     @classmethod
     def configure(cls, *, effective_date, **form):
@@ -69,36 +85,9 @@ class Programme(Aggregate):
         }
         return cls(effective_date=effective_date, **form)
 
-    @event("ProgrammeConfigured")
-    def __init__(
-        self,
-        name,
-        year,
-        until_year,
-        unit,
-        project_kinds,
-        approval_levels,
-        level_scopes,
-        subsidy_fen_per_project_year,
-        subsidise_units,
-        subsidise_fully_budget_funded,
-        quotas,
-        notice_days,
-        effective_date,
-    ):
-        self.name = name
-        self.year = year
-        self.until_year = until_year
-        self.unit = unit
-        self.project_kinds = project_kinds
-        self.approval_levels = approval_levels
-        self.level_scopes = level_scopes
-        self.subsidy_fen_per_project_year = subsidy_fen_per_project_year
-        self.subsidise_units = subsidise_units
-        self.subsidise_fully_budget_funded = subsidise_fully_budget_funded
-        self.quotas = quotas
-        self.notice_days = notice_days
-        self.configured_on = effective_date
+    @property
+    def configured_on(self) -> str:
+        return self.effective_date
 
     @property
     def free_amounts(self):
@@ -233,53 +222,46 @@ class Programme(Aggregate):
         return None
 
 
-class Project(Aggregate):
+@dataclass
+class Project(Aggregate, created_event_name="ProjectApplied"):
     """A project application (项目书) and its way through the approval chain and public notice."""
 
-    @event("ProjectApplied")
-    def __init__(
-        self,
-        programme_id,
-        applicant,
-        kind,
-        region,
-        unit,
-        villages,
-        content,
-        year,
-        until_year,
-        amount_fen,
-        approval_levels,
-        quota_region,
-        no_subsidy_reason,
-        effective_date,
-    ):
-        self.programme_id = programme_id
-        self.applicant = applicant
-        self.kind = kind
-        self.region = region
-        self.unit = unit
-        self.villages = villages
-        self.content = content
-        self.year = year
-        self.until_year = until_year
-        self.amount_fen = amount_fen
-        self.approval_levels = approval_levels
-        self.quota_region = quota_region
-        self.no_subsidy_reason = no_subsidy_reason
-        self.applied_on = effective_date
-        self.status = "in_review"
-        self.reviews = []
-        self.approved_on = self.rejected_on = None
-        self.notice_start = self.notice_end = self.confirmed_on = None
-        # (originator version of each event a payment rests on), for tracing payments back
-        self.trail: dict[str, Any] = {
+    programme_id: str
+    applicant: dict[str, Any]
+    kind: str
+    region: str
+    unit: str
+    villages: list[str]
+    content: str
+    year: int
+    until_year: int
+    amount_fen: int | None
+    approval_levels: list[str]
+    quota_region: str | None
+    no_subsidy_reason: str | None
+    effective_date: str
+    status: str = field(default="in_review", init=False)
+    reviews: list[dict[str, Any]] = field(default_factory=list, init=False)
+    approved_on: str | None = field(default=None, init=False)
+    rejected_on: str | None = field(default=None, init=False)
+    notice_start: str | None = field(default=None, init=False)
+    notice_end: str | None = field(default=None, init=False)
+    confirmed_on: str | None = field(default=None, init=False)
+    # (originator version of each event a payment rests on), for tracing payments back
+    trail: dict[str, Any] = field(
+        default_factory=lambda: {
             "applied": 1,
             "reviews": [],
             "approved": None,
             "publicized": None,
             "confirmed": None,
-        }
+        },
+        init=False,
+    )
+
+    @property
+    def applied_on(self) -> str:
+        return self.effective_date
 
     @property
     def next_level(self):
@@ -460,20 +442,19 @@ class Project(Aggregate):
             )
 
 
-class RegionQuota(Aggregate):
+@dataclass
+class RegionQuota(Aggregate, created_event_name="QuotaOpened"):
     """The places (名额) of one region in one programme. A project takes a place with its first
     payment; its later years keep it."""
+
+    programme_id: str
+    region: str
+    total: int
+    holders: list[str] = field(default_factory=list, init=False)
 
     @staticmethod
     def create_id(programme_id, region):
         return _natural_id("quota", f"{programme_id}:{region}")
-
-    @event("QuotaOpened")
-    def __init__(self, programme_id, region, total):
-        self.programme_id = programme_id
-        self.region = region
-        self.total = total
-        self.holders = []
 
     def holds(self, project_id):
         return project_id in self.holders
@@ -493,20 +474,19 @@ class RegionQuota(Aggregate):
         self.holders.append(project_id)
 
 
-class ProjectYear(Aggregate):
+@dataclass
+class ProjectYear(Aggregate, created_event_name="ProjectYearOpened"):
     """What one project has been paid for one implementation year, against the year's cap."""
+
+    project_id: str
+    year: int
+    cap_fen: int | None
+    paid_fen: int = field(default=0, init=False)
+    disbursements: list[str] = field(default_factory=list, init=False)
 
     @staticmethod
     def create_id(project_id, year):
         return _natural_id("project-year", f"{project_id}:{year}")
-
-    @event("ProjectYearOpened")
-    def __init__(self, project_id, year, cap_fen):
-        self.project_id = project_id
-        self.year = year
-        self.cap_fen = cap_fen
-        self.paid_fen = 0
-        self.disbursements = []
 
     def record_disbursement(self, disbursement_id, amount_fen, effective_date):
         if self.cap_fen is not None and self.paid_fen + amount_fen > self.cap_fen:
@@ -527,36 +507,26 @@ class ProjectYear(Aggregate):
         self.disbursements.append(disbursement_id)
 
 
-class Disbursement(Aggregate):
+@dataclass
+class Disbursement(Aggregate, created_event_name="FundDisbursed"):
     """One payment (FundDisbursed): a project-year's subsidy into the payee's account, with the
     versions of the project's events it rests on (approvals, publicity, confirmation)."""
 
-    @event("FundDisbursed")
-    def __init__(
-        self,
-        project_id,
-        programme_id,
-        year,
-        amount_fen,
-        account,
-        expert_id,
-        region,
-        unit,
-        quota_region,
-        trail,
-        effective_date,
-    ):
-        self.project_id = project_id
-        self.programme_id = programme_id
-        self.year = year
-        self.amount_fen = amount_fen
-        self.account = account
-        self.expert_id = expert_id
-        self.region = region
-        self.unit = unit
-        self.quota_region = quota_region
-        self.trail = trail
-        self.disbursed_on = effective_date
+    project_id: str
+    programme_id: str
+    year: int
+    amount_fen: int
+    account: str
+    expert_id: str | None
+    region: str
+    unit: str
+    quota_region: str | None
+    trail: dict[str, Any]
+    effective_date: str
+
+    @property
+    def disbursed_on(self) -> str:
+        return self.effective_date
 
 
 def guard_not_revoked(payee, effective_date):

@@ -7,6 +7,7 @@ person destroys them and nothing else; the event store encrypts every event's st
 everything outside masks personal numbers.
 """
 
+from dataclasses import dataclass, field
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, datetime_now_with_tzinfo, event
@@ -40,48 +41,35 @@ def _natural_id(kind, key) -> UUID:
     return uuid5(NAMESPACE_URL, f"kjfp:registry:{kind}:{key}")
 
 
-class Expert(Aggregate):
+@dataclass
+class Expert(Aggregate, created_event_name="ExpertRegistered"):
     """A real-name registered S&T expert (科技专家), credited to one unit for the 两数."""
 
-    @event("ExpertRegistered")
-    def __init__(
-        self,
-        name,
-        gender,
-        id_number,
-        id_hash,
-        employer,
-        title,
-        specialty,
-        phone,
-        email,
-        address,
-        unit,
-        location,
-        bank_account,
-        political_status,
-        effective_date,
-    ):
-        self.name = name
-        self.gender = gender
-        self.id_number = id_number
-        self.id_hash = id_hash
-        self.employer = employer
-        self.title = title
-        self.specialty = specialty
-        self.phone = phone
-        self.email = email
-        self.address = address
-        self.unit = unit
-        self.location = location
-        self.bank_account = bank_account
-        self.political_status = political_status
-        self.registered_on = effective_date
-        self.revoked_on = None
-        self.erased = False
-        self.agreements = {}  # agreement id → [start, end]
+    name: str
+    gender: str
+    id_number: str
+    id_hash: str
+    employer: str
+    title: str
+    specialty: str
+    phone: str
+    email: str
+    address: str
+    unit: str
+    location: str
+    bank_account: str
+    political_status: str | None
+    effective_date: str
+    revoked_on: str | None = field(default=None, init=False)
+    erased: bool = field(default=False, init=False)
+    # agreement id → [start, end]
+    agreements: dict[str, list[str]] = field(default_factory=dict, init=False)
 
     CORRECTABLE = EXPERT_CORRECTABLE
+
+    @property
+    def registered_on(self) -> str:
+        return self.effective_date
 
     @property
     def active(self):
@@ -176,19 +164,18 @@ def _guard_correction(record, what, changes, effective_date):
         )
 
 
-class IdNumberClaim(Aggregate):
+@dataclass
+class IdNumberClaim(Aggregate, created_event_name="IdNumberClaimed"):
     """One per ID number nationally. Saved atomically with the Expert it names, so the event
     store's uniqueness of (originator id, version) refuses a second registration even when
     two arrive at the same moment on different replicas."""
 
+    id_hash: str
+    expert_id: str
+
     @staticmethod
     def create_id(id_hash):
         return _natural_id("id-number", id_hash)
-
-    @event("IdNumberClaimed")
-    def __init__(self, id_hash, expert_id):
-        self.id_hash = id_hash
-        self.expert_id = expert_id
 
     @event("IdNumberReclaimed")
     def reassign(self, expert_id):
@@ -196,32 +183,33 @@ class IdNumberClaim(Aggregate):
         self.expert_id = expert_id
 
 
-class Household(Aggregate):
+@dataclass
+class Household(Aggregate, created_event_name="HouseholdRegistered"):
     """A 建档立卡 poor household, identified by its register code (one aggregate per code)."""
+
+    code: str
+    head_name: str
+    head_id_number: str
+    head_id_hash: str
+    people: int
+    location: str
+    effective_date: str
+    revoked_on: str | None = field(default=None, init=False)
+    pairings: dict[str, str] = field(default_factory=dict, init=False)  # agreement id → expert id
+    paired_since: str | None = field(default=None, init=False)
+    lifted_on: str | None = field(default=None, init=False)
+    lifted_people: int | None = field(default=None, init=False)
+    erased: bool = field(default=False, init=False)
+
+    CORRECTABLE = HOUSEHOLD_CORRECTABLE
 
     @staticmethod
     def create_id(code):
         return _natural_id("household", code)
 
-    @event("HouseholdRegistered")
-    def __init__(
-        self, code, head_name, head_id_number, head_id_hash, people, location, effective_date
-    ):
-        self.code = code
-        self.head_name = head_name
-        self.head_id_number = head_id_number
-        self.head_id_hash = head_id_hash
-        self.people = people
-        self.location = location
-        self.registered_on = effective_date
-        self.revoked_on = None
-        self.pairings = {}  # agreement id → expert id
-        self.paired_since = None
-        self.lifted_on = None
-        self.lifted_people = None
-        self.erased = False
-
-    CORRECTABLE = HOUSEHOLD_CORRECTABLE
+    @property
+    def registered_on(self) -> str:
+        return self.effective_date
 
     @classmethod
     def registration_event(cls, **fields):
@@ -326,60 +314,54 @@ class Household(Aggregate):
         self.paired_since = min(self.paired_since or effective_date, effective_date)
 
 
-class PairingAgreement(Aggregate):
+@dataclass
+class PairingAgreement(Aggregate, created_event_name="PairingAgreementFiled"):
     """A filed (备案) pairing agreement between an expert and households in a village."""
 
-    @event("PairingAgreementFiled")
-    def __init__(
-        self,
-        expert_id,
-        unit,
-        household_codes,
-        village,
-        start,
-        end,
-        goals,
-        tasks,
-        mechanism,
-        effective_date,
-    ):
-        if end < start:
+    expert_id: str
+    unit: str
+    household_codes: list[str]
+    village: str
+    start: str
+    end: str
+    goals: str
+    tasks: str
+    mechanism: str
+    effective_date: str
+
+    def __post_init__(self):
+        if self.end < self.start:
             raise RuleViolation("the agreement ends before it starts", {"end": ["before start"]})
-        self.expert_id = expert_id
-        self.unit = unit
-        self.household_codes = household_codes
-        self.village = village
-        self.start = start
-        self.end = end
-        self.goals = goals
-        self.tasks = tasks
-        self.mechanism = mechanism
-        self.filed_on = effective_date
+
+    @property
+    def filed_on(self) -> str:
+        return self.effective_date
 
 
-class Association(Aggregate):
+@dataclass
+class Association(Aggregate, created_event_name="AssociationRegistered"):
     """A rural professional technical association (农技协) or a federation of them (联合会),
     one per unified social credit code."""
+
+    name: str
+    credit_code: str
+    kind: str
+    level: str
+    unit: str
+    location: str
+    supported_by: str
+    effective_date: str
+    revoked_on: str | None = field(default=None, init=False)
+
+    CORRECTABLE = ASSOCIATION_CORRECTABLE
 
     @staticmethod
     def create_id(credit_code):
         return _natural_id("association", credit_code)
 
-    @event("AssociationRegistered")
-    def __init__(
-        self, name, credit_code, kind, level, unit, location, supported_by, effective_date
-    ):
-        self.name = name
-        self.credit_code = credit_code
-        self.kind = kind
-        self.level = level
-        self.unit = unit
-        self.location = location
-        self.supported_by = supported_by
-        self.registered_on = effective_date
-        self.revoked_on = None
-
-    CORRECTABLE = ASSOCIATION_CORRECTABLE
+    @property
+    def registered_on(self) -> str:
+        return self.effective_date
 
     def revoke(self, reason, effective_date):
         _guard_revocation(self, self.kind, effective_date)
@@ -404,25 +386,29 @@ class Association(Aggregate):
             setattr(self, name, value)
 
 
-class ServiceLog(Aggregate):
+@dataclass
+class ServiceLog(Aggregate, created_event_name="ServiceLogged"):
     """One dated help activity (工作台账 entry) of an expert."""
 
-    @event("ServiceLogged")
-    def __init__(
-        self, expert_id, unit, date, place, form, content, participants, hours, effective_date
-    ):
-        self.expert_id = expert_id
-        self.unit = unit
-        self.date = date
-        self.place = place
-        self.form = form
-        self.content = content
-        self.participants = participants
-        self.hours = hours
+    expert_id: str
+    unit: str
+    date: str
+    place: str
+    form: str
+    content: str
+    participants: int
+    hours: float
+    effective_date: str
 
 
-class Targets(Aggregate):
+@dataclass
+class Targets(Aggregate, created_event_name="TargetsSet"):
     """A unit's 两数 targets for a year (目标任务); set again to revise them."""
+
+    unit: str
+    year: int
+    targets: dict[str, int]
+    effective_date: str
 
     @staticmethod
     def create_id(unit, year):
@@ -434,12 +420,6 @@ class Targets(Aggregate):
         event recorded before the check existed must still rebuild the aggregate)."""
         bounded_figures(targets, METRIC_LIMITS)
         return cls(unit=unit, year=year, targets=targets, effective_date=effective_date)
-
-    @event("TargetsSet")
-    def __init__(self, unit, year, targets, effective_date):
-        self.unit = unit
-        self.year = year
-        self.targets = targets
 
     def revise(self, targets, effective_date):
         bounded_figures(targets, METRIC_LIMITS)

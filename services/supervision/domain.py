@@ -5,6 +5,7 @@ so a past campaign (2017) can be recorded as it happened.
 """
 
 import random
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -36,56 +37,36 @@ def province_of(unit):
     return Unit.of_record(unit).province
 
 
-class Campaign(Aggregate):
+@dataclass
+class Campaign(Aggregate, created_event_name="CampaignLaunched"):
     """A supervision campaign: phase dates, the units it covers, and its inspection groups."""
 
-    @event("CampaignLaunched")
-    def __init__(
-        self,
-        name,
-        year,
-        cutoff,
-        self_inspection_due,
-        field_inspection_start,
-        field_inspection_end,
-        feedback_due,
-        rectification_due,
-        units,
-        effective_date,
-    ):
-        dates = dict(
-            zip(
-                PHASES,
-                [
-                    cutoff,
-                    self_inspection_due,
-                    field_inspection_start,
-                    field_inspection_end,
-                    feedback_due,
-                    rectification_due,
-                ],
-            )
-        )
+    name: str
+    year: int
+    cutoff: str  # the phases' dates, in the order of PHASES
+    self_inspection_due: str
+    field_inspection_start: str
+    field_inspection_end: str
+    feedback_due: str
+    rectification_due: str
+    units: list[str]
+    effective_date: str
+    closed_on: str | None = field(default=None, init=False)
+    groups: list[dict[str, Any]] = field(default_factory=list, init=False)
+
+    def __post_init__(self):
         for earlier, later in zip(PHASES, PHASES[1:]):  # the phases follow one another
-            if dates[later] < dates[earlier]:
+            if getattr(self, later) < getattr(self, earlier):
                 raise RuleViolation(
                     f"{later} is before {earlier}",
-                    {later: [f"before {earlier} ({dates[earlier]})"]},
+                    {later: [f"before {earlier} ({getattr(self, earlier)})"]},
                 )
-        if len(set(units)) != len(units):
+        if len(set(self.units)) != len(self.units):
             raise RuleViolation("a unit is listed twice", {"units": ["listed twice"]})
-        self.name = name
-        self.year = year
-        self.cutoff = cutoff
-        self.self_inspection_due = self_inspection_due
-        self.field_inspection_start = field_inspection_start
-        self.field_inspection_end = field_inspection_end
-        self.feedback_due = feedback_due
-        self.rectification_due = rectification_due
-        self.units = units
-        self.launched_on = effective_date
-        self.closed_on = None
-        self.groups = []
+
+    @property
+    def launched_on(self) -> str:
+        return self.effective_date
 
     def covers(self, unit):
         """Is ``unit`` one the campaign covers (itself, or inside a covered province)?"""
@@ -181,22 +162,25 @@ def bounded(figures):
     return figures
 
 
-class SelfInspection(Aggregate):
+@dataclass
+class SelfInspection(Aggregate, created_event_name="SelfInspectionSubmitted"):
     """A unit's self-inspection report (自查报告) in a campaign; filed again to revise it."""
+
+    campaign_id: str
+    unit: str
+    declared: dict[str, bool]
+    figures: dict[str, Any]
+    text: str
+    late: bool
+    effective_date: str  # of the latest filing: the first, or the last revision
 
     @staticmethod
     def create_id(campaign_id, unit):
         return _natural_id("self-inspection", f"{campaign_id}:{unit}")
 
-    @event("SelfInspectionSubmitted")
-    def __init__(self, campaign_id, unit, declared, figures, text, late, effective_date):
-        self.campaign_id = campaign_id
-        self.unit = unit
-        self.declared = declared
-        self.figures = figures
-        self.text = text
-        self.late = late
-        self.submitted_on = effective_date
+    @property
+    def submitted_on(self) -> str:
+        return self.effective_date
 
     def revise(self, declared, figures, text, late, effective_date):
         if effective_date < self.submitted_on:
@@ -218,32 +202,25 @@ class SelfInspection(Aggregate):
     def _revised(self, campaign_id, unit, declared, figures, text, late, effective_date):
         self.declared, self.figures, self.text = declared, figures, text
         self.late = late
-        self.submitted_on = effective_date
+        self.effective_date = effective_date
 
 
-class Finding(Aggregate):
+@dataclass
+class Finding(Aggregate, created_event_name="FindingRecorded"):
     """What an inspector found at a unit during field inspection."""
 
-    @event("FindingRecorded")
-    def __init__(
-        self,
-        campaign_id,
-        unit,
-        inspector,
-        description,
-        severity,
-        requires_rectification,
-        due,
-        effective_date,
-    ):
-        self.campaign_id = campaign_id
-        self.unit = unit
-        self.inspector = inspector
-        self.description = description
-        self.severity = severity
-        self.requires_rectification = requires_rectification
-        self.due = due
-        self.found_on = effective_date
+    campaign_id: str
+    unit: str
+    inspector: str
+    description: str
+    severity: str
+    requires_rectification: bool
+    due: str | None
+    effective_date: str
+
+    @property
+    def found_on(self) -> str:
+        return self.effective_date
 
     @property
     def rectification_id(self):
@@ -265,26 +242,29 @@ RESULT = {
 }
 
 
-class Rectification(Aggregate):
+@dataclass
+class Rectification(Aggregate, created_event_name="RectificationRequired"):
     """A rectification item (整改) opened by a finding: one per finding, due by a deadline."""
+
+    finding_id: str
+    campaign_id: str
+    unit: str
+    description: str
+    due: str
+    effective_date: str
+    status: str = field(default="open", init=False)
+    last_moved_on: str = field(init=False)
 
     @staticmethod
     def create_id(finding_id):
         return _natural_id("rectification", finding_id)
 
-    @event("RectificationRequired")
-    def __init__(self, finding_id, campaign_id, unit, description, due, effective_date):
-        if due < effective_date:
+    def __post_init__(self):
+        if self.due < self.effective_date:
             raise RuleViolation(
-                "the deadline is before the finding", {"due": [f"before {effective_date}"]}
+                "the deadline is before the finding", {"due": [f"before {self.effective_date}"]}
             )
-        self.finding_id = finding_id
-        self.campaign_id = campaign_id
-        self.unit = unit
-        self.description = description
-        self.due = due
-        self.status = "open"
-        self.last_moved_on = effective_date
+        self.last_moved_on = self.effective_date
 
     def overdue(self, as_of):
         return self.status != "verified" and as_of > self.due
@@ -356,27 +336,21 @@ class Rectification(Aggregate):
             )
 
 
-class SpotCheck(Aggregate):
+@dataclass
+class SpotCheck(Aggregate, created_event_name="SpotCheckDrawn"):
     """A reproducible draw (抽查) of provinces and of their registered records."""
 
-    @event("SpotCheckDrawn")
-    def __init__(
-        self,
-        campaign_id,
-        seed,
-        provinces,
-        records_per_province,
-        registry_position,
-        sample,
-        effective_date,
-    ):
-        self.campaign_id = campaign_id
-        self.seed = seed
-        self.provinces = provinces
-        self.records_per_province = records_per_province
-        self.registry_position = registry_position
-        self.sample = sample  # province → record keys, in draw order
-        self.drawn_on = effective_date
+    campaign_id: str
+    seed: str
+    provinces: list[str]
+    records_per_province: int
+    registry_position: int
+    sample: dict[str, list[str]]  # province → record keys, in draw order
+    effective_date: str
+
+    @property
+    def drawn_on(self) -> str:
+        return self.effective_date
 
 
 def draw_records(seed, purpose, size, k, lookup, chunk=200):
