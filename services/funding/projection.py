@@ -260,63 +260,30 @@ class FundingProjection(Projection):
         )
         yield self._history(position, e, level=e.level, decision=e.decision, comment=e.comment)
 
+    def _step(self, position, e, fields, **history):
+        """A step on the project's way: its row's new fields, and its history row."""
+        yield PROJECTS, _set(str(e.originator_id), fields, position)
+        yield self._history(position, e, **history)
+
     def on_ProjectRejected(self, views, position, e):
-        yield (
-            PROJECTS,
-            _set(
-                str(e.originator_id),
-                {
-                    "status": "rejected",
-                    "rejected_on": e.effective_date,
-                    "rejected_at_level": e.level,
-                },
-                position,
-            ),
-        )
-        yield self._history(position, e, level=e.level, comment=e.comment)
+        rejected = {
+            "status": "rejected",
+            "rejected_on": e.effective_date,
+            "rejected_at_level": e.level,
+        }
+        return self._step(position, e, rejected, level=e.level, comment=e.comment)
 
     def on_ProjectApproved(self, views, position, e):
-        yield (
-            PROJECTS,
-            _set(
-                str(e.originator_id),
-                {"status": "approved", "approved_on": e.effective_date},
-                position,
-            ),
-        )
-        yield self._history(position, e)
+        return self._step(position, e, {"status": "approved", "approved_on": e.effective_date})
 
     def on_ProjectPublicized(self, views, position, e):
-        yield (
-            PROJECTS,
-            _set(
-                str(e.originator_id),
-                {
-                    "status": "publicized",
-                    "notice_start": e.notice_start,
-                    "notice_end": e.notice_end,
-                },
-                position,
-            ),
-        )
-        yield self._history(
-            position,
-            e,
-            notice_start=e.notice_start,
-            notice_end=e.notice_end,
-            notice_days=e.notice_days,
+        notice = {"notice_start": e.notice_start, "notice_end": e.notice_end}
+        return self._step(
+            position, e, {"status": "publicized", **notice}, **notice, notice_days=e.notice_days
         )
 
     def on_ProjectConfirmed(self, views, position, e):
-        yield (
-            PROJECTS,
-            _set(
-                str(e.originator_id),
-                {"status": "effective", "confirmed_on": e.effective_date},
-                position,
-            ),
-        )
-        yield self._history(position, e)
+        return self._step(position, e, {"status": "effective", "confirmed_on": e.effective_date})
 
     # -- disbursements --------------------------------------------------------------------
     def on_PersonErased(self, views, position, e):
