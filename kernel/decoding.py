@@ -3,9 +3,16 @@
 Both read the same new notifications moments apart, and decoding one (decrypt, decompress, JSON,
 the event's class) costs about as much as publishing it: with this each is decoded once. Domain
 events are immutable, so sharing one object is safe.
+
+``DecodedAhead``: far behind its log (a build from scratch), a projection has the events read and
+decoded in a second process instead, pipelined with applying them.
 """
 
+import multiprocessing
+import pickle
 from collections import OrderedDict
+
+from kernel import personal
 
 
 class RecentlyDecoded:
@@ -22,3 +29,64 @@ class RecentlyDecoded:
             if len(self._events) > self.size:
                 self._events.popitem(last=False)
         return event
+
+
+class DecodedAhead:
+    """A long stretch of the log (a build from scratch, a restart far behind) read and decoded in
+    a second process while this one applies it: reading, opening the personal fields and decoding
+    cost a third of a build in one process, and receiving decoded events costs about half of
+    that. The worker runs at most a batch or two ahead (the pipe's buffer holds it back), reads
+    only up to ``stop`` and ends with an empty batch. A process that cannot start or fails midway
+    gives ``None``: the caller decodes the rest itself, so an event that cannot be decoded stops
+    the projection at that event as before."""
+
+    def __init__(self, declaration, settings, start, stop, size):
+        context = multiprocessing.get_context("spawn")  # a fresh interpreter: no eventlet hub
+        self._received, sent = context.Pipe(duplex=False)
+        self._process = context.Process(
+            target=_decode,
+            args=(declaration, settings, start, stop, size, sent),
+            daemon=True,
+            name=f"decode {declaration.name}",
+        )
+        self._process.start()
+        sent.close()  # the worker's end: a worker that dies is seen as the end of the pipe
+
+    def next(self):
+        """The next batch ``[(position, event), ...]``, ``[]`` once the stretch is done, ``None``
+        if the worker failed."""
+        try:
+            return pickle.loads(self._received.recv_bytes())
+        except (EOFError, OSError, pickle.UnpicklingError):
+            return None
+
+    def close(self):
+        if self._received.closed:
+            return
+        self._received.close()
+        self._process.join(timeout=5)
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join()
+
+
+def _decode(declaration, settings, start, stop, size, sent):
+    application = declaration.open(settings)
+    try:
+        position = start
+        while position < stop:
+            notifications = application.recorder.select_notifications(
+                start=position + 1, limit=size, stop=stop
+            )
+            if not notifications:
+                break
+            personal.prefetch(application.mapper, notifications)
+            decoded = [(n.id, application.mapper.to_domain_event(n)) for n in notifications]
+            sent.send_bytes(pickle.dumps(decoded, protocol=pickle.HIGHEST_PROTOCOL))
+            position = notifications[-1].id
+        sent.send_bytes(pickle.dumps([]))
+    except (BrokenPipeError, EOFError):
+        pass  # the caller stopped reading (done, or gone)
+    finally:
+        application.close()
+        sent.close()

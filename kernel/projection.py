@@ -105,11 +105,15 @@ class ProjectionRunner:
         take_over=False,
         clock=time.time,
         decode=None,
+        decode_ahead=None,
     ):
         """``decode`` turns a notification into its domain event (default: the application's
-        mapper; a service process shares one kernel.decoding.RecentlyDecoded with its outbox)."""
+        mapper; a service process shares one kernel.decoding.RecentlyDecoded with its outbox).
+        ``decode_ahead(start, stop, size)``, if given, starts a kernel.decoding.DecodedAhead:
+        far behind, the events are decoded in a second process, pipelined with applying them."""
         self.application = application
         self.decode = decode or application.mapper.to_domain_event
+        self.decode_ahead = decode_ahead
         self.views = views
         self.projection = projection
         self.batch_size = batch_size
@@ -246,20 +250,48 @@ class ProjectionRunner:
             self.progress = None
 
     def _catch_up_to(self, position, head, far, stopped):
+        ahead = self._ahead(position, head) if far else None
+        try:
+            return self._apply_batches(position, head, far, stopped, ahead)
+        finally:
+            if ahead is not None:
+                ahead.close()
+
+    def _ahead(self, position, head):
+        if self.decode_ahead is None:
+            return None
+        try:
+            return self.decode_ahead(position, head, CATCH_UP_BATCH)
+        except Exception as error:  # noqa: BLE001 - decoded here instead, only slower
+            log.warning("projection %s: no second process to decode in (%s)", self.name, error)
+            return None
+
+    def _apply_batches(self, position, head, far, stopped, ahead):
         recorder = self.application.recorder
         batch = CATCH_UP_BATCH if far else self.batch_size
         while position < head:
             self.progress = (position, head) if far else None
-            notifications = recorder.select_notifications(
-                start=position + 1, limit=batch, stop=head
-            )
-            if not notifications:
-                break
-            try:
-                # Far behind, the outbox is not reading these events: no use keeping them decoded.
-                self._apply(
-                    notifications, self.application.mapper.to_domain_event if far else self.decode
+            events = ahead.next() if ahead is not None else None
+            if events and events[0][0] <= position:
+                events = None  # not the stretch asked for: decoded here instead
+            if not events:
+                ahead = None  # done or failed: whatever is left is decoded here
+                notifications = recorder.select_notifications(
+                    start=position + 1, limit=batch, stop=head
                 )
+                if not notifications:
+                    break
+            last = events[-1][0] if events else notifications[-1].id
+            try:
+                if events:
+                    self.projection.apply(self.views, events)
+                else:
+                    # Far behind, the outbox is not reading these events: no use keeping them
+                    # decoded.
+                    self._apply(
+                        notifications,
+                        self.application.mapper.to_domain_event if far else self.decode,
+                    )
             except Exception:  # noqa: BLE001 - find the event, record it, keep the views readable
                 if (
                     self.projection.from_scratch
@@ -269,11 +301,17 @@ class ProjectionRunner:
                         "building again, journaled",
                         self.name,
                         position + 1,
-                        notifications[-1].id,
+                        last,
                     )
+                    if ahead is not None:
+                        ahead.close()
                     return self._catch_up_to(self._start_over(scratch=False), head, far, stopped)
+                if events:
+                    notifications = recorder.select_notifications(
+                        start=position + 1, limit=len(events), stop=last
+                    )
                 return self._one_by_one(notifications, position, stopped)
-            position = notifications[-1].id
+            position = last
             self._track(position)
             if self.on_batch:
                 self.on_batch(position)

@@ -6,6 +6,7 @@ notifications for consumers, checkpoints and stored events for auditors, readine
 that publishes and projects, and a log line per call."""
 
 import base64
+import functools
 import os
 
 from nameko.extensions import DependencyProvider
@@ -15,7 +16,7 @@ from kernel import config, views
 from kernel.acting import CurrentActor
 from kernel.bus import BatchDispatcher
 from kernel.call_log import CallLog
-from kernel.decoding import RecentlyDecoded
+from kernel.decoding import DecodedAhead, RecentlyDecoded
 from kernel.idempotency import from_request
 from kernel.outbox import Outbox
 from kernel.projection import ProjectionRunner
@@ -54,7 +55,13 @@ class ServiceParts:
         # lease left by a process that crashed is taken over at once rather than waited out.
         self.runners = tuple(
             ProjectionRunner(
-                self.app, self.views, p(), take_over=settings.embedded, decode=decode, **batch
+                self.app,
+                self.views,
+                p(),
+                take_over=settings.embedded,
+                decode=decode,
+                decode_ahead=functools.partial(DecodedAhead, log, settings),
+                **batch,
             )
             for p in log.projections
         )

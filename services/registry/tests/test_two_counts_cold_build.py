@@ -2,6 +2,7 @@
 skips the dated sums' journal. These tests show that costs no correctness: a build cut off
 halfway through a batch's writes is built again from scratch by whoever runs next, and a batch
 that fails during such a build makes the runner build again, journaled, and stop at the event.
+Events decoded in a second process (kernel.decoding.DecodedAhead) build the same views.
 On real pymongo (the MongoDB stand-in, or MONGO_URI) and on the embedded view store (which
 builds without fsync and makes its indexes at the end); events from the embedded SQLite store.
 The far-behind threshold and batch size are lowered so that a few records make a long log."""
@@ -9,12 +10,15 @@ The far-behind threshold and batch size are lowered so that a few records make a
 import pytest
 
 from kernel import dated_sums, projection
+from kernel.decoding import DecodedAhead
 from kernel.projection import TRACKING, ProjectionRunner
 from kernel.views import EmbeddedClient
+from services.registry import SERVICE
 from services.registry.domain import Targets
 from services.registry.projection import COUNTS, MEMBERSHIP, TwoCountsProjection
 from services.registry.tests.forms import household_form
 from services.registry.tests.test_two_counts_projection import figures, province  # noqa: F401
+from tests.infrastructure import settings_for
 
 
 @pytest.fixture(params=["mongodb", "embedded"])
@@ -118,3 +122,50 @@ def test_an_event_that_fails_during_a_build_from_scratch_stops_the_projection_th
         "households_paired": 4,
         "people_in_paired_households": 14,
     }
+
+
+@pytest.mark.parametrize("worker", ["decodes everything", "decodes one batch", "is killed"])
+def test_a_build_decoded_in_a_second_process_gives_the_views_of_one_decoded_here(
+    province,
+    views_db,
+    tmp_path,
+    worker,
+    long_log,  # noqa: F811
+):
+    """Issue 14: far behind, the events are read and decoded in a second process, pipelined with
+    applying them; the views are exactly those of a build decoded in this process. A worker that
+    stops short or dies costs nothing but speed: the rest is decoded here."""
+    ProjectionRunner(province, views_db, TwoCountsProjection()).rebuild()
+    here = {name: sorted(views_db[name].find({}), key=lambda d: d["_id"]) for name in ALL}
+    settings = settings_for(tmp_path, pii_hash_key="test-key")  # the store the app is on
+    received = []
+
+    class Counted(DecodedAhead):
+        def next(self):
+            received.append(super().next())
+            return received[-1]
+
+    def ahead(start, stop, size):
+        if worker == "decodes one batch":
+            stop = start + size
+        started = Counted(SERVICE, settings, start, stop, size)
+        if worker == "is killed":
+            started._process.kill()  # before it could send anything (it is still importing)
+        return started
+
+    runner = ProjectionRunner(province, views_db, TwoCountsProjection(), decode_ahead=ahead)
+    rebuilt = runner.rebuild()
+    assert rebuilt == province.recorder.max_notification_id()
+    decoded_there = sum(len(batch) for batch in received if batch)
+    assert (
+        decoded_there
+        == {
+            "decodes everything": rebuilt,
+            "decodes one batch": projection.CATCH_UP_BATCH,
+            "is killed": 0,
+        }[worker]
+    )
+    assert {name: sorted(views_db[name].find({}), key=lambda d: d["_id"]) for name in ALL} == here
+
+
+ALL = TwoCountsProjection.collections
