@@ -250,37 +250,42 @@ class ProjectionRunner:
             self.progress = None
 
     def _catch_up_to(self, position, head, far, stopped):
-        ahead = self._ahead(position, head) if far else None
+        started: list = []  # the second process decoding ahead, once started
         try:
-            return self._apply_batches(position, head, far, stopped, ahead)
+            return self._apply_batches(position, head, far, stopped, started)
         finally:
-            if ahead is not None:
+            for ahead in started:
                 ahead.close()
 
-    def _ahead(self, position, head):
-        if self.decode_ahead is None:
+    def _ahead(self, position, head, started):
+        """Far behind: the events after ``position`` decoded by a second process (None: none)."""
+        if self.decode_ahead is None or started:
             return None
         try:
-            return self.decode_ahead(position, head, CATCH_UP_BATCH)
+            started.append(self.decode_ahead(position, head, CATCH_UP_BATCH))
         except Exception as error:  # noqa: BLE001 - decoded here instead, only slower
             log.warning("projection %s: no second process to decode in (%s)", self.name, error)
             return None
+        return started[-1]
 
-    def _apply_batches(self, position, head, far, stopped, ahead):
+    def _apply_batches(self, position, head, far, stopped, started):
         recorder = self.application.recorder
         batch = CATCH_UP_BATCH if far else self.batch_size
+        ahead = None
         while position < head:
             self.progress = (position, head) if far else None
             events = ahead.next() if ahead is not None else None
             if events and events[0][0] <= position:
                 events = None  # not the stretch asked for: decoded here instead
             if not events:
-                ahead = None  # done or failed: whatever is left is decoded here
                 notifications = recorder.select_notifications(
                     start=position + 1, limit=batch, stop=head
                 )
                 if not notifications:
                     break
+                # Done or failed: whatever is left is decoded here. Not started yet: it starts
+                # (a new interpreter, about a second) while this first batch is decoded here.
+                ahead = self._ahead(notifications[-1].id, head, started) if far else None
             last = events[-1][0] if events else notifications[-1].id
             try:
                 if events:
