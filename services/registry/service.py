@@ -126,7 +126,7 @@ class RegistryService(LogService, serves=SERVICE):
             self.parts.app.erase("expert", expert_id, **form, idempotency=self._keyed(idempotency))
         )
 
-    @rpc
+    @rpc(expected_exceptions=EXPECTED)
     def erased_experts(self, after="", limit=1000):
         """A page of the experts whose data key was destroyed, in id order after ``after``, for
         the services that name them to erase them too (kernel.erasure): ``{ids, next}``."""
