@@ -10,7 +10,7 @@ import csv
 import io
 import re
 
-from marshmallow import ValidationError
+from marshmallow import ValidationError, missing
 
 from gateway.entrypoints import _flatten
 from gateway.registry_schemas import HouseholdSchema
@@ -192,19 +192,51 @@ def validate(rows):
     """Split rows into loaded ones (numbered from 1) and rejections with field reasons."""
     if len(rows) > MAX_ROWS:
         raise ValidationFailed(f"at most {MAX_ROWS} rows per request", {"_body": ["too many rows"]})
-    schema, good, rejected = HouseholdSchema(), [], []
+    schema, good, rejected, places = HouseholdSchema(), [], [], {}
     for number, row in enumerate(cooperative(rows), start=1):  # other requests go on meanwhile
         if not isinstance(row, dict):
             reason = row if isinstance(row, Unreadable) else "not an object"
             rejected.append({"row": number, "code": None, "reasons": {"_row": [reason]}})
             continue
         try:
-            good.append({**schema.load(row), "row": number})
+            good.append({**_load(schema, row, places), "row": number})
         except ValidationError as invalid:
             rejected.append(
                 {"row": number, "code": row.get("code"), "reasons": _flatten(invalid.messages)}
             )
     return good, rejected
+
+
+def _load(schema, row, places):
+    """``schema.load(row)`` (a HouseholdSchema): the same rules and result at a fraction of the
+    cost for the usual row, whose every field loads: field by field, and each distinct location
+    (an import's rows share a few villages) loaded once. Any other row goes through
+    ``schema.load``, so that its errors are collected and named as everywhere else."""
+    fields = schema.fields
+    if not row.keys() <= fields.keys():
+        return schema.load(row)  # unknown fields
+    try:
+        loaded = {}
+        for name, field in fields.items():
+            value = row.get(name, missing)
+            key = _place_key(value) if name == "location" else None
+            if key is None:
+                loaded[name] = field.deserialize(value, name, row)
+                continue
+            if key not in places:
+                places[key] = field.deserialize(value, name, row)
+            loaded[name] = dict(places[key])
+        schema.down_to_county(loaded["location"], data_key="location")
+    except ValidationError:
+        return schema.load(row)
+    return loaded
+
+
+def _place_key(value):
+    """A location of text only, as a key (None for anything else: loaded each time)."""
+    if type(value) is dict and all(type(v) is str for v in value.values()):
+        return tuple(value.items())
+    return None
 
 
 def batches(rows, size=BATCH_SIZE):
