@@ -106,6 +106,7 @@ def over_http(data, workdir):
         port = s.getsockname()[1]
     settings = config.Settings(data_dir=workdir / "http", http_port=port)
     system = runner.start(settings)
+    runner.settle()  # as `kjfp serve` does
     try:
         base = f"http://127.0.0.1:{port}"
         token = auth.mint(settings.token_secret, "national_office", "national", "bench")

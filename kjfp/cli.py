@@ -40,6 +40,7 @@ def _serve(names):
     except ValueError as refused:
         raise click.ClickException(str(refused)) from None
     service_runner = runner.start(settings, names)
+    runner.settle()
     stop = eventlet.event.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.ready() or stop.send(0))
