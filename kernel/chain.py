@@ -35,8 +35,11 @@ def event_bytes(notification):
     return len(canonical).to_bytes(4, "big") + canonical + bytes(notification.state)
 
 
-def link(previous_hash, notification):
-    return hashlib.sha256(bytes.fromhex(previous_hash) + event_bytes(notification)).hexdigest()
+def link(previous_hash, notification, data=None):
+    """The chain hash after ``previous_hash``; ``data``: the event's bytes, if made already."""
+    if data is None:
+        data = event_bytes(notification)
+    return hashlib.sha256(bytes.fromhex(previous_hash) + data).hexdigest()
 
 
 class ChainLedger:

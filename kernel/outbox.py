@@ -11,11 +11,11 @@ consumers dedup by service and position).
 import eventlet.semaphore
 
 from kernel import personal
-from kernel.chain import ChainLedger, link
+from kernel.chain import ChainLedger, event_bytes, link
 from kernel.concurrency import pause
 from kernel.config import Settings
 from kernel.pii import mask_fields
-from kernel.tree import LogTree, checkpoint_signer
+from kernel.tree import LogTree, checkpoint_signer, leaf
 
 
 def public_name(domain_event):
@@ -60,23 +60,27 @@ class Outbox:
 
     def read(self, after, limit, previous_hash=None):
         """Envelopes after ``after`` (chain hashes computed from ``previous_hash``)."""
-        return self._read(after, limit, previous_hash)[1]
+        return self._read(after, limit, previous_hash)[0]
 
     def _read(self, after, limit, previous_hash):
+        """The envelopes after ``after`` and their Merkle leaves (an event's bytes made once for
+        its chain hash and its leaf)."""
         notifications = self.application.recorder.select_notifications(start=after + 1, limit=limit)
         if previous_hash is None:
             previous_hash = self._hash_at(after)
-        envelopes = []
+        envelopes, leaves = [], []
         personal.prefetch(self.application.mapper, notifications)
         for notification in notifications:
-            previous_hash = link(previous_hash, notification)
+            data = event_bytes(notification)
+            previous_hash = link(previous_hash, notification, data)
+            leaves.append(leaf(notification, data))
             domain_event = self.decode(notification)
             envelopes.append(
                 envelope(
                     self.service, notification, domain_event, previous_hash, self.personal_fields
                 )
             )
-        return notifications, envelopes
+        return envelopes, leaves
 
     def _hash_at(self, position):
         """The chain hash at ``position``: from the head, or recomputed from the nearest
@@ -103,12 +107,12 @@ class Outbox:
             sent = 0
             while True:
                 position, chain_hash = self.ledger.head()
-                notifications, envelopes = self._read(position, self.batch_size, chain_hash)
+                envelopes, leaves = self._read(position, self.batch_size, chain_hash)
                 if not envelopes:
                     self.tree.grow((), self.application.recorder, position)  # catch up, if behind
                     return sent
                 publish(envelopes)
                 self.ledger.advance([(item["position"], item["chain_hash"]) for item in envelopes])
-                self.tree.grow(notifications, self.application.recorder, position)
+                self.tree.grow(leaves, self.application.recorder, position)
                 sent += len(envelopes)
                 pause()  # a long backlog (after a bulk import) must not hold up every other request

@@ -46,6 +46,11 @@ def b64(data):
     return base64.b64encode(data).decode()
 
 
+def leaf(notification, data=None):
+    """``(position, leaf hash)`` of a stored event; ``data``: its bytes, if made already."""
+    return notification.id, merkle.leaf_hash(event_bytes(notification) if data is None else data)
+
+
 class LogTree:
     def __init__(self, ledger, signer=None, create=True):
         """On the database of ``ledger`` (a kernel.chain.ChainLedger); ``signer`` (a
@@ -104,20 +109,19 @@ class LogTree:
             else (_value(row, "leaf_index", 0) + 1, _value(row, "position", 1))
         )
 
-    def grow(self, notifications, recorder, after):
-        """Append the published events ``notifications`` (read after position ``after``),
-        first catching up from ``recorder`` on any published before them that the tree lacks
-        (a crash between the chain's advance and this, or a log published before the tree
-        existed); then sign a checkpoint at the new size. Returns the signed note or None."""
+    def grow(self, leaves, recorder, after):
+        """Append the published events' ``(position, leaf hash)`` ``leaves`` (read after position
+        ``after``; ``leaf``), first catching up from ``recorder`` on any published before them
+        that the tree lacks (a crash between the chain's advance and this, or a log published
+        before the tree existed); then sign a checkpoint at the new size. Returns the signed
+        note or None."""
         size, last = self.last()
         while last < after:
             missing = recorder.select_notifications(start=last + 1, limit=5000, stop=after)
             if not missing:
                 break
-            size, _, last = self._append(
-                [(n.id, merkle.leaf_hash(event_bytes(n))) for n in missing]
-            )
-        leaves = [(n.id, merkle.leaf_hash(event_bytes(n))) for n in notifications if n.id > last]
+            size, _, last = self._append([leaf(n) for n in missing])
+        leaves = [(position, hash_) for position, hash_ in leaves if position > last]
         if not leaves:
             return None
         return self.sign(*self._append(leaves))
