@@ -9,8 +9,9 @@ always did.
 
 Embedded, the bus is kombu's in-memory transport inside this process: an event no queue is bound
 for would be dropped on arrival, so it is not serialised and sent at all (a handler started in
-the process binds its queue, and from then on its events are sent). A broker's bindings are the
-broker's to know: on RabbitMQ every event is sent.
+the process binds its queue, and from then on its events are sent); the outbox asks ``hears``
+first and makes envelopes only for the events heard. A broker's bindings are the broker's to
+know: on RabbitMQ every event is sent.
 """
 
 from kombu.transport import memory
@@ -44,16 +45,24 @@ class BatchDispatcher(EventDispatcher):
         headers = {**options.pop("headers", {}), **headers}
         options.pop("exchange", None)
 
-        def publish(envelopes):
-            if not envelopes:
-                return
-            with get_producer(
+        def connect():
+            return get_producer(
                 publisher.amqp_uri,
                 publisher.use_confirms,
                 publisher.ssl,
                 publisher.login_method,
                 dict(publisher.transport_options),
-            ) as producer:
+            )
+
+        def hears(names):
+            """The event names among ``names`` that anyone would receive (all, on a broker)."""
+            with connect() as found:
+                return {name for name in names if not _unheard(found.channel, self.exchange, name)}
+
+        def publish(envelopes):
+            if not envelopes:
+                return
+            with connect() as producer:
                 declare = publisher.declare
                 for envelope in envelopes:
                     if _unheard(producer.channel, self.exchange, envelope["type"]):
@@ -76,4 +85,5 @@ class BatchDispatcher(EventDispatcher):
                     )
                     declare = ()  # once a batch: kombu would look it up in its cache every time
 
+        publish.hears = hears  # type: ignore[attr-defined]  # the outbox makes no envelope for the others
         return publish

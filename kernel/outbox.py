@@ -15,6 +15,7 @@ from kernel.chain import ChainLedger, event_bytes, link
 from kernel.concurrency import pause
 from kernel.config import Settings
 from kernel.pii import mask_fields
+from kernel.projection import event_name
 from kernel.tree import LogTree, checkpoint_signer, leaf
 
 
@@ -62,25 +63,31 @@ class Outbox:
         """Envelopes after ``after`` (chain hashes computed from ``previous_hash``)."""
         return self._read(after, limit, previous_hash)[0]
 
-    def _read(self, after, limit, previous_hash):
-        """The envelopes after ``after`` and their Merkle leaves (an event's bytes made once for
-        its chain hash and its leaf)."""
+    def _read(self, after, limit, previous_hash, hears=None):
+        """The envelopes after ``after``, every event's chain link and Merkle leaf (its bytes
+        made once for both). ``hears(names)``: the event names among ``names`` anyone would
+        receive; an event no one hears gets no envelope (decoding it is left to the
+        projections, if any projects it)."""
         notifications = self.application.recorder.select_notifications(start=after + 1, limit=limit)
         if previous_hash is None:
             previous_hash = self._hash_at(after)
-        envelopes, leaves = [], []
+        heard = hears({event_name(n.topic) for n in notifications}) if hears else None
+        envelopes, links, leaves = [], [], []
         personal.prefetch(self.application.mapper, notifications)
         for notification in notifications:
             data = event_bytes(notification)
             previous_hash = link(previous_hash, notification, data)
+            links.append((notification.id, previous_hash))
             leaves.append(leaf(notification, data))
+            if heard is not None and event_name(notification.topic) not in heard:
+                continue
             domain_event = self.decode(notification)
             envelopes.append(
                 envelope(
                     self.service, notification, domain_event, previous_hash, self.personal_fields
                 )
             )
-        return envelopes, leaves
+        return envelopes, links, leaves
 
     def _hash_at(self, position):
         """The chain hash at ``position``: from the head, or recomputed from the nearest
@@ -101,18 +108,20 @@ class Outbox:
         return chain_hash
 
     def publish_pending(self, publish):
-        """Publish everything not yet published, ``publish(envelopes)`` a batch at a time;
-        returns how many events went out."""
+        """Publish everything not yet published, ``publish(envelopes)`` a batch at a time (only
+        the events it ``hears``, if it says: kernel/bus.py); returns how many events went out."""
         with self._lock:
             sent = 0
             while True:
                 position, chain_hash = self.ledger.head()
-                envelopes, leaves = self._read(position, self.batch_size, chain_hash)
-                if not envelopes:
+                envelopes, links, leaves = self._read(
+                    position, self.batch_size, chain_hash, getattr(publish, "hears", None)
+                )
+                if not links:
                     self.tree.grow((), self.application.recorder, position)  # catch up, if behind
                     return sent
                 publish(envelopes)
-                self.ledger.advance([(item["position"], item["chain_hash"]) for item in envelopes])
+                self.ledger.advance(links)
                 self.tree.grow(leaves, self.application.recorder, position)
-                sent += len(envelopes)
+                sent += len(links)
                 pause()  # a long backlog (after a bulk import) must not hold up every other request
