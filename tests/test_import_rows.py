@@ -2,10 +2,10 @@
 what HouseholdSchema makes of it, or fails with exactly its errors, however the row is wrong."""
 
 import pytest
-from marshmallow import ValidationError
+from marshmallow import ValidationError, validates_schema
 
 from gateway.entrypoints import _flatten
-from gateway.imports import validate
+from gateway.imports import _load, validate
 from gateway.registry_schemas import HouseholdSchema
 from kjfp.sample_data import id_number
 
@@ -60,3 +60,17 @@ def test_a_row_loads_as_the_schema_loads_it_even_after_rows_sharing_its_location
         assert [r["row"] for r in rejected] == [2, 3]
         assert rejected[0]["reasons"] == rejected[1]["reasons"] == _flatten(errors)
         assert len(good) == 1
+
+
+def test_a_schema_with_a_hook_the_fast_loader_does_not_know_loads_through_the_schema():
+    """Were a rule added to HouseholdSchema as a hook, the row loader would not skip it."""
+
+    class Stricter(HouseholdSchema):
+        @validates_schema
+        def no_imports_today(self, data, **kwargs):
+            raise ValidationError("closed", "code")
+
+    with pytest.raises(ValidationError) as refused:
+        _load(Stricter(), dict(GOOD), {})
+    assert refused.value.messages == {"code": ["closed"]}
+    assert _load(HouseholdSchema(), dict(GOOD), {})["code"] == "H0001"
