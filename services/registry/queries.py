@@ -236,36 +236,24 @@ _RECORDS = {
     ),
 }
 
+# A household's columns in a CSV of the records behind a figure.
+HOUSEHOLD_COLUMNS = (
+    "code",
+    "head_name",
+    "head_id_number",
+    "province",
+    "city",
+    "county",
+    "township",
+    "village",
+    "people",
+)
 CSV_COLUMNS = {
     "federations": ("credit_code", "name", "kind", "level", "unit", "positions"),
     "associations": ("credit_code", "name", "kind", "level", "unit", "positions"),
     "experts": ("id_number", "name", "expert_ids", "positions"),
-    "households_paired": (
-        "code",
-        "head_name",
-        "head_id_number",
-        "province",
-        "city",
-        "county",
-        "township",
-        "village",
-        "people",
-        "positions",
-    ),
-    "households_lifted": (
-        "code",
-        "head_name",
-        "head_id_number",
-        "province",
-        "city",
-        "county",
-        "township",
-        "village",
-        "people",
-        "lifted_on",
-        "lifted_people",
-        "positions",
-    ),
+    "households_paired": (*HOUSEHOLD_COLUMNS, "positions"),
+    "households_lifted": (*HOUSEHOLD_COLUMNS, "lifted_on", "lifted_people", "positions"),
 }
 
 
