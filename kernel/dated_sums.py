@@ -26,6 +26,8 @@ import orjson
 from pymongo import ASCENDING, DeleteOne, IndexModel, InsertOne, ReplaceOne, UpdateOne
 from pymongo.errors import BulkWriteError
 
+from kernel import views as view_store
+
 INDEXES = [IndexModel([("key", ASCENDING), ("year", ASCENDING)])]
 ATTEMPTS = 50
 EVER = "9999-12-31"  # as of: everything recorded
@@ -149,20 +151,33 @@ def _applied(views, journal):
 
 
 def _write(views, journal, writes, nonce):
+    """Each collection's writes in one bulk write, in order. Where they are all absolute (replace,
+    delete: by far the most) only the last of each key matters, and the store is handed them as
+    such (``kernel.views.write_absolute``)."""
     ops: dict[str, list[Any]] = {}
-    for collection, kind, key, fields in writes:
-        ops.setdefault(collection, []).append(
-            DeleteOne({"_id": key})
-            if kind == "delete"
-            # _id in the replacement too (if its fields do not hold it already): the MongoDB
-            # stand-in would otherwise invent one.
-            else ReplaceOne(
-                {"_id": key}, fields if "_id" in fields else {"_id": key, **fields}, upsert=True
-            )
-            if kind == "replace"
-            else UpdateOne({"_id": key}, {"$set": fields}, upsert=True)
-        )
+    for write in writes:
+        ops.setdefault(write[0], []).append(write)
     for collection, batch in ops.items():
-        views[collection].bulk_write(batch, ordered=True)
+        if all(kind != "set" for _, kind, _, _ in batch):
+            view_store.write_absolute(
+                views[collection],
+                {key: fields if kind == "replace" else None for _, kind, key, fields in batch},
+            )
+            continue
+        views[collection].bulk_write(
+            [
+                DeleteOne({"_id": key})
+                if kind == "delete"
+                # _id in the replacement too (if its fields do not hold it already): the MongoDB
+                # stand-in would otherwise invent one.
+                else ReplaceOne(
+                    {"_id": key}, fields if "_id" in fields else {"_id": key, **fields}, upsert=True
+                )
+                if kind == "replace"
+                else UpdateOne({"_id": key}, {"$set": fields}, upsert=True)
+                for _, kind, key, fields in batch
+            ],
+            ordered=True,
+        )
     if nonce is not None:
         views[journal].bulk_write([DeleteOne({"_id": "pending", "nonce": nonce})])

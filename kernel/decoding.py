@@ -8,12 +8,22 @@ events are immutable, so sharing one object is safe.
 decoded in a second process instead, pipelined with applying them.
 """
 
+import contextlib
+import copyreg
+import fcntl
+import gc
+import io
 import multiprocessing
 import pickle
+import queue
+import threading
 import time
+import uuid
 from collections import OrderedDict
 
 from kernel import personal
+
+PIPE_BYTES = 1 << 20  # Linux's default most for a pipe (/proc/sys/fs/pipe-max-size)
 
 
 class RecentlyDecoded:
@@ -47,6 +57,8 @@ class DecodedAhead:
     def __init__(self, declaration, settings, start, stop, size):
         context = multiprocessing.get_context("spawn")  # a fresh interpreter: no eventlet hub
         self._received, sent = context.Pipe(duplex=False)
+        with contextlib.suppress(OSError, AttributeError):  # Linux: a batch in a few reads
+            fcntl.fcntl(self._received.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
         self._process = context.Process(
             target=_decode,
             args=(declaration, settings, start, stop, size, sent),
@@ -92,10 +104,18 @@ class DecodedAhead:
 
 
 def _decode(declaration, settings, start, stop, size, sent):
+    # Decoding makes only short-lived objects without cycles, freed by reference counting; the
+    # cyclic collector's passes over them cost this process a fifth of its time (measured).
+    gc.disable()
+    # Handing a batch over (a few MB through the pipe) waits for the caller to read it: a thread
+    # sends while the next batch is decoded (the queue holds one more, no further ahead).
+    batches: queue.Queue = queue.Queue(maxsize=1)
+    sender = threading.Thread(target=_send, args=(batches, sent), daemon=True)
+    sender.start()
     application = declaration.open(settings)
     try:
         position = start
-        while position < stop:
+        while position < stop and sender.is_alive():
             notifications = application.recorder.select_notifications(
                 start=position + 1, limit=size, stop=stop
             )
@@ -103,11 +123,50 @@ def _decode(declaration, settings, start, stop, size, sent):
                 break
             personal.prefetch(application.mapper, notifications)
             decoded = [(n.id, application.mapper.to_domain_event(n)) for n in notifications]
-            sent.send_bytes(pickle.dumps(decoded, protocol=pickle.HIGHEST_PROTOCOL))
+            _put(batches, sender, _dumps(decoded))
             position = notifications[-1].id
-        sent.send_bytes(pickle.dumps([]))
-    except (BrokenPipeError, EOFError):
-        pass  # the caller stopped reading (done, or gone)
+        _put(batches, sender, _dumps([]))
+        _put(batches, sender, None)
+        sender.join()
     finally:
         application.close()
         sent.close()
+
+
+def _put(batches, sender, data):
+    while sender.is_alive():  # a sender gone (the caller stopped reading) takes nothing more
+        try:
+            batches.put(data, timeout=0.5)
+            return
+        except queue.Full:
+            continue
+
+
+def _send(batches, sent):
+    try:
+        while (data := batches.get()) is not None:
+            sent.send_bytes(data)
+    except (BrokenPipeError, EOFError, OSError):
+        pass  # the caller stopped reading (done, or gone)
+
+
+# Every event holds a UUID, which pickles through its __getstate__/__setstate__ (an enum read on
+# each side): as its integer, and made again from it directly, a batch loads a tenth faster.
+_PICKLING = copyreg.dispatch_table.copy()
+_PICKLING[uuid.UUID] = lambda value: (_uuid, (value.int,))
+_UNKNOWN = uuid.SafeUUID.unknown
+
+
+def _uuid(number):
+    value = object.__new__(uuid.UUID)
+    object.__setattr__(value, "int", number)
+    object.__setattr__(value, "is_safe", _UNKNOWN)
+    return value
+
+
+def _dumps(batch):
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = _PICKLING
+    pickler.dump(batch)
+    return buffer.getvalue()

@@ -52,6 +52,9 @@ LEASE_SECONDS = float(os.environ.get("PROJECTION_LEASE_SECONDS", "30"))
 BACKOFF_FIRST, BACKOFF_CAP = 1.0, 300.0
 READ_WAIT_SECONDS = 2.0  # how long a read waits for another replica to catch its views up
 CATCH_UP_BATCH = 10_000  # events per batch when far behind (a rebuild, a restart after a long stop)
+# Batches decoded here while a second process starts to decode the rest (a new interpreter: about
+# a second, three batches' work here; waiting for it instead cost a tenth of a cold build).
+AHEAD_AFTER = 3
 BUILDING_LAG = 50_000  # events behind beyond which reads answer 503 while the pump builds (~5 s)
 BUILD_PAUSE_SECONDS = 0.005  # between those batches in a serving process: HTTP answers meanwhile
 log = logging.getLogger("kjfp.projection")
@@ -259,7 +262,7 @@ class ProjectionRunner:
 
     def _ahead(self, position, head, started):
         """Far behind: the events after ``position`` decoded by a second process (None: none)."""
-        if self.decode_ahead is None or started:
+        if self.decode_ahead is None or started or position >= head:
             return None
         try:
             started.append(self.decode_ahead(position, head, CATCH_UP_BATCH))
@@ -271,21 +274,27 @@ class ProjectionRunner:
     def _apply_batches(self, position, head, far, stopped, started):
         recorder = self.application.recorder
         batch = CATCH_UP_BATCH if far else self.batch_size
-        ahead = None
+        # Far behind, a second process decodes from a few batches on; those before, this one
+        # decodes while it starts. Done or failed, it leaves the rest to this one.
+        ahead_from = position + AHEAD_AFTER * batch
+        ahead = self._ahead(ahead_from, head, started) if far else None
         while position < head:
             self.progress = (position, head) if far else None
-            events = ahead.next() if ahead is not None else None
+            events = ahead.next() if ahead is not None and position >= ahead_from else None
             if events and events[0][0] <= position:
                 events = None  # not the stretch asked for: decoded here instead
             if not events:
+                if position >= ahead_from:
+                    ahead = None
+                stop = head if ahead is None else ahead_from
                 notifications = recorder.select_notifications(
-                    start=position + 1, limit=batch, stop=head
+                    start=position + 1, limit=batch, stop=stop
                 )
                 if not notifications:
+                    if stop < head:  # nothing recorded up to where the second process starts
+                        position = stop
+                        continue
                     break
-                # Done or failed: whatever is left is decoded here. Not started yet: it starts
-                # (a new interpreter, about a second) while this first batch is decoded here.
-                ahead = self._ahead(notifications[-1].id, head, started) if far else None
             last = events[-1][0] if events else notifications[-1].id
             try:
                 if events:

@@ -109,6 +109,25 @@ def building(database):
         yield
 
 
+def write_absolute(collection, documents):
+    """Absolute writes by ``_id`` — ``{_id: the whole document, or None to delete it}`` — as one
+    ``bulk_write`` of upserting ``ReplaceOne`` and ``DeleteOne`` on MongoDB; the embedded store
+    writes the mapping as it stands (``EmbeddedCollection.replace_documents``)."""
+    if isinstance(collection, EmbeddedCollection):
+        collection.replace_documents(documents)
+        return
+    collection.bulk_write(
+        [
+            DeleteOne({"_id": key})
+            if doc is None
+            # _id in the replacement too: the MongoDB stand-in would otherwise invent one.
+            else ReplaceOne({"_id": key}, doc if "_id" in doc else {"_id": key, **doc}, upsert=True)
+            for key, doc in documents.items()
+        ],
+        ordered=True,
+    )
+
+
 def all_of(*clauses):
     """Query clauses joined by an explicit ``$and`` (empty ones left out): the MongoDB stand-in
     ignores a dotted-path condition that sits beside a top-level ``$or``, while real MongoDB
@@ -1002,26 +1021,46 @@ class EmbeddedCollection:
                 raise
         return _Result(**counts)
 
+    def replace_documents(self, documents):
+        """Absolute writes by ``_id`` in one transaction: ``{_id: document, or None to delete}``,
+        as a batch of upserting ``ReplaceOne`` and ``DeleteOne`` of distinct ``_id`` would write
+        them, without making those objects (for a cold build's millions of writes: a tenth of
+        its time, measured). ``kernel.views.write_absolute`` picks this where it exists."""
+        if not all(_key(key) for key in documents):
+            raise TypeError(f"{self.name}: replace_documents takes string or integer ids")
+        client = self.client
+        with client.lock:
+            client.create_table(self.table)
+            indexed = client.table(self.table)[1]
+            connection = client.connection
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                self._store(documents, self._present(documents), indexed)
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+
+    def _present(self, keys):
+        """Which of ``keys`` are stored, in one query."""
+        return {
+            key
+            for (key,) in self.client.connection.execute(
+                f'SELECT id FROM "{self.table}" WHERE id IN (SELECT value FROM json_each(?))',
+                (orjson.dumps(list(keys)).decode(),),
+            )
+        }
+
     def _replace_or_delete(self, requests, indexed, counts):
         """A batch of replaces and deletes of distinct ``_id`` (a projection's absolute writes):
         no document is read or copied, each is written once as it is serialised."""
-        connection = self.client.connection
-        present = {
-            key
-            for (key,) in connection.execute(
-                f'SELECT id FROM "{self.table}" WHERE id IN (SELECT value FROM json_each(?))',
-                (orjson.dumps([op._filter["_id"] for op in requests]).decode(),),
-            )
-        }
-        inserts: list[Any] = []
-        replaces: list[Any] = []
-        deletes: list[Any] = []
-        paths = [(path, path.split(".")) for path in indexed]
+        present = self._present([op._filter["_id"] for op in requests])
+        documents = {}
         for index, op in enumerate(requests):
             key = op._filter["_id"]
             if type(op) is DeleteOne:
                 if key in present:
-                    deletes.append((key,))
+                    documents[key] = None
                     counts["deleted_count"] += 1
                 continue
             if key in present:
@@ -1031,7 +1070,21 @@ class EmbeddedCollection:
                 counts["upserted_ids"][index] = key
             else:
                 continue
-            doc = op._doc
+            documents[key] = op._doc
+        counts["modified_count"] = counts["matched_count"]  # as matched: documents are not compared
+        self._store(documents, present, indexed)
+
+    def _store(self, documents, present, indexed):
+        """Write ``{_id: document or None}``; ``present``: which of them are stored already."""
+        inserts: list[Any] = []
+        replaces: list[Any] = []
+        deletes: list[Any] = []
+        paths = [(path, path.split(".")) for path in indexed]
+        for key, doc in documents.items():
+            if doc is None:
+                if key in present:
+                    deletes.append((key,))
+                continue
             if doc.get("_id", key) != key:
                 raise OperationFailure("the _id field cannot be changed")
             row = [key, _dumps(doc if "_id" in doc else {"_id": key, **doc})]
@@ -1047,7 +1100,7 @@ class EmbeddedCollection:
                     )
                 row.append(None if value is _MISSING else value)
             (replaces if key in present else inserts).append(row)
-        counts["modified_count"] = counts["matched_count"]  # as matched: documents are not compared
+        connection = self.client.connection
         if deletes:
             connection.executemany(f'DELETE FROM "{self.table}" WHERE id = ?', deletes)
         try:  # a plain insert where nothing is replaced: a third less work for SQLite (measured)

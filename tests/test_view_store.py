@@ -377,3 +377,29 @@ def test_an_index_dropped_and_made_again_answers_from_the_documents_as_they_are_
     coll.create_indexes([IndexModel([("unit", ASCENDING), ("on", ASCENDING)])])
     assert sorted(_ids(coll.find({"unit": "province:山东"}))) == ["h1", "h2", "h3", "h4"]
     assert coll.count_documents({"unit": "province:山西"}) == 0
+
+
+def test_absolute_writes_insert_replace_and_delete_by_id(db):
+    """A projection's absolute writes (``kernel.views.write_absolute``: the embedded store's
+    ``replace_documents``, a bulk of upserting ReplaceOne/DeleteOne on MongoDB) leave the same
+    documents: new ones inserted, present ones replaced whole, deletions of absent ones ignored,
+    indexed fields queryable as written."""
+    coll = db["households"]
+    coll.create_indexes([IndexModel([("unit", ASCENDING), ("people", ASCENDING)])])
+    coll.insert_many([dict(doc) for doc in HOUSEHOLDS[:2]])
+    views.write_absolute(
+        coll,
+        {
+            "h1": {"unit": "province:山西", "people": 7},  # replaced whole: its other fields go
+            "h2": None,  # deleted
+            "h9": None,  # absent: nothing to delete
+            "h5": {"_id": "h5", "unit": "province:山东", "people": 1},
+        },
+    )
+    assert sorted(coll.find({}), key=lambda d: d["_id"]) == [
+        {"_id": "h1", "unit": "province:山西", "people": 7},
+        {"_id": "h5", "unit": "province:山东", "people": 1},
+    ]
+    assert [d["_id"] for d in coll.find({"unit": "province:山西", "people": {"$gte": 7}})] == [
+        "h1"
+    ]

@@ -41,6 +41,7 @@ def views_db(request, tmp_path):
 def long_log(monkeypatch):
     monkeypatch.setattr(projection, "BUILDING_LAG", 3)
     monkeypatch.setattr(projection, "CATCH_UP_BATCH", 4)
+    monkeypatch.setattr(projection, "AHEAD_AFTER", 1)  # one batch here, then the second process
 
 
 def snapshot(views):
@@ -135,7 +136,7 @@ def test_a_build_decoded_in_a_second_process_gives_the_views_of_one_decoded_here
     long_log,  # noqa: F811
 ):
     """Issue 14: far behind, the events are read and decoded in a second process, pipelined with
-    applying them (from the second batch: the first is decoded here while the worker starts);
+    applying them (after the first batches: those are decoded here while the worker starts);
     the views are exactly those of a build decoded in this process. A worker that
     stops short, falls behind or dies costs nothing but speed: the rest is decoded here."""
     ProjectionRunner(province, views_db, TwoCountsProjection()).rebuild()
