@@ -400,6 +400,4 @@ def test_absolute_writes_insert_replace_and_delete_by_id(db):
         {"_id": "h1", "unit": "province:山西", "people": 7},
         {"_id": "h5", "unit": "province:山东", "people": 1},
     ]
-    assert [d["_id"] for d in coll.find({"unit": "province:山西", "people": {"$gte": 7}})] == [
-        "h1"
-    ]
+    assert [d["_id"] for d in coll.find({"unit": "province:山西", "people": {"$gte": 7}})] == ["h1"]
