@@ -1055,7 +1055,7 @@ class EmbeddedCollection:
         """A batch of replaces and deletes of distinct ``_id`` (a projection's absolute writes):
         no document is read or copied, each is written once as it is serialised."""
         present = self._present([op._filter["_id"] for op in requests])
-        documents = {}
+        documents: dict[Any, Any] = {}
         for index, op in enumerate(requests):
             key = op._filter["_id"]
             if type(op) is DeleteOne:
