@@ -23,7 +23,7 @@ from typing import Any
 
 import bson
 import orjson
-from pymongo import ASCENDING, DeleteOne, IndexModel, InsertOne, ReplaceOne, UpdateOne
+from pymongo import ASCENDING, DeleteOne, IndexModel, InsertOne, UpdateOne
 from pymongo.errors import BulkWriteError
 
 from kernel import views as view_store
@@ -168,11 +168,7 @@ def _write(views, journal, writes, nonce):
             [
                 DeleteOne({"_id": key})
                 if kind == "delete"
-                # _id in the replacement too (if its fields do not hold it already): the MongoDB
-                # stand-in would otherwise invent one.
-                else ReplaceOne(
-                    {"_id": key}, fields if "_id" in fields else {"_id": key, **fields}, upsert=True
-                )
+                else view_store.replace_by_id(key, fields)
                 if kind == "replace"
                 else UpdateOne({"_id": key}, {"$set": fields}, upsert=True)
                 for _, kind, key, fields in batch

@@ -118,14 +118,17 @@ def write_absolute(collection, documents):
         return
     collection.bulk_write(
         [
-            DeleteOne({"_id": key})
-            if doc is None
-            # _id in the replacement too: the MongoDB stand-in would otherwise invent one.
-            else ReplaceOne({"_id": key}, doc if "_id" in doc else {"_id": key, **doc}, upsert=True)
+            DeleteOne({"_id": key}) if doc is None else replace_by_id(key, doc)
             for key, doc in documents.items()
         ],
         ordered=True,
     )
+
+
+def replace_by_id(key, doc):
+    """An upserting ``ReplaceOne`` of the document ``key``, with ``_id`` in the replacement too
+    (the MongoDB stand-in would otherwise invent one)."""
+    return ReplaceOne({"_id": key}, doc if "_id" in doc else {"_id": key, **doc}, upsert=True)
 
 
 def all_of(*clauses):
