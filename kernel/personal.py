@@ -54,6 +54,7 @@ class Naming:
     fields: tuple
     within: tuple = ("changes",)
     person: Callable[[dict], str | None] | None = None
+    named_by: str = "id"  # the field of a request that names the person: a refusal names it
 
     def whom(self, state):
         """The id of the person ``state`` names in these fields (None: it names no one)."""
@@ -253,13 +254,14 @@ class KeyRing:
             wrapped = found.get(person_id, NO_ROW)
             self._hold(person_id, NO_ROW if wrapped is NO_ROW else self._unwrap(person_id, wrapped))
 
-    def prepare(self, ids, new=()):
+    def prepare(self, ids, new=(), named_by=None):
         """A key for each of ``ids``: held, read, or made. Returns the rows of the keys made, for
         the caller to store with the events sealed under them (``forget`` them if that fails).
         ``new``: those of ``ids`` whose records are being created — not looked up first (an
         import's batch costs no read); if one has a row after all, the record exists, and storing
         the rows fails as the record's second registration does. An erased record cannot get a
-        new key: its events must not name the person again."""
+        new key: its events must not name the person again (refused naming the field
+        ``named_by(person id)`` gives, else ``id``)."""
         self.load([i for i in ids if i not in new])
         now = time.monotonic()
         fresh = [
@@ -279,7 +281,7 @@ class KeyRing:
         if erased:
             raise RuleViolation(
                 f"record {erased[0]} was erased: its personal fields cannot be set again",
-                {"id": ["personal data erased"]},
+                {named_by(erased[0]) if named_by else "id": ["personal data erased"]},
             )
         return rows
 
@@ -344,6 +346,14 @@ class PersonalMapper(Mapper):
                 if naming.person is None and e.originator_version == 1:
                     new.add(person)
         return ids, new
+
+    def named_by(self, events, person_id):
+        """The request field that names ``person_id`` in ``events`` (for a refusal)."""
+        for e in events:
+            naming = self.sealed.get(type(e).__name__)
+            if naming is not None and naming.whom(vars(e)) == person_id:
+                return naming.named_by
+        return "id"
 
     def to_stored_event(self, domain_event):
         cls = type(domain_event)
@@ -440,7 +450,9 @@ class PersonalEventStore(EventStore):
         if not persons and not erased_persons:
             return super().put(domain_events, **kwargs)
         ring = self.mapper.ring
-        rows = ring.prepare(persons, new)
+        rows = ring.prepare(
+            persons, new, lambda person: self.mapper.named_by(domain_events, person)
+        )
         if not isinstance(ring.table, KeyTable):
             if rows:
                 ring.table.insert(rows)

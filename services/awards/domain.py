@@ -35,8 +35,12 @@ def nominated_expert(state):
 
 
 NAMING_FIELDS = {
-    "NominationSubmitted": Naming(NOMINEE_NAMING, within=("form",), person=nominated_expert),
-    "CommendationRecorded": Naming(("name",), within=(), person=nominated_expert),
+    "NominationSubmitted": Naming(
+        NOMINEE_NAMING, within=("form",), person=nominated_expert, named_by="expert_id"
+    ),
+    "CommendationRecorded": Naming(
+        ("name",), within=(), person=nominated_expert, named_by="expert_id"
+    ),
 }
 
 CATEGORIES = ("organising_unit", "team", "individual")

@@ -27,7 +27,9 @@ from services.funding.contract import PROJECT_KINDS as KINDS
 PERSONAL_FIELDS = ("account",)
 # Event → the fields sealed under the data key of the expert paid, and erased with the expert
 # (kernel.personal, kernel.erasure). A unit's account names no person: it stays as it is.
-NAMING_FIELDS = {"FundDisbursed": Naming(("account",), person=lambda e: e.get("expert_id"))}
+NAMING_FIELDS = {
+    "FundDisbursed": Naming(("account",), person=lambda e: e.get("expert_id"), named_by="expert_id")
+}
 
 # Which unit level reviews a level of these well-known names (others must be configured).
 KNOWN_LEVELS = {

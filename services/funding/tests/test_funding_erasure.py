@@ -121,6 +121,7 @@ def test_nothing_new_names_an_erased_expert(paid):
             payee=payee("e-1"),
         )
     assert "erased" in str(refused.value)
+    assert refused.value.details == {"expert_id": ["personal data erased"]}  # the field sent
     assert app.recorder.max_notification_id() == head
 
 
