@@ -178,3 +178,35 @@ def test_a_build_decoded_in_a_second_process_gives_the_views_of_one_decoded_here
 
 
 ALL = TwoCountsProjection.collections
+
+
+def test_a_gap_in_the_log_before_the_second_process_starts_is_stepped_over(
+    province,
+    views_db,
+    tmp_path,
+    long_log,  # noqa: F811
+):
+    """Issue 14: PostgreSQL's log positions may leave gaps. A build whose first stretch (the one
+    decoded here while the second process starts) holds no event at all goes on at the position
+    where the second process starts, and builds the views a build decoded here gives."""
+    recorder = province.recorder
+    table = recorder.events_table_name
+    with recorder.datastore.transaction(commit=True) as cursor:  # positions 1..10 left empty
+        cursor.execute(f"UPDATE {table} SET rowid = rowid + 1000000")
+        cursor.execute(f"UPDATE {table} SET rowid = rowid - 999990")
+    head = recorder.max_notification_id()
+    assert recorder.select_notifications(start=1, limit=1)[0].id == 11
+
+    ProjectionRunner(province, views_db, TwoCountsProjection()).rebuild()
+    here = {name: sorted(views_db[name].find({}), key=lambda d: d["_id"]) for name in ALL}
+    settings = settings_for(tmp_path, pii_hash_key="test-key")
+    started = []
+
+    def ahead(start, stop, size):
+        started.append(start)
+        return DecodedAhead(SERVICE, settings, start, stop, size)
+
+    runner = ProjectionRunner(province, views_db, TwoCountsProjection(), decode_ahead=ahead)
+    assert runner.rebuild() == head
+    assert started == [projection.CATCH_UP_BATCH]  # inside the gap: nothing before it to apply
+    assert {name: sorted(views_db[name].find({}), key=lambda d: d["_id"]) for name in ALL} == here
