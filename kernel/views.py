@@ -635,7 +635,7 @@ class EmbeddedClient:
     def _upgrade(self, name, paths):
         """A table written before indexed fields had columns (its indexes over ``json_extract``):
         the columns filled from the documents, the indexes made again over them."""
-        with self._transaction():
+        with self.transaction():
             self.fill_columns(name, [p for p in paths if p not in self._columns(name)])
             for index, keys, unique in self.connection.execute(
                 "SELECT name, keys, is_unique FROM _kjfp_indexes WHERE tbl=?", (name,)
@@ -701,7 +701,9 @@ class EmbeddedClient:
             )
 
     @contextmanager
-    def _transaction(self):
+    def transaction(self):
+        """One SQLite transaction around what runs inside: all of it is written or none (inside
+        one already open: part of that one)."""
         if self.connection.in_transaction:
             yield
             return
@@ -783,7 +785,7 @@ class EmbeddedCollection:
             fields = [field for field, _ in keys]
             new = [f for f in fields if f != "_id" and f not in client.table(self.table)[1]]
             self._refuse_arrays_at(new)  # the columns already written never hold one
-            with client._transaction():
+            with client.transaction():
                 client.fill_columns(self.table, new)
                 if client._builds and not unique:
                     client._deferred.add((self.table, name))
@@ -974,7 +976,6 @@ class EmbeddedCollection:
             ) from None
 
     def _bulk(self, requests):
-        client = self.client
         counts = dict(
             inserted_count=0,
             matched_count=0,
@@ -983,16 +984,10 @@ class EmbeddedCollection:
             upserted_count=0,
             upserted_ids={},
         )
-        with client.lock:
-            client.create_table(self.table)
-            indexed = client.table(self.table)[1]
-            connection = client.connection
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                if _by_distinct_ids(requests):
-                    self._replace_or_delete(requests, indexed, counts)
-                    connection.execute("COMMIT")
-                    return _Result(**counts)
+        with self._writing() as indexed:
+            if _by_distinct_ids(requests):
+                self._replace_or_delete(requests, indexed, counts)
+            else:
                 keys = {
                     op._filter["_id"]
                     for op in requests
@@ -1018,10 +1013,6 @@ class EmbeddedCollection:
                             duplicate.index = index  # type: ignore[attr-defined]  # as pymongo reports it
                             raise
                 self._flush(changed, indexed)
-                connection.execute("COMMIT")
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
         return _Result(**counts)
 
     def replace_documents(self, documents):
@@ -1031,18 +1022,20 @@ class EmbeddedCollection:
         its time, measured). ``kernel.views.write_absolute`` picks this where it exists."""
         if not all(_key(key) for key in documents):
             raise TypeError(f"{self.name}: replace_documents takes string or integer ids")
+        with self._writing() as indexed:
+            self._store(documents, self._present(documents), indexed)
+
+    @contextmanager
+    def _writing(self):
+        """One transaction of writes to this collection's table, made first if need be (outside
+        the transaction: the table's cached state would outlive a rollback); gives the indexed
+        paths, whose columns every write fills."""
         client = self.client
         with client.lock:
             client.create_table(self.table)
             indexed = client.table(self.table)[1]
-            connection = client.connection
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                self._store(documents, self._present(documents), indexed)
-                connection.execute("COMMIT")
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
+            with client.transaction():
+                yield indexed
 
     def _present(self, keys):
         """Which of ``keys`` are stored, in one query."""
