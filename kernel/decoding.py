@@ -46,13 +46,14 @@ class DecodedAhead:
     """A long stretch of the log (a build from scratch, a restart far behind) read and decoded in
     a second process while this one applies it: reading, opening the personal fields and decoding
     cost a third of a build in one process, and receiving decoded events (unpickling) about
-    half of that (measured: a cold build 15% faster on two idle cores). The worker runs at most a
-    batch or two ahead (the pipe's buffer holds it back), reads only up to ``stop`` and ends with
-    an empty batch. A worker that cannot start or fails midway gives ``None``: the caller decodes
-    the rest itself, so an event that cannot be decoded stops the projection at that event as
-    before. So does a worker that falls behind: waiting for a batch longer than the caller took
-    to apply the last one means it has no core to itself (a busy machine, where two processes
-    cost more than one: the pickling is extra work), and the caller is better off alone."""
+    half of that (measured: a cold build 15% faster on two idle cores). The worker runs at most
+    three batches ahead (one in the pipe, one queued for its sending thread, one being decoded),
+    reads only up to ``stop`` and ends with an empty batch. A worker that cannot start or fails
+    midway gives ``None``: the caller decodes the rest itself, so an event that cannot be decoded
+    stops the projection at that event as before. So does a worker that falls behind: waiting
+    for a batch longer than the caller took to apply the last one means it has no core to itself
+    (a busy machine, where two processes cost more than one: the pickling is extra work), and
+    the caller is better off alone."""
 
     def __init__(self, declaration, settings, start, stop, size):
         context = multiprocessing.get_context("spawn")  # a fresh interpreter: no eventlet hub
