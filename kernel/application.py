@@ -4,10 +4,12 @@ result; lookups that answer in the error contract."""
 
 import contextvars
 import functools
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import Recording
 
 from kernel import personal
 from kernel.concurrency import retrying
@@ -91,6 +93,14 @@ class ServiceApplication(Application):
             table = personal.MemoryKeyTable()
         self.mapper.ring = personal.KeyRing(self.env.get("CIPHER_KEY") or "", table)
         return personal.PersonalEventStore(mapper=self.mapper, recorder=self.recorder)
+
+    # Given each save's Recordings once they are stored (a service process: its
+    # kernel.decoding.RecentlyDecoded, shared by its outbox and projections).
+    recorded: Callable[[list[Recording]], None] | None = None
+
+    def _notify(self, recordings):
+        if self.recorded is not None:
+            self.recorded(recordings)
 
     def save(self, *objects, result_id=None, **kwargs):
         """Save, adding the running command's idempotency record to the same atomic write."""

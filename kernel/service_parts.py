@@ -43,6 +43,7 @@ class ServiceParts:
         # checkpoint cost more than its events.
         batch = {"batch_size": EMBEDDED_BATCH} if settings.embedded else {}
         decode = RecentlyDecoded(self.app.mapper)
+        self.app.recorded = decode.remember
         self.outbox = Outbox(
             log.name,
             self.app,
