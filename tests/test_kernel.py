@@ -157,15 +157,24 @@ def test_the_reply_patch_supplies_the_missing_content_type():
     assert Message.properties["content_type"] == "application/json" and sent
 
 
-def test_the_polling_patch_makes_the_memory_transport_poll_in_milliseconds():
-    import kombu.transport.memory
+def test_a_message_put_on_the_memory_transport_wakes_a_waiting_consumer_at_once():
+    """The embedded bus does not poll: a consumer with nothing to read waits on the doorbell (the
+    virtual transport's sleep between polls, for up to ten seconds here), and a message put on
+    any in-process queue wakes it. (The one-second bound is for a broken patch, not a timing.)"""
+    import kombu
+    import kombu.transport.virtual.base
 
     memory_transport.apply()
-    assert (
-        kombu.transport.memory.Transport.polling_interval
-        == memory_transport.POLLING_INTERVAL
-        <= 0.01
-    )
+    with kombu.Connection("memory://localhost/") as connection:
+        queue = kombu.Queue("doorbell-test", kombu.Exchange("doorbell-test"), "k")
+        waiting = eventlet.spawn(kombu.transport.virtual.base.sleep, 10)
+        eventlet.sleep(0)  # it is waiting now
+        connection.Producer().publish(
+            {"n": 1}, exchange=queue.exchange, routing_key="k", declare=[queue]
+        )
+        with eventlet.Timeout(1):
+            waiting.wait()
+        assert queue(connection.default_channel).get().payload == {"n": 1}
 
 
 def test_distributed_mode_refuses_the_development_secrets():
