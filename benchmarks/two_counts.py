@@ -46,7 +46,7 @@ from tqdm import tqdm  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kernel import auth, config  # noqa: E402
+from kernel import auth, config, views  # noqa: E402
 from kernel.outbox import Outbox  # noqa: E402
 from kernel.tree import checkpoint_signer  # noqa: E402
 from kjfp import runner  # noqa: E402
@@ -266,6 +266,9 @@ def measure(args, households, data_dir):
     # files it has not read for a while), and the cold start reads it right after, cached.
     (events, first), (_, second) = read_and_decode_rate(settings), read_and_decode_rate(settings)
     decode_rate = max(first, second)
+    if not args.mongo_uri:  # an empty view store: not one grown by every earlier run's views
+        for suffix in ("", "-wal", "-shm"):
+            (Path(data_dir) / (views.FILE_NAME + suffix)).unlink(missing_ok=True)
     token = auth.mint(settings.token_secret, "national_office", "national", "bench")
     base = f"http://127.0.0.1:{settings.http_port}"
 
