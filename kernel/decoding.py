@@ -35,8 +35,7 @@ class RecentlyDecoded:
         self._events = OrderedDict()
 
     def __call__(self, notification):
-        # A committed position is never reused; the originator and version make the key certain.
-        key = (notification.id, notification.originator_id, notification.originator_version)
+        key = _key(notification)
         event = self._events.get(key)
         if event is None:
             event = self._keep(key, self.mapper.to_domain_event(notification))
@@ -51,14 +50,18 @@ class RecentlyDecoded:
         for recording in recordings:
             event, notification = recording.domain_event, recording.notification
             if _comes_back_alike(vars(event)):
-                key = (notification.id, notification.originator_id, notification.originator_version)
-                self._keep(key, event)
+                self._keep(_key(notification), event)
 
     def _keep(self, key, event):
         self._events[key] = event
         if len(self._events) > self.size:
             self._events.popitem(last=False)
         return event
+
+
+def _key(notification):
+    # A committed position is never reused; the originator and version make the key certain.
+    return (notification.id, notification.originator_id, notification.originator_version)
 
 
 # What the event store's JSON transcoder gives back as it was given: JSON's own types, and those

@@ -16,6 +16,7 @@ import pytest
 from eventsourcing.persistence import Notification, Recording
 
 from kernel.decoding import RecentlyDecoded
+from kernel.decoding import _key as key
 from kjfp import sample_data
 from services.registry import SERVICE
 from tests.http_client import start_system
@@ -72,10 +73,6 @@ def test_every_event_a_service_rereads_unencoded_is_the_event_its_stored_form_de
         decoded = mapper.to_domain_event(recording.notification)
         assert type(decoded) is type(recording.domain_event)
         assert alike(vars(recording.domain_event), vars(decoded)), type(decoded).__name__
-
-
-def key(notification):
-    return (notification.id, notification.originator_id, notification.originator_version)
 
 
 @pytest.fixture
