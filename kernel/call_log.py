@@ -1,5 +1,6 @@
 """One log line per call a service handles: which, how it ended, how long it took. No arguments
-or results (they carry personal numbers); the pump's timer ticks are left out."""
+or results (they carry personal numbers). The timer ticks of the pump and of the erasure sweep
+are left out: each logs what it does and what fails itself."""
 
 import logging
 import time
@@ -7,7 +8,7 @@ import time
 from nameko.extensions import DependencyProvider
 
 logger = logging.getLogger("kjfp.calls")
-QUIET = frozenset({"pump"})
+QUIET = frozenset({"pump", "sweep_erasures"})
 
 
 class CallLog(DependencyProvider):

@@ -10,7 +10,8 @@ import pytest
 from nameko.exceptions import UnknownService
 from nameko.testing.services import worker_factory
 
-from kernel.errors import RuleViolation
+from kernel.erasure import SweepSchedule
+from kernel.errors import RuleViolation, ViewsBuilding
 from kernel.projection import ProjectionRunner
 from services.funding import queries
 from services.funding.projection import DISBURSEMENTS, FundingProjection
@@ -144,3 +145,32 @@ def test_the_sweep_applies_each_erasure_the_registry_lists_once(paid):
 
     worker.registry.erased_experts.side_effect = UnknownService("registry")
     worker.sweep_erasures()  # the registry is not there: the next sweep asks again
+
+
+def test_a_sweep_the_registry_did_not_answer_is_made_again_soon(paid):
+    """At a first start on a long log the registry answers "views being built" for minutes: the
+    sweep asks again after 5 s, then 10, 20 and so on, not a whole interval (300 s) later; once
+    answered, the next comes after the interval."""
+    app, _ = paid
+    now = [0.0]
+    schedule = SweepSchedule(every=300, first_retry=5, clock=lambda: now[0])
+    worker = worker_factory(FundingService, parts=SimpleNamespace(app=app), sweeps=schedule)
+    ask = worker.registry.erased_experts
+    ask.side_effect = ViewsBuilding("the views of registry.two_counts are being built")
+
+    def asked_at(*moments):
+        """The moments among ``moments`` at which a tick of the timer asked the registry."""
+        asking = []
+        for moment in moments:
+            now[0], before = moment, ask.call_count
+            worker.sweep_erasures()
+            if ask.call_count > before:
+                asking.append(moment)
+        return asking
+
+    assert asked_at(0, 4, 5, 14, 15, 34) == [0, 5, 15]  # at start, then after 5 s, then 10 s
+    ask.side_effect = lambda after, limit: {"ids": ["e-1"], "next": None}
+    assert asked_at(35, 40, 334) == [35]  # answered: the next sweep after the interval
+    assert app.not_erased(["e-1"]) == []
+    ask.side_effect = UnknownService("registry")
+    assert asked_at(335, 339, 340) == [335, 340]  # unanswered again: 5 s, as at first
