@@ -15,6 +15,7 @@ import decimal
 import fcntl
 import gc
 import io
+import logging
 import multiprocessing
 import pickle
 import queue
@@ -27,6 +28,8 @@ from datetime import datetime
 from kernel import personal
 
 PIPE_BYTES = 1 << 20  # Linux's default most for a pipe (/proc/sys/fs/pipe-max-size)
+log = logging.getLogger("kjfp.decoding")
+WINDOW = 5  # batches over which a worker's cost is weighed against what it saves
 
 
 class RecentlyDecoded:
@@ -89,10 +92,13 @@ class DecodedAhead:
     three batches ahead (one in the pipe, one queued for its sending thread, one being decoded),
     reads only up to ``stop`` and ends with an empty batch. A worker that cannot start or fails
     midway gives ``None``: the caller decodes the rest itself, so an event that cannot be decoded
-    stops the projection at that event as before. So does a worker that falls behind: waiting
-    for a batch longer than the caller took to apply the last one means it has no core to itself
-    (a busy machine, where two processes cost more than one: the pickling is extra work), and
-    the caller is better off alone."""
+    stops the projection at that event as before. So does a worker that costs more than it
+    saves: when taking its last ``WINDOW`` batches (waiting for them, receiving and unpickling
+    them) cost the caller more time than decoding them did the worker (its CPU time: what the
+    caller would have spent), it has no core to itself (a busy machine, where two processes cost
+    more than one: the pickling is extra work), and the caller is better off alone. A worker
+    merely slower than the caller applies, with a core of its own, still saves the decoding; a
+    single slow batch (a read from disk) does not end it."""
 
     def __init__(self, declaration, settings, start, stop, size):
         context = multiprocessing.get_context("spawn")  # a fresh interpreter: no eventlet hub
@@ -107,31 +113,39 @@ class DecodedAhead:
         )
         self._process.start()
         sent.close()  # the worker's end: a worker that dies is seen as the end of the pipe
-        self._returned = None  # when the last batch was handed over (None: none yet)
+        # (seconds the caller spent taking a batch, the worker's CPU seconds decoding it), from
+        # the second batch on (the first waited for the worker to start)
+        self._costs: list[tuple[float, float]] = []
+        self._first = True
 
     def next(self):
         """The next batch ``[(position, event), ...]``, ``[]`` once the stretch is done, ``None``
-        if the worker failed or fell behind (closed: the caller goes on alone)."""
+        if the worker failed or cost more than it saved (closed: the caller goes on alone)."""
         if self._received.closed:
             return None
         asked = time.perf_counter()
         try:
-            data = self._received.recv_bytes()
-        except (EOFError, OSError):
+            decoding, events = pickle.loads(self._received.recv_bytes())
+        except (EOFError, OSError, pickle.UnpicklingError):
             return None
-        received = time.perf_counter()
-        if self._returned is not None and self._behind(received - asked, asked - self._returned):
-            self.close()  # this batch is here: the caller applies it, then goes on alone
-        self._returned = received
-        try:
-            return pickle.loads(data)
-        except pickle.UnpicklingError:
-            return None
+        if self._first:
+            self._first = False
+        elif events:
+            self._costs.append((time.perf_counter() - asked, decoding))
+            if self._behind(self._costs):
+                log.info(
+                    "decoding ahead: the second process cost more than it saved (no core of its "
+                    "own?); decoding in this process from position %s on",
+                    events[-1][0] + 1,
+                )
+                self.close()  # this batch is here: the caller applies it, then goes on alone
+        return events
 
     @staticmethod
-    def _behind(waited, applying):
-        """Whether the worker is behind: the caller waited longer than it took to apply."""
-        return waited > applying
+    def _behind(costs):
+        """Whether taking the last ``WINDOW`` batches cost more than decoding them."""
+        recent = costs[-WINDOW:]
+        return len(recent) == WINDOW and sum(t for t, _ in recent) > sum(d for _, d in recent)
 
     def close(self):
         if self._received.closed:
@@ -156,6 +170,7 @@ def _decode(declaration, settings, start, stop, size, sent):
     try:
         position = start
         while position < stop and sender.is_alive():
+            began = time.thread_time()  # this thread's CPU: what the caller would spend instead
             notifications = application.recorder.select_notifications(
                 start=position + 1, limit=size, stop=stop
             )
@@ -163,9 +178,9 @@ def _decode(declaration, settings, start, stop, size, sent):
                 break
             personal.prefetch(application.mapper, notifications)
             decoded = [(n.id, application.mapper.to_domain_event(n)) for n in notifications]
-            _put(batches, sender, _dumps(decoded))
+            _put(batches, sender, _dumps((time.thread_time() - began, decoded)))
             position = notifications[-1].id
-        _put(batches, sender, _dumps([]))
+        _put(batches, sender, _dumps((0.0, [])))
         _put(batches, sender, None)
         sender.join()
     finally:

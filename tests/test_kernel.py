@@ -12,6 +12,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from kernel import auth, memory_transport, pii
 from kernel.bus import BatchDispatcher
+from kernel.decoding import WINDOW, DecodedAhead
 from kernel.errors import Conflict, Forbidden, Unauthorized, ValidationFailed
 from kernel.places import Unit
 
@@ -225,3 +226,18 @@ def test_a_refusal_a_service_raises_on_purpose_is_logged_in_one_line_an_unexpect
         log.removeFilter(runner._quiet)
     expected, unexpected = caplog.records[-2:]
     assert expected.exc_info is None and unexpected.exc_info is not None
+
+
+def test_a_second_decoding_process_is_let_go_only_when_it_costs_more_than_it_saves():
+    """Issue 14 (in-process arithmetic, no worker started): a cold build keeps the process that
+    decodes ahead while taking its batches (waiting, receiving, unpickling) costs the builder less
+    than decoding them did; one slow batch (a read from disk) does not end it, a worker that has
+    no core of its own (every batch waited for longer than it took to decode) does."""
+    fast = (0.2, 0.5)  # taken in 0.2 s, decoded in 0.5 s of the worker's CPU
+    slow_disk = (1.5, 0.5)  # three times its decoding
+    starved = (0.9, 0.5)
+    assert not DecodedAhead._behind([starved] * (WINDOW - 1))  # too few to judge
+    assert not DecodedAhead._behind([fast] * 5 + [slow_disk])  # 2.3 s taken against 2.5 decoding
+    assert DecodedAhead._behind([fast] * 5 + [starved] * WINDOW)
+    # Slower than the builder applies, yet on its own core: waiting 0.3 s of a 0.5 s decode saves.
+    assert not DecodedAhead._behind([(0.3 + 0.1, 0.5)] * 10)

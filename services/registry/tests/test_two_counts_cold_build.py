@@ -150,7 +150,7 @@ def test_a_build_decoded_in_a_second_process_gives_the_views_of_one_decoded_here
             return received[-1]
 
         @staticmethod
-        def _behind(waited, applying):  # the timing made certain, whatever the machine's load
+        def _behind(costs):  # the timing made certain, whatever the machine's load
             return worker == "falls behind"
 
     def ahead(start, stop, size):
