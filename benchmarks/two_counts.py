@@ -13,7 +13,8 @@ store, or on MongoDB at --mongo-uri; event store SQLite, or PostgreSQL with --st
 - read and decode: the log read and decoded (the floor any rebuild pays), the faster of two
   reads in a row;
 - cold start: from the launch of a server process on empty views to the first full 两数 over
-  HTTP, and its rate (the timed client is this process, the server another, as a user's is);
+  HTTP, and its rate (the timed client is this process, the server another, as a user's is),
+  the faster of two, as the reads;
 - p50/p99 of GET /two-counts and of an explain page (limit=100) for national, a province and a
   county at several dates;
 - restart: a new process on the same log and views, to its first full 两数.
@@ -266,27 +267,39 @@ def measure(args, households, data_dir):
     # files it has not read for a while), and the cold start reads it right after, cached.
     (events, first), (_, second) = read_and_decode_rate(settings), read_and_decode_rate(settings)
     decode_rate = max(first, second)
-    if not args.mongo_uri:  # an empty view store: not one grown by every earlier run's views
-        for suffix in ("", "-wal", "-shm"):
-            (Path(data_dir) / (views.FILE_NAME + suffix)).unlink(missing_ok=True)
     token = auth.mint(settings.token_secret, "national_office", "national", "bench")
     base = f"http://127.0.0.1:{settings.http_port}"
-
-    encoded = json.dumps(
-        {k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(settings).items()}
-    )
-    # The cold start counts from the server's launch (imports and start-up included), as the restart.
-    server = subprocess.Popen(
-        [sys.executable, __file__, "--serve", encoded],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        cold, counts = first_full_answer(base, token)
-        queries = time_queries(base, token, args.requests)
-    finally:
-        server.terminate()
-        server.wait()
+    # The better of two cold starts, as of two reads: this machine's speed drifts by a fifth
+    # from minute to minute. The second one's server answers the timed queries.
+    colds = []
+    for attempt in range(2):
+        if not args.mongo_uri:  # an empty view store: not one grown by every earlier run's views
+            for suffix in ("", "-wal", "-shm"):
+                (Path(data_dir) / (views.FILE_NAME + suffix)).unlink(missing_ok=True)
+        else:  # a view store of its own each time
+            settings = dataclasses.replace(settings, views_db=f"bench_{uuid.uuid4().hex[:8]}")
+        encoded = json.dumps(
+            {
+                k: str(v) if isinstance(v, Path) else v
+                for k, v in dataclasses.asdict(settings).items()
+            }
+        )
+        # The cold start counts from the server's launch (imports and start-up included), as the
+        # restart.
+        server = subprocess.Popen(
+            [sys.executable, __file__, "--serve", encoded],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            cold, counts = first_full_answer(base, token)
+            colds.append(cold)
+            if attempt:
+                queries = time_queries(base, token, args.requests)
+        finally:
+            server.terminate()
+            server.wait()
+    cold = min(colds)
     direct = time_direct(settings, args.requests)
 
     launched = (
@@ -312,7 +325,8 @@ def measure(args, households, data_dir):
     print(f"  read and decode: {decode_rate:8.0f} events/s")
     print(
         f"  cold start to first full 两数: {cold:6.1f} s = {events / cold:8.0f} events/s "
-        f"({events / cold / decode_rate:.0%} of read and decode; goal at least 50%)"
+        f"({events / cold / decode_rate:.0%} of read and decode; goal at least 50%; the better "
+        f"of {' and '.join(f'{c:.1f}' for c in colds)} s)"
     )
     print(f"  restart to first full 两数:    {restart:6.1f} s (goal within 10 s)")
     for (path, unit), (p50, p99) in queries.items():
