@@ -61,6 +61,27 @@ log = logging.getLogger("kjfp.projection")
 PROCESS = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"  # who holds a lease
 
 
+def ended(owner):
+    """Whether a lease's ``owner`` (``host:pid:nonce``) is a process of this host that no longer
+    runs: one killed (SIGKILL, a crash) would otherwise hold every other process off for up to
+    ``LEASE_SECONDS``, its last batch perhaps half written meanwhile. On this host, with this
+    process's pid and another nonce, it is this container's previous run (a container's process
+    keeps its pid across restarts). Another host's, or a pid in use, is left to its lease."""
+    host, _, rest = owner.partition(":")
+    pid, _, _nonce = rest.partition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    if int(pid) == os.getpid():
+        return owner != PROCESS
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive, another user's
+        return False
+    return False
+
+
 def event_name(topic):
     """``services.registry.domain:Target.TargetsSet`` → ``TargetsSet``."""
     return topic.rsplit(".", 1)[-1].rsplit(":", 1)[-1]
@@ -173,11 +194,15 @@ class ProjectionRunner:
                 tracking.insert_one(dict(doc))
             except DuplicateKeyError:
                 pass
-        held_elsewhere = doc.get("lease_owner") != self.owner and doc.get("lease_until", 0) >= now
+        holder = doc.get("lease_owner") or ""
+        left = holder != self.owner and ended(holder)
+        held_elsewhere = holder != self.owner and doc.get("lease_until", 0) >= now and not left
         if held_elsewhere and not self._take_over:
             self._lease_until = 0.0
             return False
         free = [{"lease_owner": self.owner}, {"lease_until": {"$lt": now}}]
+        if left:  # its batch may be half written: the journal it left is applied first
+            free.append({"lease_owner": holder})
         if (
             self._take_over or "lease_until" not in doc
         ):  # embedded start, a rebuild; or tracked before leases

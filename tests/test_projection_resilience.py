@@ -8,7 +8,11 @@ Run on the embedded system (memory:// transport, SQLite event store, the embedde
 and on the real parts (RabbitMQ, PostgreSQL, MongoDB over pymongo: the nx-27017 stand-in)."""
 
 import logging
+import socket
+import subprocess
+import sys
 import time
+import uuid
 
 import psycopg
 import pytest
@@ -190,6 +194,39 @@ def test_two_runners_never_apply_one_projection_at_once(tmp_path):
         assert second.run() == app.recorder.max_notification_id()
         assert store["registry_experts"].count_documents({}) == 3
     finally:
+        app.close()
+
+
+def test_a_lease_whose_holder_on_this_host_has_ended_is_taken_over_at_once(tmp_path):
+    """Issue 14 (seen in the fault test): a registry killed mid-batch kept its lease for 30 s,
+    and its restart waited that out while the views stood half written. A lease held by a process
+    of this host that has ended is taken over at once; one whose holder still runs is not."""
+    from kernel import views
+    from kernel.projection import ProjectionRunner
+
+    settings = settings_for(tmp_path)
+    app = declaration("registry").open(settings)
+    store = views.connect(settings)
+    holder_process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        app.register_expert(**expert_form())
+        owner = f"{socket.gethostname()}:{holder_process.pid}:{uuid.uuid4().hex[:8]}"
+        holder = ProjectionRunner(app, store, TwoCountsProjection(), owner=owner)
+        successor = ProjectionRunner(app, store, TwoCountsProjection())  # this process
+        assert holder.run() == app.recorder.max_notification_id()
+        app.register_expert(
+            **expert_form(id_number=id_number("371321", "19960313", "021"), name="李四")
+        )
+        head = app.recorder.max_notification_id()
+        assert successor.run() == holder.position() < head  # its holder runs: left to it
+
+        holder_process.kill()  # its lease has ~30 s to go
+        holder_process.wait()
+        assert successor.run() == head
+        assert store["registry_experts"].count_documents({}) == 2
+    finally:
+        holder_process.kill()
+        holder_process.wait()
         app.close()
 
 
