@@ -9,9 +9,9 @@ Two ways bring an erasure in, both idempotent (an erasure applied already is not
   the experts whose key it destroyed (RPC ``erased_experts``, from its key table's tombstones),
   and each one not yet applied here is applied. A sweep the registry did not answer (not running
   yet, its views being built at a first start on a long log) is made again after
-  ``RETRY_SECONDS``, then twice that, and so on up to the full interval. It catches what the bus cannot promise: an
-  event published before this service's queue first existed, one lost with the in-process bus
-  of a crashed embedded process, a handler that failed.
+  ``RETRY_SECONDS``, then twice that, and so on up to the full interval. It catches what the
+  bus cannot promise: an event published before this service's queue first existed, one lost
+  with the in-process bus of a crashed embedded process, a handler that failed.
 The recorded event names no one (the person's id only) and lets the service's projection show
 ``erased`` in its views; replaying the log shows the same, as the sealed fields no longer open.
 """
