@@ -63,8 +63,9 @@ class Unavailable(DomainError):
 
 @deserialize_to_instance
 class ViewsBuilding(DomainError):
-    """A service's views are being built (a first start on an existing log, a rebuild): its reads
-    answer once they are. ``details`` name each projection with its position and the log head."""
+    """A service's views are being built (a first start on an existing log, a rebuild), or stand
+    mid-batch in another process's hands: its reads answer once they are not. ``details`` name
+    each projection with its position and the log head."""
 
     code, status = "UNAVAILABLE", 503
 

@@ -11,10 +11,16 @@ The tracking document (collection ``tracking``, ``_id`` the projection's name) h
   ``state``        ``running``, or ``stopped`` when an event could not be applied, with
   ``error``        ``{position, event, type, message, since}`` of that event (the message with
                    long digit runs masked: no personal numbers);
-  ``lease_owner`` / ``lease_until``  which process applies the projection, until when (epoch s).
+  ``lease_owner`` / ``lease_until``  which process applies the projection, until when (epoch s);
+  ``writing``      while a batch is being written, the last position it (or a batch cut off
+                   before it) reaches; None once the position is tracked there.
 
 The lease: only the process holding it applies events, renewing it while it works, so two
-replicas never apply one projection at once. A projection whose writes are not idempotent
+replicas never apply one projection at once. Another replica reads the views only when they stand
+at a tracked position: no ``writing`` mark before its query and the same position and no mark
+after it (a seqlock); views mid-batch for longer than READ_WAIT_SECONDS (their holder killed while
+writing, until its lease is taken over) answer 503 rather than a figure half a batch made.
+A projection whose writes are not idempotent
 (``$inc`` deltas) relies on this; it must also keep each event's writes in one ``bulk_write``
 per collection, because a batch that fails is re-applied one event at a time to find the event
 that cannot be applied (on MongoDB a failed ordered ``bulk_write`` may have applied a prefix;
@@ -153,6 +159,7 @@ class ProjectionRunner:
         self._retry_at = 0.0
         self._delay = 0.0
         self._stopped_here = None  # the failing position this process has logged
+        self._mark = 0  # the ``writing`` mark to clear once the tracked position reaches it
         self._lock = eventlet.semaphore.Semaphore()
 
     @property
@@ -223,6 +230,14 @@ class ProjectionRunner:
             )
             self._lease_until = 0.0
 
+    def _writing(self, last):
+        """Mark the views mid-batch up to ``last`` before writing them (or up to where a batch
+        cut off before reached, if further: its journal is finished by this one)."""
+        self._mark = max(self._mark, last)
+        self.views[TRACKING].update_one(
+            {"_id": self.name, "lease_owner": self.owner}, {"$set": {"writing": self._mark}}
+        )
+
     def _track(self, position):
         # Conditional on the lease and on moving forward: a replica that lost its lease, or a
         # slower one, never moves the tracking position back.
@@ -233,7 +248,13 @@ class ProjectionRunner:
                 {"position": {"$lt": position}},
             ]
         }
-        self.views[TRACKING].update_one(mine_and_behind, {"$set": {"position": position}})
+        settled = position >= self._mark
+        self.views[TRACKING].update_one(
+            mine_and_behind,
+            {"$set": {"position": position, "writing": None if settled else self._mark}},
+        )
+        if settled:
+            self._mark = 0
 
     # -- applying ------------------------------------------------------------------------------
     def run(self, stop=None):
@@ -249,6 +270,7 @@ class ProjectionRunner:
         position, stopped = tracking["position"], tracking.get("state") == "stopped"
         if stopped and self.clock() < self._retry_at:
             return position
+        self._mark = tracking.get("writing") or 0  # a batch cut off while written
         recorder = self.application.recorder
         head = recorder.max_notification_id() or 0
         if stop is not None:
@@ -321,6 +343,7 @@ class ProjectionRunner:
                         continue
                     break
             last = events[-1][0] if events else notifications[-1].id
+            self._writing(last)
             try:
                 if events:
                     self.projection.apply(self.views, events)
@@ -386,9 +409,11 @@ class ProjectionRunner:
                     "error": None,
                     "version": self.projection.version,
                     "from_scratch": self.owner if scratch else None,
+                    "writing": None,
                 }
             },
         )
+        self._mark = 0
         self.projection.from_scratch = scratch
         return 0
 
@@ -423,9 +448,12 @@ class ProjectionRunner:
             "message": clean_message(error),
             "since": since or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
         }
+        # Stopped, the views are read as they stand at the position before this event (its own
+        # writes failed: on MongoDB, a failed bulk write may have left a prefix of one collection's).
         self.views[TRACKING].update_one(
-            {"_id": self.name}, {"$set": {"state": "stopped", "error": record}}
+            {"_id": self.name}, {"$set": {"state": "stopped", "error": record, "writing": None}}
         )
+        self._mark = 0
         self._delay = min(BACKOFF_CAP, self._delay * 2) if self._delay else BACKOFF_FIRST
         self._retry_at = now + self._delay
         self.progress = None
@@ -502,20 +530,32 @@ class ProjectionRunner:
             position = self._catch_up(None)
             if self._lease_until:
                 return position, query(self.views)
-        position = self._await_holder()
-        return position, query(self.views)
+        return self._read_beside_holder(query)
 
-    def _await_holder(self):
+    def _read_beside_holder(self, query):
+        """Another process holds the lease: wait a little for it to catch up, then read the
+        views where they stand at a tracked position (see the module's docstring)."""
         head = self.application.recorder.max_notification_id() or 0
         deadline = self.clock() + READ_WAIT_SECONDS
         while True:
-            tracking = self.tracking()
-            if (
-                tracking["position"] >= head
-                or tracking.get("state") == "stopped"
-                or self.clock() >= deadline
-            ):
-                return tracking["position"]
+            before = self.tracking()
+            late = self.clock() >= deadline
+            caught_up = before["position"] >= head or before.get("state") == "stopped"
+            if not before.get("writing") and (caught_up or late):
+                answer = query(self.views)
+                after = self.tracking()
+                if after["position"] == before["position"] and not after.get("writing"):
+                    return before["position"], answer
+            if late:
+                raise ViewsBuilding(
+                    f"the views of {self.name} are being written by another process: positions "
+                    f"{before['position'] + 1} to {before.get('writing') or head}; try again shortly",
+                    {
+                        "projection": [self.name],
+                        "position": [str(before["position"])],
+                        "head": [str(head)],
+                    },
+                )
             eventlet.sleep(0.02)
 
     def rebuild(self):
@@ -533,9 +573,11 @@ class ProjectionRunner:
                         "state": "running",
                         "error": None,
                         "version": self.projection.version,
+                        "writing": None,
                     }
                 },
             )
+            self._mark = 0
             self.projection.create_indexes(self.views)
             self._retry_at = 0.0
         pause, self.pause = self.pause, 0

@@ -230,6 +230,124 @@ def test_a_lease_whose_holder_on_this_host_has_ended_is_taken_over_at_once(tmp_p
         app.close()
 
 
+class Killed(BaseException):
+    """A process killed mid-write: nothing of it catches this, as nothing catches SIGKILL."""
+
+
+@pytest.fixture(params=["embedded view store", "MongoDB over the wire"])
+def replica_settings(request, tmp_path):
+    """Settings two replicas share: the embedded view store, or the nx-27017 stand-in through
+    real pymongo (where replicas on two hosts share their views)."""
+    if request.param == "embedded view store":
+        return settings_for(tmp_path)
+    return settings_for(tmp_path, mongo_uri=request.getfixturevalue("mongo_uri"))
+
+
+def _figures(views):
+    from services.registry import queries
+
+    experts = views["registry_experts"].count_documents({})
+    return experts, queries.figures(views, "province:山东", None)
+
+
+def test_a_replica_never_reads_a_batch_another_left_half_written(replica_settings, monkeypatch):
+    """Issue 14 (audit-proof figures): a replica killed while writing a batch left its views half
+    written, and until its lease ran out every other replica answered from them: experts listed
+    that the 两数 did not count, under a position that had neither. Now the batch is marked while
+    it is written; another replica answers 503 naming the positions meanwhile, and, once the
+    lease has run out, takes over, finishes the batch and answers what a replay gives."""
+    from kernel import projection, views
+    from kernel.errors import ViewsBuilding
+    from kernel.projection import ProjectionRunner
+    from kjfp.audit import replay as audit_replay
+    from tests import auditing
+
+    monkeypatch.setattr(projection, "READ_WAIT_SECONDS", 0.1)
+    app = declaration("registry").open(replica_settings)
+    store = views.connect(replica_settings)
+    later = [0.0]
+    try:
+        app.register_expert(**expert_form())
+        holder = ProjectionRunner(app, store, TwoCountsProjection(), owner="host-a:1:aaaa")
+        other = ProjectionRunner(
+            app,
+            store,
+            TwoCountsProjection(),
+            owner="host-b:1:bbbb",
+            clock=lambda: time.time() + later[0],
+        )
+        before = holder.run()
+        assert _figures(store)[1]["experts"] == 1
+        for day, serial in (("13", "021"), ("14", "031")):
+            app.register_expert(
+                **expert_form(id_number=id_number("371321", f"199603{day}", serial), name="李四")
+            )
+        head = app.recorder.max_notification_id()
+
+        written = views.write_absolute
+
+        def killed_before_the_counts(collection, documents):
+            if collection.name == "registry_counts":  # the experts are written by then
+                raise Killed
+            written(collection, documents)
+
+        monkeypatch.setattr(views, "write_absolute", killed_before_the_counts)
+        with pytest.raises(Killed):
+            holder.run()
+        monkeypatch.setattr(views, "write_absolute", written)
+        assert store["registry_experts"].count_documents({}) == 3  # half written beyond `before`
+        assert holder.position() == before
+
+        with pytest.raises(ViewsBuilding) as refused:
+            other.read(_figures)
+        assert f"positions {before + 1} to {head}" in refused.value.message
+        monkeypatch.setattr(audit_replay, "SETTLE_SECONDS", 0.01)
+        audited = auditing.replay(replica_settings, store, ["registry"])["registry"]
+        assert audited.unsettled == ["registry.two_counts"]
+        assert "stood mid-batch while read: compare again when quiet" in audited.lines()[0]
+
+        later[0] = projection.LEASE_SECONDS + 1  # the killed holder's lease has run out
+        position, (listed, figures) = other.read(_figures)
+        assert position == head and listed == 3 and figures["experts"] == 3
+        assert store["tracking"].find_one({"_id": "registry.two_counts"})["writing"] is None
+        audited = auditing.replay(replica_settings, store, ["registry"])["registry"]
+        assert not audited.unsettled and not audited.differences, audited.lines()
+    finally:
+        app.close()
+
+
+def test_a_replica_reading_while_another_applies_answers_for_one_position(tmp_path):
+    """A replica's read that the holder's batch overtook is made again: the answer and the
+    position it names are of one state of the views, never a mix (what its checkpoint signs)."""
+    from kernel import views
+    from kernel.projection import ProjectionRunner
+
+    settings = settings_for(tmp_path)
+    app = declaration("registry").open(settings)
+    store = views.connect(settings)
+    try:
+        app.register_expert(**expert_form())
+        holder = ProjectionRunner(app, store, TwoCountsProjection(), owner="host-a:1:aaaa")
+        other = ProjectionRunner(app, store, TwoCountsProjection(), owner="host-b:1:bbbb")
+        first = holder.run()
+        queried = []
+
+        def overtaken_once(views):
+            queried.append(_figures(views))
+            if len(queried) == 1:  # the holder applies a new registration meanwhile
+                app.register_expert(
+                    **expert_form(id_number=id_number("371321", "19960313", "021"), name="李四")
+                )
+                holder.run()
+            return queried[-1]
+
+        position, (listed, _) = other.read(overtaken_once)
+        assert len(queried) == 2 and position == app.recorder.max_notification_id() > first
+        assert listed == 2
+    finally:
+        app.close()
+
+
 def test_views_written_by_an_older_version_of_a_projection_are_built_again_from_the_log(tmp_path):
     """Views whose shape a new version changed (the registry's frame came with version 2) are
     not patched: the first run of the new version drops them and replays the whole log; later

@@ -1,8 +1,10 @@
 """Replay a service's log through its projections into a scratch view store, and diff the result
 with the live views. The live views are compared at the position their projection has tracked,
-so a running system can be audited: if a projection moves on while its views are being read,
-the replay follows it there and reads again."""
+so a running system can be audited: if a projection moves on while its views are being read, or
+they are mid-batch (a ``writing`` mark: kernel/projection.py), the replay follows it there and
+reads again, and says so if they never stand still."""
 
+import time
 from dataclasses import dataclass, field
 
 from kernel import personal
@@ -10,6 +12,7 @@ from kernel.projection import TRACKING, no_cyclic_gc
 from kjfp.audit.scratch import ScratchViews
 
 ATTEMPTS = 5
+SETTLE_SECONDS = 0.5  # between attempts while a batch is being written
 
 
 class Replayer:
@@ -48,12 +51,12 @@ class Comparison:
     service: str
     positions: dict = field(default_factory=dict)  # projection name → position compared at
     differences: list = field(default_factory=list)
-    unsettled: list = field(default_factory=list)  # projections that kept moving while read
+    unsettled: list = field(default_factory=list)  # kept moving, or mid-batch, while read
 
     def lines(self):
         at = ", ".join(f"{name} at {position}" for name, position in self.positions.items())
         if self.unsettled:
-            at += f"; {', '.join(self.unsettled)} kept moving while read: compare again when quiet"
+            at += f"; {', '.join(self.unsettled)} kept moving or stood mid-batch while read: compare again when quiet"
         if not self.differences:
             return [f"{self.service}: views equal the replay ({at})"]
         return [f"{self.service}: {len(self.differences)} differences ({at})"] + [
@@ -67,11 +70,13 @@ def replay_and_compare(log, mapper, live, progress=None):
     for projection in log.service_log.projections:
         replayer = Replayer(log, mapper, ScratchViews(), (projection,), progress)
         for _ in range(ATTEMPTS):
-            position = _tracked(live, projection.name)
+            position, writing = _tracked(live, projection.name)
             replayer.run_to(position)
             snapshot = {name: _documents(live[name]) for name in projection.collections}
-            if _tracked(live, projection.name) == position:
+            if not writing and _tracked(live, projection.name) == (position, None):
                 break
+            if writing:  # a batch being written (or its holder killed while writing it)
+                time.sleep(SETTLE_SECONDS)
         else:
             comparison.unsettled.append(projection.name)
         comparison.positions[projection.name] = position
@@ -81,8 +86,9 @@ def replay_and_compare(log, mapper, live, progress=None):
 
 
 def _tracked(views, name):
-    doc = views[TRACKING].find_one({"_id": name})
-    return doc["position"] if doc else 0
+    """The tracked position, and the ``writing`` mark of a batch being written beyond it."""
+    doc = views[TRACKING].find_one({"_id": name}) or {}
+    return doc.get("position", 0), doc.get("writing")
 
 
 def _documents(collection):
