@@ -56,7 +56,8 @@ class Comparison:
     def lines(self):
         at = ", ".join(f"{name} at {position}" for name, position in self.positions.items())
         if self.unsettled:
-            at += f"; {', '.join(self.unsettled)} kept moving or stood mid-batch while read: compare again when quiet"
+            names = ", ".join(self.unsettled)
+            at += f"; {names} kept moving or stood mid-batch while read: compare again when quiet"
         if not self.differences:
             return [f"{self.service}: views equal the replay ({at})"]
         return [f"{self.service}: {len(self.differences)} differences ({at})"] + [
