@@ -19,9 +19,7 @@ import argparse
 import csv
 import datetime
 import io
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,6 +32,7 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.embedded_system import launch  # noqa: E402
 from kernel import auth  # noqa: E402
 from kjfp.sample_data import id_number  # noqa: E402
 from services.registry.tests.forms import expert_form  # noqa: E402
@@ -107,25 +106,6 @@ class Api:
         return self.session.get(self.base + path, headers=self.headers, timeout=600, **kwargs)
 
 
-def start(data, port):
-    env = {
-        **os.environ,
-        "KJFP_DATA_DIR": data,
-        "HTTP_PORT": str(port),
-        "TOKEN_SECRET": SECRET,
-        "PYTHONPATH": str(ROOT),
-    }
-    for name in ("AMQP_URI", "EVENT_STORE", "MONGO_URI"):
-        env.pop(name, None)
-    return subprocess.Popen(
-        [sys.executable, "-m", "kjfp.cli", "run"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=open(Path(data) / "system.log", "a"),
-    )
-
-
 def first_full_answer(api, timeout=600):
     """Seconds until ``/two-counts`` for the nation answers 200, and that answer."""
     deadline = time.monotonic() + timeout
@@ -170,7 +150,7 @@ def main():
     args = parser.parse_args()
     data, port = tempfile.mkdtemp(prefix="kjfp-http-register-"), free_port()
     api = Api(port)
-    system = start(data, port)
+    system = launch(data, port, SECRET)
     try:
         first_full_answer(api)
         rows = list(household_rows(args.households))
@@ -227,7 +207,7 @@ def main():
         system.terminate()
         system.wait(120)
         launched = time.perf_counter()
-        system = start(data, port)
+        system = launch(data, port, SECRET)
         first_full_answer(api)
         print(
             f"restart to first full 两数: {time.perf_counter() - launched:.1f} s (goal within 10 s)"

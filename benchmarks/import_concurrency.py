@@ -11,9 +11,7 @@ Prints p50 / p99 / max of the single writes (goal: p99 under 1 s) and the import
 """
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -25,6 +23,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.embedded_system import launch  # noqa: E402
 from kernel import auth  # noqa: E402
 from kjfp.sample_data import id_number  # noqa: E402
 from tests.infrastructure import free_port, wait_for_port  # noqa: E402
@@ -52,22 +51,7 @@ def main():
     parser.add_argument("--interval", type=float, default=0.05)
     args = parser.parse_args()
     port, data = free_port(), tempfile.mkdtemp(prefix="kjfp-concurrency-")
-    env = {
-        **os.environ,
-        "KJFP_DATA_DIR": data,
-        "HTTP_PORT": str(port),
-        "TOKEN_SECRET": SECRET,
-        "PYTHONPATH": str(ROOT),
-    }
-    for name in ("AMQP_URI", "EVENT_STORE", "MONGO_URI"):
-        env.pop(name, None)
-    system = subprocess.Popen(
-        [sys.executable, "-m", "kjfp.cli", "run"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=open(Path(data) / "system.log", "w"),
-    )
+    system = launch(data, port, SECRET)
     try:
         wait_for_port(port, timeout=60)
         base = f"http://127.0.0.1:{port}/api/v1"
