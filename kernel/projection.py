@@ -564,21 +564,7 @@ class ProjectionRunner:
         with self._lock, view_store.building(self.views):  # dropping the old views is part of it
             self._take_over = True
             self._hold_lease()
-            self.projection.drop(self.views)
-            self.views[TRACKING].update_one(
-                {"_id": self.name},
-                {
-                    "$set": {
-                        "position": 0,
-                        "state": "running",
-                        "error": None,
-                        "version": self.projection.version,
-                        "writing": None,
-                    }
-                },
-            )
-            self._mark = 0
-            self.projection.create_indexes(self.views)
+            self._start_over(scratch=False)
             self._retry_at = 0.0
         pause, self.pause = self.pause, 0
         try:
