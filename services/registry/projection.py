@@ -150,7 +150,9 @@ def _load(views, collection, keys):
     return {doc["_id"]: doc for doc in views[collection].find({"_id": {"$in": sorted(keys)}})}
 
 
-def _decoded(doc):
+def decoded(doc):
+    """A record document (expert, household, association) with its history as stored (JSON
+    text) read back."""
     doc = dict(doc)
     doc["history"] = orjson.loads(doc["history"])
     return doc
@@ -190,19 +192,19 @@ class _Batch:
             elif name == "ServiceLogged":
                 hour_keys.add(f"{e.expert_id}|{e.date[:4]}")
         views = self.views
-        self.experts = {k: _decoded(d) for k, d in _load(views, EXPERTS, expert_ids).items()}
+        self.experts = {k: decoded(d) for k, d in _load(views, EXPERTS, expert_ids).items()}
         hashes |= {doc["id_hash"] for doc in self.experts.values()}
         self.persons = _load(views, PERSONS, hashes)
         others = {i for p in self.persons.values() for i in p["expert_ids"]} - set(self.experts)
-        self.experts.update({k: _decoded(d) for k, d in _load(views, EXPERTS, others).items()})
+        self.experts.update({k: decoded(d) for k, d in _load(views, EXPERTS, others).items()})
         self.person_hashes = hashes
         revoked = {
             str(e.originator_id) for _, e in self.events if type(e).__name__ == "ExpertRevoked"
         }
         codes |= {c for i in revoked if i in self.experts for c in self.experts[i]["households"]}
-        self.households = {k: _decoded(d) for k, d in _load(views, HOUSEHOLDS, codes).items()}
+        self.households = {k: decoded(d) for k, d in _load(views, HOUSEHOLDS, codes).items()}
         self.associations = {
-            k: _decoded(d) for k, d in _load(views, ASSOCIATIONS, credit_codes).items()
+            k: decoded(d) for k, d in _load(views, ASSOCIATIONS, credit_codes).items()
         }
         self.hours = _load(views, SERVICE_HOURS, hour_keys)
         self.by_name = {

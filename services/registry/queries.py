@@ -27,6 +27,7 @@ from services.registry.projection import (
     PERSONS,
     SERVICE_HOURS,
     TARGETS,
+    decoded,
     frame_id,
 )
 
@@ -172,7 +173,7 @@ def _experts(views, key, as_of, rows):
         for d in views[PERSONS].find({"_id": {"$in": [r["entity"] for r in rows]}})
     }
     wanted = [i for ids in persons.values() for i in ids]
-    experts = {d["_id"]: _decoded(d) for d in views[EXPERTS].find({"_id": {"$in": wanted}})}
+    experts = {d["_id"]: decoded(d) for d in views[EXPERTS].find({"_id": {"$in": wanted}})}
     records = []
     for row in rows:
         counted = sorted(
@@ -196,7 +197,7 @@ def _experts(views, key, as_of, rows):
 
 def _households(views, key, as_of, rows, lifted=False):
     docs = {
-        d["_id"]: _decoded(d)
+        d["_id"]: decoded(d)
         for d in views[HOUSEHOLDS].find({"_id": {"$in": [r["entity"] for r in rows]}})
     }
     records = []
@@ -220,10 +221,6 @@ def _households(views, key, as_of, rows, lifted=False):
             record.update(lifted_on=doc["lifted_on"], lifted_people=doc["lifted_people"])
         records.append(record)
     return records
-
-
-def _decoded(doc):
-    return {**doc, "history": json.loads(doc["history"])}
 
 
 _RECORDS = {
