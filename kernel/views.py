@@ -407,6 +407,13 @@ def _narrow(query, indexed):
     return " AND ".join(clauses), params, exact
 
 
+def _residual(query, indexed):
+    """What of ``query`` a document its SQL found must still be matched against: the conditions
+    the SQL does not decide alone (a query is the conjunction of its keys; an explain page's rows
+    are found through the index and only their end date is left to match)."""
+    return {key: value for key, value in query.items() if not _narrow({key: value}, indexed)[2]}
+
+
 def _narrow_field(path, condition, indexed):
     column = _expression(path, indexed)
     if not (type(condition) is dict and condition and next(iter(condition)).startswith("$")):
@@ -853,7 +860,7 @@ class EmbeddedCollection:
         query = query or {}
         where, params, exact = _narrow(query, indexed)
         sql = f'SELECT doc FROM "{self.table}"' + (f" WHERE {where}" if where else "")
-        query = compiled(query)
+        query = compiled(_residual(query, indexed))
         if sort:
             sql += " ORDER BY " + ", ".join(
                 _expression(f, indexed) + (" DESC" if d == -1 else "") for f, d in sort
@@ -873,7 +880,7 @@ class EmbeddedCollection:
         while rows:
             for (text,) in rows:
                 doc = orjson.loads(text)
-                if exact or matches(doc, query):
+                if not query or matches(doc, query):
                     if skip:
                         skip -= 1
                         continue
