@@ -1,6 +1,7 @@
 """Issue 14 (must-have oracle): random registers built through the RegistryApplication (embedded
-SQLite event store) and projected into MongoDB over real pymongo (the stand-in, or MONGO_URI).
-For every unit and random dates, every fast figure (the aggregates) equals
+SQLite event store) and projected into each view store: the embedded one (kernel/views.py, the
+default mode's) and MongoDB over real pymongo (the stand-in, or MONGO_URI). For every unit and
+random dates, every fast figure (the aggregates) equals
 
 - the count (or people sum) of the records explain lists, page by page, and
 - a naive reference computed here, independently, from the commands the application accepted;
@@ -24,6 +25,7 @@ from stdnum.cn import uscc
 from kernel import eventstore
 from kernel.errors import DomainError
 from kernel.projection import ProjectionRunner
+from kernel.views import EmbeddedClient
 from kjfp.sample_data import id_number
 from services.registry import queries
 from services.registry.application import RegistryApplication
@@ -377,9 +379,14 @@ def snapshot(views):
     }
 
 
-@pytest.fixture(scope="module")
-def client(mongo_uri):
-    client = pymongo.MongoClient(mongo_uri, serverSelectionTimeoutMS=5000)
+@pytest.fixture(scope="module", params=["embedded", "mongodb"])
+def client(request, tmp_path_factory):
+    if request.param == "embedded":
+        client = EmbeddedClient(tmp_path_factory.mktemp("oracle") / "views.sqlite3")
+    else:
+        client = pymongo.MongoClient(
+            request.getfixturevalue("mongo_uri"), serverSelectionTimeoutMS=5000
+        )
     yield client
     client.close()
 
@@ -435,4 +442,5 @@ def test_every_figure_equals_its_records_and_a_naive_count(
             assert snapshot(db) == before
         finally:
             app.close()
-            client.drop_database(db.name)
+            if isinstance(client, pymongo.MongoClient):  # the embedded file goes with its directory
+                client.drop_database(db.name)
