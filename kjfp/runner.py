@@ -50,9 +50,9 @@ def settle():
 
     Then a full pass waits for a hundred passes of the middle generation rather than ten: on a
     register built over HTTP (100,000 households, 10,000 experts and pairings), the process made
-    one every ~1.1 s, each 18-95 ms, and an explain
-    page's p99 was 24-55 ms against 15-17 ms with 100 (benchmarks/http_register.py). Cyclic
-    garbage that lives that long is a few hundred objects a second."""
+    one every ~1.1 s, each 18-95 ms, and an explain page's p99 was 21.8-55.0 ms against
+    10.7-12.2 ms with 100 (benchmarks/http_register.py). Cyclic garbage that lives that long is a
+    few hundred objects a second."""
     gc.collect()
     gc.freeze()
     young, middle, _ = gc.get_threshold()
