@@ -295,7 +295,15 @@ class ProjectionRunner:
                     position = self._start_over(scratch=True)
                 else:
                     self.projection.from_scratch = builder == self.owner
-                return self._catch_up_to(position, head, far, stopped)
+                position = self._catch_up_to(position, head, far, stopped)
+            if self.projection.from_scratch and position >= head:
+                # Built: marked so only now that the build's writes are on the disk (the
+                # embedded store writes them without syncing until the build ends).
+                self.views[TRACKING].update_one(
+                    {"_id": self.name, "from_scratch": self.owner}, {"$set": {"from_scratch": None}}
+                )
+                self.projection.from_scratch = False
+            return position
         finally:
             self.progress = None
 
@@ -386,11 +394,6 @@ class ProjectionRunner:
                 eventlet.sleep(self.pause)  # let HTTP answer (503 with the progress) while building
             elif not far:
                 pause()  # a long catch-up (after a bulk import) must not hold up every other request
-        if self.projection.from_scratch and position >= head:
-            self.views[TRACKING].update_one(
-                {"_id": self.name, "from_scratch": self.owner}, {"$set": {"from_scratch": None}}
-            )
-            self.projection.from_scratch = False
         return position
 
     def _start_over(self, scratch):

@@ -3,6 +3,9 @@ projections and queries use: each behaviour runs on the embedded store and on th
 reached over the wire through real pymongo (the nx-27017 stand-in, or ``MONGO_URI``). Issue 14:
 a persistent, indexed store behind the pymongo API."""
 
+import os
+from pathlib import Path
+
 import pytest
 from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
 from pymongo.errors import DuplicateKeyError
@@ -320,11 +323,19 @@ def test_a_store_written_before_indexed_columns_is_upgraded_on_open(tmp_path):
     client.close()
 
 
-def test_a_build_creates_its_indexes_at_the_end_or_when_a_query_needs_them(tmp_path):
+def test_a_build_creates_its_indexes_at_the_end_or_when_a_query_needs_them(tmp_path, monkeypatch):
     """Views built from scratch (kernel.views.building): their non-unique indexes are made when
     the build ends, or as soon as a query goes through one (a build reading its own views);
-    queries answer alike all along."""
-    client = EmbeddedClient(tmp_path / "views.sqlite3")
+    queries answer alike all along. What the build wrote without syncing is on the disk when it
+    ends: the WAL copied into the database file, and that file synced."""
+    path = tmp_path / "views.sqlite3"
+    synced: list = []
+    monkeypatch.setattr(
+        views.os,
+        "fsync",
+        lambda descriptor: synced.append(os.readlink(f"/proc/self/fd/{descriptor}")),
+    )
+    client = EmbeddedClient(path)
     db = client["views"]
     secure_delete = client.connection.execute("PRAGMA secure_delete").fetchone()[0]
 
@@ -367,6 +378,8 @@ def test_a_build_creates_its_indexes_at_the_end_or_when_a_query_needs_them(tmp_p
     assert client.connection.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL again
     assert client.connection.execute("PRAGMA secure_delete").fetchone()[0] == secure_delete
     assert counts.count_documents({"key": "national", "year": {"$gte": 2020}}) == 1
+    assert synced == [str(path)]
+    assert Path(f"{path}-wal").stat().st_size == 0
     client.close()
 
 

@@ -93,6 +93,34 @@ def test_a_build_from_scratch_cut_off_mid_batch_is_built_again_from_scratch(
     assert snapshot(views_db) == built
 
 
+def test_views_are_marked_built_only_once_their_build_is_on_the_disk(
+    province,
+    tmp_path,
+    monkeypatch,
+    long_log,  # noqa: F811
+):
+    """The embedded store writes a build without syncing: views marked built before it is on the
+    disk could, after a machine lost power, be marked built with pages that never reached it.
+    The build's end puts it there (``EmbeddedClient.durable``) while the tracking document still
+    names the process building; only then is that mark cleared."""
+    client = EmbeddedClient(tmp_path / "views.sqlite3")
+    views_db = client["views"]
+    marked_while_synced = []
+    durable = EmbeddedClient.durable
+
+    def recorded(store):
+        tracking = views_db[TRACKING].find_one({"_id": "registry.two_counts"})
+        marked_while_synced.append(tracking["from_scratch"])
+        durable(store)
+
+    monkeypatch.setattr(EmbeddedClient, "durable", recorded)
+    head = province.recorder.max_notification_id()
+    assert ProjectionRunner(province, views_db, TwoCountsProjection(), owner="first").run() == head
+    assert marked_while_synced == ["first"]
+    assert views_db[TRACKING].find_one({"_id": "registry.two_counts"})["from_scratch"] is None
+    client.close()
+
+
 def test_an_event_that_fails_during_a_build_from_scratch_stops_the_projection_there(
     province,
     views_db,
