@@ -286,6 +286,11 @@ def _the_index():
     return _index
 
 
+def preload():
+    """Load the division list (~130 ms) now rather than in the first request that names a place."""
+    _the_index()
+
+
 def region_code_exists(code):
     """Is ``code`` (six digits) an administrative division code of any GB/T 2260 edition?"""
     return code in _the_index().codes

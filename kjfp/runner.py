@@ -5,7 +5,7 @@ import logging
 
 from nameko.runners import ServiceRunner
 
-from kernel import memory_transport
+from kernel import memory_transport, places
 from kjfp.bootstrap import service_classes
 
 
@@ -52,7 +52,12 @@ def settle():
     register built over HTTP (100,000 households, 10,000 experts and pairings), the process made
     one every ~1.1 s, each 18-95 ms, and an explain page's p99 was 21.8-55.0 ms against
     10.7-12.2 ms with 100 (benchmarks/http_register.py). Cyclic garbage that lives that long is a
-    few hundred objects a second."""
+    few hundred objects a second.
+
+    The division list is loaded first (kernel.places): lazily, the first request naming a place
+    paid ~130 ms for it (twice in the distributed mode, in the gateway and in the service), and it
+    lives as long as the process, so it is set apart with the rest."""
+    places.preload()
     gc.collect()
     gc.freeze()
     young, middle, _ = gc.get_threshold()
