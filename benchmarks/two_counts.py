@@ -1,14 +1,18 @@
 """Benchmark: the 两数 and its explanation at the scale of a real register (issue 14).
 
     .venv/bin/python benchmarks/two_counts.py [--sizes 10000,1000000] [--keep DIR]
-        [--store sqlite|postgres] [--mongo-uri URI] [--requests 200]
+        [--store sqlite|postgres] [--mongo-uri URI] [--distributed] [--requests 200]
 
 For each size N it builds (once; reused with --keep DIR) a register through the registry's own
 commands: N households imported in batches over six counties of two provinces, N/10 experts
 (one in ten a national society's), N/5 households paired (two per expert), one in ten paired
 households lifted out, one expert in a hundred revoked back-dated, effective dates spread over
-2016–2020. Then, on the embedded system (all services in this process; views on the embedded
-store, or on MongoDB at --mongo-uri; event store SQLite, or PostgreSQL with --store postgres):
+2016–2020. Then, on the embedded system (all services in one process; views on the embedded
+store, or on MongoDB at --mongo-uri; event store SQLite, or PostgreSQL with --store postgres), or
+with --distributed (and --store postgres) on the distributed mode: the registry and the gateway
+as separate OS processes (``kjfp service NAME``, as the containers run them) on RabbitMQ at
+--amqp-uri, the event store in PostgreSQL, the views on MongoDB at --mongo-uri or, without it,
+on the embedded store in the registry process's data directory:
 - the log is published once, untimed, as the service publishes it while it is recorded;
 - read and decode: the log read and decoded (the floor any rebuild pays), the faster of two
   reads in a row;
@@ -33,6 +37,7 @@ import argparse  # noqa: E402
 import dataclasses  # noqa: E402
 import datetime  # noqa: E402
 import json  # noqa: E402
+import os  # noqa: E402
 import socket  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
@@ -68,6 +73,14 @@ UNITS = ["national", "province:山东", "county:山东/临沂/沂南"]
 DATES = ["2017-06-30", "2019-12-31", "2020-06-30", "2020-12-31"]
 START = datetime.date(2016, 1, 1)
 BATCH = 1000
+ROOT = Path(__file__).resolve().parent.parent
+# The distributed mode refuses the development keys: the register is recorded, and served, on these.
+DISTRIBUTED_KEYS = {
+    "token_secret": "two-counts-benchmark-token-secret-32b",
+    "cipher_key": "dHdvLWNvdW50cy1iZW5jaC1jaXBoZXIta2V5LTMyYiE=",
+    "pii_hash_key": "two-counts-benchmark-pii-hash-key-32b",
+    "checkpoint_signing_key": "dHdvLWNvdW50cy1iZW5jaC1zaWduaW5nLWtleS0zMmI=",
+}
 
 
 def day(offset):
@@ -222,7 +235,9 @@ def _start(settings_json):
         # Imported once here: services starting side by side in green threads would each import
         # it for the first time and meet it half initialised.
         import psycopg.sql  # noqa: F401
-    return settings, runner.start(settings)
+    started = runner.start(settings)
+    runner.settle()  # as `kjfp run` does
+    return settings, started
 
 
 def serve(settings_json):
@@ -246,6 +261,87 @@ def serve_once(settings_json):
     print(json.dumps({"answered": answered}))
 
 
+def launch(args, settings):
+    """The system under test, started on ``settings``: the embedded default (one process), or with
+    --distributed the registry and the gateway each as its own ``kjfp service`` process."""
+    if not args.distributed:
+        encoded = json.dumps(
+            {
+                k: str(v) if isinstance(v, Path) else v
+                for k, v in dataclasses.asdict(settings).items()
+            }
+        )
+        return [
+            subprocess.Popen(
+                [sys.executable, __file__, "--serve", encoded],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        ]
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("KJFP_", "EVENT_STORE", "MONGO_URI", "AMQP_URI", "POSTGRES_"))
+    }
+    env.update(
+        {
+            "AMQP_URI": settings.amqp_uri,
+            "EVENT_STORE": "postgres",
+            "POSTGRES_HOST": settings.postgres_host,
+            "POSTGRES_DB": settings.postgres_db,
+            "POSTGRES_USER": settings.postgres_user,
+            "MONGO_URI": settings.mongo_uri,
+            "VIEWS_DB": settings.views_db,
+            "KJFP_DATA_DIR": str(settings.data_dir),
+            "HTTP_PORT": str(settings.http_port),
+            "PYTHONPATH": str(ROOT),
+            **{name.upper(): value for name, value in DISTRIBUTED_KEYS.items()},
+        }
+    )
+    log = open(Path(settings.data_dir) / "distributed.log", "ab")
+    return [
+        subprocess.Popen(
+            [sys.executable, "-m", "kjfp.cli", "service", name],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        for name in ("registry", "gateway")
+    ]
+
+
+def stop(processes):
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.wait()
+
+
+def restart_seconds(args, settings, base, token):
+    """From the launch of a new system on the same log and views to its first full 两数."""
+    launched = time.time()  # imports and start-up included
+    if args.distributed:
+        processes = launch(args, settings)
+        try:
+            first_full_answer(base, token)
+            return time.time() - launched
+        finally:
+            stop(processes)
+    encoded = json.dumps(
+        {k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(settings).items()}
+    )
+    answered = json.loads(
+        subprocess.run(
+            [sys.executable, __file__, "--serve-once", encoded],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.splitlines()[-1]
+    )["answered"]
+    return answered - launched
+
+
 def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -261,6 +357,8 @@ def measure(args, households, data_dir):
         views_db=f"bench_{uuid.uuid4().hex[:8]}",
         http_port=free_port(),
     )
+    if args.distributed:
+        settings = dataclasses.replace(settings, amqp_uri=args.amqp_uri, **DISTRIBUTED_KEYS)
     build(settings, households)
     publish(settings)
     # Best of two: the first read may find the log out of the page cache (this machine evicts
@@ -278,45 +376,25 @@ def measure(args, households, data_dir):
                 (Path(data_dir) / (views.FILE_NAME + suffix)).unlink(missing_ok=True)
         else:  # a view store of its own each time
             settings = dataclasses.replace(settings, views_db=f"bench_{uuid.uuid4().hex[:8]}")
-        encoded = json.dumps(
-            {
-                k: str(v) if isinstance(v, Path) else v
-                for k, v in dataclasses.asdict(settings).items()
-            }
-        )
         # The cold start counts from the server's launch (imports and start-up included), as the
         # restart.
-        server = subprocess.Popen(
-            [sys.executable, __file__, "--serve", encoded],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        processes = launch(args, settings)
         try:
             cold, counts = first_full_answer(base, token)
             colds.append(cold)
             if attempt:
                 queries = time_queries(base, token, args.requests)
         finally:
-            server.terminate()
-            server.wait()
+            stop(processes)
     cold = min(colds)
     direct = time_direct(settings, args.requests)
+    restart = restart_seconds(args, settings, base, token)
 
-    launched = (
-        time.time()
-    )  # a restart counts from the process's launch: imports and start-up included
-    restart = json.loads(
-        subprocess.run(
-            [sys.executable, __file__, "--serve-once", encoded],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.splitlines()[-1]
-    )["answered"]
-    restart -= launched
-
+    mode = (
+        "distributed: registry and gateway processes, RabbitMQ" if args.distributed else "embedded"
+    )
     print(
-        f"\nN={households} households ({events} events; store={args.store}, "
+        f"\nN={households} households ({events} events; {mode}; store={args.store}, "
         f"views={'MongoDB' if args.mongo_uri else 'embedded'})"
     )
     print(
@@ -374,11 +452,20 @@ def main():
     )
     parser.add_argument("--mongo-uri", help="Views on this MongoDB (default: the embedded store).")
     parser.add_argument(
+        "--distributed",
+        action="store_true",
+        help="Serve as the distributed mode: registry and gateway processes on RabbitMQ "
+        "(needs --store postgres).",
+    )
+    parser.add_argument("--amqp-uri", default="amqp://guest:guest@127.0.0.1:5672/")
+    parser.add_argument(
         "--requests", type=int, default=200, help="Timed requests per path and unit."
     )
     parser.add_argument("--serve-once", help=argparse.SUPPRESS)
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.distributed and args.store != "postgres":
+        parser.error("--distributed needs --store postgres (the distributed mode's event store)")
     if args.serve_once:
         return serve_once(args.serve_once)
     if args.serve:
