@@ -26,6 +26,7 @@ from collections import OrderedDict
 from datetime import datetime
 
 from kernel import personal
+from kernel.projection import event_name
 
 PIPE_BYTES = 1 << 20  # Linux's default most for a pipe (/proc/sys/fs/pipe-max-size)
 log = logging.getLogger("kjfp.decoding")
@@ -100,14 +101,14 @@ class DecodedAhead:
     merely slower than the caller applies, with a core of its own, still saves the decoding; a
     single slow batch (a read from disk) does not end it."""
 
-    def __init__(self, declaration, settings, start, stop, size):
+    def __init__(self, declaration, settings, start, stop, size, reads=None):
         context = multiprocessing.get_context("spawn")  # a fresh interpreter: no eventlet hub
         self._received, sent = context.Pipe(duplex=False)
         with contextlib.suppress(OSError, AttributeError):  # Linux: a batch in a few reads
             fcntl.fcntl(self._received.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
         self._process = context.Process(
             target=_decode,
-            args=(declaration, settings, start, stop, size, sent),
+            args=(declaration, settings, start, stop, size, reads, sent),
             daemon=True,
             name=f"decode {declaration.name}",
         )
@@ -119,7 +120,8 @@ class DecodedAhead:
         self._first = True
 
     def next(self):
-        """The next batch ``[(position, event), ...]``, ``[]`` once the stretch is done, ``None``
+        """The next batch ``[(position, event), ...]`` (the event None where its name is not in
+        ``reads``: left undecoded), ``[]`` once the stretch is done, ``None``
         if the worker failed or cost more than it saved (closed: the caller goes on alone)."""
         if self._received.closed:
             return None
@@ -157,7 +159,7 @@ class DecodedAhead:
             self._process.join()
 
 
-def _decode(declaration, settings, start, stop, size, sent):
+def _decode(declaration, settings, start, stop, size, reads, sent):
     # Decoding makes only short-lived objects without cycles, freed by reference counting; the
     # cyclic collector's passes over them cost this process a fifth of its time (measured).
     gc.disable()
@@ -176,8 +178,10 @@ def _decode(declaration, settings, start, stop, size, sent):
             )
             if not notifications:
                 break
-            personal.prefetch(application.mapper, notifications)
-            decoded = [(n.id, application.mapper.to_domain_event(n)) for n in notifications]
+            read = [n for n in notifications if reads is None or event_name(n.topic) in reads]
+            personal.prefetch(application.mapper, read)
+            events = {n.id: application.mapper.to_domain_event(n) for n in read}
+            decoded = [(n.id, events.get(n.id)) for n in notifications]
             _put(batches, sender, _dumps((time.thread_time() - began, decoded)))
             position = notifications[-1].id
         _put(batches, sender, _dumps((0.0, [])))

@@ -320,7 +320,9 @@ class ProjectionRunner:
         if self.decode_ahead is None or started or position >= head:
             return None
         try:
-            started.append(self.decode_ahead(position, head, CATCH_UP_BATCH))
+            started.append(
+                self.decode_ahead(position, head, CATCH_UP_BATCH, reads=self.projection.reads)
+            )
         except Exception as error:  # noqa: BLE001 - decoded here instead, only slower
             log.warning("projection %s: no second process to decode in (%s)", self.name, error)
             return None
@@ -338,7 +340,12 @@ class ProjectionRunner:
             events = ahead.next() if ahead is not None and position >= ahead_from else None
             if events and events[0][0] <= position:
                 events = None  # not the stretch asked for: decoded here instead
-            if not events:
+            if events:
+                last, count = events[-1][0], len(events)
+                # those the projection does not read came undecoded (None)
+                events = [(at, event) for at, event in events if event is not None]
+            else:
+                events = None
                 if position >= ahead_from:
                     ahead = None
                 stop = head if ahead is None else ahead_from
@@ -350,11 +357,12 @@ class ProjectionRunner:
                         position = stop
                         continue
                     break
-            last = events[-1][0] if events else notifications[-1].id
+                last = notifications[-1].id
             self._writing(last)
             try:
-                if events:
-                    self.projection.apply(self.views, events)
+                if events is not None:
+                    if events:
+                        self.projection.apply(self.views, events)
                 else:
                     # Far behind, the outbox is not reading these events: no use keeping them
                     # decoded.
@@ -376,9 +384,9 @@ class ProjectionRunner:
                     if ahead is not None:
                         ahead.close()
                     return self._catch_up_to(self._start_over(scratch=False), head, far, stopped)
-                if events:
+                if events is not None:
                     notifications = recorder.select_notifications(
-                        start=position + 1, limit=len(events), stop=last
+                        start=position + 1, limit=count, stop=last
                     )
                 return self._one_by_one(notifications, position, stopped)
             position = last
@@ -598,6 +606,10 @@ class Projection:
     from_scratch = (
         False  # set by the runner while it builds the views from scratch (see _start_over)
     )
+    # The names of the events ``apply`` reads (None: every event). A far catch-up has a second
+    # process leave the others undecoded: a fifth of the registry's log, which costs the
+    # building process nothing then.
+    reads: frozenset[str] | None = None
 
     def apply(self, views, events):
         writes: dict[str, list] = {name: [] for name in self.collections}

@@ -537,3 +537,6 @@ def _correct(doc, e, position, masked=()):
             doc[name + "_masked"] = pii.mask(value)
         else:
             doc[name] = value
+
+
+TwoCountsProjection.reads = frozenset(name[3:] for name in vars(_Batch) if name.startswith("on_"))
