@@ -261,19 +261,20 @@ def serve_once(settings_json):
     print(json.dumps({"answered": answered}))
 
 
+def encoded(settings):
+    """The settings as the --serve and --serve-once processes take them (JSON)."""
+    return json.dumps(
+        {k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(settings).items()}
+    )
+
+
 def launch(args, settings):
     """The system under test, started on ``settings``: the embedded default (one process), or with
     --distributed the registry and the gateway each as its own ``kjfp service`` process."""
     if not args.distributed:
-        encoded = json.dumps(
-            {
-                k: str(v) if isinstance(v, Path) else v
-                for k, v in dataclasses.asdict(settings).items()
-            }
-        )
         return [
             subprocess.Popen(
-                [sys.executable, __file__, "--serve", encoded],
+                [sys.executable, __file__, "--serve", encoded(settings)],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
@@ -328,12 +329,9 @@ def restart_seconds(args, settings, base, token):
             return time.time() - launched
         finally:
             stop(processes)
-    encoded = json.dumps(
-        {k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(settings).items()}
-    )
     answered = json.loads(
         subprocess.run(
-            [sys.executable, __file__, "--serve-once", encoded],
+            [sys.executable, __file__, "--serve-once", encoded(settings)],
             check=True,
             capture_output=True,
             text=True,
