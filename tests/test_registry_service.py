@@ -17,6 +17,8 @@ from tests.infrastructure import bus_listener, callers, services_on_real_parts
 
 ADMIN = {"subject": "test", "role": "national_office", "scope": "national"}
 HEBEI = {"subject": "hebei", "role": "provincial_office", "scope": "province:河北"}
+SHANDONG = {"subject": "shandong", "role": "provincial_office", "scope": "province:山东"}
+GUANGSHAN = {"province": "河南", "city": "信阳", "county": "光山"}
 BusListener = bus_listener("bus_listener", "registry", "ExpertRegistered", "HouseholdPaired")
 heard = BusListener.heard
 
@@ -110,6 +112,32 @@ def test_writes_outside_the_jurisdiction_are_refused_by_the_service(distributed)
     with pytest.raises(Forbidden):
         distributed(HEBEI).registry.register_household(household_form("371321000001"))
     assert distributed().registry.two_counts("national", "2020-12-31")["positions"]["registry"] == 0
+
+
+def test_a_pairing_outside_the_writers_jurisdiction_is_refused_before_its_own_rules(distributed):
+    """Both the expert's unit and every household's place must lie in the writer's jurisdiction,
+    as the command reads them; a refusal comes before the pairing's rules, and records nothing."""
+    admin = distributed(ADMIN).registry
+    shandong = distributed(SHANDONG).registry
+    expert = admin.register_expert(expert_form())
+    admin.register_household(household_form("371321000001"))
+    admin.register_household(household_form("411522000002", location=GUANGSHAN))
+    before = admin.two_counts("national", "2020-12-31")["positions"]["registry"]
+
+    with pytest.raises(Forbidden) as henan_household:
+        shandong.file_pairing(pairing_form(expert["id"], ["371321000001", "411522000002"]))
+    assert henan_household.value.details == {"household_codes": ["outside your jurisdiction"]}
+    with pytest.raises(Forbidden):  # Hebei's writer, Shandong's expert
+        distributed(HEBEI).registry.file_pairing(pairing_form(expert["id"], ["371321000001"]))
+    admin.revoke("expert", expert["id"], {"reason": "调离", "effective_date": "2020-01-10"})
+    with pytest.raises(Forbidden):  # not "revoked": the writer may not learn it
+        distributed(HEBEI).registry.file_pairing(pairing_form(expert["id"], ["371321000001"]))
+    with pytest.raises(RuleViolation):
+        shandong.file_pairing(pairing_form(expert["id"], ["371321000001"]))
+
+    counts = admin.two_counts("national", "2020-12-31")
+    assert counts["positions"]["registry"] == before + 1  # the revocation alone
+    assert counts["households_paired"] == 0
 
 
 def test_the_pump_publishes_and_projects_without_any_reader(distributed, runner):

@@ -238,9 +238,16 @@ class RegistryApplication(ServiceApplication):
         tasks,
         mechanism,
         effective_date,
+        authorize=None,
     ):
-        """File an agreement and pair each household with the expert, all or nothing."""
+        """File an agreement and pair each household with the expert, all or nothing.
+        ``authorize(expert, households)``, if given, refuses a caller outside the records'
+        jurisdiction: checked on the records as this command reads them (once, and again if a
+        lost race re-runs it), before any rule of the pairing itself."""
         expert = self.referenced_expert(expert_id)
+        households = self.registered_households(household_codes)
+        if authorize is not None:
+            authorize(expert, households)
         if not expert.active:
             raise RuleViolation("the expert's registration is revoked", {"expert_id": ["revoked"]})
         if effective_date < expert.registered_on:
@@ -248,7 +255,8 @@ class RegistryApplication(ServiceApplication):
                 "the expert was not yet registered on the effective date",
                 {"effective_date": ["before the expert's registration"]},
             )
-        missing = [c for c in household_codes if not self._exists(Household.create_id(c))]
+        found = {household.code for household in households}
+        missing = [c for c in household_codes if c not in found]
         if missing:
             raise RuleViolation(
                 "households must be on the register before they are paired: " + ", ".join(missing),
@@ -266,7 +274,6 @@ class RegistryApplication(ServiceApplication):
             mechanism=mechanism,
             effective_date=effective_date,
         )
-        households = [self.get_household(code) for code in household_codes]
         for household in households:
             household.pair(
                 agreement_id=str(agreement.id),

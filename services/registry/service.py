@@ -75,12 +75,16 @@ class RegistryService(LogService, serves=SERVICE):
 
     @rpc(expected_exceptions=EXPECTED)
     def file_pairing(self, form, idempotency=None):
-        app = self.parts.app
-        expert = app.referenced_expert(form["expert_id"])
-        authorize_write(self.actor, unit=expert.unit, location=expert.location)
-        for household in app.registered_households(form["household_codes"]):
-            authorize_household_in_pairing(self.actor, household.location)
-        agreement = app.file_pairing(**form, idempotency=self._keyed(idempotency))
+        actor = self.actor
+
+        def authorize(expert, households):
+            authorize_write(actor, unit=expert.unit, location=expert.location)
+            for household in households:
+                authorize_household_in_pairing(actor, household.location)
+
+        agreement = self.parts.app.file_pairing(
+            **form, authorize=authorize, idempotency=self._keyed(idempotency)
+        )
         return presenters.pairing_view(agreement)
 
     @rpc(expected_exceptions=EXPECTED)
