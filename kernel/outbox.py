@@ -63,12 +63,14 @@ class Outbox:
         """Envelopes after ``after`` (chain hashes computed from ``previous_hash``)."""
         return self._read(after, limit, previous_hash)[0]
 
-    def _read(self, after, limit, previous_hash, hears=None):
+    def _read(self, after, limit, previous_hash, hears=None, stop=None):
         """The envelopes after ``after``, every event's chain link and Merkle leaf (its bytes
         made once for both). ``hears(names)``: the event names among ``names`` anyone would
         receive; an event no one hears gets no envelope (decoding it is left to the
-        projections, if any projects it)."""
-        notifications = self.application.recorder.select_notifications(start=after + 1, limit=limit)
+        projections, if any projects it). None after position ``stop``, if given."""
+        notifications = self.application.recorder.select_notifications(
+            start=after + 1, limit=limit, stop=stop
+        )
         if previous_hash is None:
             previous_hash = self._hash_at(after)
         heard = hears({event_name(n.topic) for n in notifications}) if hears else None
@@ -108,14 +110,18 @@ class Outbox:
         return chain_hash
 
     def publish_pending(self, publish):
-        """Publish everything not yet published, ``publish(envelopes)`` a batch at a time (only
-        the events it ``hears``, if it says: kernel/bus.py); returns how many events went out."""
+        """Publish everything recorded before this call and not yet published, ``publish(envelopes)``
+        a batch at a time (only the events it ``hears``, if it says: kernel/bus.py); returns how
+        many events went out. What is recorded meanwhile waits for the next call: the pump
+        publishes, then projects, and a publication chasing a stream of single writes (between
+        its batches it pauses, and writers go on) held the projections back for ~10 s."""
         with self._lock:
+            stop = self.application.recorder.max_notification_id() or 0
             sent = 0
             while True:
                 position, chain_hash = self.ledger.head()
                 envelopes, links, leaves = self._read(
-                    position, self.batch_size, chain_hash, getattr(publish, "hears", None)
+                    position, self.batch_size, chain_hash, getattr(publish, "hears", None), stop
                 )
                 if not links:
                     self.tree.grow((), self.application.recorder, position)  # catch up, if behind

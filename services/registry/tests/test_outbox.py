@@ -33,6 +33,25 @@ def test_every_event_is_published_once_in_log_order_with_its_chain_hash(app):
     assert expert_form()["id_number"] not in str(sent)
 
 
+def test_a_publication_ends_at_the_log_as_it_found_it_so_the_projections_get_their_turn(app):
+    """Events recorded while a publication runs (it pauses between batches, and writers go on)
+    wait for the next one: the pump projects in between, however long writes keep coming."""
+    app.register_household(**household_form("371321000001"))
+    sent = []
+    outbox = Outbox("registry", app, PERSONAL_FIELDS)
+
+    def publish_while_a_writer_records(envelopes):
+        sent.extend(envelopes)
+        if len(sent) < 5:  # a burst of five
+            app.register_household(**household_form(f"37132100010{len(sent)}"))
+
+    assert outbox.publish_pending(publish_while_a_writer_records) == 1
+    assert [e["position"] for e in sent] == [1]
+    assert outbox.publish_pending(sent.extend) == 1  # the one recorded meanwhile
+    assert [e["position"] for e in sent] == [1, 2]
+    assert outbox.ledger.checkpoints()[-1]["position"] == 2
+
+
 def test_a_crash_before_the_position_is_recorded_republishes_the_same_envelopes(app):
     app.register_expert(**expert_form())
     crashed, sent = [], []
