@@ -12,9 +12,10 @@ the people metrics. A row's count (or people) enters the figure at ``start`` and
 Counting rules (DOMAIN.md): a record counts from its registration's effective date until its
 revocation's; corrections (people, location) count from their effective dates; a person once
 however often registered; a household once per unit and once nationally; a pairing counts from
-its effective date while its expert's registration is in force. Credit: a province or society
-by the record's unit (a household by its pairings' units); a city or county is its province's
-figures narrowed to records located there; ``national`` is everything.
+its effective date while its expert's registration is in force; a lift counts for the units the
+household was paired for on the day it was lifted (``household_rows``). Credit: a province or
+society by the record's unit (a household by its pairings' units); a city or county is its
+province's figures narrowed to records located there; ``national`` is everything.
 """
 
 from kernel.errors import ValidationFailed
@@ -156,18 +157,25 @@ def household_keys(doc, day):
 
 def household_rows(doc):
     """A household: a paired record (with its people then) per unit key it is paired for, and a
-    lifted record (with the people lifted) once it was lifted out while paired."""
+    lifted record (with the people lifted) per unit key it was paired for on the day it was
+    lifted out, from that day on while the household's record is in force.
+
+    A lift is the paired help's result (DOMAIN.md: 带动脱贫人数), so it is credited to the pairings
+    in force that day, in the place it lay then: not to a unit that paired the household after
+    it left poverty (help goes on after a lift), and not taken back when an expert's
+    registration ends later (a revocation dated before the lift does take it back)."""
     history = doc["history"]
     if not history["pairings"]:
         return []  # never paired: counted nowhere (most of a register)
     lifted = doc.get("lifted_on")
+    lifted_keys = household_keys(doc, lifted) if lifted else []
 
     def value_on(day):
         keys = household_keys(doc, day)
         people = as_of(history["people"], day)
         value = {(key, "households_paired"): people for key in keys}
-        if lifted and lifted <= day:
-            value.update({(key, "households_lifted"): doc["lifted_people"] for key in keys})
+        if lifted and lifted <= day and in_force(doc, day):
+            value.update({(key, "households_lifted"): doc["lifted_people"] for key in lifted_keys})
         return value
 
     days = [

@@ -166,6 +166,17 @@ class Reference:
         )
         return same and (kind == "city" or where["county"] == parts[2])
 
+    def paired_for(self, unit, household, when):
+        if not self.in_force(household, when):
+            return False
+        where = self.latest(household["locs"], when)
+        return any(
+            since <= when
+            and self.in_force(self.experts[expert], when)
+            and self.credits(unit, self.experts[expert]["unit"], where)
+            for expert, since in household["pairings"]
+        )
+
     def figures(self, unit, when):
         organisations = {"federations": set(), "associations": set()}
         for key, a in self.associations.items():
@@ -183,16 +194,11 @@ class Reference:
         for key, h in self.households.items():
             if not self.in_force(h, when):
                 continue
-            where = self.latest(h["locs"], when)
-            if any(
-                since <= when
-                and self.in_force(self.experts[expert], when)
-                and self.credits(unit, self.experts[expert]["unit"], where)
-                for expert, since in h["pairings"]
-            ):
+            if self.paired_for(unit, h, when):
                 paired[key] = self.latest(h["people"], when)
-                if h["lifted"] and h["lifted"][0] <= when:
-                    lifted[key] = h["lifted"][1]
+            # A lift counts for the units that paired the household on the day it was lifted.
+            if h["lifted"] and h["lifted"][0] <= when and self.paired_for(unit, h, h["lifted"][0]):
+                lifted[key] = h["lifted"][1]
         return {
             "records": {
                 "federations": organisations["federations"],

@@ -282,6 +282,38 @@ def test_a_location_correction_counts_from_its_effective_date(province, mongo_db
     ]
 
 
+def test_a_lift_counts_for_the_units_that_paired_the_household_on_its_day(province, mongo_db):
+    """DOMAIN (2020 definition: people lifted out by the paired help): 371321000002, paired by 王建国
+    (山东) since 2020-02-01, is lifted out on 2020-07-01 with 3 people. The society pairs it on
+    2020-09-01 (help goes on after a lift) and 王建国's registration ends on 2020-10-01: the lift
+    stays 山东's and never becomes the society's, though the society counts it as paired."""
+    ProjectionRunner(province, mongo_db, TwoCountsProjection()).run()
+    expert = {d["name"]: d["_id"] for d in mongo_db["registry_experts"].find()}
+    province.lift_out("371321000002", "2020-07-01", 3, "2020-07-01")
+    province.file_pairing(
+        **pairing_form(
+            expert["陈农"], ["371321000002"], start="2020-09-01", effective_date="2020-09-01"
+        )
+    )
+    province.revoke("expert", expert["王建国"], "调离", "2020-10-01")
+    ProjectionRunner(province, mongo_db, TwoCountsProjection()).run()
+
+    def lifted(unit, as_of):
+        counts = queries.two_counts(mongo_db, unit, as_of)
+        return counts["households_lifted"], counts["people_lifted"]
+
+    assert lifted("province:山东", "2020-06-30") == (0, 0)
+    for as_of in ("2020-07-01", "2020-09-01", "2020-12-31"):
+        assert lifted("province:山东", as_of) == (1, 3)
+        assert lifted("county:山东/临沂/沂南", as_of) == (1, 3)
+        assert lifted("national", as_of) == (1, 3)
+        assert lifted("society:中国农学会", as_of) == (0, 0)
+    assert figures(mongo_db, "society:中国农学会")["households_paired"] == 2
+    assert figures(mongo_db, "province:山东")["households_paired"] == 2  # 李秀英's, not 王建国's
+    explained = queries.explain(mongo_db, "province:山东", "households_lifted", "2020-12-31")
+    assert [r["code"] for r in explained["records"]] == ["371321000002"]
+
+
 def test_a_unit_is_read_under_its_canonical_name_and_an_unknown_one_is_refused(province, mongo_db):
     """Issue 14 with issue 13's units: the figures of ``province:山东省`` are 山东's; a unit no
     division list knows is a refusal naming the field, not an error (an RPC caller skips the
