@@ -51,7 +51,11 @@ class RegistryRoutes:
     def import_households(self, request):
         self.auth.authenticate(request, WRITERS)
         rows, rejected = imports.validate(imports.parse(request))
-        results = [self.registry.import_households(batch) for batch in imports.batches(rows)]
+        batches = list(imports.batches(rows))
+        results = [
+            self.registry.import_households(batch, last=number == len(batches))
+            for number, batch in enumerate(batches, start=1)
+        ]
         return imports.summary(results, rejected)
 
     file_pairing = command(
