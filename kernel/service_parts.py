@@ -9,6 +9,7 @@ import base64
 import functools
 import os
 import time
+from contextlib import contextmanager
 
 import eventlet
 from nameko.extensions import DependencyProvider
@@ -30,7 +31,7 @@ from kernel.tree import checkpoint_signer
 POLL_SECONDS = float(os.environ.get("POLL_INTERVAL", "0.2"))
 MAX_PAGE = 1000
 EMBEDDED_BATCH = 500
-# A bulk import comes as batches, one call each. Publishing and projecting between them made the
+# A bulk import comes as batches, one call each (``importing``). Publishing and projecting between them made the
 # upload's answer wait for work no one had asked for yet: 36-38% of the application's import
 # rate over HTTP, 57-59% with the pump held until the last batch (benchmarks/README.md), and the
 # views caught up sooner than when the two took turns. Meanwhile a read catches the views up
@@ -130,15 +131,23 @@ class ServiceParts:
             )
         return found
 
-    def hold_pump(self):
-        """A bulk import's batch: the pump waits for the next one (see BULK_QUIET_SECONDS)."""
+    @contextmanager
+    def importing(self, last):
+        """One batch of a bulk import: the pump waits for the next batch (BULK_QUIET_SECONDS from
+        this one's end) or, after the ``last``, goes on at its next tick."""
+        self._hold_pump()
+        try:
+            yield
+        finally:
+            if last:
+                self._held = None
+            else:
+                self._hold_pump()
+
+    def _hold_pump(self):
         now = self.clock()
         self._held = (self._held[0] if self._held else now, now + BULK_QUIET_SECONDS)
         self._bulk_backlog = True
-
-    def release_pump(self):
-        """The import's last batch is recorded: the pump goes on at its next tick."""
-        self._held = None
 
     def pump(self, publish):
         """Publish newly recorded events, then bring the views up to date; False while a bulk

@@ -86,13 +86,9 @@ def registry(tmp_path):
 
 def import_batch(parts, start, last, size=100):
     """One batch as the registry service takes it (services/registry/service.py)."""
-    parts.hold_pump()
-    created = parts.app.import_households([row(n) for n in range(start, start + size)])["created"]
-    if last:
-        parts.release_pump()
-    else:
-        parts.hold_pump()
-    assert len(created) == size
+    with parts.importing(last):
+        created = parts.app.import_households([row(n) for n in range(start, start + size)])
+    assert len(created["created"]) == size
 
 
 def pumped(parts):
@@ -141,7 +137,8 @@ def test_an_import_that_never_stops_holds_the_pump_back_for_a_minute_at_most(reg
     once the hold has lasted that long, then the next batch holds it again."""
     pumped_at = []
     for k in range(int(BULK_HOLD_MAX_SECONDS / 0.5) + 2):
-        registry.hold_pump()
+        with registry.importing(last=False):
+            pass
         if pumped(registry):
             pumped_at.append(k * 0.5)
         registry.clock.now += 0.5

@@ -57,22 +57,15 @@ class RegistryService(LogService, serves=SERVICE):
     @rpc(expected_exceptions=EXPECTED)
     def import_households(self, rows, last=True):
         """One batch of an import; rows outside the actor's jurisdiction are rejected. The pump
-        waits for the ``last`` batch (kernel/service_parts.py ``hold_pump``): the rows reach the
+        waits for the ``last`` batch (kernel/service_parts.py ``importing``): the rows reach the
         views after the answer, or when a read asks for them."""
         actor = self.actor
         require_writer(actor)
-        parts = self.parts
-        parts.hold_pump()
         inside, outside = [], []
         for row in rows:
             (inside if actor.unit.covers(place_of(row["location"])) else outside).append(row)
-        try:
-            result = parts.app.import_households(inside)
-        finally:
-            if last:
-                parts.release_pump()
-            else:
-                parts.hold_pump()  # the quiet counts from here
+        with self.parts.importing(last):
+            result = self.parts.app.import_households(inside)
         result["rejected"] += [
             {
                 "row": r.get("row"),
