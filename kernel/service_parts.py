@@ -31,15 +31,16 @@ from kernel.tree import checkpoint_signer
 POLL_SECONDS = float(os.environ.get("POLL_INTERVAL", "0.2"))
 MAX_PAGE = 1000
 EMBEDDED_BATCH = 500
-# A bulk import comes as batches, one call each (``importing``). Publishing and projecting between them made the
-# upload's answer wait for work no one had asked for yet: 36-38% of the application's import
-# rate over HTTP, 57-59% with the pump held until the last batch (benchmarks/README.md), and the
-# views caught up sooner than when the two took turns. Meanwhile a read catches the views up
-# itself (kernel/projection.py ``read``), and one that finds them too far behind for that right
-# after an import waits for the pump, up to AFTER_BULK_WAIT_SECONDS, rather than answer 503. A
-# hold ends with the import's last batch, or BULK_QUIET_SECONDS after a batch if no other comes
-# (a client gone mid-upload), and never lasts more than BULK_HOLD_MAX_SECONDS at a stretch: an
-# endless stream of imports still gets its views built.
+# A bulk import comes as batches, one call each (``importing``). Publishing and projecting
+# between them made the upload's answer wait for work no one had asked for yet: 36-47% of the
+# application's import rate over HTTP, 50-63% with the pump held until the last batch
+# (benchmarks/README.md), and the views no later up to date than when the two took turns.
+# Meanwhile a read catches the views up itself (kernel/projection.py ``read``), and one that
+# finds them too far behind for that right after an import waits for the pump, up to
+# AFTER_BULK_WAIT_SECONDS, rather than answer 503. A hold ends with the import's last batch, or
+# BULK_QUIET_SECONDS after a batch if no other comes (a client gone mid-upload), and never lasts
+# more than BULK_HOLD_MAX_SECONDS at a stretch: an endless stream of imports still gets its
+# views built.
 BULK_QUIET_SECONDS = 1.0
 BULK_HOLD_MAX_SECONDS = 60.0
 AFTER_BULK_WAIT_SECONDS = 30.0
