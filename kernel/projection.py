@@ -263,7 +263,7 @@ class ProjectionRunner:
         with self._lock:
             return self._catch_up(stop)
 
-    def _catch_up(self, stop):
+    def _catch_up(self, stop, head=None):
         if not self._hold_lease():
             return self.position()
         tracking = self.tracking()
@@ -271,8 +271,8 @@ class ProjectionRunner:
         if stopped and self.clock() < self._retry_at:
             return position
         self._mark = tracking.get("writing") or 0  # a batch cut off while written
-        recorder = self.application.recorder
-        head = recorder.max_notification_id() or 0
+        if head is None:
+            head = self._head()
         if stop is not None:
             head = min(head, stop)
         builder = tracking.get("from_scratch")
@@ -508,14 +508,17 @@ class ProjectionRunner:
         self._delay, self._retry_at, self._stopped_here = 0.0, 0.0, None
 
     # -- reading -------------------------------------------------------------------------------
-    def building(self):
+    def _head(self):
+        return self.application.recorder.max_notification_id() or 0
+
+    def building(self, head=None):
         """``{projection, position, head}`` while the views are far behind their log and being
         built (a first start on an existing log, a rebuild), else None. A stopped projection is
         not building: it answers from its views as they stand."""
         progress = self.progress
         if progress is None:
             tracking = self.tracking()
-            head = self.application.recorder.max_notification_id() or 0
+            head = self._head() if head is None else head
             if tracking.get("state") == "stopped" or head - tracking["position"] <= BUILDING_LAG:
                 return None
             progress = (tracking["position"], head)
@@ -525,8 +528,11 @@ class ProjectionRunner:
         """Catch up (or, if another replica holds the lease, wait a little for it to), then run
         ``query(views)``: ``(position, answer)``. A stopped projection answers from its views as
         they stand, with the position they stand at. Views far behind are being built by the
-        pump, not by a read: ``ViewsBuilding`` (503) says how far it has got."""
-        building = self.building()
+        pump, not by a read: ``ViewsBuilding`` (503) says how far it has got. The log's head is
+        asked once (a round trip to the event store in the distributed mode): what was recorded
+        before the read began is in its answer."""
+        head = self._head()
+        building = self.building(head)
         if building:
             raise ViewsBuilding(
                 f"the views of {self.name} are being built: position {building['position']} "
@@ -538,15 +544,14 @@ class ProjectionRunner:
                 },
             )
         with self._lock:
-            position = self._catch_up(None)
+            position = self._catch_up(None, head)
             if self._lease_until:
                 return position, query(self.views)
-        return self._read_beside_holder(query)
+        return self._read_beside_holder(query, head)
 
-    def _read_beside_holder(self, query):
+    def _read_beside_holder(self, query, head):
         """Another process holds the lease: wait a little for it to catch up, then read the
         views where they stand at a tracked position (see the module's docstring)."""
-        head = self.application.recorder.max_notification_id() or 0
         deadline = self.clock() + READ_WAIT_SECONDS
         while True:
             before = self.tracking()

@@ -61,6 +61,9 @@ class LogTree:
         self.node_table = f"{prefix}merkle_nodes"
         self.note_table = f"{prefix}signed_checkpoints"
         self.signer = signer
+        # A figure's readers ask for the same position until the next write: the checkpoint that
+        # covers it never changes once stored, so the last one found is remembered.
+        self._vouched = (None, None)
         if create:
             blob = "BYTEA" if ledger.postgres else "BLOB"
             with self.datastore.transaction(commit=True) as curs:
@@ -183,6 +186,8 @@ class LogTree:
         one whose tree holds every event up to ``position`` (``covering``), else, when the tree
         holds them but none is signed yet, one signed now over exactly those events; None while
         the tree does not reach ``position``. Indexed lookups only."""
+        if self._vouched[0] == position:
+            return self._vouched[1]
         found = self.covering(position)
         if found is None and self.signer is not None:
             with self.datastore.transaction(commit=False) as curs:
@@ -199,6 +204,8 @@ class LogTree:
             size, last = _value(row, "leaf_index", 0) + 1, _value(row, "position", 1)
             self.sign(size, self.root(size), last)
             found = self.covering(last)  # ours, or the one another replica stored first
+        if found is not None:
+            self._vouched = (position, found)
         return found
 
     # -- reading -------------------------------------------------------------------------------
