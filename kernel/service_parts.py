@@ -101,8 +101,10 @@ class ServiceParts:
             try:
                 position, answer = runner.read(query)
                 break
-            except ViewsBuilding:
-                if self._held or not self._bulk_backlog or self.clock() >= deadline:
+            except ViewsBuilding as building:
+                if self._bulk_backlog and (self._held or self.clock() >= deadline):
+                    raise _after_import(building) from None
+                if not self._bulk_backlog:
                     raise
                 eventlet.sleep(0.1)  # the pump takes the import's rows in: ~12 s for 100,000
         stopped = runner.stopped()
@@ -167,8 +169,9 @@ class ServiceParts:
         return True
 
     def projections(self):
-        """Each projection's state for readiness: name, position, log head, state, error, and the
-        build progress while its views are being built."""
+        """Each projection's state for readiness: name, position, log head, state, error, whether
+        its views are being built (more than BUILDING_LAG behind), and whether a bulk import's
+        rows are still being taken in (``after_import``: the lag is the import's)."""
         head = self.app.recorder.max_notification_id() or 0
         found = []
         for runner in self.runners:
@@ -181,6 +184,7 @@ class ServiceParts:
                     "state": tracking.get("state") or "running",
                     "error": tracking.get("error"),
                     "building": runner.building() is not None,
+                    "after_import": self._bulk_backlog,
                 }
             )
         return found
@@ -308,3 +312,14 @@ def stored_form(notification, chain_hash):
         "state": base64.b64encode(bytes(notification.state)).decode(),
         "chain_hash": chain_hash,
     }
+
+
+def _after_import(building):
+    """The 503 of views a bulk import has left behind, said as such: not a first build or a
+    rebuild, and over once the pump has taken the import's rows in."""
+    details = building.details
+    return ViewsBuilding(
+        f"the views of {details['projection'][0]} are being brought up to date after a bulk "
+        f"import: position {details['position'][0]} of {details['head'][0]}; try again shortly",
+        details,
+    )

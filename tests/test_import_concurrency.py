@@ -162,12 +162,12 @@ def test_a_read_right_after_a_large_import_waits_for_its_rows_instead_of_a_503(
     AFTER_BULK_WAIT_SECONDS leaves the read a 503."""
     monkeypatch.setattr(projection, "BUILDING_LAG", 50)
     import_batch(registry, 0, last=False)
-    with pytest.raises(ViewsBuilding):
+    with pytest.raises(ViewsBuilding, match="after a bulk import: position 0 of 100"):
         registry.read(households)  # still importing: the views are 100 events behind
 
     import_batch(registry, 100, last=True)
     registry.clock.step = AFTER_BULK_WAIT_SECONDS / 3  # a third of the wait at every check
-    with pytest.raises(ViewsBuilding):
+    with pytest.raises(ViewsBuilding, match="after a bulk import: position 0 of 200"):
         registry.read(households)  # no pump runs here
 
     registry.clock.step = 0.0
