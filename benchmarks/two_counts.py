@@ -246,6 +246,7 @@ def alternated(args, served, token, rounds):
     samples = {n: {} for n in served}
     for _ in range(rounds):
         for n, settings in served.items():
+            settings = dataclasses.replace(settings, http_port=free_port())  # freed long ago
             processes = launch(args, settings)
             try:
                 base = f"http://127.0.0.1:{settings.http_port}"
@@ -499,6 +500,8 @@ def main():
     parser.add_argument("--serve-once", help=argparse.SUPPRESS)
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if not 0 <= args.rounds <= args.requests:
+        parser.error("--rounds must be between 0 and --requests (each round times requests/rounds)")
     if args.distributed and args.store != "postgres":
         parser.error("--distributed needs --store postgres (the distributed mode's event store)")
     if args.serve_once:

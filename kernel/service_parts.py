@@ -183,7 +183,7 @@ class ServiceParts:
                     "head": head,
                     "state": tracking.get("state") or "running",
                     "error": tracking.get("error"),
-                    "building": runner.building() is not None,
+                    "building": runner.building(head) is not None,
                     "after_import": self._bulk_backlog,
                 }
             )

@@ -61,8 +61,9 @@ class LogTree:
         self.node_table = f"{prefix}merkle_nodes"
         self.note_table = f"{prefix}signed_checkpoints"
         self.signer = signer
-        # A figure's readers ask for the same position until the next write: the checkpoint that
-        # covers it never changes once stored, so the last one found is remembered.
+        # A figure's readers ask for the same position until the next write: a checkpoint that
+        # covers it stays valid once stored, so the last one found is remembered (and named again,
+        # even if another replica has since stored a smaller one).
         self._vouched = (None, None)
         if create:
             blob = "BYTEA" if ledger.postgres else "BLOB"
@@ -185,7 +186,8 @@ class LogTree:
         """The signed checkpoint a figure computed at log ``position`` names: the smallest stored
         one whose tree holds every event up to ``position`` (``covering``), else, when the tree
         holds them but none is signed yet, one signed now over exactly those events; None while
-        the tree does not reach ``position``. Indexed lookups only."""
+        the tree does not reach ``position``. Asked again for the last position, the same one
+        (remembered). Indexed lookups only."""
         if self._vouched[0] == position:
             return self._vouched[1]
         found = self.covering(position)
